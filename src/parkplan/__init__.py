@@ -1,0 +1,37 @@
+"""parkplan: the most on-street parking bays the rules allow, placed provably optimally by CP-SAT.
+
+>>> import parkplan
+>>> plan = parkplan.plan("kerbs.geojson", "hazards.geojson", rules="cn")  # doctest: +SKIP
+>>> plan.to_geojson("bays.geojson")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from parkplan.errors import InputError, ParkplanError, RulesError, SolverError
+from parkplan.io import HazardSource
+from parkplan.plan import Plan, plan
+from parkplan.rules import BayType, Clearance, Grouping, Rules, list_presets, load_rules
+
+try:
+    __version__ = version("parkplan")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0.0.0"
+
+__all__ = [
+    "BayType",
+    "Clearance",
+    "Grouping",
+    "HazardSource",
+    "InputError",
+    "ParkplanError",
+    "Plan",
+    "Rules",
+    "RulesError",
+    "SolverError",
+    "__version__",
+    "list_presets",
+    "load_rules",
+    "plan",
+]

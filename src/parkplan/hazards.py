@@ -1,0 +1,345 @@
+"""Hazards to forbidden intervals of chainage, and the free stretches between them.
+
+How a hazard finds its kerbs (the snap distance ``snap_m`` and mode ``match`` per kind come from
+``parkplan/data/kinds.toml``, overridable in the rules):
+
+* **Points** apply to kerbs within ``snap_m``. With ``match = "nearest"`` (hydrants, signs, driveway
+  points) only the nearest kerb, and any other kerb within 1 m of that distance (both kerb pieces at a
+  corner); with ``match = "all"`` (crossings, intersections, signals: nodes on a street centreline) every
+  kerb within ``snap_m`` — a centreline node half a carriageway from each kerb applies to both. The
+  hazard sits at its projection (``line_locate_point``) and covers its ``width_m`` (or the kind's
+  ``default_width_m``), centred there.
+* **Lines** that cross a kerb (a driveway or footway drawn up to or across the street) apply at each
+  crossing point, like a point with the line's width. A line that does not cross but lies along a kerb
+  within ``snap_m`` covers the stretch its nearby part projects onto; one that merely ends near a kerb
+  applies at the projection of its nearest point.
+* **Polygons** cover the stretch of kerb inside them, or, when no kerb enters them, the stretch their
+  vertices within ``snap_m`` project onto.
+
+The hazard's own extent ``[a, b]`` is forbidden, and the clearance extends it: ``before_m`` upstream and
+``after_m`` downstream in the direction of traffic on that kerb. Intervals are clipped to the kerb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from parkplan.errors import InputError
+from parkplan.rules import Rules
+
+__all__ = ["HazardMatch", "free_stretches", "match_hazards", "merge_intervals", "zones_from_matches"]
+
+NEAREST_SLACK_M = 1.0
+"""With ``match = "nearest"``, kerbs up to this much farther than the nearest one also get the hazard."""
+
+ALONG_MIN_M = 1.0
+"""A non-crossing line whose nearby part projects onto at least this much kerb lies *along* the kerb."""
+
+TOL_M = 1e-3
+"""Length tolerance (1 mm) used throughout."""
+
+
+@dataclass(frozen=True)
+class HazardMatch:
+    """Where hazards touch kerbs: one row per (hazard, kerb, place) in ``table``.
+
+    ``table`` columns: ``hazard`` (row in the hazard frame), ``kerb`` (row in the kerb table),
+    ``s0_m`` / ``s1_m`` (the hazard's own extent in chainage, before clearances), ``point_like``
+    (the extent came from a single place and gets the hazard's width), ``distance_m``.
+    """
+
+    table: pd.DataFrame
+
+
+def _check_kinds(hazards: gpd.GeoDataFrame, rules: Rules) -> None:
+    kinds = hazards["kind"].to_numpy(dtype=object)
+    known = set(rules.kinds)
+    unknown = [k for k in pd.unique(kinds) if k not in known]
+    if unknown:
+        first = int(np.flatnonzero(kinds == unknown[0])[0])
+        row = hazards.iloc[first]
+        raise InputError(
+            f"unknown hazard kind {unknown[0]!r} ({int((kinds == unknown[0]).sum())} features"
+            f"{'; also ' + ', '.join(map(repr, unknown[1:])) if len(unknown) > 1 else ''}). Known kinds: "
+            f"{', '.join(sorted(known))}; add a [clearances.{unknown[0]}] table to the rules for a new kind",
+            source=str(row["source"]),
+            feature=str(row["feature"]),
+        )
+
+
+def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> HazardMatch:
+    """Find, for every hazard, the kerbs it applies to and its own extent along each.
+
+    Parameters
+    ----------
+    hazards
+        Hazard frame in the kerbs' CRS (columns ``kind``, ``hazard_id``, ``width_m``, geometry).
+    kerbs
+        Kerb table from :func:`parkplan.kerbs.build_kerbs`.
+    rules
+        Rules (snap settings per kind).
+
+    Returns
+    -------
+    HazardMatch
+        The matches; hazards with no row matched no kerb.
+    """
+    _check_kinds(hazards, rules)
+    kgeom = np.asarray(kerbs.geometry.values, dtype=object)
+    hgeom = np.asarray(hazards.geometry.values, dtype=object)
+    kinds = hazards["kind"].to_numpy(dtype=object)
+    snap = np.array([rules.kind_defaults(k).snap_m for k in kinds], dtype=float)
+    nearest_mode = np.array([rules.kind_defaults(k).match == "nearest" for k in kinds], dtype=bool)
+    empty = pd.DataFrame({"hazard": [], "kerb": [], "s0_m": [], "s1_m": [], "point_like": [], "distance_m": []})
+    if len(hgeom) == 0 or len(kgeom) == 0:
+        return HazardMatch(empty)
+
+    tree = shapely.STRtree(kgeom)
+    h_idx, k_idx = tree.query(hgeom, predicate="dwithin", distance=snap)
+    if len(h_idx) == 0:
+        return HazardMatch(empty)
+    order = np.lexsort((k_idx, h_idx))
+    h_idx, k_idx = h_idx[order], k_idx[order]
+    dist = shapely.distance(hgeom[h_idx], kgeom[k_idx])
+    gtype = shapely.get_type_id(hgeom[h_idx])
+    is_point = np.isin(gtype, (0, 4))
+    is_line = np.isin(gtype, (1, 5))
+    is_poly = np.isin(gtype, (3, 6))
+
+    # Lines crossing a kerb apply where they cross, whatever the match mode.
+    crosses = np.zeros(len(h_idx), dtype=bool)
+    if is_line.any():
+        li = np.flatnonzero(is_line)
+        crosses[li] = shapely.intersects(hgeom[h_idx[li]], kgeom[k_idx[li]])
+
+    # "nearest" mode: keep kerbs within NEAREST_SLACK_M of the hazard's nearest kerb (non-crossing only).
+    keep = np.ones(len(h_idx), dtype=bool)
+    sel = nearest_mode[h_idx] & ~crosses
+    if sel.any():
+        frame = pd.DataFrame({"h": h_idx[sel], "d": dist[sel]})
+        dmin = frame.groupby("h")["d"].transform("min").to_numpy()
+        keep[np.flatnonzero(sel)] = frame["d"].to_numpy() <= dmin + NEAREST_SLACK_M
+
+    parts: list[pd.DataFrame] = []
+
+    # Points (MultiPoints: each part).
+    pi = np.flatnonzero(is_point & keep)
+    if len(pi):
+        pts = shapely.get_parts(hgeom[h_idx[pi]], return_index=True)
+        sub, which = pts
+        kk = k_idx[pi][which]
+        s = shapely.line_locate_point(kgeom[kk], sub)
+        parts.append(pd.DataFrame({"hazard": h_idx[pi][which], "kerb": kk, "s0_m": s, "s1_m": s,
+                                   "point_like": True, "distance_m": shapely.distance(sub, kgeom[kk])}))
+
+    # Lines crossing a kerb: each crossing point.
+    ci = np.flatnonzero(crosses)
+    if len(ci):
+        inter = shapely.intersection(hgeom[h_idx[ci]], kgeom[k_idx[ci]])
+        sub, which = shapely.get_parts(inter, return_index=True)
+        # An overlap (line along the kerb and touching it) yields LineStrings: use their end points.
+        sub_pts, which2 = shapely.get_parts(
+            np.where(shapely.get_type_id(sub) == 0, sub, shapely.boundary(sub)), return_index=True
+        )
+        which = which[which2]
+        kk = k_idx[ci][which]
+        s = shapely.line_locate_point(kgeom[kk], sub_pts)
+        frame = pd.DataFrame({"hazard": h_idx[ci][which], "kerb": kk, "s": s})
+        # A line that overlaps the kerb for a while gives several points: take their span.
+        span = frame.groupby(["hazard", "kerb"], sort=True)["s"].agg(["min", "max"]).reset_index()
+        parts.append(pd.DataFrame({"hazard": span["hazard"], "kerb": span["kerb"], "s0_m": span["min"],
+                                   "s1_m": span["max"], "point_like": (span["max"] - span["min"]) < ALONG_MIN_M,
+                                   "distance_m": 0.0}))
+
+    # Lines near but not crossing: along the kerb, or ending near it.
+    ni = np.flatnonzero(is_line & ~crosses & keep)
+    for j in ni:
+        h, k = int(h_idx[j]), int(k_idx[j])
+        kerb = kgeom[k]
+        near = shapely.intersection(hgeom[h], shapely.buffer(kerb, snap[h]))
+        coords = shapely.get_coordinates(near)
+        if len(coords) == 0:
+            continue
+        s = shapely.line_locate_point(kerb, shapely.points(coords))
+        if s.max() - s.min() >= ALONG_MIN_M:
+            parts.append(pd.DataFrame({"hazard": [h], "kerb": [k], "s0_m": [s.min()], "s1_m": [s.max()],
+                                       "point_like": [False], "distance_m": [dist[j]]}))
+        else:
+            s0 = float(shapely.line_locate_point(kerb, shapely.get_point(shapely.shortest_line(hgeom[h], kerb), 1)))
+            parts.append(pd.DataFrame({"hazard": [h], "kerb": [k], "s0_m": [s0], "s1_m": [s0],
+                                       "point_like": [True], "distance_m": [dist[j]]}))
+
+    # Polygons: the kerb inside them, else the kerb their nearby vertices project onto.
+    for j in np.flatnonzero(is_poly & keep):
+        h, k = int(h_idx[j]), int(k_idx[j])
+        kerb = kgeom[k]
+        inside = shapely.intersection(kerb, hgeom[h])
+        coords = shapely.get_coordinates(inside)
+        if len(coords) == 0:
+            verts = shapely.points(shapely.get_coordinates(hgeom[h]))
+            coords = shapely.get_coordinates(verts[shapely.dwithin(verts, kerb, snap[h])])
+        if len(coords) == 0:
+            continue
+        s = shapely.line_locate_point(kerb, shapely.points(coords))
+        parts.append(pd.DataFrame({"hazard": [h], "kerb": [k], "s0_m": [s.min()], "s1_m": [s.max()],
+                                   "point_like": [s.max() - s.min() < ALONG_MIN_M], "distance_m": [dist[j]]}))
+
+    if not parts:
+        return HazardMatch(empty)
+    table = pd.concat(parts, ignore_index=True)
+    table = table.sort_values(["kerb", "s0_m", "hazard"], kind="stable").reset_index(drop=True)
+    return HazardMatch(table)
+
+
+def zones_from_matches(
+    matches: HazardMatch, hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules
+) -> pd.DataFrame:
+    """Turn matches into forbidden zones with their reasons.
+
+    Kerb corners of street-area kerbs (``corner_start`` / ``corner_end``) become ``intersection`` zones
+    of zero own extent at chainage 0 / ``length_m``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per zone: ``kerb``, ``start_m``, ``end_m`` (forbidden, clipped to the kerb),
+        ``hazard_start_m``, ``hazard_end_m`` (own extent), ``kind``, ``hazard_id``, ``rule``.
+    """
+    t = matches.table
+    lengths = kerbs["length_m"].to_numpy(dtype=float)
+    flows = np.where(kerbs["flow"].to_numpy(dtype=object) == "backward", -1.0, 1.0)
+
+    if len(t):
+        h = t["hazard"].to_numpy(dtype=np.int64)
+        k = t["kerb"].to_numpy(dtype=np.int64)
+        kinds = hazards["kind"].to_numpy(dtype=object)[h]
+        width = hazards["width_m"].to_numpy(dtype=float)[h]
+        hid = hazards["hazard_id"].to_numpy(dtype=object)[h]
+        s0 = t["s0_m"].to_numpy(dtype=float)
+        s1 = t["s1_m"].to_numpy(dtype=float)
+        point_like = t["point_like"].to_numpy(dtype=bool)
+    else:
+        h = k = np.zeros(0, dtype=np.int64)
+        kinds = hid = np.zeros(0, dtype=object)
+        width = s0 = s1 = np.zeros(0)
+        point_like = np.zeros(0, dtype=bool)
+
+    # Kerb corners as intersection anchors.
+    cs = np.flatnonzero(kerbs["corner_start"].to_numpy(dtype=bool))
+    ce = np.flatnonzero(kerbs["corner_end"].to_numpy(dtype=bool))
+    curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
+    k = np.concatenate([k, cs, ce])
+    kinds = np.concatenate([kinds, np.full(len(cs) + len(ce), "intersection", dtype=object)])
+    hid = np.concatenate([hid, [f"corner:{c}:start" for c in curb_ids[cs]], [f"corner:{c}:end" for c in curb_ids[ce]]])
+    width = np.concatenate([width, np.zeros(len(cs) + len(ce))])
+    s0 = np.concatenate([s0, np.zeros(len(cs)), lengths[ce]])
+    s1 = np.concatenate([s1, np.zeros(len(cs)), lengths[ce]])
+    point_like = np.concatenate([point_like, np.zeros(len(cs) + len(ce), dtype=bool)])
+
+    uniq = pd.unique(kinds)
+    before = np.zeros(len(k))
+    after = np.zeros(len(k))
+    default_w = np.zeros(len(k))
+    min_w = np.zeros(len(k))
+    rule_text = np.empty(len(k), dtype=object)
+    for kind in uniq:
+        m = kinds == kind
+        c = rules.clearance(str(kind))
+        before[m], after[m] = c.before_m, c.after_m
+        default_w[m] = c.default_width_m if c.default_width_m is not None else 0.0
+        min_w[m] = c.min_width_m
+        rule_text[m] = f"{rules.name}: {kind} before {c.before_m:g} m, after {c.after_m:g} m"
+    w = np.where(np.isnan(width), default_w, width)
+    w = np.where(point_like, np.maximum(w, min_w), 0.0)
+    a = s0 - w / 2.0
+    b = s1 + w / 2.0
+    # Span of an along-kerb hazard shorter than its minimum width grows about its middle.
+    short = ~point_like & (b - a < min_w)
+    mid = (a + b) / 2.0
+    a = np.where(short, mid - min_w / 2.0, a)
+    b = np.where(short, mid + min_w / 2.0, b)
+    fwd = flows[k] > 0
+    up = np.where(fwd, before, after)  # metres added on the low-chainage side
+    down = np.where(fwd, after, before)  # metres added on the high-chainage side
+    length = lengths[k]
+    zones = pd.DataFrame(
+        {
+            "kerb": k,
+            "start_m": np.clip(a - up, 0.0, length),
+            "end_m": np.clip(b + down, 0.0, length),
+            "hazard_start_m": np.clip(a, 0.0, length),
+            "hazard_end_m": np.clip(b, 0.0, length),
+            "kind": kinds.astype(object),
+            "hazard_id": hid.astype(object),
+            "rule": rule_text,
+        }
+    )
+    zones = zones[zones["end_m"] > zones["start_m"]]
+    return zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(drop=True)
+
+
+def merge_intervals(
+    group: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Merge overlapping or touching intervals within each group (vectorised).
+
+    Parameters
+    ----------
+    group, start, end
+        Interval group (kerb) and bounds; any order.
+
+    Returns
+    -------
+    tuple
+        Group, start and end of the merged intervals, sorted by group then start.
+    """
+    if len(group) == 0:
+        return group.astype(np.int64), start.astype(float), end.astype(float)
+    order = np.lexsort((start, group))
+    g, s, e = group[order], start[order], end[order]
+    big = float(np.max(e) - np.min(s)) + 1.0
+    offset = (g - g.min()).astype(float) * big * 4.0
+    run_end = np.maximum.accumulate(e + offset) - offset
+    new = np.ones(len(g), dtype=bool)
+    new[1:] = (g[1:] != g[:-1]) | (s[1:] > run_end[:-1])
+    ids = np.cumsum(new) - 1
+    out_g = g[new]
+    out_s = s[new]
+    out_e = np.zeros(len(out_g))
+    np.maximum.at(out_e, ids, run_end)
+    return out_g.astype(np.int64), out_s, out_e
+
+
+def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64]) -> pd.DataFrame:
+    """The free stretches of every kerb: the complement of its merged zones.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kerb``, ``start_m``, ``end_m``, ``length_m`` for every stretch longer than 0.
+    """
+    n = len(lengths)
+    g, s, e = merge_intervals(
+        zones["kerb"].to_numpy(dtype=np.int64), zones["start_m"].to_numpy(dtype=float), zones["end_m"].to_numpy(dtype=float)
+    )
+    # Candidate gaps: from each kerb start / merged-zone end to the next merged-zone start / kerb end.
+    gap_kerb = np.concatenate([np.arange(n), g])
+    gap_start = np.concatenate([np.zeros(n), e])
+    order = np.lexsort((gap_start, gap_kerb))
+    gap_kerb, gap_start = gap_kerb[order], gap_start[order]
+    nxt_kerb = np.concatenate([g, np.arange(n)])
+    nxt_start = np.concatenate([s, lengths])
+    order2 = np.lexsort((nxt_start, nxt_kerb))
+    nxt_kerb, nxt_start = nxt_kerb[order2], nxt_start[order2]
+    # Each kerb has (zones + 1) gap starts and (zones + 1) gap ends, in the same order.
+    assert np.array_equal(gap_kerb, nxt_kerb)
+    out = pd.DataFrame({"kerb": gap_kerb, "start_m": gap_start, "end_m": nxt_start})
+    out["length_m"] = out["end_m"] - out["start_m"]
+    out = out[out["length_m"] > 0].reset_index(drop=True)
+    return out

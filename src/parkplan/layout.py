@@ -1,0 +1,304 @@
+"""Counts back to geometry: bay chainages, then bay polygons on the carriageway side of the kerb.
+
+Placement within a free stretch: runs follow each other in chainage order separated by exactly the
+grouping gap, blocks of one type inside a run in the order the rules declare the types, and the whole
+layout is centred in the stretch (the slack is split equally between its two ends).
+
+Polygons (vectorised over all bays at once):
+
+* parallel and perpendicular bays follow the kerb: their kerb edge is the kerb between the bay's two
+  chainages (all kerb vertices in between kept) and their far edge is that line offset by the bay's
+  depth towards the carriageway, with mitred vertex normals; two bays that share a chainage share the
+  normal there, so neighbours share an edge and never overlap;
+* angled bays are parallelograms: the kerb edge between the chainages, the far edge shifted upstream
+  (against the flow of traffic) by the run's end-triangle length, since cars nose in forwards.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+from parkplan.rules import Rules
+from parkplan.solve import bay_arrays
+
+__all__ = ["KerbIndex", "bay_polygons", "kerb_lines", "place_bays"]
+
+
+def place_bays(
+    blocks: pd.DataFrame, stretches: pd.DataFrame, rules: Rules, backward: NDArray[np.bool_]
+) -> pd.DataFrame:
+    """Chainages of every bay.
+
+    Parameters
+    ----------
+    blocks
+        ``stretch``, ``run``, ``type``, ``count`` from :func:`parkplan.solve.solve_stretches`.
+    stretches
+        Free stretches (``kerb``, ``start_m``, ``end_m``, ``length_m``).
+    rules
+        Rules (bay types, grouping gap).
+    backward
+        Per kerb: traffic flows against the digitised direction (puts angled bays' end triangles at the
+        high-chainage end of their run).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bay: ``kerb``, ``stretch``, ``run``, ``type``, ``start_m``, ``end_m`` (kerb edge),
+        ``far_start_m``, ``far_end_m`` (carriageway edge; differs for angled bays), sorted by kerb and
+        chainage.
+    """
+    arrays = bay_arrays(rules)
+    pitch = arrays.pitch_mm / 1000.0
+    end = arrays.end_mm / 1000.0
+    gap = 0.0 if rules.grouping is None else float(np.ceil(rules.grouping.gap_m * 1000.0 - 1e-6) / 1000.0)
+    if len(blocks) == 0:
+        return pd.DataFrame(
+            {c: np.zeros(0, dtype=np.int64 if c in ("kerb", "stretch", "run", "type") else float)
+             for c in ("kerb", "stretch", "run", "type", "start_m", "end_m", "far_start_m", "far_end_m")}
+        )
+    b = blocks.sort_values(["stretch", "run", "type"], kind="stable")
+    st = b["stretch"].to_numpy(dtype=np.int64)
+    run = b["run"].to_numpy(dtype=np.int64)
+    typ = b["type"].to_numpy(dtype=np.int64)
+    cnt = b["count"].to_numpy(dtype=np.int64)
+    blen = cnt * pitch[typ] + end[typ]
+
+    # Offset of each block inside its stretch: earlier blocks plus one gap per earlier run.
+    cum = np.cumsum(blen) - blen
+    first_of_stretch = np.ones(len(st), dtype=bool)
+    first_of_stretch[1:] = st[1:] != st[:-1]
+    stretch_base = np.maximum.accumulate(np.where(first_of_stretch, np.arange(len(st)), 0))
+    within = cum - cum[stretch_base]
+    new_run = first_of_stretch.copy()
+    new_run[1:] |= run[1:] != run[:-1]
+    runs_before = np.cumsum(new_run) - 1
+    runs_before = runs_before - runs_before[stretch_base]
+    block_off = within + runs_before * gap
+
+    # Total used per stretch, then centre.
+    last = np.append(np.flatnonzero(first_of_stretch)[1:] - 1, len(st) - 1)
+    used = block_off[last] + blen[last]
+    s_start = stretches["start_m"].to_numpy(dtype=float)[st[last]]
+    s_len = stretches["length_m"].to_numpy(dtype=float)[st[last]]
+    slack = np.maximum(s_len - used, 0.0) / 2.0
+    stretch_no = np.cumsum(first_of_stretch) - 1
+    block_start = s_start[stretch_no] + slack[stretch_no] + block_off
+
+    # Expand blocks into bays.
+    bay_block = np.repeat(np.arange(len(st)), cnt)
+    first_bay = np.cumsum(cnt) - cnt
+    i = np.arange(len(bay_block)) - first_bay[bay_block]
+    t = typ[bay_block]
+    kerb = stretches["kerb"].to_numpy(dtype=np.int64)[st[bay_block]]
+    base = block_start[bay_block] + i * pitch[t]
+    s_end = (s_start + s_len)[stretch_no[bay_block]]
+    # Cars nose into angled bays forwards, so a bay's kerb edge lies downstream of its far edge by the
+    # end triangle: forward flow puts the triangle at the low-chainage end of the run, backward flow at
+    # the high end. Other orientations have no triangle (end = 0) and both edges coincide.
+    back = np.asarray(backward, dtype=bool)[kerb]
+    e = end[t]
+    kerb_start = np.where(back, base, base + e)
+    far_start = np.where(back, base + e, base)
+    return pd.DataFrame(
+        {
+            "kerb": kerb,
+            "stretch": st[bay_block],
+            "run": run[bay_block],
+            "type": t,
+            "start_m": kerb_start,
+            "end_m": np.minimum(kerb_start + pitch[t], s_end),
+            "far_start_m": far_start,
+            "far_end_m": np.minimum(far_start + pitch[t], s_end),
+        }
+    )
+
+
+class KerbIndex:
+    """Vertex arrays of all kerbs, for vectorised interpolation and offsets along them.
+
+    Parameters
+    ----------
+    geometries
+        Kerb LineStrings.
+    """
+
+    def __init__(self, geometries: NDArray[np.object_]) -> None:
+        coords, owner = shapely.get_coordinates(geometries, return_index=True)
+        self.xy = coords
+        self.owner = owner
+        seg = np.diff(coords, axis=0)
+        seg_len = np.hypot(seg[:, 0], seg[:, 1])
+        same = owner[1:] == owner[:-1]
+        seg_len = np.where(same, seg_len, 0.0)
+        first = np.ones(len(owner), dtype=bool)
+        first[1:] = ~same
+        cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+        start_of = np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))
+        self.chain = cum - cum[start_of]
+        self.first_vertex = np.flatnonzero(first)
+        self.last_vertex = np.append(self.first_vertex[1:] - 1, len(owner) - 1)
+        span = float(self.chain.max()) + 10.0 if len(self.chain) else 10.0
+        self.stride = span
+        self.key = self.chain + owner * span
+        # Unit left normal of each segment (segment v -> v+1); zero-length segments copy a neighbour.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            nx = -seg[:, 1] / seg_len
+            ny = seg[:, 0] / seg_len
+        nrm = np.column_stack([nx, ny])
+        bad = ~np.isfinite(nrm).all(axis=1)
+        if bad.any():
+            good = np.flatnonzero(~bad)
+            nearest = good[np.clip(np.searchsorted(good, np.flatnonzero(bad)), 0, len(good) - 1)]
+            nrm[bad] = nrm[nearest]
+        self.seg_normal = nrm
+        self.seg_len = seg_len
+        # Mitred normal at each vertex: averages the normals of its two segments so that an offset of d
+        # lies d away from both. Kerb end vertices use their single segment.
+        prev_n = np.vstack([nrm[:1], nrm])
+        next_n = np.vstack([nrm, nrm[-1:]])
+        is_first = first
+        is_last = np.zeros(len(owner), dtype=bool)
+        is_last[self.last_vertex] = True
+        prev_n = np.where(is_first[:, None], next_n, prev_n)
+        next_n = np.where(is_last[:, None], prev_n, next_n)
+        dot = np.clip((prev_n * next_n).sum(axis=1), -1.0, 1.0)
+        self.vertex_normal = (prev_n + next_n) / np.maximum(1.0 + dot, 0.2)[:, None]
+
+    def segment(self, kerb: NDArray[np.int64], s: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Index of the segment holding chainage ``s`` on ``kerb`` (its last segment at the very end)."""
+        seg = np.searchsorted(self.key, kerb * self.stride + s, side="right") - 1
+        return np.clip(seg, self.first_vertex[kerb], self.last_vertex[kerb] - 1)
+
+    def point(self, kerb: NDArray[np.int64], s: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Coordinates at chainage ``s`` and the segment they lie on."""
+        seg = self.segment(kerb, s)
+        length = np.where(self.seg_len[seg] > 0, self.seg_len[seg], 1.0)
+        f = np.clip((s - self.chain[seg]) / length, 0.0, 1.0)
+        xy = self.xy[seg] + (self.xy[seg + 1] - self.xy[seg]) * f[:, None]
+        return xy, seg
+
+
+def bay_polygons(
+    bays: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules, index: KerbIndex | None = None
+) -> NDArray[np.object_]:
+    """Polygons of the placed bays (working CRS).
+
+    Parameters
+    ----------
+    bays
+        Output of :func:`place_bays`.
+    kerbs
+        Kerb table (geometry, ``carriageway``, ``flow``).
+    rules
+        Rules (bay depth per type).
+    index
+        Precomputed :class:`KerbIndex` of the kerbs.
+
+    Returns
+    -------
+    numpy.ndarray
+        One Polygon per bay, in the order of ``bays``.
+    """
+    if len(bays) == 0:
+        return np.zeros(0, dtype=object)
+    idx = index or KerbIndex(np.asarray(kerbs.geometry.values, dtype=object))
+    depth_by_type = np.array([b.depth_m for b in rules.bays])
+    angled_type = np.array([b.orientation == "angled" for b in rules.bays])
+    k = bays["kerb"].to_numpy(dtype=np.int64)
+    t = bays["type"].to_numpy(dtype=np.int64)
+    side = np.where(kerbs["carriageway"].to_numpy(dtype=object)[k] == "left", 1.0, -1.0)
+    a_k = bays["start_m"].to_numpy(dtype=float)
+    b_k = bays["end_m"].to_numpy(dtype=float)
+    fa_k = bays["far_start_m"].to_numpy(dtype=float)
+    fb_k = bays["far_end_m"].to_numpy(dtype=float)
+    depth = depth_by_type[t] * side
+    angled = angled_type[t]
+    out = np.empty(len(bays), dtype=object)
+
+    if (~angled).any():
+        m = np.flatnonzero(~angled)
+        out[m] = _following(idx, k[m], a_k[m], b_k[m], depth[m])
+    if angled.any():
+        m = np.flatnonzero(angled)
+        p0, _ = idx.point(k[m], a_k[m])
+        p1, _ = idx.point(k[m], b_k[m])
+        q1, s1 = idx.point(k[m], fb_k[m])
+        q0, s0 = idx.point(k[m], fa_k[m])
+        q1 = q1 + idx.seg_normal[s1] * depth[m][:, None]
+        q0 = q0 + idx.seg_normal[s0] * depth[m][:, None]
+        ring = np.stack([p0, p1, q1, q0, p0], axis=1).reshape(-1, 2)
+        out[m] = shapely.polygons(shapely.linearrings(ring, indices=np.repeat(np.arange(len(m)), 5)))
+    return out
+
+
+def _kerb_edge(
+    idx: KerbIndex, k: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Points of the kerb between chainages ``a`` and ``b``: P(a), the vertices strictly inside, P(b).
+
+    Returns the flat points, the offset normal at each point and the number of points per item.
+    """
+    pa, sa = idx.point(k, a)
+    pb, sb = idx.point(k, b)
+    lo = np.searchsorted(idx.key, k * idx.stride + a, side="right")
+    hi = np.searchsorted(idx.key, k * idx.stride + b, side="left")
+    lo = np.maximum(lo, idx.first_vertex[k])
+    hi = np.minimum(hi, idx.last_vertex[k] + 1)
+    c = np.maximum(hi - lo, 0) + 2
+    fs = np.cumsum(c) - c
+    total = int(c.sum())
+    owner = np.repeat(np.arange(len(k)), c)
+    pos = np.arange(total) - fs[owner]
+    vert = lo[owner] + pos - 1
+    is_a = pos == 0
+    is_b = pos == c[owner] - 1
+    inner = ~(is_a | is_b)
+    pts = np.empty((total, 2))
+    nrm = np.empty((total, 2))
+    pts[is_a] = pa
+    pts[is_b] = pb
+    pts[inner] = idx.xy[vert[inner]]
+    nrm[is_a] = idx.seg_normal[sa]
+    nrm[is_b] = idx.seg_normal[sb]
+    nrm[inner] = idx.vertex_normal[vert[inner]]
+    return pts, nrm, c
+
+
+def kerb_lines(
+    idx: KerbIndex, k: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64]
+) -> NDArray[np.object_]:
+    """LineStrings of the kerb between chainages ``a`` and ``b`` (vectorised ``substring``)."""
+    if len(k) == 0:
+        return np.zeros(0, dtype=object)
+    pts, _, c = _kerb_edge(idx, k, a, b)
+    return np.asarray(shapely.linestrings(pts, indices=np.repeat(np.arange(len(k)), c)), dtype=object)
+
+
+def _following(
+    idx: KerbIndex, k: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64], depth: NDArray[np.float64]
+) -> NDArray[np.object_]:
+    """Kerb-following polygons between chainages ``a`` and ``b``, ``depth`` to the left (negative: right)."""
+    fw, nrm, c = _kerb_edge(idx, k, a, b)
+    fs = np.cumsum(c) - c
+    owner = np.repeat(np.arange(len(k)), c)
+    off = fw + nrm * depth[owner][:, None]
+    # Ring: forward kerb edge, backward far edge, closing point.
+    length = 2 * c + 1
+    rs = np.cumsum(length) - length
+    rowner = np.repeat(np.arange(len(k)), length)
+    q = np.arange(int(length.sum())) - rs[rowner]
+    cc = c[rowner]
+    base = fs[rowner]
+    ring = np.empty((len(q), 2))
+    m1 = q < cc
+    m2 = (q >= cc) & (q < 2 * cc)
+    m3 = q == 2 * cc
+    ring[m1] = fw[base[m1] + q[m1]]
+    ring[m2] = off[base[m2] + (2 * cc[m2] - 1 - q[m2])]
+    ring[m3] = fw[base[m3]]
+    return np.asarray(shapely.polygons(shapely.linearrings(ring, indices=rowner)), dtype=object)

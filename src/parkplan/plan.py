@@ -1,0 +1,381 @@
+"""The whole job: inputs -> kerbs -> forbidden intervals -> model -> layout -> result tables."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from parkplan.hazards import free_stretches, match_hazards, zones_from_matches
+from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, to_metric
+from parkplan.kerbs import CornerSettings, build_kerbs
+from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
+from parkplan.output import write_json, write_layer
+from parkplan.rules import Rules, load_rules
+from parkplan.solve import solve_stretches
+
+__all__ = ["Plan", "plan"]
+
+log = logging.getLogger("parkplan")
+
+
+@dataclass
+class Plan:
+    """The result of :func:`plan`.
+
+    Attributes
+    ----------
+    bays
+        One Polygon per bay: ``bay_id``, ``curb_id``, ``source_id``, ``bay_type``, ``orientation``,
+        ``length_m``, ``width_m``, ``start_m``, ``end_m`` (chainage of the bay's kerb edge).
+    zones
+        One LineString per forbidden stretch of kerb: ``curb_id``, ``kind``, ``hazard_id``, ``rule``,
+        ``start_m``, ``end_m`` (forbidden, with clearances), ``hazard_start_m``, ``hazard_end_m``.
+    kerbs
+        One LineString per kerb with its accounting: ``length_m`` = ``bay_m`` + ``gap_m`` +
+        ``lost_m`` + ``leftover_m``, ``lost_m`` split into ``lost_<kind>_m`` columns.
+    summary
+        Counts by bay type, solver status, objective, bound, gap, hazards matched and unmatched,
+        warnings and timings per stage.
+    crs
+        The metric working CRS the plan was computed in. The tables are in this CRS.
+    """
+
+    bays: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    kerbs: gpd.GeoDataFrame
+    summary: dict[str, Any]
+    crs: CRS
+    rules: Rules = field(repr=False)
+
+    def to_geojson(self, path: str | os.PathLike[str]) -> Path:
+        """Write the bays as an RFC 7946 GeoJSON FeatureCollection (atomic)."""
+        return write_layer(self.bays, path)
+
+    def write(
+        self,
+        bays: str | os.PathLike[str] | None = None,
+        *,
+        zones: str | os.PathLike[str] | None = None,
+        kerbs: str | os.PathLike[str] | None = None,
+        summary: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """Write any of the outputs; formats follow the extensions (see :func:`parkplan.output.write_layer`)."""
+        t0 = time.perf_counter()
+        if bays is not None:
+            write_layer(self.bays, bays)
+        if zones is not None:
+            write_layer(self.zones, zones)
+        if kerbs is not None:
+            write_layer(self.kerbs, kerbs)
+        self.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
+        if summary is not None:
+            write_json(self.summary, summary)
+
+
+def _kind_rank(rules: Rules) -> dict[str, int]:
+    return {k: i for i, k in enumerate(rules.kinds)}
+
+
+def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFrame:
+    """Metres of each kerb lost to each kind of hazard; overlaps go to one reason only.
+
+    Where zones overlap, a hazard's own extent wins over a clearance, then kinds in the order of
+    ``parkplan/data/kinds.toml`` (rules' own kinds after them).
+    """
+    if len(zones) == 0:
+        return pd.DataFrame(index=pd.RangeIndex(n_kerbs))
+    rank = _kind_rank(rules)
+    kinds = sorted(pd.unique(zones["kind"]), key=lambda k: rank.get(k, len(rank)))
+    kind_code = {k: i for i, k in enumerate(kinds)}
+    code = zones["kind"].map(kind_code).to_numpy(dtype=np.int64)
+    kerb = zones["kerb"].to_numpy(dtype=np.int64)
+    # Sub-intervals: own extent (priority 0) and the whole zone (priority 1); lower wins.
+    sk = np.concatenate([kerb, kerb])
+    s0 = np.concatenate([zones["hazard_start_m"].to_numpy(dtype=float), zones["start_m"].to_numpy(dtype=float)])
+    s1 = np.concatenate([zones["hazard_end_m"].to_numpy(dtype=float), zones["end_m"].to_numpy(dtype=float)])
+    prio = np.concatenate([code, code + len(kinds)])
+    kind_of = np.concatenate([code, code])
+    ok = s1 > s0
+    sk, s0, s1, prio, kind_of = sk[ok], s0[ok], s1[ok], prio[ok], kind_of[ok]
+    out = np.zeros((n_kerbs, len(kinds)))
+    order = np.argsort(sk, kind="stable")
+    sk, s0, s1, prio, kind_of = sk[order], s0[order], s1[order], prio[order], kind_of[order]
+    bounds = np.flatnonzero(np.diff(sk)) + 1
+    for lo, hi in zip(np.concatenate([[0], bounds]), np.concatenate([bounds, [len(sk)]]), strict=True):
+        if hi <= lo:
+            continue
+        cuts = np.unique(np.concatenate([s0[lo:hi], s1[lo:hi]]))
+        mids = (cuts[:-1] + cuts[1:]) / 2.0
+        widths = np.diff(cuts)
+        cover = (s0[lo:hi, None] <= mids[None, :]) & (s1[lo:hi, None] >= mids[None, :])
+        p = np.where(cover, prio[lo:hi, None], np.iinfo(np.int64).max)
+        best = np.argmin(p, axis=0)
+        covered = cover.any(axis=0)
+        np.add.at(out[sk[lo]], kind_of[lo:hi][best[covered]], widths[covered])
+    return pd.DataFrame(out, columns=[f"lost_{k}_m" for k in kinds])
+
+
+def plan(
+    kerbs: PathOrFrame,
+    hazards: Sequence[HazardSource | PathOrFrame] | PathOrFrame | None = None,
+    rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    *,
+    time_limit_s: float | None = None,
+    presolve: bool = True,
+    extent: Any | None = None,
+    corners: CornerSettings | None = None,
+) -> Plan:
+    """Plan the most bays the rules allow along the given kerbs.
+
+    Parameters
+    ----------
+    kerbs
+        Kerb lines or street-area polygons: a path to any vector file GeoPandas reads, or a GeoDataFrame.
+    hazards
+        Hazard inputs: one path / GeoDataFrame, or a list of them (each feature with a ``kind``), or
+        :class:`parkplan.io.HazardSource` items giving all features of an input one kind.
+    rules
+        A :class:`Rules`, a preset name, a TOML path or a parsed mapping; ``None`` means ``cn``.
+    time_limit_s
+        Limit on CP-SAT time; the best layout found is returned with its status.
+    presolve
+        Settle stretches with a closed-form optimum without CP-SAT (``False``: everything via CP-SAT).
+    extent
+        Polygon (in the kerbs' CRS) the kerb data was cut to; street-area boundary on its edge is not kerb.
+    corners
+        Corner detection settings for street-area polygons.
+
+    Returns
+    -------
+    Plan
+        Bays, zones, per-kerb accounting and a summary.
+
+    Raises
+    ------
+    parkplan.errors.InputError
+        For unusable kerbs or hazards.
+    parkplan.errors.RulesError
+        For a bad rule set.
+    """
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    rule_set = load_rules(rules)
+    kerb_in, warnings = read_kerbs(kerbs)
+    if hazards is None:
+        sources: list[HazardSource | PathOrFrame] = []
+    elif isinstance(hazards, (str, os.PathLike, gpd.GeoDataFrame, HazardSource)):
+        sources = [hazards]
+    else:
+        sources = list(hazards)
+    hazard_frames, warn = read_hazards(sources)
+    warnings += warn
+    timings["read"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    input_crs = kerb_in.crs
+    kerb_m, crs = to_metric(kerb_in)
+    if extent is not None:
+        extent = gpd.GeoSeries([extent], crs=input_crs).to_crs(crs).iloc[0]
+    kerb_table = build_kerbs(kerb_m, rule_set, corners=corners, extent=extent)
+    timings["kerbs"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    if hazard_frames:
+        haz = pd.concat([to_metric(f, crs)[0] for f in hazard_frames], ignore_index=True)
+        haz = gpd.GeoDataFrame(haz, geometry="geometry", crs=crs)
+    else:
+        haz = gpd.GeoDataFrame(
+            {"kind": [], "hazard_id": [], "width_m": [], "source": [], "feature": []}, geometry=[], crs=crs
+        )
+    matches = match_hazards(haz, kerb_table, rule_set)
+    zones = zones_from_matches(matches, haz, kerb_table, rule_set)
+    lengths = kerb_table["length_m"].to_numpy(dtype=float)
+    stretches = free_stretches(zones, lengths)
+    timings["intervals"] = time.perf_counter() - t
+
+    solution = solve_stretches(
+        stretches["length_m"].to_numpy(dtype=float), rule_set, presolve=presolve, time_limit_s=time_limit_s
+    )
+    timings["model_build"] = solution.build_s
+    timings["solve"] = solution.solve_s
+
+    t = time.perf_counter()
+    backward = kerb_table["flow"].to_numpy(dtype=object) == "backward"
+    placed = place_bays(solution.blocks, stretches, rule_set, backward)
+    index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
+    polys = bay_polygons(placed, kerb_table, rule_set, index)
+    bays_gdf = _bays_table(placed, polys, kerb_table, rule_set, crs)
+    zones_gdf = _zones_table(zones, kerb_table, index, crs)
+    kerbs_gdf = _kerbs_table(kerb_table, zones, stretches, placed, rule_set)
+    timings["layout"] = time.perf_counter() - t
+
+    if input_crs is not None and CRS.from_user_input(input_crs) != crs:
+        pass  # tables stay in the metric working CRS; writers reproject (GeoJSON: WGS84)
+    summary = _summary(rule_set, crs, kerb_table, haz, matches, bays_gdf, solution, warnings, timings, zones)
+    for w in warnings:
+        log.warning(w)
+    return Plan(bays_gdf, zones_gdf, kerbs_gdf, summary, crs, rule_set)
+
+
+def _bays_table(
+    placed: pd.DataFrame, polys: np.ndarray, kerbs: gpd.GeoDataFrame, rules: Rules, crs: CRS
+) -> gpd.GeoDataFrame:
+    k = placed["kerb"].to_numpy(dtype=np.int64)
+    t = placed["type"].to_numpy(dtype=np.int64)
+    curb = kerbs["curb_id"].to_numpy(dtype=object)[k]
+    # Ordinal of each bay along its kerb (placed is sorted by stretch, i.e. by kerb and chainage).
+    first = np.ones(len(k), dtype=bool)
+    first[1:] = k[1:] != k[:-1]
+    start_idx = np.maximum.accumulate(np.where(first, np.arange(len(k)), 0))
+    ordinal = np.arange(len(k)) - start_idx
+    names = np.array([b.name for b in rules.bays], dtype=object)
+    orient = np.array([b.orientation for b in rules.bays], dtype=object)
+    length = np.array([b.length_m for b in rules.bays])
+    width = np.array([b.width_m for b in rules.bays])
+    return gpd.GeoDataFrame(
+        {
+            "bay_id": [f"{c}#{o}" for c, o in zip(curb, ordinal, strict=True)],
+            "curb_id": curb,
+            "source_id": kerbs["source_id"].to_numpy(dtype=object)[k],
+            "street_id": kerbs["street_id"].to_numpy(dtype=object)[k],
+            "bay_type": names[t],
+            "orientation": orient[t],
+            "length_m": length[t],
+            "width_m": width[t],
+            "start_m": np.round(placed["start_m"].to_numpy(dtype=float), 3),
+            "end_m": np.round(placed["end_m"].to_numpy(dtype=float), 3),
+        },
+        geometry=polys,
+        crs=crs,
+    )
+
+
+def _zones_table(zones: pd.DataFrame, kerbs: gpd.GeoDataFrame, index: KerbIndex, crs: CRS) -> gpd.GeoDataFrame:
+    k = zones["kerb"].to_numpy(dtype=np.int64)
+    a = zones["start_m"].to_numpy(dtype=float)
+    b = zones["end_m"].to_numpy(dtype=float)
+    return gpd.GeoDataFrame(
+        {
+            "curb_id": kerbs["curb_id"].to_numpy(dtype=object)[k],
+            "kind": zones["kind"].to_numpy(dtype=object),
+            "hazard_id": zones["hazard_id"].to_numpy(dtype=object),
+            "rule": zones["rule"].to_numpy(dtype=object),
+            "start_m": np.round(a, 3),
+            "end_m": np.round(b, 3),
+            "hazard_start_m": np.round(zones["hazard_start_m"].to_numpy(dtype=float), 3),
+            "hazard_end_m": np.round(zones["hazard_end_m"].to_numpy(dtype=float), 3),
+        },
+        geometry=kerb_lines(index, k, a, b),
+        crs=crs,
+    )
+
+
+def _kerbs_table(
+    kerbs: gpd.GeoDataFrame, zones: pd.DataFrame, stretches: pd.DataFrame, placed: pd.DataFrame, rules: Rules
+) -> gpd.GeoDataFrame:
+    n = len(kerbs)
+    lengths = kerbs["length_m"].to_numpy(dtype=float)
+    free = np.zeros(n)
+    np.add.at(free, stretches["kerb"].to_numpy(dtype=np.int64), stretches["length_m"].to_numpy(dtype=float))
+    lost = lengths - free
+    bays = np.zeros(n, dtype=np.int64)
+    bay_m = np.zeros(n)
+    gap_m = np.zeros(n)
+    if len(placed):
+        k = placed["kerb"].to_numpy(dtype=np.int64)
+        np.add.at(bays, k, 1)
+        runs = placed.assign(lo=np.minimum(placed["start_m"], placed["far_start_m"]),
+                             hi=np.maximum(placed["end_m"], placed["far_end_m"]))
+        per_run = runs.groupby(["stretch", "run"], sort=True).agg(kerb=("kerb", "first"), lo=("lo", "min"),
+                                                                   hi=("hi", "max"))
+        np.add.at(bay_m, per_run["kerb"].to_numpy(dtype=np.int64), (per_run["hi"] - per_run["lo"]).to_numpy())
+        per_stretch = per_run.reset_index().groupby("stretch").agg(kerb=("kerb", "first"), runs=("run", "size"))
+        gap = 0.0 if rules.grouping is None else rules.grouping.gap_m
+        np.add.at(gap_m, per_stretch["kerb"].to_numpy(dtype=np.int64),
+                  (per_stretch["runs"].to_numpy() - 1) * gap)
+    leftover = np.maximum(free - bay_m - gap_m, 0.0)
+    lost_kind = _lost_by_kind(zones, n, rules)
+    table = pd.DataFrame(
+        {
+            "curb_id": kerbs["curb_id"].to_numpy(dtype=object),
+            "source_id": kerbs["source_id"].to_numpy(dtype=object),
+            "street_id": kerbs["street_id"].to_numpy(dtype=object),
+            "carriageway": kerbs["carriageway"].to_numpy(dtype=object),
+            "flow": kerbs["flow"].to_numpy(dtype=object),
+            "length_m": np.round(lengths, 3),
+            "bays": bays,
+            "bay_m": np.round(bay_m, 3),
+            "gap_m": np.round(gap_m, 3),
+            "lost_m": np.round(lost, 3),
+            "leftover_m": np.round(leftover, 3),
+        }
+    )
+    table = pd.concat([table, lost_kind.round(3)], axis=1)
+    return gpd.GeoDataFrame(table, geometry=kerbs.geometry.values, crs=kerbs.crs)
+
+
+def _summary(
+    rules: Rules,
+    crs: CRS,
+    kerbs: gpd.GeoDataFrame,
+    hazards: gpd.GeoDataFrame,
+    matches: Any,
+    bays: gpd.GeoDataFrame,
+    solution: Any,
+    warnings: list[str],
+    timings: dict[str, float],
+    zones: pd.DataFrame,
+) -> dict[str, Any]:
+    matched = np.zeros(len(hazards), dtype=bool)
+    if len(matches.table):
+        matched[matches.table["hazard"].to_numpy(dtype=np.int64)] = True
+    unmatched = hazards.loc[~matched, ["hazard_id", "kind", "source"]]
+    by_kind: dict[str, dict[str, int]] = {}
+    for kind, grp in pd.DataFrame({"kind": hazards["kind"], "m": matched}).groupby("kind", sort=True):
+        by_kind[str(kind)] = {"total": len(grp), "matched": int(grp["m"].sum()), "unmatched": int((~grp["m"]).sum())}
+    corner_zones = int(zones["hazard_id"].astype(str).str.startswith("corner:").sum()) if len(zones) else 0
+    return {
+        "rules": rules.name,
+        "traffic": rules.traffic,
+        "crs": crs.to_string(),
+        "kerbs": {"count": len(kerbs), "length_m": round(float(kerbs["length_m"].sum()), 3),
+                  "corners": corner_zones},
+        "bays": {
+            "total": len(bays),
+            "by_type": {b.name: int((bays["bay_type"] == b.name).sum()) for b in rules.bays},
+            "by_orientation": {o: int((bays["orientation"] == o).sum())
+                               for o in sorted({b.orientation for b in rules.bays})},
+        },
+        "solver": {
+            "status": solution.status,
+            "objective": solution.objective,
+            "best_bound": solution.bound,
+            "gap": solution.gap,
+            "presolved_stretches": solution.n_presolved,
+            "models": solution.n_models,
+            "not_optimal": solution.model_statuses,
+        },
+        "hazards": {
+            "total": len(hazards),
+            "matched": int(matched.sum()),
+            "unmatched": int((~matched).sum()),
+            "by_kind": by_kind,
+            "unmatched_features": [
+                {"hazard_id": str(r.hazard_id), "kind": str(r.kind), "source": str(r.source)}
+                for r in unmatched.itertuples(index=False)
+            ],
+        },
+        "warnings": list(warnings),
+        "timings_s": {k: round(v, 4) for k, v in timings.items()},
+    }

@@ -1,0 +1,393 @@
+"""Jurisdiction rules: bay types, clearances around hazards, grouping of bays into runs.
+
+Rules are data. A rules file is TOML (see ``docs/rules-format.md``); presets shipped with the package
+live in ``parkplan/presets/*.toml``. :func:`load_rules` accepts a preset name, a path, a mapping or a
+:class:`Rules` object and returns a validated, frozen :class:`Rules`.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from parkplan.errors import RulesError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "BayType",
+    "Clearance",
+    "Grouping",
+    "KindDefaults",
+    "Rules",
+    "known_kinds",
+    "list_presets",
+    "load_rules",
+]
+
+Orientation = Literal["parallel", "angled", "perpendicular"]
+Traffic = Literal["right", "left"]
+Match = Literal["nearest", "all"]
+
+_ORIENTATIONS = ("parallel", "angled", "perpendicular")
+_DOC_KEYS = {"source", "verified", "note", "description"}
+
+
+@dataclass(frozen=True)
+class BayType:
+    """One kind of bay the model may place.
+
+    Parameters
+    ----------
+    name
+        Key of the ``[bays.NAME]`` table.
+    orientation
+        ``"parallel"``, ``"angled"`` or ``"perpendicular"`` to the kerb.
+    length_m
+        Bay length in the vehicle-length direction (metres).
+    width_m
+        Bay width across the vehicle (metres).
+    angle_deg
+        Angle between the bay's long side and the kerb, for angled bays (degrees, 0 < angle < 90).
+    weight
+        Objective weight of one bay of this type (default 1).
+    """
+
+    name: str
+    orientation: Orientation
+    length_m: float
+    width_m: float
+    angle_deg: float | None = None
+    weight: float = 1.0
+
+    @property
+    def pitch_m(self) -> float:
+        """Kerb length one bay takes inside a run (metres)."""
+        if self.orientation == "parallel":
+            return self.length_m
+        if self.orientation == "perpendicular":
+            return self.width_m
+        assert self.angle_deg is not None
+        return self.width_m / math.sin(math.radians(self.angle_deg))
+
+    @property
+    def end_m(self) -> float:
+        """Extra kerb length a run of these bays needs once (the end triangle of angled bays), metres."""
+        if self.orientation == "angled":
+            assert self.angle_deg is not None
+            return self.length_m * math.cos(math.radians(self.angle_deg))
+        return 0.0
+
+    @property
+    def depth_m(self) -> float:
+        """How far the bay reaches from the kerb into the carriageway (metres)."""
+        if self.orientation == "parallel":
+            return self.width_m
+        if self.orientation == "perpendicular":
+            return self.length_m
+        assert self.angle_deg is not None
+        return self.length_m * math.sin(math.radians(self.angle_deg))
+
+
+@dataclass(frozen=True)
+class Clearance:
+    """Forbidden kerb around a hazard of one kind.
+
+    Parameters
+    ----------
+    kind
+        Hazard kind this clearance is for.
+    before_m
+        Metres forbidden upstream of the hazard's extent, in the direction of traffic on the kerb.
+    after_m
+        Metres forbidden downstream of the hazard's extent.
+    default_width_m
+        The hazard's own extent along the kerb when the feature gives no ``width_m`` (metres).
+    min_width_m
+        The smallest own extent a hazard of this kind is given, whatever its ``width_m`` (metres).
+    """
+
+    kind: str
+    before_m: float = 0.0
+    after_m: float = 0.0
+    default_width_m: float | None = None
+    min_width_m: float = 0.0
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Runs of adjacent bays at most ``max_run_m`` long, separated by gaps of at least ``gap_m``."""
+
+    max_run_m: float
+    gap_m: float
+
+
+@dataclass(frozen=True)
+class KindDefaults:
+    """How hazards of one kind find their kerbs (see ``parkplan/data/kinds.toml``)."""
+
+    kind: str
+    snap_m: float
+    match: Match
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A validated, immutable rule set.
+
+    Parameters
+    ----------
+    name
+        Name of the rule set.
+    traffic
+        ``"right"`` or ``"left"``: the side of the road traffic keeps to.
+    bays
+        Bay types in declaration order.
+    clearances
+        Clearance per hazard kind; a kind without an entry blocks only its own extent.
+    grouping
+        Optional run-length limit and gap.
+    kinds
+        Snap settings per hazard kind (built-in defaults, overridden by the rules file).
+    description
+        One-line description.
+    """
+
+    name: str
+    traffic: Traffic
+    bays: tuple[BayType, ...]
+    clearances: Mapping[str, Clearance] = field(default_factory=dict)
+    grouping: Grouping | None = None
+    kinds: Mapping[str, KindDefaults] = field(default_factory=dict)
+    description: str = ""
+
+    def clearance(self, kind: str) -> Clearance:
+        """Return the clearance for ``kind`` (zero clearance when the rules give none)."""
+        return self.clearances.get(kind) or Clearance(kind)
+
+    def kind_defaults(self, kind: str) -> KindDefaults:
+        """Return the snap settings for ``kind``."""
+        return self.kinds[kind]
+
+
+def _builtin_kinds() -> dict[str, dict[str, Any]]:
+    text = resources.files("parkplan").joinpath("data/kinds.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def known_kinds() -> tuple[str, ...]:
+    """Return the hazard kinds parkplan knows without a rules entry, in file order."""
+    return tuple(_builtin_kinds())
+
+
+def list_presets() -> list[str]:
+    """Return the names of the rule presets shipped with parkplan, sorted."""
+    folder = resources.files("parkplan").joinpath("presets")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _read_preset(name: str) -> dict[str, Any]:
+    ref = resources.files("parkplan").joinpath(f"presets/{name}.toml")
+    if not ref.is_file():
+        msg = f"unknown rules preset {name!r}; presets are: {', '.join(list_presets())} (or give a .toml path)"
+        raise RulesError(msg)
+    try:
+        return tomllib.loads(ref.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:  # pragma: no cover - shipped presets are tested
+        raise RulesError(f"preset {name}: {exc}") from exc
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise RulesError(f"{path}: rules file not found")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RulesError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _resolve(data: Mapping[str, Any], where: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Apply ``extends`` chains (a preset name or a path relative to the file)."""
+    parent = data.get("extends")
+    if parent is None:
+        return dict(data)
+    if not isinstance(parent, str):
+        raise RulesError(f"{where}: 'extends' must be a preset name or a path, not {parent!r}")
+    if parent in seen:
+        raise RulesError(f"{where}: 'extends' loops back to {parent!r}")
+    candidate = Path(parent)
+    if parent.endswith(".toml"):
+        base_dir = Path(where).parent if where.endswith(".toml") else Path.cwd()
+        path = candidate if candidate.is_absolute() else base_dir / candidate
+        base = _resolve(_read_file(path), str(path), (*seen, parent))
+    else:
+        base = _resolve(_read_preset(parent), f"preset {parent}", (*seen, parent))
+    child = {k: v for k, v in data.items() if k != "extends"}
+    return _merge(base, child)
+
+
+def _number(value: Any, where: str, *, minimum: float = 0.0, strict: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RulesError(f"{where} must be a number, not {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise RulesError(f"{where} must be finite, not {value!r}")
+    if strict and number <= minimum:
+        raise RulesError(f"{where} must be greater than {minimum:g}, not {value!r}")
+    if number < minimum:
+        raise RulesError(f"{where} must be at least {minimum:g}, not {value!r}")
+    return number
+
+
+def _check_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed - _DOC_KEYS)
+    if unknown:
+        raise RulesError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed | _DOC_KEYS))}"
+        )
+
+
+def _table(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise RulesError(f"{where} must be a table, not {value!r}")
+    return value
+
+
+def _parse_bay(name: str, table: Mapping[str, Any], where: str) -> BayType:
+    at = f"{where}: [bays.{name}]"
+    _check_keys(table, {"orientation", "length_m", "width_m", "angle_deg", "weight"}, at)
+    orientation = table.get("orientation", "parallel")
+    if orientation not in _ORIENTATIONS:
+        raise RulesError(f"{at} orientation must be one of {', '.join(_ORIENTATIONS)}, not {orientation!r}")
+    for key in ("length_m", "width_m"):
+        if key not in table:
+            raise RulesError(f"{at} needs {key}")
+    length = _number(table["length_m"], f"{at} length_m", strict=True)
+    width = _number(table["width_m"], f"{at} width_m", strict=True)
+    weight = _number(table.get("weight", 1.0), f"{at} weight", strict=True)
+    angle: float | None = None
+    if orientation == "angled":
+        if "angle_deg" not in table:
+            raise RulesError(f"{at} is angled and needs angle_deg")
+        angle = _number(table["angle_deg"], f"{at} angle_deg", strict=True)
+        if angle >= 90.0:
+            raise RulesError(f"{at} angle_deg must be below 90 (use orientation = 'perpendicular'), not {angle:g}")
+    elif "angle_deg" in table:
+        raise RulesError(f"{at} angle_deg is only for orientation = 'angled'")
+    return BayType(name, orientation, length, width, angle, weight)
+
+
+def _parse(data: Mapping[str, Any], where: str) -> Rules:
+    _check_keys(data, {"name", "traffic", "bays", "clearances", "grouping", "kinds", "jurisdiction"}, where)
+    name = data.get("name", Path(where).stem)
+    if not isinstance(name, str) or not name:
+        raise RulesError(f"{where}: name must be a non-empty string")
+    traffic = data.get("traffic", "right")
+    if traffic not in ("right", "left"):
+        raise RulesError(f"{where}: traffic must be 'right' or 'left', not {traffic!r}")
+
+    bays_table = data.get("bays")
+    if not bays_table:
+        raise RulesError(f"{where}: no bay type; add at least one [bays.NAME] table with length_m and width_m")
+    bays = tuple(
+        _parse_bay(str(n), _table(t, f"{where}: [bays.{n}]"), where) for n, t in _table(bays_table, "bays").items()
+    )
+
+    kinds_raw = _builtin_kinds()
+    kinds: dict[str, KindDefaults] = {}
+    clearances: dict[str, Clearance] = {}
+    for kind, raw in _table(data.get("clearances", {}), f"{where}: clearances").items():
+        at = f"{where}: [clearances.{kind}]"
+        table = _table(raw, at)
+        _check_keys(table, {"before_m", "after_m", "default_width_m", "min_width_m", "snap_m", "match"}, at)
+        before = _number(table.get("before_m", 0.0), f"{at} before_m")
+        after = _number(table.get("after_m", 0.0), f"{at} after_m")
+        width = table.get("default_width_m")
+        clearances[kind] = Clearance(
+            kind,
+            before,
+            after,
+            None if width is None else _number(width, f"{at} default_width_m"),
+            _number(table.get("min_width_m", 0.0), f"{at} min_width_m"),
+        )
+        if "snap_m" in table or "match" in table or kind not in kinds_raw:
+            base = kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"})
+            kinds_raw[kind] = {**base, **{k: table[k] for k in ("snap_m", "match") if k in table}}
+    for kind, raw in _table(data.get("kinds", {}), f"{where}: kinds").items():
+        table = _table(raw, f"{where}: [kinds.{kind}]")
+        _check_keys(table, {"snap_m", "match"}, f"{where}: [kinds.{kind}]")
+        kinds_raw[kind] = {**kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"}), **table}
+    for kind, table in kinds_raw.items():
+        match = table.get("match", "nearest")
+        if match not in ("nearest", "all"):
+            raise RulesError(f"{where}: kind {kind}: match must be 'nearest' or 'all', not {match!r}")
+        snap = _number(table.get("snap_m", 3.0), f"{where}: kind {kind} snap_m")
+        kinds[kind] = KindDefaults(kind, snap, match, str(table.get("description", "")))
+
+    grouping = None
+    if "grouping" in data:
+        at = f"{where}: [grouping]"
+        table = _table(data["grouping"], at)
+        _check_keys(table, {"max_run_m", "gap_m"}, at)
+        for key in ("max_run_m", "gap_m"):
+            if key not in table:
+                raise RulesError(f"{at} needs {key}")
+        grouping = Grouping(
+            _number(table["max_run_m"], f"{at} max_run_m", strict=True), _number(table["gap_m"], f"{at} gap_m")
+        )
+        shortest = min(b.pitch_m + b.end_m for b in bays)
+        if grouping.max_run_m + 1e-3 < shortest:
+            raise RulesError(f"{at} max_run_m {grouping.max_run_m:g} is shorter than the shortest bay {shortest:g} m")
+    description = data.get("description", "")
+    return Rules(name, traffic, bays, clearances, grouping, kinds, str(description))
+
+
+def load_rules(rules: Rules | str | Path | Mapping[str, Any] | None = None) -> Rules:
+    """Load and validate a rule set.
+
+    Parameters
+    ----------
+    rules
+        A :class:`Rules` object (returned as is), a preset name (see :func:`list_presets`), a path to a
+        TOML file, or an already parsed mapping with the TOML structure. ``None`` means the ``cn`` preset.
+
+    Returns
+    -------
+    Rules
+        The validated rule set.
+
+    Raises
+    ------
+    RulesError
+        If the preset is unknown, the file is missing or malformed, or a value is invalid.
+    """
+    if isinstance(rules, Rules):
+        return rules
+    if rules is None:
+        rules = "cn"
+    if isinstance(rules, Mapping):
+        return _parse(_resolve(rules, "rules"), "rules")
+    text = str(rules)
+    if isinstance(rules, Path) or text.endswith(".toml") or "/" in text or "\\" in text:
+        path = Path(text)
+        return _parse(_resolve(_read_file(path), str(path)), str(path))
+    return _parse(_resolve(_read_preset(text), f"preset {text}"), f"preset {text}")

@@ -1,0 +1,247 @@
+"""Decomposition, closed-form presolve and CP-SAT runs for a whole district.
+
+Free stretches are independent of each other under the rules of this module (no quota or cross-section
+coupling yet), so the district splits into one component per stretch. A component that nothing couples
+and that holds a single bay type has a closed-form optimum (``floor(F / p)`` bays, or the run formula
+below with grouping): the presolve settles it and CP-SAT has nothing left to decide there. Every other
+stretch goes to CP-SAT in models of a bounded size. ``presolve=False`` sends everything through
+CP-SAT; both paths give the same counts (tested on random districts).
+
+Closed form with grouping (one type, pitch ``p``, end triangle ``e``, longest run ``R``, gap ``g``)::
+
+    k = floor((R - e) / p)                 bays in a full run
+    G = k * p + e + g                      kerb a full run and its gap take
+    m = floor((F + g) / G)                 full runs
+    r = F - m * G                          kerb left after them (and their gaps)
+    n = m * k + max(0, floor((r - e) / p))
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from parkplan.errors import SolverError
+from parkplan.model import BayArrays, ChunkResult, runs_offered, solve_chunk
+from parkplan.rules import Rules
+
+__all__ = ["Solution", "bay_arrays", "closed_form", "solve_stretches", "to_mm"]
+
+WEIGHT_SCALE = 1000
+"""Objective weights are multiplied by this and rounded to integers for CP-SAT."""
+
+MAX_VARS_PER_MODEL = 20_000
+"""Stretches are packed into CP-SAT models of at most about this many count variables."""
+
+
+def to_mm(length_m: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Free length in integer millimetres, with the library's 1 mm tolerance added.
+
+    A stretch computed as 41.9999999 m still holds seven 6 m bays.
+    """
+    return np.floor(np.asarray(length_m, dtype=float) * 1000.0 + 1.0 + 1e-6).astype(np.int64)
+
+
+def bay_arrays(rules: Rules) -> BayArrays:
+    """Pitch, end triangle and integer weight per bay type (mm)."""
+    pitch = np.array([math.ceil(b.pitch_m * 1000.0 - 1e-6) for b in rules.bays], dtype=np.int64)
+    end = np.array([math.ceil(b.end_m * 1000.0 - 1e-6) for b in rules.bays], dtype=np.int64)
+    weight = np.array([round(b.weight * WEIGHT_SCALE) for b in rules.bays], dtype=np.int64)
+    return BayArrays(pitch, end, np.maximum(weight, 1))
+
+
+def closed_form(
+    free_mm: NDArray[np.int64], pitch_mm: int, end_mm: int, run_mm: int | None, gap_mm: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Optimal bay count for one bay type, vectorised.
+
+    Returns
+    -------
+    tuple
+        ``(total, full_runs, bays_per_full_run, last_run)`` flattened as three arrays: number of full
+        runs, bays per full run (scalar broadcast) and bays in the last, partial run. Without grouping
+        everything is one "partial" run.
+    """
+    f = np.asarray(free_mm, dtype=np.int64)
+    if run_mm is None:
+        last = np.where(f >= pitch_mm + end_mm, (f - end_mm) // pitch_mm, 0)
+        return np.zeros_like(f), np.zeros_like(f), last
+    k = (run_mm - end_mm) // pitch_mm
+    span = k * pitch_mm + end_mm + gap_mm
+    m = (f + gap_mm) // span
+    r = f - m * span
+    last = np.where(r - end_mm >= pitch_mm, (r - end_mm) // pitch_mm, 0)
+    return m, np.full_like(f, k), last
+
+
+@dataclass
+class Solution:
+    """Counts chosen for every free stretch, and how they were proven.
+
+    ``blocks`` columns: ``stretch`` (row in the stretch table), ``run`` (order within the stretch),
+    ``type`` (index into ``rules.bays``), ``count``.
+    """
+
+    blocks: pd.DataFrame
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    n_presolved: int
+    n_models: int
+    model_statuses: list[dict[str, object]] = field(default_factory=list)
+    build_s: float = 0.0
+    solve_s: float = 0.0
+
+
+def _chunks(runs: NDArray[np.int64], n_types: int) -> list[NDArray[np.int64]]:
+    """Split stretch indices into consecutive groups of at most MAX_VARS_PER_MODEL variables."""
+    idx = np.flatnonzero(runs)
+    if len(idx) == 0:
+        return []
+    cost = np.cumsum(runs[idx] * n_types)
+    cut = (cost - 1) // MAX_VARS_PER_MODEL
+    bounds = np.flatnonzero(np.diff(cut)) + 1
+    return np.split(idx, bounds)
+
+
+def solve_stretches(
+    length_m: NDArray[np.float64],
+    rules: Rules,
+    *,
+    presolve: bool = True,
+    time_limit_s: float | None = None,
+) -> Solution:
+    """Choose the bays on every free stretch.
+
+    Parameters
+    ----------
+    length_m
+        Free length of each stretch (metres).
+    rules
+        Bay types and grouping.
+    presolve
+        Settle single-type stretches in closed form (``False``: everything through CP-SAT).
+    time_limit_s
+        Wall-clock limit for all CP-SAT solves together; each model gets an equal share of what is left.
+
+    Returns
+    -------
+    Solution
+        The blocks and the proof status (``OPTIMAL`` when every model was solved to optimality).
+    """
+    bays = bay_arrays(rules)
+    free = to_mm(length_m)
+    run_mm = None if rules.grouping is None else math.floor(rules.grouping.max_run_m * 1000.0 + 1.0 + 1e-6)
+    gap_mm = 0 if rules.grouping is None else math.ceil(rules.grouping.gap_m * 1000.0 - 1e-6)
+    weight_total = 0
+    bound_total = 0
+    frames: list[pd.DataFrame] = []
+    n_presolved = 0
+    statuses: list[dict[str, object]] = []
+    build_s = solve_s = 0.0
+    todo = np.ones(len(free), dtype=bool)
+
+    if presolve and bays.n_types == 1:
+        t0 = time.perf_counter()
+        m, k, last = closed_form(free, int(bays.pitch_mm[0]), int(bays.end_mm[0]), run_mm, gap_mm)
+        total = m * k + last
+        weight_total += int(total.sum()) * int(bays.weight[0])
+        bound_total += int(total.sum()) * int(bays.weight[0])
+        frames.append(_closed_form_blocks(m, k, last))
+        n_presolved = len(free)
+        todo[:] = False
+        build_s += time.perf_counter() - t0
+
+    runs = runs_offered(free, bays, run_mm, gap_mm) * todo
+    chunks = _chunks(runs, bays.n_types)
+    deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
+    for c, idx in enumerate(chunks):
+        limit = None
+        if deadline is not None:
+            limit = max(deadline - time.perf_counter(), 0.0) / (len(chunks) - c)
+        res: ChunkResult = solve_chunk(free[idx], bays, run_mm=run_mm, gap_mm=gap_mm, time_limit_s=limit)
+        if res.status in ("MODEL_INVALID",):
+            raise SolverError(f"CP-SAT rejected model {c}: {res.status}")
+        build_s += res.build_s
+        solve_s += res.solve_s
+        weight_total += res.objective
+        bound_total += res.bound
+        if res.status != "OPTIMAL":
+            statuses.append(
+                {
+                    "component": c,
+                    "stretches": len(idx),
+                    "status": res.status,
+                    "objective": res.objective / WEIGHT_SCALE,
+                    "bound": res.bound / WEIGHT_SCALE,
+                    "gap": (res.bound - res.objective) / max(abs(res.bound), 1),
+                }
+            )
+        if len(res.blocks):
+            b = res.blocks
+            frames.append(pd.DataFrame({"stretch": idx[b[:, 0]], "run": b[:, 1], "type": b[:, 2], "count": b[:, 3]}))
+
+    if bays.n_types == 1 and not presolve and frames:
+        # One type: CP-SAT's totals are unique, its split into runs need not be. Lay each total out in
+        # the closed form's canonical runs (full runs first), which is always feasible when any is.
+        cp = pd.concat(frames, ignore_index=True)
+        totals = np.zeros(len(free), dtype=np.int64)
+        np.add.at(totals, cp["stretch"].to_numpy(dtype=np.int64), cp["count"].to_numpy(dtype=np.int64))
+        frames = [_canonical_single(totals, bays, run_mm)]
+    blocks = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({"stretch": [], "run": [], "type": [], "count": []}, dtype=np.int64)
+    )
+    blocks = blocks[blocks["count"] > 0].astype(np.int64)
+    blocks = blocks.sort_values(["stretch", "run", "type"], kind="stable").reset_index(drop=True)
+    if any(s["status"] not in ("OPTIMAL", "FEASIBLE") for s in statuses):
+        status = "UNKNOWN"
+    elif statuses:
+        status = "FEASIBLE"
+    else:
+        status = "OPTIMAL"
+    gap = (bound_total - weight_total) / max(abs(bound_total), 1)
+    return Solution(
+        blocks=blocks,
+        status=status,
+        objective=weight_total / WEIGHT_SCALE,
+        bound=bound_total / WEIGHT_SCALE,
+        gap=gap,
+        n_presolved=n_presolved,
+        n_models=len(chunks),
+        model_statuses=statuses,
+        build_s=build_s,
+        solve_s=solve_s,
+    )
+
+
+def _canonical_single(totals: NDArray[np.int64], bays: BayArrays, run_mm: int | None) -> pd.DataFrame:
+    if run_mm is None:
+        return _closed_form_blocks(np.zeros_like(totals), np.zeros_like(totals), totals)
+    k = (run_mm - int(bays.end_mm[0])) // int(bays.pitch_mm[0])
+    return _closed_form_blocks(totals // k, np.full_like(totals, k), totals % k)
+
+
+def _closed_form_blocks(m: NDArray[np.int64], k: NDArray[np.int64], last: NDArray[np.int64]) -> pd.DataFrame:
+    """Blocks (type 0) of the closed-form solution: ``m`` full runs of ``k`` then a run of ``last``."""
+    stretch = np.arange(len(m))
+    full_s = np.repeat(stretch, m)
+    starts = np.cumsum(m) - m
+    full_run = np.arange(len(full_s)) - np.repeat(starts, m)
+    has_last = last > 0
+    frame = pd.DataFrame(
+        {
+            "stretch": np.concatenate([full_s, stretch[has_last]]),
+            "run": np.concatenate([full_run, m[has_last]]),
+            "type": 0,
+            "count": np.concatenate([np.repeat(k, m), last[has_last]]),
+        }
+    )
+    return frame
