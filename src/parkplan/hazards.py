@@ -202,8 +202,8 @@ def zones_from_matches(
 ) -> pd.DataFrame:
     """Turn matches into forbidden zones with their reasons.
 
-    Kerb corners of street-area kerbs (``corner_start`` / ``corner_end``) become ``intersection`` zones
-    of zero own extent at chainage 0 / ``length_m``.
+    Kerb corners of street-area kerbs become ``intersection`` zones whose own extent is the corner arc
+    (``corner_start_m`` from chainage 0, ``corner_end_m`` up to ``length_m``).
 
     Returns
     -------
@@ -230,16 +230,18 @@ def zones_from_matches(
         width = s0 = s1 = np.zeros(0)
         point_like = np.zeros(0, dtype=bool)
 
-    # Kerb corners as intersection anchors.
-    cs = np.flatnonzero(kerbs["corner_start"].to_numpy(dtype=bool))
-    ce = np.flatnonzero(kerbs["corner_end"].to_numpy(dtype=bool))
+    # Kerb corners as intersection anchors: the corner arc is the own extent.
+    corner_start = kerbs["corner_start_m"].to_numpy(dtype=float)
+    corner_end = kerbs["corner_end_m"].to_numpy(dtype=float)
+    cs = np.flatnonzero(~np.isnan(corner_start))
+    ce = np.flatnonzero(~np.isnan(corner_end))
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
     k = np.concatenate([k, cs, ce])
     kinds = np.concatenate([kinds, np.full(len(cs) + len(ce), "intersection", dtype=object)])
     hid = np.concatenate([hid, [f"corner:{c}:start" for c in curb_ids[cs]], [f"corner:{c}:end" for c in curb_ids[ce]]])
     width = np.concatenate([width, np.zeros(len(cs) + len(ce))])
-    s0 = np.concatenate([s0, np.zeros(len(cs)), lengths[ce]])
-    s1 = np.concatenate([s1, np.zeros(len(cs)), lengths[ce]])
+    s0 = np.concatenate([s0, np.zeros(len(cs)), lengths[ce] - np.minimum(corner_end[ce], lengths[ce])])
+    s1 = np.concatenate([s1, np.minimum(corner_start[cs], lengths[cs]), lengths[ce]])
     point_like = np.concatenate([point_like, np.zeros(len(cs) + len(ce), dtype=bool)])
 
     uniq = pd.unique(kinds)

@@ -34,8 +34,8 @@ KERB_COLUMNS = [
     "flow",
     "width_m",
     "oneway",
-    "corner_start",
-    "corner_end",
+    "corner_start_m",
+    "corner_end_m",
     "length_m",
 ]
 
@@ -47,16 +47,21 @@ class CornerSettings:
     Parameters
     ----------
     window_m
-        Length of kerb (metres) over which turning is summed; a rounded kerb corner of radius up to about
-        ``window_m / 1.6`` still turns enough inside one window.
+        Length of kerb (metres) over which turning is summed.
     angle_deg
-        Turning (degrees) within one window that makes a corner. 50 degrees catches a square corner
-        rounded with a 9 m radius, and ignores the gentle bends of a curved street and the in-and-out
-        turns of a short kerb extension (they cancel inside the window).
+        Turning (degrees) within one window that makes a corner. 45 degrees in 25 m catches a square
+        corner rounded with a radius up to about 30 m, and ignores the bends of a street curving on a
+        radius above about 32 m and the in-and-out turns of a kerb extension shorter than the window
+        (they cancel inside it).
+    arc_turn_deg, arc_radius_m
+        A vertex next to a corner belongs to the corner's arc (forbidden as the corner's own extent)
+        while it turns at least ``arc_turn_deg`` on a local radius of at most ``arc_radius_m``.
     """
 
-    window_m: float = 15.0
-    angle_deg: float = 50.0
+    window_m: float = 25.0
+    angle_deg: float = 45.0
+    arc_turn_deg: float = 2.0
+    arc_radius_m: float = 30.0
 
 
 def _dedupe(coords: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -69,8 +74,10 @@ def _dedupe(coords: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def ring_corners(coords: NDArray[np.float64], settings: CornerSettings) -> NDArray[np.int64]:
-    """Find the corner vertices of a closed ring.
+def ring_corners(
+    coords: NDArray[np.float64], settings: CornerSettings
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Find the corner vertices of a closed ring and the curved arc around each.
 
     Parameters
     ----------
@@ -81,13 +88,17 @@ def ring_corners(coords: NDArray[np.float64], settings: CornerSettings) -> NDArr
 
     Returns
     -------
-    numpy.ndarray
-        Sorted indices of corner vertices: in every maximal run of vertices whose windowed turning
-        reaches the threshold, the one with the largest windowed turning.
+    tuple of numpy.ndarray
+        Sorted indices of corner vertices (in every maximal run of vertices whose windowed turning
+        reaches the threshold, the one with the largest windowed turning), and for each corner the first
+        and last vertex of the arc it lies on: the run of vertices around it that each turn at least
+        ``arc_turn_deg`` with a local radius of at most ``arc_radius_m`` (the corner vertex alone for a
+        sharp corner).
     """
+    empty = np.zeros(0, dtype=np.int64)
     n = len(coords)
     if n < 3:
-        return np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
     seg = np.roll(coords, -1, axis=0) - coords  # seg[i] runs from vertex i to vertex i+1
     seg_len = np.hypot(seg[:, 0], seg[:, 1])
     heading = np.arctan2(seg[:, 1], seg[:, 0])
@@ -103,21 +114,47 @@ def ring_corners(coords: NDArray[np.float64], settings: CornerSettings) -> NDArr
     windowed = np.abs(ext_cum[hi] - ext_cum[lo])
     hot = windowed >= np.radians(settings.angle_deg)
     if not hot.any():
-        return np.zeros(0, dtype=np.int64)
-    if hot.all():
-        return np.array([int(np.argmax(windowed))], dtype=np.int64)
-    # Rotate so the ring starts on a cold vertex; then runs of hot vertices do not wrap.
+        return empty, empty, empty
+    corners = np.array([int(np.argmax(windowed))]) if hot.all() else _run_peaks(hot, windowed)
+    # Arcs: vertices that turn noticeably on a tight radius.
+    local_len = (seg_len + np.roll(seg_len, 1)) / 2.0
+    with np.errstate(divide="ignore"):
+        radius = local_len / np.abs(turn)
+    curved = (np.abs(turn) >= np.radians(settings.arc_turn_deg)) & (radius <= settings.arc_radius_m)
+    curved[corners] = True
+    arc_lo = corners.copy()
+    arc_hi = corners.copy()
+    if not curved.all():
+        # Label runs of curved vertices on a ring rotated to start on a straight vertex.
+        start = int(np.flatnonzero(~curved)[0])
+        order = (np.arange(n) + start) % n
+        c = curved[order]
+        run_id = np.cumsum(np.concatenate([[c[0]], c[1:] & ~c[:-1]])) * c
+        pos = np.empty(n, dtype=np.int64)
+        pos[order] = np.arange(n)
+        ids = run_id[pos[corners]]
+        first = np.full(int(run_id.max()) + 1, n, dtype=np.int64)
+        last = np.full(int(run_id.max()) + 1, -1, dtype=np.int64)
+        np.minimum.at(first, run_id, np.arange(n))
+        np.maximum.at(last, run_id, np.arange(n))
+        arc_lo = order[first[ids]]
+        arc_hi = order[last[ids]]
+    order_c = np.argsort(corners)
+    return corners[order_c].astype(np.int64), arc_lo[order_c].astype(np.int64), arc_hi[order_c].astype(np.int64)
+
+
+def _run_peaks(hot: NDArray[np.bool_], score: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Index of the highest score in every maximal run of ``hot`` vertices of a ring (runs may wrap)."""
+    n = len(hot)
     start = int(np.flatnonzero(~hot)[0])
     order = (np.arange(n) + start) % n
     h = hot[order]
     edges = np.diff(np.concatenate([[0], h.astype(np.int8), [0]]))
-    run_starts = np.flatnonzero(edges == 1)
-    run_ends = np.flatnonzero(edges == -1)
-    corners = []
-    for a, b in zip(run_starts, run_ends, strict=True):
+    peaks = []
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
         idx = order[a:b]
-        corners.append(int(idx[int(np.argmax(windowed[idx]))]))
-    return np.sort(np.array(corners, dtype=np.int64))
+        peaks.append(int(idx[int(np.argmax(score[idx]))]))
+    return np.sort(np.array(peaks, dtype=np.int64))
 
 
 def _rings(polygon_parts: NDArray[np.object_]) -> tuple[list[NDArray[np.float64]], list[int], list[int]]:
@@ -137,23 +174,21 @@ def _rings(polygon_parts: NDArray[np.object_]) -> tuple[list[NDArray[np.float64]
     return rings, part_of, ring_no
 
 
-def _split_ring(
-    coords: NDArray[np.float64], corners: NDArray[np.int64], cut: NDArray[np.bool_]
-) -> list[tuple[NDArray[np.float64], bool, bool]]:
-    """Split a ring at its corners, leaving out segments where the data was cut (``cut[i]`` is true
-    when the segment from vertex i to vertex i+1 lies on the data extent's boundary).
+def _split_ring(corners: NDArray[np.int64], cut: NDArray[np.bool_]) -> list[tuple[NDArray[np.int64], bool, bool]]:
+    """Split a ring of ``len(cut)`` vertices at its corners, leaving out segments where the data was cut
+    (``cut[i]`` is true when the segment from vertex i to vertex i+1 lies outside the data extent).
 
-    Returns pieces as ``(coords, starts_at_corner, ends_at_corner)``.
+    Returns pieces as ``(vertex indices, starts_at_corner, ends_at_corner)``.
     """
-    n = len(coords)
+    n = len(cut)
     if not cut.any():
         if len(corners) == 0:
-            return [(np.vstack([coords, coords[:1]]), False, False)]
+            return [(np.concatenate([np.arange(n), [0]]), False, False)]
         pieces = []
         for k, a in enumerate(corners):
             b = corners[(k + 1) % len(corners)]
             idx = np.arange(a, b + 1) if b > a else np.concatenate([np.arange(a, n), np.arange(0, b + 1)])
-            pieces.append((coords[idx], True, True))
+            pieces.append((idx, True, True))
         return pieces
     if cut.all():
         return []
@@ -171,16 +206,32 @@ def _split_ring(
         bounds = np.concatenate([[0], inner, [len(verts) - 1]])
         for j in range(len(bounds) - 1):
             lo, hi = int(bounds[j]), int(bounds[j + 1])
-            pieces.append((coords[verts[lo : hi + 1]], j > 0, j < len(bounds) - 2))
+            pieces.append((verts[lo : hi + 1], j > 0, j < len(bounds) - 2))
     return pieces
 
 
-def _cut_segments(coords: NDArray[np.float64], extent_boundary: object, tol_m: float) -> NDArray[np.bool_]:
-    """Segments of a ring lying on the data extent's boundary (both ends and the middle within tol_m)."""
-    nxt = np.roll(coords, -1, axis=0)
-    pts = shapely.points(np.concatenate([coords, nxt, (coords + nxt) / 2.0]))
-    near = shapely.dwithin(pts, extent_boundary, tol_m).reshape(3, -1)
-    return np.asarray(near.all(axis=0))
+def _arc_lengths(
+    coords: NDArray[np.float64], verts: NDArray[np.int64], arc_lo: dict[int, int], arc_hi: dict[int, int],
+    at_start: bool, at_end: bool,
+) -> tuple[float, float]:
+    """Length of the corner arcs at the two ends of a piece (NaN where an end is no corner)."""
+    pts = coords[verts]
+    chain = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    start_m = end_m = float("nan")
+    if at_start:
+        hit = np.flatnonzero(verts == arc_hi[int(verts[0])])
+        start_m = float(chain[hit[0]]) if len(hit) else 0.0
+    if at_end:
+        hit = np.flatnonzero(verts == arc_lo[int(verts[-1])])
+        end_m = float(chain[-1] - chain[hit[-1]]) if len(hit) else 0.0
+    return start_m, end_m
+
+
+def _cut_segments(coords: NDArray[np.float64], inner_extent: object) -> NDArray[np.bool_]:
+    """Segments of a ring outside the data extent or on its edge (midpoint not inside the extent shrunk
+    by 5 cm)."""
+    mid = (coords + np.roll(coords, -1, axis=0)) / 2.0
+    return ~np.asarray(shapely.contains_xy(inner_extent, mid[:, 0], mid[:, 1]))
 
 
 def _source_ids(gdf: pd.DataFrame) -> list[str]:
@@ -208,8 +259,8 @@ def build_kerbs(
     corners
         Corner detection settings for street-area polygons.
     extent
-        Polygon of the area the data was cut to (same CRS). Street-area boundary lying on its boundary
-        (within 5 cm) is where the data was cut, not kerb, and is left out. Default: none (every ring is
+        Polygon of the area the data was cut to (same CRS). Street-area boundary on its edge (within 5 cm)
+        or outside it is where the data was cut, not kerb, and is left out. Default: none (every ring is
         kerb all round).
 
     Returns
@@ -218,7 +269,8 @@ def build_kerbs(
         One row per kerb with the columns of ``KERB_COLUMNS`` and a LineString geometry. ``carriageway``
         is the side of the digitised line the carriageway lies on (``"left"`` / ``"right"``); ``flow`` is
         the direction of traffic beside the kerb (``"forward"`` along the digitised line or
-        ``"backward"``); ``corner_start`` / ``corner_end`` say whether an end is a kerb corner.
+        ``"backward"``); ``corner_start_m`` / ``corner_end_m`` are the length of the corner arc at each end
+        that is a kerb corner, NaN at an end that is not.
     """
     settings = corners or CornerSettings()
     ids = _source_ids(gdf)
@@ -226,9 +278,9 @@ def build_kerbs(
     type_ids = shapely.get_type_id(geoms)
     has = {c: c in gdf.columns for c in ("side", "flow", "street_id", "oneway", "osm_id")}
     default_flow = "forward"
-    extent_boundary = None if extent is None else shapely.boundary(extent)
-    if extent_boundary is not None:
-        shapely.prepare(extent_boundary)
+    inner_extent = None if extent is None else shapely.buffer(extent, -0.05)
+    if inner_extent is not None:
+        shapely.prepare(inner_extent)
     rows: list[dict[str, object]] = []
     lines: list[object] = []
 
@@ -262,7 +314,7 @@ def build_kerbs(
             for k, part in enumerate(parts):
                 cid = ids[i] if len(parts) == 1 else f"{ids[i]}/{k}"
                 rows.append({**base, "curb_id": cid, "carriageway": cw, "flow": flow,
-                             "corner_start": False, "corner_end": False})
+                             "corner_start_m": float("nan"), "corner_end_m": float("nan")})
                 lines.append(part)
         else:  # Polygon, MultiPolygon: street areas
             parts = shapely.get_parts(geom)
@@ -273,17 +325,20 @@ def build_kerbs(
             for coords, p, r in zip(rings, part_of, ring_no, strict=True):
                 if len(coords) < 3:
                     continue
-                cidx = ring_corners(coords, settings)
-                if extent_boundary is None:
+                cidx, arc_lo, arc_hi = ring_corners(coords, settings)
+                lo_of = dict(zip(cidx.tolist(), arc_lo.tolist(), strict=True))
+                hi_of = dict(zip(cidx.tolist(), arc_hi.tolist(), strict=True))
+                if inner_extent is None:
                     cut = np.zeros(len(coords), dtype=bool)
                 else:
-                    cut = _cut_segments(coords, extent_boundary, 0.05)
-                pieces = _split_ring(coords, cidx, cut)
+                    cut = _cut_segments(coords, inner_extent)
+                pieces = _split_ring(cidx, cut)
                 prefix = ids[i] if len(parts) == 1 else f"{ids[i]}/{p}"
-                for k, (piece, at_start, at_end) in enumerate(pieces):
+                for k, (verts, at_start, at_end) in enumerate(pieces):
+                    start_m, end_m = _arc_lengths(coords, verts, lo_of, hi_of, at_start, at_end)
                     rows.append({**base, "curb_id": f"{prefix}:{r}:{k}", "carriageway": "left", "flow": flow,
-                                 "corner_start": at_start, "corner_end": at_end})
-                    lines.append(shapely.linestrings(piece))
+                                 "corner_start_m": start_m, "corner_end_m": end_m})
+                    lines.append(shapely.linestrings(coords[verts]))
     kerbs = gpd.GeoDataFrame(rows, geometry=np.asarray(lines, dtype=object) if lines else [], crs=gdf.crs)
     if len(kerbs) == 0:
         kerbs = gpd.GeoDataFrame(columns=[*KERB_COLUMNS, "geometry"], geometry="geometry", crs=gdf.crs)

@@ -1,0 +1,141 @@
+"""The ``parkplan`` command line.
+
+``parkplan plan KERBS [-f HAZARDS | -f KIND=PATH]... [--rules NAME|FILE] -o BAYS.geojson
+[--zones F] [--kerbs F] [--summary F.json]`` plans bays; ``parkplan rules list`` lists the presets.
+
+Every user error (bad input, bad rules, unwritable output) prints one line ``parkplan: error: ...`` to
+standard error and exits with code 2; no traceback, no partial output file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict
+
+from parkplan import __version__
+from parkplan.errors import ParkplanError
+from parkplan.io import HazardSource
+
+__all__ = ["main"]
+
+log = logging.getLogger("parkplan")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parkplan",
+        description="Plan the most on-street parking bays the rules allow (OR-Tools CP-SAT).",
+    )
+    parser.add_argument("--version", action="version", version=f"parkplan {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("plan", help="place bays along kerbs and write them as GeoJSON")
+    p.add_argument("kerbs", help="kerb lines or street-area polygons (any vector file GeoPandas reads)")
+    p.add_argument(
+        "-f",
+        "--hazards",
+        action="append",
+        default=[],
+        metavar="[KIND=]PATH",
+        help="hazard file; each feature needs a 'kind' unless given as KIND=PATH (repeatable)",
+    )
+    p.add_argument("--rules", default=None, help="preset name or rules TOML file (default: cn)")
+    p.add_argument("-o", "--output", required=True, help="bays output (.geojson; .gpkg, .fgb, .parquet also work)")
+    p.add_argument("--zones", help="also write the forbidden stretches with their reasons")
+    p.add_argument("--kerbs-out", "--kerbs", dest="kerbs_out", help="also write the per-kerb accounting")
+    p.add_argument("--summary", help="also write the summary as JSON")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="CP-SAT time limit")
+    p.add_argument("--no-presolve", action="store_true", help="send every stretch through CP-SAT")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+    r = sub.add_parser("rules", help="list or show rule presets")
+    rsub = r.add_subparsers(dest="rules_command", required=True)
+    rsub.add_parser("list", help="list the presets shipped with parkplan")
+    show = rsub.add_parser("show", help="show a preset or rules file")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true", help="print the resolved rules as JSON")
+    return parser
+
+
+def _run_plan(args: argparse.Namespace) -> int:
+    from parkplan.plan import plan
+
+    result = plan(
+        args.kerbs,
+        [HazardSource.parse(h) for h in args.hazards],
+        rules=args.rules,
+        time_limit_s=args.time_limit,
+        presolve=not args.no_presolve,
+    )
+    result.write(args.output, zones=args.zones, kerbs=args.kerbs_out, summary=args.summary)
+    if not args.quiet:
+        s = result.summary
+        by_type = ", ".join(f"{k} {v}" for k, v in s["bays"]["by_type"].items())
+        solver = s["solver"]
+        print(
+            f"{s['bays']['total']} bays ({by_type}) on {s['kerbs']['count']} kerbs, "
+            f"{s['kerbs']['length_m'] / 1000:.1f} km; solver {solver['status']}, "
+            f"objective {solver['objective']:g}, bound {solver['best_bound']:g}, gap {solver['gap']:.2%}; "
+            f"hazards matched {s['hazards']['matched']} of {s['hazards']['total']}; wrote {args.output}"
+        )
+    return 0
+
+
+def _run_rules(args: argparse.Namespace) -> int:
+    from parkplan.rules import list_presets, load_rules
+
+    if args.rules_command == "list":
+        for name in list_presets():
+            rules = load_rules(name)
+            print(f"{name:14} {rules.traffic:5}  {rules.description}")
+        return 0
+    rules = load_rules(args.name)
+    data = {
+        "name": rules.name,
+        "traffic": rules.traffic,
+        "description": rules.description,
+        "bays": {b.name: {k: v for k, v in asdict(b).items() if k != "name" and v is not None} for b in rules.bays},
+        "clearances": {k: {kk: vv for kk, vv in asdict(c).items() if kk != "kind" and vv is not None}
+                       for k, c in rules.clearances.items()},
+    }
+    if rules.grouping is not None:
+        data["grouping"] = asdict(rules.grouping)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(f"{rules.name} ({rules.traffic}-hand traffic): {rules.description}")
+        for b in rules.bays:
+            print(f"  bay {b.name}: {b.orientation} {b.length_m:g} x {b.width_m:g} m, pitch {b.pitch_m:.3f} m")
+        for c in rules.clearances.values():
+            width = "" if c.default_width_m is None else f", default width {c.default_width_m:g} m"
+            print(f"  {c.kind}: before {c.before_m:g} m, after {c.after_m:g} m{width}")
+        if rules.grouping is not None:
+            print(f"  runs at most {rules.grouping.max_run_m:g} m, gaps at least {rules.grouping.gap_m:g} m")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 success, 2 bad input or usage)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.ERROR if getattr(args, "quiet", False) else logging.WARNING,
+        format="parkplan: warning: %(message)s",
+    )
+    try:
+        if args.command == "plan":
+            return _run_plan(args)
+        return _run_rules(args)
+    except ParkplanError as exc:
+        print(f"parkplan: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        print("parkplan: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
