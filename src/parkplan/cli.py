@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--zones", help="also write the forbidden stretches with their reasons")
     p.add_argument("--kerbs-out", "--kerbs", dest="kerbs_out", help="also write the per-kerb accounting")
     p.add_argument("--summary", help="also write the summary as JSON")
+    p.add_argument(
+        "--extent",
+        metavar="PATH",
+        help="polygon(s) the kerb data was cut to: street-area boundary on or outside its edge is not kerb",
+    )
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="CP-SAT time limit")
     p.add_argument("--no-presolve", action="store_true", help="send every stretch through CP-SAT")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -64,12 +69,18 @@ def _parser() -> argparse.ArgumentParser:
 def _run_plan(args: argparse.Namespace) -> int:
     from parkplan.plan import plan
 
+    extent = None
+    if args.extent:
+        from parkplan.io import read_extent
+
+        extent = read_extent(args.extent)
     result = plan(
         args.kerbs,
         [HazardSource.parse(h) for h in args.hazards],
         rules=args.rules,
         time_limit_s=args.time_limit,
         presolve=not args.no_presolve,
+        extent=extent,
     )
     result.write(args.output, zones=args.zones, kerbs=args.kerbs_out, summary=args.summary)
     if not args.quiet:

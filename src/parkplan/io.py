@@ -25,6 +25,7 @@ from parkplan.errors import InputError
 
 __all__ = [
     "HazardSource",
+    "read_extent",
     "read_hazards",
     "read_kerbs",
     "read_vector",
@@ -214,6 +215,17 @@ def _check_width(gdf: pd.DataFrame, *, label: str, names: list[str]) -> pd.Serie
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"width_m must be a non-negative number, not {values.iloc[i]!r}", source=label, feature=names[i])
     return values.astype(float)
+
+
+def read_extent(data: PathOrFrame) -> gpd.GeoSeries:
+    """Read an extent layer: the union of its polygons, as a one-item GeoSeries with the layer's CRS."""
+    label = _label(data, "extent")
+    gdf = read_vector(data, what="extent").reset_index(drop=True)
+    names = _feature_names(gdf, None)
+    gdf, _ = _check_geometries(gdf, ("Polygon", "MultiPolygon"), what="extent", label=label, names=names)
+    if len(gdf) == 0:
+        raise InputError("no polygon in the extent layer", source=label)
+    return gpd.GeoSeries([shapely.union_all(np.asarray(gdf.geometry.values, dtype=object))], crs=gdf.crs)
 
 
 def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame, CRS]:

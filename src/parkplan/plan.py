@@ -152,7 +152,8 @@ def plan(
     presolve
         Settle stretches with a closed-form optimum without CP-SAT (``False``: everything via CP-SAT).
     extent
-        Polygon (in the kerbs' CRS) the kerb data was cut to; street-area boundary on its edge is not kerb.
+        Polygon (in the kerbs' CRS, or a GeoSeries with its own CRS) the kerb data was cut to; street-area
+        boundary on its edge or outside it is not kerb.
     corners
         Corner detection settings for street-area polygons.
 
@@ -186,7 +187,8 @@ def plan(
     input_crs = kerb_in.crs
     kerb_m, crs = to_metric(kerb_in)
     if extent is not None:
-        extent = gpd.GeoSeries([extent], crs=input_crs).to_crs(crs).iloc[0]
+        series = extent if isinstance(extent, gpd.GeoSeries) else gpd.GeoSeries([extent], crs=input_crs)
+        extent = shapely.union_all(np.asarray(series.to_crs(crs).values, dtype=object))
     kerb_table = build_kerbs(kerb_m, rule_set, corners=corners, extent=extent)
     timings["kerbs"] = time.perf_counter() - t
 
