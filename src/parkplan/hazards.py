@@ -10,9 +10,10 @@ How a hazard finds its kerbs (the snap distance ``snap_m`` and mode ``match`` pe
   hazard sits at its projection (``line_locate_point``) and covers its ``width_m`` (or the kind's
   ``default_width_m``), centred there.
 * **Lines** that cross a kerb (a driveway or footway drawn up to or across the street) apply at each
-  crossing point, like a point with the line's width. A line that does not cross but lies along a kerb
-  within ``snap_m`` covers the stretch its nearby part projects onto; one that merely ends near a kerb
-  applies at the projection of its nearest point.
+  crossing point, like a point with the line's width; crossings on one piece of the line that runs
+  along the kerb (within ``snap_m``) cover the stretch that piece projects onto. A line that does not
+  cross but lies along a kerb within ``snap_m`` covers the stretch its nearby part projects onto; one
+  that merely ends near a kerb applies at the projection of its nearest point.
 * **Polygons** cover the stretch of kerb inside them, or, when no kerb enters them, the stretch their
   vertices within ``snap_m`` project onto.
 
@@ -71,6 +72,39 @@ def _check_kinds(hazards: gpd.GeoDataFrame, rules: Rules) -> None:
             source=str(row["source"]),
             feature=str(row["feature"]),
         )
+
+
+def _crossing_places(line: object, kerb: object, snap_m: float) -> list[tuple[float, float, bool]]:
+    """Places where a line that crosses (or touches) a kerb applies: ``(s0, s1, point_like)`` each.
+
+    The crossing points (and the ends of stretches where the line runs on the kerb) are grouped by the
+    connected piece of the line within ``snap_m`` of the kerb they lie on, so a line that crosses the
+    kerb, leaves it and comes back (a semicircular drive) applies at each crossing separately. A piece
+    whose crossings span less than ``ALONG_MIN_M`` is a crossing point; a longer one lies along the kerb
+    and covers the stretch the piece projects onto.
+    """
+    inter = shapely.get_parts(shapely.intersection(line, kerb))
+    pts = shapely.get_parts(np.where(shapely.get_type_id(inter) == 0, inter, shapely.boundary(inter)))
+    if len(pts) == 0:
+        return []
+    s = shapely.line_locate_point(kerb, pts)
+    near = shapely.get_parts(shapely.intersection(line, shapely.buffer(kerb, max(snap_m, TOL_M))))
+    blobs = shapely.get_parts(shapely.union_all(shapely.buffer(near, TOL_M)))
+    label = np.arange(len(pts)) + len(blobs)  # a point on no piece (should not happen) stands alone
+    p_idx, b_idx = shapely.STRtree(blobs).query(pts, predicate="intersects")
+    label[p_idx[::-1]] = b_idx[::-1]  # first matching piece wins
+    n_idx, nb_idx = shapely.STRtree(blobs).query(near, predicate="intersects")
+    places: list[tuple[float, float, bool]] = []
+    for lab in np.unique(label):
+        sp = s[label == lab]
+        if sp.max() - sp.min() < ALONG_MIN_M:
+            places.append((float(sp.min()), float(sp.max()), True))
+            continue
+        coords = shapely.get_coordinates(near[n_idx[nb_idx == lab]])
+        if len(coords):
+            sp = np.concatenate([sp, shapely.line_locate_point(kerb, shapely.points(coords))])
+        places.append((float(sp.min()), float(sp.max()), False))
+    return places
 
 
 def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> HazardMatch:
@@ -138,24 +172,14 @@ def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rul
         parts.append(pd.DataFrame({"hazard": h_idx[pi][which], "kerb": kk, "s0_m": s, "s1_m": s,
                                    "point_like": True, "distance_m": shapely.distance(sub, kgeom[kk])}))
 
-    # Lines crossing a kerb: each crossing point.
-    ci = np.flatnonzero(crosses)
-    if len(ci):
-        inter = shapely.intersection(hgeom[h_idx[ci]], kgeom[k_idx[ci]])
-        sub, which = shapely.get_parts(inter, return_index=True)
-        # An overlap (line along the kerb and touching it) yields LineStrings: use their end points.
-        sub_pts, which2 = shapely.get_parts(
-            np.where(shapely.get_type_id(sub) == 0, sub, shapely.boundary(sub)), return_index=True
-        )
-        which = which[which2]
-        kk = k_idx[ci][which]
-        s = shapely.line_locate_point(kgeom[kk], sub_pts)
-        frame = pd.DataFrame({"hazard": h_idx[ci][which], "kerb": kk, "s": s})
-        # A line that overlaps the kerb for a while gives several points: take their span.
-        span = frame.groupby(["hazard", "kerb"], sort=True)["s"].agg(["min", "max"]).reset_index()
-        parts.append(pd.DataFrame({"hazard": span["hazard"], "kerb": span["kerb"], "s0_m": span["min"],
-                                   "s1_m": span["max"], "point_like": (span["max"] - span["min"]) < ALONG_MIN_M,
-                                   "distance_m": 0.0}))
+    # Lines crossing a kerb: each place where they cross (see _crossing_places).
+    for j in np.flatnonzero(crosses):
+        h, k = int(h_idx[j]), int(k_idx[j])
+        places = _crossing_places(hgeom[h], kgeom[k], float(snap[h]))
+        if places:
+            lo, hi, like = zip(*places, strict=True)
+            parts.append(pd.DataFrame({"hazard": h, "kerb": k, "s0_m": lo, "s1_m": hi, "point_like": like,
+                                       "distance_m": 0.0}))
 
     # Lines near but not crossing: along the kerb, or ending near it.
     ni = np.flatnonzero(is_line & ~crosses & keep)

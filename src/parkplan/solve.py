@@ -1,11 +1,16 @@
-"""Decomposition, closed-form presolve and CP-SAT runs for a whole district.
+"""Decomposition, exact presolve and CP-SAT runs for a whole district.
 
 Free stretches are independent of each other under the rules of this module (no quota or cross-section
 coupling yet), so the district splits into one component per stretch. A component that nothing couples
-and that holds a single bay type has a closed-form optimum (``floor(F / p)`` bays, or the run formula
-below with grouping): the presolve settles it and CP-SAT has nothing left to decide there. Every other
-stretch goes to CP-SAT in models of a bounded size. ``presolve=False`` sends everything through
-CP-SAT; both paths give the same counts (tested on random districts).
+is settled by the presolve and CP-SAT has nothing left to decide there:
+
+* one bay type: the closed form (``floor(F / p)`` bays, or the run formula below with grouping);
+* several bay types: an exact dynamic programme over integer millimetres
+  (:mod:`parkplan.presolve`).
+
+Every other stretch goes to CP-SAT in models of a bounded size. ``presolve=False`` sends everything
+through CP-SAT. Both paths reach the same optimum on every stretch, and for one bay type the same
+layout (tested on random districts); with several types, equally good count vectors may differ.
 
 Closed form with grouping (one type, pitch ``p``, end triangle ``e``, longest run ``R``, gap ``g``)::
 
@@ -28,6 +33,7 @@ from numpy.typing import NDArray
 
 from parkplan.errors import SolverError
 from parkplan.model import BayArrays, ChunkResult, runs_offered, solve_chunk
+from parkplan.presolve import presolve_stretches
 from parkplan.rules import Rules
 
 __all__ = ["Solution", "bay_arrays", "closed_form", "solve_stretches", "to_mm"]
@@ -156,6 +162,15 @@ def solve_stretches(
         frames.append(_closed_form_blocks(m, k, last))
         n_presolved = len(free)
         todo[:] = False
+        build_s += time.perf_counter() - t0
+    elif presolve:
+        t0 = time.perf_counter()
+        blocks_dp, value, settled = presolve_stretches(free, bays, run_mm, gap_mm)
+        weight_total += int(value[settled].sum())
+        bound_total += int(value[settled].sum())
+        frames.append(pd.DataFrame(blocks_dp, columns=["stretch", "run", "type", "count"]))
+        n_presolved = int(settled.sum())
+        todo &= ~settled
         build_s += time.perf_counter() - t0
 
     runs = runs_offered(free, bays, run_mm, gap_mm) * todo
