@@ -140,7 +140,11 @@ def ring_corners(
         arc_lo = order[first[ids]]
         arc_hi = order[last[ids]]
     order_c = np.argsort(corners)
-    return corners[order_c].astype(np.int64), arc_lo[order_c].astype(np.int64), arc_hi[order_c].astype(np.int64)
+    return (
+        corners[order_c].astype(np.int64),
+        arc_lo[order_c].astype(np.int64),
+        arc_hi[order_c].astype(np.int64),
+    )
 
 
 def _run_peaks(hot: NDArray[np.bool_], score: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -174,10 +178,12 @@ def _rings(polygon_parts: NDArray[np.object_]) -> tuple[list[NDArray[np.float64]
     return rings, part_of, ring_no
 
 
-def _split_ring(corners: NDArray[np.int64], cut: NDArray[np.bool_]) -> list[tuple[NDArray[np.int64], bool, bool]]:
-    """Split a ring of ``len(cut)`` vertices at its corners, leaving out segments where the data was cut
-    (``cut[i]`` is true when the segment from vertex i to vertex i+1 lies outside the data extent).
+def _split_ring(
+    corners: NDArray[np.int64], cut: NDArray[np.bool_]
+) -> list[tuple[NDArray[np.int64], bool, bool]]:
+    """Split a ring of ``len(cut)`` vertices at its corners, leaving out where the data was cut.
 
+    ``cut[i]`` is true when the segment from vertex i to vertex i+1 lies outside the data extent.
     Returns pieces as ``(vertex indices, starts_at_corner, ends_at_corner)``.
     """
     n = len(cut)
@@ -211,8 +217,12 @@ def _split_ring(corners: NDArray[np.int64], cut: NDArray[np.bool_]) -> list[tupl
 
 
 def _arc_lengths(
-    coords: NDArray[np.float64], verts: NDArray[np.int64], arc_lo: dict[int, int], arc_hi: dict[int, int],
-    at_start: bool, at_end: bool,
+    coords: NDArray[np.float64],
+    verts: NDArray[np.int64],
+    arc_lo: dict[int, int],
+    arc_hi: dict[int, int],
+    at_start: bool,
+    at_end: bool,
 ) -> tuple[float, float]:
     """Length of the corner arcs at the two ends of a piece (NaN where an end is no corner)."""
     pts = coords[verts]
@@ -228,8 +238,10 @@ def _arc_lengths(
 
 
 def _cut_segments(coords: NDArray[np.float64], inner_extent: object) -> NDArray[np.bool_]:
-    """Segments of a ring outside the data extent or on its edge (midpoint not inside the extent shrunk
-    by 5 cm)."""
+    """Flag the segments of a ring outside the data extent or on its edge.
+
+    A segment is out when its midpoint is not inside the extent shrunk by 5 cm.
+    """
     mid = (coords + np.roll(coords, -1, axis=0)) / 2.0
     return ~np.asarray(shapely.contains_xy(inner_extent, mid[:, 0], mid[:, 1]))
 
@@ -289,7 +301,9 @@ def build_kerbs(
         street = gdf["street_id"].iloc[i] if has["street_id"] else None
         street = None if street is None or (isinstance(street, float) and np.isnan(street)) else str(street)
         oneway = gdf["oneway"].iloc[i] if has["oneway"] else None
-        source_id = str(gdf["osm_id"].iloc[i]) if has["osm_id"] and pd.notna(gdf["osm_id"].iloc[i]) else ids[i]
+        source_id = (
+            str(gdf["osm_id"].iloc[i]) if has["osm_id"] and pd.notna(gdf["osm_id"].iloc[i]) else ids[i]
+        )
         base = {
             "input_index": i,
             "source_id": source_id,
@@ -313,8 +327,16 @@ def build_kerbs(
                 cw = "left" if keeps_left_of_flow == along else "right"
             for k, part in enumerate(parts):
                 cid = ids[i] if len(parts) == 1 else f"{ids[i]}/{k}"
-                rows.append({**base, "curb_id": cid, "carriageway": cw, "flow": flow,
-                             "corner_start_m": float("nan"), "corner_end_m": float("nan")})
+                rows.append(
+                    {
+                        **base,
+                        "curb_id": cid,
+                        "carriageway": cw,
+                        "flow": flow,
+                        "corner_start_m": float("nan"),
+                        "corner_end_m": float("nan"),
+                    }
+                )
                 lines.append(part)
         else:  # Polygon, MultiPolygon: street areas
             parts = shapely.get_parts(geom)
@@ -336,8 +358,16 @@ def build_kerbs(
                 prefix = ids[i] if len(parts) == 1 else f"{ids[i]}/{p}"
                 for k, (verts, at_start, at_end) in enumerate(pieces):
                     start_m, end_m = _arc_lengths(coords, verts, lo_of, hi_of, at_start, at_end)
-                    rows.append({**base, "curb_id": f"{prefix}:{r}:{k}", "carriageway": "left", "flow": flow,
-                                 "corner_start_m": start_m, "corner_end_m": end_m})
+                    rows.append(
+                        {
+                            **base,
+                            "curb_id": f"{prefix}:{r}:{k}",
+                            "carriageway": "left",
+                            "flow": flow,
+                            "corner_start_m": start_m,
+                            "corner_end_m": end_m,
+                        }
+                    )
                     lines.append(shapely.linestrings(coords[verts]))
     kerbs = gpd.GeoDataFrame(rows, geometry=np.asarray(lines, dtype=object) if lines else [], crs=gdf.crs)
     if len(kerbs) == 0:

@@ -89,7 +89,9 @@ class ChunkResult:
     n_variables: int
 
 
-def runs_offered(free_mm: NDArray[np.int64], bays: BayArrays, run_mm: int | None, gap_mm: int) -> NDArray[np.int64]:
+def runs_offered(
+    free_mm: NDArray[np.int64], bays: BayArrays, run_mm: int | None, gap_mm: int
+) -> NDArray[np.int64]:
     """1 for stretches where at least one bay fits, else 0 (such stretches get no variables)."""
     return (free_mm >= bays.min_span_mm).astype(np.int64)
 
@@ -98,8 +100,10 @@ MAX_PATTERN_CANDIDATES = 2_000_000
 """Largest number of run compositions enumerated before giving up (many short bay types, long runs)."""
 
 
-def run_patterns(bays: BayArrays, run_mm: int) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """The Pareto-efficient contents of one run: no other run content is both shorter and worth more.
+def run_patterns(
+    bays: BayArrays, run_mm: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """List the Pareto-efficient contents of one run: no other content is both shorter and worth more.
 
     Returns
     -------
@@ -186,7 +190,7 @@ def solve_chunk(
     bound = _bound(solver, objective_terms)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return ChunkResult(name, 0, bound, np.zeros((0, 4), np.int64), build_s, solve_s, n_vars)
-    objective = int(round(solver.objective_value)) if objective_terms else 0
+    objective = round(solver.objective_value) if objective_terms else 0
     return ChunkResult(name, objective, bound, decode(solver), build_s, solve_s, n_vars)
 
 
@@ -247,7 +251,7 @@ def _pattern_model(
     run_mm: int,
     gap_mm: int,
 ) -> tuple[Decoder, list[cp_model.LinearExprT]]:
-    """Grouping: ``x[s, k]`` runs with the k-th efficient content on stretch s."""
+    """Add the grouping model: ``x[s, k]`` runs with the k-th efficient content on stretch s."""
     counts, length, value = run_patterns(bays, run_mm)
     keys: list[tuple[int, int]] = []
     x_vars: list[cp_model.IntVar] = []
@@ -314,4 +318,4 @@ def _bound(solver: cp_model.CpSolver, terms: list[cp_model.LinearExprT]) -> int:
     if not terms:
         return 0
     bound = solver.best_objective_bound
-    return int(math.floor(bound + 1e-6)) if math.isfinite(bound) else 0
+    return math.floor(bound + 1e-6) if math.isfinite(bound) else 0

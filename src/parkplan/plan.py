@@ -70,7 +70,7 @@ class Plan:
         kerbs: str | os.PathLike[str] | None = None,
         summary: str | os.PathLike[str] | None = None,
     ) -> None:
-        """Write any of the outputs; formats follow the extensions (see :func:`parkplan.output.write_layer`)."""
+        """Write any of the outputs; formats follow the extensions (:func:`parkplan.output.write_layer`)."""
         t0 = time.perf_counter()
         if bays is not None:
             write_layer(self.bays, bays)
@@ -102,7 +102,9 @@ def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFra
     kerb = zones["kerb"].to_numpy(dtype=np.int64)
     # Sub-intervals: own extent (priority 0) and the whole zone (priority 1); lower wins.
     sk = np.concatenate([kerb, kerb])
-    s0 = np.concatenate([zones["hazard_start_m"].to_numpy(dtype=float), zones["start_m"].to_numpy(dtype=float)])
+    s0 = np.concatenate(
+        [zones["hazard_start_m"].to_numpy(dtype=float), zones["start_m"].to_numpy(dtype=float)]
+    )
     s1 = np.concatenate([zones["hazard_end_m"].to_numpy(dtype=float), zones["end_m"].to_numpy(dtype=float)])
     prio = np.concatenate([code, code + len(kinds)])
     kind_of = np.concatenate([code, code])
@@ -190,6 +192,10 @@ def plan(
         series = extent if isinstance(extent, gpd.GeoSeries) else gpd.GeoSeries([extent], crs=input_crs)
         extent = shapely.union_all(np.asarray(series.to_crs(crs).values, dtype=object))
     kerb_table = build_kerbs(kerb_m, rule_set, corners=corners, extent=extent)
+    # Everything drawn as kerb in the input, so what the extent left out is accounted for.
+    geoms = np.asarray(kerb_m.geometry.values, dtype=object)
+    is_line = np.isin(shapely.get_type_id(geoms), (1, 5))
+    drawn_m = float(np.where(is_line, shapely.length(geoms), shapely.length(shapely.boundary(geoms))).sum())
     timings["kerbs"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -222,9 +228,10 @@ def plan(
     kerbs_gdf = _kerbs_table(kerb_table, zones, stretches, placed, rule_set)
     timings["layout"] = time.perf_counter() - t
 
-    if input_crs is not None and CRS.from_user_input(input_crs) != crs:
-        pass  # tables stay in the metric working CRS; writers reproject (GeoJSON: WGS84)
     summary = _summary(rule_set, crs, kerb_table, haz, matches, bays_gdf, solution, warnings, timings, zones)
+    summary["kerbs"]["input_features"] = len(kerb_m)
+    summary["kerbs"]["drawn_m"] = round(drawn_m, 3)
+    summary["kerbs"]["outside_extent_m"] = round(max(drawn_m - float(kerb_table["length_m"].sum()), 0.0), 3)
     for w in warnings:
         log.warning(w)
     return Plan(bays_gdf, zones_gdf, kerbs_gdf, summary, crs, rule_set)
@@ -263,7 +270,9 @@ def _bays_table(
     )
 
 
-def _zones_table(zones: pd.DataFrame, kerbs: gpd.GeoDataFrame, index: KerbIndex, crs: CRS) -> gpd.GeoDataFrame:
+def _zones_table(
+    zones: pd.DataFrame, kerbs: gpd.GeoDataFrame, index: KerbIndex, crs: CRS
+) -> gpd.GeoDataFrame:
     k = zones["kerb"].to_numpy(dtype=np.int64)
     a = zones["start_m"].to_numpy(dtype=float)
     b = zones["end_m"].to_numpy(dtype=float)
@@ -297,20 +306,27 @@ def _kerbs_table(
     if len(placed):
         k = placed["kerb"].to_numpy(dtype=np.int64)
         np.add.at(bays, k, 1)
-        runs = placed.assign(lo=np.minimum(placed["start_m"], placed["far_start_m"]),
-                             hi=np.maximum(placed["end_m"], placed["far_end_m"]))
-        per_run = runs.groupby(["stretch", "run"], sort=True).agg(kerb=("kerb", "first"), lo=("lo", "min"),
-                                                                   hi=("hi", "max"))
+        runs = placed.assign(
+            lo=np.minimum(placed["start_m"], placed["far_start_m"]),
+            hi=np.maximum(placed["end_m"], placed["far_end_m"]),
+        )
+        per_run = runs.groupby(["stretch", "run"], sort=True).agg(
+            kerb=("kerb", "first"), lo=("lo", "min"), hi=("hi", "max")
+        )
         np.add.at(bay_m, per_run["kerb"].to_numpy(dtype=np.int64), (per_run["hi"] - per_run["lo"]).to_numpy())
-        per_stretch = per_run.reset_index().groupby("stretch").agg(kerb=("kerb", "first"), runs=("run", "size"))
+        per_stretch = (
+            per_run.reset_index().groupby("stretch").agg(kerb=("kerb", "first"), runs=("run", "size"))
+        )
         gap = 0.0 if rules.grouping is None else rules.grouping.gap_m
-        np.add.at(gap_m, per_stretch["kerb"].to_numpy(dtype=np.int64),
-                  (per_stretch["runs"].to_numpy() - 1) * gap)
+        np.add.at(
+            gap_m, per_stretch["kerb"].to_numpy(dtype=np.int64), (per_stretch["runs"].to_numpy() - 1) * gap
+        )
     leftover = np.maximum(free - bay_m - gap_m, 0.0)
     lost_kind = _lost_by_kind(zones, n, rules)
     table = pd.DataFrame(
         {
             "curb_id": kerbs["curb_id"].to_numpy(dtype=object),
+            "input_index": kerbs["input_index"].to_numpy(dtype=np.int64),
             "source_id": kerbs["source_id"].to_numpy(dtype=object),
             "street_id": kerbs["street_id"].to_numpy(dtype=object),
             "carriageway": kerbs["carriageway"].to_numpy(dtype=object),
@@ -345,19 +361,27 @@ def _summary(
     unmatched = hazards.loc[~matched, ["hazard_id", "kind", "source"]]
     by_kind: dict[str, dict[str, int]] = {}
     for kind, grp in pd.DataFrame({"kind": hazards["kind"], "m": matched}).groupby("kind", sort=True):
-        by_kind[str(kind)] = {"total": len(grp), "matched": int(grp["m"].sum()), "unmatched": int((~grp["m"]).sum())}
+        by_kind[str(kind)] = {
+            "total": len(grp),
+            "matched": int(grp["m"].sum()),
+            "unmatched": int((~grp["m"]).sum()),
+        }
     corner_zones = int(zones["hazard_id"].astype(str).str.startswith("corner:").sum()) if len(zones) else 0
     return {
         "rules": rules.name,
         "traffic": rules.traffic,
         "crs": crs.to_string(),
-        "kerbs": {"count": len(kerbs), "length_m": round(float(kerbs["length_m"].sum()), 3),
-                  "corners": corner_zones},
+        "kerbs": {
+            "count": len(kerbs),
+            "length_m": round(float(kerbs["length_m"].sum()), 3),
+            "corners": corner_zones,
+        },
         "bays": {
             "total": len(bays),
             "by_type": {b.name: int((bays["bay_type"] == b.name).sum()) for b in rules.bays},
-            "by_orientation": {o: int((bays["orientation"] == o).sum())
-                               for o in sorted({b.orientation for b in rules.bays})},
+            "by_orientation": {
+                o: int((bays["orientation"] == o).sum()) for o in sorted({b.orientation for b in rules.bays})
+            },
         },
         "solver": {
             "status": solution.status,

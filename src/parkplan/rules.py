@@ -8,6 +8,7 @@ live in ``parkplan/presets/*.toml``. :func:`load_rules` accepts a preset name, a
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -198,7 +199,9 @@ def list_presets() -> list[str]:
 def _read_preset(name: str) -> dict[str, Any]:
     ref = resources.files("parkplan").joinpath(f"presets/{name}.toml")
     if not ref.is_file():
-        msg = f"unknown rules preset {name!r}; presets are: {', '.join(list_presets())} (or give a .toml path)"
+        msg = (
+            f"unknown rules preset {name!r}; presets are: {', '.join(list_presets())} (or give a .toml path)"
+        )
         raise RulesError(msg)
     try:
         return tomllib.loads(ref.read_text(encoding="utf-8"))
@@ -290,7 +293,9 @@ def _parse_bay(name: str, table: Mapping[str, Any], where: str) -> BayType:
             raise RulesError(f"{at} is angled and needs angle_deg")
         angle = _number(table["angle_deg"], f"{at} angle_deg", strict=True)
         if angle >= 90.0:
-            raise RulesError(f"{at} angle_deg must be below 90 (use orientation = 'perpendicular'), not {angle:g}")
+            raise RulesError(
+                f"{at} angle_deg must be below 90 (use orientation = 'perpendicular'), not {angle:g}"
+            )
     elif "angle_deg" in table:
         raise RulesError(f"{at} angle_deg is only for orientation = 'angled'")
     return BayType(name, orientation, length, width, angle, weight)
@@ -307,9 +312,12 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
 
     bays_table = data.get("bays")
     if not bays_table:
-        raise RulesError(f"{where}: no bay type; add at least one [bays.NAME] table with length_m and width_m")
+        raise RulesError(
+            f"{where}: no bay type; add at least one [bays.NAME] table with length_m and width_m"
+        )
     bays = tuple(
-        _parse_bay(str(n), _table(t, f"{where}: [bays.{n}]"), where) for n, t in _table(bays_table, "bays").items()
+        _parse_bay(str(n), _table(t, f"{where}: [bays.{n}]"), where)
+        for n, t in _table(bays_table, "bays").items()
     )
 
     kinds_raw = _builtin_kinds()
@@ -352,16 +360,19 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
             if key not in table:
                 raise RulesError(f"{at} needs {key}")
         grouping = Grouping(
-            _number(table["max_run_m"], f"{at} max_run_m", strict=True), _number(table["gap_m"], f"{at} gap_m")
+            _number(table["max_run_m"], f"{at} max_run_m", strict=True),
+            _number(table["gap_m"], f"{at} gap_m"),
         )
         shortest = min(b.pitch_m + b.end_m for b in bays)
         if grouping.max_run_m + 1e-3 < shortest:
-            raise RulesError(f"{at} max_run_m {grouping.max_run_m:g} is shorter than the shortest bay {shortest:g} m")
+            raise RulesError(
+                f"{at} max_run_m {grouping.max_run_m:g} is shorter than the shortest bay {shortest:g} m"
+            )
     description = data.get("description", "")
     return Rules(name, traffic, bays, clearances, grouping, kinds, str(description))
 
 
-def load_rules(rules: Rules | str | Path | Mapping[str, Any] | None = None) -> Rules:
+def load_rules(rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Rules:
     """Load and validate a rule set.
 
     Parameters
@@ -387,7 +398,7 @@ def load_rules(rules: Rules | str | Path | Mapping[str, Any] | None = None) -> R
     if isinstance(rules, Mapping):
         return _parse(_resolve(rules, "rules"), "rules")
     text = str(rules)
-    if isinstance(rules, Path) or text.endswith(".toml") or "/" in text or "\\" in text:
+    if isinstance(rules, os.PathLike) or text.endswith(".toml") or "/" in text or "\\" in text:
         path = Path(text)
         return _parse(_resolve(_read_file(path), str(path)), str(path))
     return _parse(_resolve(_read_preset(text), f"preset {text}"), f"preset {text}")

@@ -200,7 +200,9 @@ def solve_stretches(
             )
         if len(res.blocks):
             b = res.blocks
-            frames.append(pd.DataFrame({"stretch": idx[b[:, 0]], "run": b[:, 1], "type": b[:, 2], "count": b[:, 3]}))
+            frames.append(
+                pd.DataFrame({"stretch": idx[b[:, 0]], "run": b[:, 1], "type": b[:, 2], "count": b[:, 3]})
+            )
 
     if bays.n_types == 1 and not presolve and frames:
         # One type: CP-SAT's totals are unique, its split into runs need not be. Lay each total out in
