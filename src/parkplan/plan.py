@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from parkplan.carriageway import room_zones
 from parkplan.hazards import free_stretches, match_hazards, zones_from_matches
 from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, to_metric
 from parkplan.kerbs import CornerSettings, build_kerbs
@@ -137,6 +138,7 @@ def plan(
     presolve: bool = True,
     extent: Any | None = None,
     corners: CornerSettings | None = None,
+    room: bool = True,
 ) -> Plan:
     """Plan the most bays the rules allow along the given kerbs.
 
@@ -158,6 +160,9 @@ def plan(
         boundary on its edge or outside it is not kerb.
     corners
         Corner detection settings for street-area polygons.
+    room
+        Forbid kerb where the deepest bay would leave the carriageway or meet the bays of another kerb
+        (:mod:`parkplan.carriageway`). ``False`` trusts the kerbs to have room everywhere.
 
     Returns
     -------
@@ -208,6 +213,14 @@ def plan(
         )
     matches = match_hazards(haz, kerb_table, rule_set)
     zones = zones_from_matches(matches, haz, kerb_table, rule_set)
+    if room:
+        is_area = ~np.isin(shapely.get_type_id(geoms), (1, 5))
+        area = shapely.union_all(geoms[is_area]) if is_area.any() else None
+        depth = max(b.depth_m for b in rule_set.bays)
+        zones = pd.concat([zones, room_zones(kerb_table, depth, area)], ignore_index=True)
+        zones = zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(
+            drop=True
+        )
     lengths = kerb_table["length_m"].to_numpy(dtype=float)
     stretches = free_stretches(zones, lengths)
     timings["intervals"] = time.perf_counter() - t

@@ -1,0 +1,159 @@
+"""The room in front of each kerb: where bays would leave the carriageway or meet bays from another kerb.
+
+Every bay reaches ``depth_m`` into the carriageway. The strip of that depth in front of a kerb (a flat-
+capped single-sided buffer on its carriageway side) must not leave the carriageway and must not overlap
+the strip in front of another kerb, or two bays could overlap (a lane narrower than two bay depths, the
+inside of a corner, the two sides of a narrow median). This module turns such places into forbidden
+zones, on both kerbs where two strips meet, so the optimiser never places a bay there:
+
+* ``kind = "narrow"``: the strip overlaps another kerb's strip (the other kerb's id is in ``hazard_id``);
+* ``kind = "outside"``: the strip crosses the edge of the carriageway: a kerb line (for kerb-line input)
+  or the street-area boundary, including where the data was cut (for street-area input).
+
+This is conservative where one side of a narrow street could still park: choosing that side is a
+cross-section decision, left to the model that weighs both.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from numpy.typing import NDArray
+
+__all__ = ["SLIVER_M", "room_zones"]
+
+SLIVER_M = 0.05
+"""Overlaps thinner than this (metres; shared edges, rounding) are not conflicts."""
+
+
+def _strips(kerbs: gpd.GeoDataFrame, depth_m: float) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    """One quadrilateral per kerb segment, ``depth_m`` deep on the carriageway side, and its kerb.
+
+    Built per segment rather than as one buffer per kerb: a single-sided buffer of a kerb that almost
+    closes on itself (the ring round a block) can come back filled.
+    """
+    coords, owner = shapely.get_coordinates(
+        np.asarray(kerbs.geometry.values, dtype=object), return_index=True
+    )
+    same = owner[1:] == owner[:-1]
+    p0, p1, k = coords[:-1][same], coords[1:][same], owner[:-1][same]
+    d = p1 - p0
+    length = np.hypot(d[:, 0], d[:, 1])
+    ok = length > 1e-6
+    p0, p1, k, d, length = p0[ok], p1[ok], k[ok], d[ok], length[ok]
+    side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[k]
+    normal = np.column_stack([-d[:, 1], d[:, 0]]) / length[:, None] * (side * depth_m)[:, None]
+    ring = np.stack([p0, p1, p1 + normal, p0 + normal, p0], axis=1).reshape(-1, 2)
+    quads = shapely.polygons(shapely.linearrings(ring, indices=np.repeat(np.arange(len(k)), 5)))
+    return np.asarray(quads, dtype=object), k.astype(np.int64)
+
+
+def _project(
+    parts: NDArray[np.object_], owner: NDArray[np.int64], kerbs: NDArray[np.object_]
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Chainage span each part's vertices project onto on its kerb: (part, start, end, kerb)."""
+    coords, which = shapely.get_coordinates(parts, return_index=True)
+    if len(coords) == 0:
+        empty = np.zeros(0)
+        return np.zeros(0, np.int64), empty, empty, np.zeros(0, np.int64)
+    s = shapely.line_locate_point(kerbs[owner[which]], shapely.points(coords))
+    frame = pd.DataFrame({"part": which, "s": s}).groupby("part")["s"].agg(["min", "max"])
+    part = frame.index.to_numpy(dtype=np.int64)
+    return part, frame["min"].to_numpy(), frame["max"].to_numpy(), owner[part]
+
+
+def _segments(geometry: object) -> NDArray[np.object_]:
+    """Two-point segments of every line or polygon boundary in ``geometry`` (one geometry or an array)."""
+    geoms = np.atleast_1d(np.asarray(geometry, dtype=object))
+    polys = np.isin(shapely.get_type_id(geoms), (3, 6))
+    lines = np.where(polys, shapely.boundary(geoms), geoms)
+    parts = shapely.get_parts(shapely.get_parts(lines))
+    coords, owner = shapely.get_coordinates(parts, return_index=True)
+    same = owner[1:] == owner[:-1]
+    a, b = coords[:-1][same], coords[1:][same]
+    keep = np.any(a != b, axis=1)
+    pairs = np.stack([a[keep], b[keep]], axis=1).reshape(-1, 2)
+    return np.asarray(
+        shapely.linestrings(pairs, indices=np.repeat(np.arange(int(keep.sum())), 2)), dtype=object
+    )
+
+
+def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | None = None) -> pd.DataFrame:
+    """Forbidden zones where the deepest bay would not fit in front of a kerb.
+
+    Parameters
+    ----------
+    kerbs
+        Kerb table (metric CRS) from :func:`parkplan.kerbs.build_kerbs`.
+    depth_m
+        The deepest bay type's depth (metres).
+    street_area
+        Union of the street-area polygons, when the kerbs came from street areas.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Zones in the format of :func:`parkplan.hazards.zones_from_matches`.
+    """
+    columns = ["kerb", "start_m", "end_m", "hazard_start_m", "hazard_end_m", "kind", "hazard_id", "rule"]
+    n = len(kerbs)
+    if n == 0 or depth_m <= 0:
+        return pd.DataFrame({c: [] for c in columns})
+    geoms = np.asarray(kerbs.geometry.values, dtype=object)
+    strips, strip_kerb = _strips(kerbs, depth_m)
+    curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
+    frames: list[pd.DataFrame] = []
+
+    # Strip against strip of another kerb.
+    tree = shapely.STRtree(strips)
+    qa, qb = tree.query(strips, predicate="intersects")
+    keep = strip_kerb[qa] < strip_kerb[qb]
+    qa, qb = qa[keep], qb[keep]
+    if len(qa):
+        inter = shapely.intersection(strips[qa], strips[qb])
+        thin = shapely.is_empty(shapely.buffer(inter, -SLIVER_M / 2.0))
+        a, b, inter = strip_kerb[qa[~thin]], strip_kerb[qb[~thin]], inter[~thin]
+        for mine, other in ((a, b), (b, a)):
+            part, s0, s1, k = _project(inter, mine, geoms)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "kerb": k,
+                        "start_m": s0,
+                        "end_m": s1,
+                        "hazard_start_m": s0,
+                        "hazard_end_m": s1,
+                        "kind": "narrow",
+                        "hazard_id": [f"kerb:{c}" for c in curb_ids[other[part]]],
+                        "rule": f"bays {depth_m:g} m deep would overlap bays of the kerb opposite",
+                    }
+                )
+            )
+
+    # Strip crossing the edge of the carriageway (a kerb line, or where the data was cut).
+    edges = _segments(street_area if street_area is not None else geoms)
+    inner = shapely.buffer(strips, -SLIVER_M / 2.0, join_style="mitre")
+    qi, ei = shapely.STRtree(edges).query(inner, predicate="intersects")
+    if len(qi):
+        pieces = shapely.intersection(inner[qi], edges[ei])
+        part, s0, s1, k = _project(pieces, strip_kerb[qi], geoms)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "kerb": k,
+                    "start_m": s0,
+                    "end_m": s1,
+                    "hazard_start_m": s0,
+                    "hazard_end_m": s1,
+                    "kind": "outside",
+                    "hazard_id": [f"kerb:{c}" for c in curb_ids[k]],
+                    "rule": f"bays {depth_m:g} m deep would cross the edge of the carriageway",
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame({c: [] for c in columns})
+    zones = pd.concat(frames, ignore_index=True)
+    return zones[zones["end_m"] > zones["start_m"]].reset_index(drop=True)
