@@ -130,7 +130,9 @@ def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rul
     kinds = hazards["kind"].to_numpy(dtype=object)
     snap = np.array([rules.kind_defaults(k).snap_m for k in kinds], dtype=float)
     nearest_mode = np.array([rules.kind_defaults(k).match == "nearest" for k in kinds], dtype=bool)
-    empty = pd.DataFrame({"hazard": [], "kerb": [], "s0_m": [], "s1_m": [], "point_like": [], "distance_m": []})
+    empty = pd.DataFrame(
+        {"hazard": [], "kerb": [], "s0_m": [], "s1_m": [], "point_like": [], "distance_m": []}
+    )
     if len(hgeom) == 0 or len(kgeom) == 0:
         return HazardMatch(empty)
 
@@ -169,35 +171,91 @@ def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rul
         sub, which = pts
         kk = k_idx[pi][which]
         s = shapely.line_locate_point(kgeom[kk], sub)
-        parts.append(pd.DataFrame({"hazard": h_idx[pi][which], "kerb": kk, "s0_m": s, "s1_m": s,
-                                   "point_like": True, "distance_m": shapely.distance(sub, kgeom[kk])}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "hazard": h_idx[pi][which],
+                    "kerb": kk,
+                    "s0_m": s,
+                    "s1_m": s,
+                    "point_like": True,
+                    "distance_m": shapely.distance(sub, kgeom[kk]),
+                }
+            )
+        )
 
-    # Lines crossing a kerb: each place where they cross (see _crossing_places).
-    for j in np.flatnonzero(crosses):
-        h, k = int(h_idx[j]), int(k_idx[j])
-        places = _crossing_places(hgeom[h], kgeom[k], float(snap[h]))
-        if places:
-            lo, hi, like = zip(*places, strict=True)
-            parts.append(pd.DataFrame({"hazard": h, "kerb": k, "s0_m": lo, "s1_m": hi, "point_like": like,
-                                       "distance_m": 0.0}))
+    # Lines crossing a kerb once: the crossing point (vectorised). Other crossing lines (several
+    # crossings, or running along the kerb for a while): each place where they cross (_crossing_places).
+    ci = np.flatnonzero(crosses)
+    if len(ci):
+        inter = shapely.intersection(hgeom[h_idx[ci]], kgeom[k_idx[ci]])
+        single = shapely.get_type_id(inter) == 0
+        one = ci[single]
+        if len(one):
+            kk = k_idx[one]
+            s = shapely.line_locate_point(kgeom[kk], inter[single])
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "hazard": h_idx[one],
+                        "kerb": kk,
+                        "s0_m": s,
+                        "s1_m": s,
+                        "point_like": True,
+                        "distance_m": 0.0,
+                    }
+                )
+            )
+        rows: list[tuple[int, int, float, float, bool]] = []
+        for j in ci[~single].tolist():
+            h, k = int(h_idx[j]), int(k_idx[j])
+            rows += [
+                (h, k, lo, hi, like) for lo, hi, like in _crossing_places(hgeom[h], kgeom[k], float(snap[h]))
+            ]
+        if rows:
+            hh, kk2, lo, hi, like = (np.array(v) for v in zip(*rows, strict=True))
+            parts.append(
+                pd.DataFrame(
+                    {"hazard": hh, "kerb": kk2, "s0_m": lo, "s1_m": hi, "point_like": like, "distance_m": 0.0}
+                )
+            )
 
-    # Lines near but not crossing: along the kerb, or ending near it.
+    # Lines near but not crossing: along the kerb (their vertices within snap_m project onto a stretch
+    # of at least ALONG_MIN_M), or ending near it (the projection of their nearest point).
     ni = np.flatnonzero(is_line & ~crosses & keep)
-    for j in ni:
-        h, k = int(h_idx[j]), int(k_idx[j])
-        kerb = kgeom[k]
-        near = shapely.intersection(hgeom[h], shapely.buffer(kerb, snap[h]))
-        coords = shapely.get_coordinates(near)
-        if len(coords) == 0:
-            continue
-        s = shapely.line_locate_point(kerb, shapely.points(coords))
-        if s.max() - s.min() >= ALONG_MIN_M:
-            parts.append(pd.DataFrame({"hazard": [h], "kerb": [k], "s0_m": [s.min()], "s1_m": [s.max()],
-                                       "point_like": [False], "distance_m": [dist[j]]}))
-        else:
-            s0 = float(shapely.line_locate_point(kerb, shapely.get_point(shapely.shortest_line(hgeom[h], kerb), 1)))
-            parts.append(pd.DataFrame({"hazard": [h], "kerb": [k], "s0_m": [s0], "s1_m": [s0],
-                                       "point_like": [True], "distance_m": [dist[j]]}))
+    if len(ni):
+        hh, kk = h_idx[ni], k_idx[ni]
+        nearest = shapely.get_point(shapely.shortest_line(hgeom[hh], kgeom[kk]), 1)
+        s_near = shapely.line_locate_point(kgeom[kk], nearest)
+        coords, pair = shapely.get_coordinates(hgeom[hh], return_index=True)
+        pts = shapely.points(coords)
+        close = shapely.distance(pts, kgeom[kk[pair]]) <= snap[hh[pair]]
+        s_vert = shapely.line_locate_point(kgeom[kk[pair[close]]], pts[close])
+        span = (
+            pd.DataFrame(
+                {
+                    "pair": np.concatenate([np.arange(len(ni)), pair[close]]),
+                    "s": np.concatenate([s_near, s_vert]),
+                }
+            )
+            .groupby("pair")["s"]
+            .agg(["min", "max"])
+        )
+        lo = span["min"].to_numpy()
+        hi = span["max"].to_numpy()
+        along = hi - lo >= ALONG_MIN_M
+        parts.append(
+            pd.DataFrame(
+                {
+                    "hazard": hh,
+                    "kerb": kk,
+                    "s0_m": np.where(along, lo, s_near),
+                    "s1_m": np.where(along, hi, s_near),
+                    "point_like": ~along,
+                    "distance_m": dist[ni],
+                }
+            )
+        )
 
     # Polygons: the kerb inside them, else the kerb their nearby vertices project onto.
     for j in np.flatnonzero(is_poly & keep):
@@ -211,8 +269,18 @@ def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rul
         if len(coords) == 0:
             continue
         s = shapely.line_locate_point(kerb, shapely.points(coords))
-        parts.append(pd.DataFrame({"hazard": [h], "kerb": [k], "s0_m": [s.min()], "s1_m": [s.max()],
-                                   "point_like": [s.max() - s.min() < ALONG_MIN_M], "distance_m": [dist[j]]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "hazard": [h],
+                    "kerb": [k],
+                    "s0_m": [s.min()],
+                    "s1_m": [s.max()],
+                    "point_like": [s.max() - s.min() < ALONG_MIN_M],
+                    "distance_m": [dist[j]],
+                }
+            )
+        )
 
     if not parts:
         return HazardMatch(empty)
@@ -262,7 +330,9 @@ def zones_from_matches(
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
     k = np.concatenate([k, cs, ce])
     kinds = np.concatenate([kinds, np.full(len(cs) + len(ce), "intersection", dtype=object)])
-    hid = np.concatenate([hid, [f"corner:{c}:start" for c in curb_ids[cs]], [f"corner:{c}:end" for c in curb_ids[ce]]])
+    hid = np.concatenate(
+        [hid, [f"corner:{c}:start" for c in curb_ids[cs]], [f"corner:{c}:end" for c in curb_ids[ce]]]
+    )
     width = np.concatenate([width, np.zeros(len(cs) + len(ce))])
     s0 = np.concatenate([s0, np.zeros(len(cs)), lengths[ce] - np.minimum(corner_end[ce], lengths[ce])])
     s1 = np.concatenate([s1, np.minimum(corner_start[cs], lengths[cs]), lengths[ce]])
@@ -352,7 +422,9 @@ def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64]) -> pd.Data
     """
     n = len(lengths)
     g, s, e = merge_intervals(
-        zones["kerb"].to_numpy(dtype=np.int64), zones["start_m"].to_numpy(dtype=float), zones["end_m"].to_numpy(dtype=float)
+        zones["kerb"].to_numpy(dtype=np.int64),
+        zones["start_m"].to_numpy(dtype=float),
+        zones["end_m"].to_numpy(dtype=float),
     )
     # Candidate gaps: from each kerb start / merged-zone end to the next merged-zone start / kerb end.
     gap_kerb = np.concatenate([np.arange(n), g])

@@ -89,8 +89,8 @@ def ring_corners(
     Returns
     -------
     tuple of numpy.ndarray
-        Sorted indices of corner vertices (in every maximal run of vertices whose windowed turning
-        reaches the threshold, the one with the largest windowed turning), and for each corner the first
+        Sorted indices of corner vertices (vertices whose windowed turning reaches the threshold and is
+        the largest within half a window either side), and for each corner the first
         and last vertex of the arc it lies on: the run of vertices around it that each turn at least
         ``arc_turn_deg`` with a local radius of at most ``arc_radius_m`` (the corner vertex alone for a
         sharp corner).
@@ -115,7 +115,7 @@ def ring_corners(
     hot = windowed >= np.radians(settings.angle_deg)
     if not hot.any():
         return empty, empty, empty
-    corners = np.array([int(np.argmax(windowed))]) if hot.all() else _run_peaks(hot, windowed)
+    corners = _window_peaks(windowed, hot, ext_chain, chain[:-1], half, lo, hi)
     # Arcs: vertices that turn noticeably on a tight radius.
     local_len = (seg_len + np.roll(seg_len, 1)) / 2.0
     with np.errstate(divide="ignore"):
@@ -147,18 +147,37 @@ def ring_corners(
     )
 
 
-def _run_peaks(hot: NDArray[np.bool_], score: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Index of the highest score in every maximal run of ``hot`` vertices of a ring (runs may wrap)."""
-    n = len(hot)
-    start = int(np.flatnonzero(~hot)[0])
-    order = (np.arange(n) + start) % n
-    h = hot[order]
-    edges = np.diff(np.concatenate([[0], h.astype(np.int8), [0]]))
-    peaks = []
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        idx = order[a:b]
-        peaks.append(int(idx[int(np.argmax(score[idx]))]))
-    return np.sort(np.array(peaks, dtype=np.int64))
+def _window_peaks(
+    score: NDArray[np.float64],
+    hot: NDArray[np.bool_],
+    ext_chain: NDArray[np.float64],
+    chain: NDArray[np.float64],
+    half: float,
+    lo: NDArray[np.int64],
+    hi: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Hot vertices whose score is the largest within half a window either side (first of equals).
+
+    ``lo`` / ``hi`` index the window of every vertex in the tripled arrays (``ext_chain``), so windows
+    wrap round the ring's start.
+    """
+    n = len(score)
+    ext_score = np.tile(score, 3)
+    # Largest score in [lo, hi) for every vertex, by reduceat over interleaved window bounds.
+    bounds = np.ravel(np.column_stack([lo, hi]))
+    safe = np.append(ext_score, -np.inf)
+    window_max = np.maximum.reduceat(safe, np.minimum(bounds, len(ext_score)))[::2]
+    peak = hot & (score >= window_max)
+    # Plateaus: of equal peaks closer than half a window, keep the first along the ring.
+    idx = np.flatnonzero(peak)
+    if len(idx) > 1:
+        gap = np.diff(np.concatenate([chain[idx], [chain[idx[0]] + ext_chain[2 * n] - ext_chain[n]]]))
+        close_to_next = gap < half
+        drop = np.roll(close_to_next, 1)  # the one after a close predecessor goes
+        if drop.all():
+            drop[0] = False
+        idx = idx[~drop]
+    return np.sort(idx.astype(np.int64))
 
 
 def _rings(polygon_parts: NDArray[np.object_]) -> tuple[list[NDArray[np.float64]], list[int], list[int]]:

@@ -58,8 +58,10 @@ def place_bays(
     gap = 0.0 if rules.grouping is None else float(np.ceil(rules.grouping.gap_m * 1000.0 - 1e-6) / 1000.0)
     if len(blocks) == 0:
         return pd.DataFrame(
-            {c: np.zeros(0, dtype=np.int64 if c in ("kerb", "stretch", "run", "type") else float)
-             for c in ("kerb", "stretch", "run", "type", "start_m", "end_m", "far_start_m", "far_end_m")}
+            {
+                c: np.zeros(0, dtype=np.int64 if c in ("kerb", "stretch", "run", "type") else float)
+                for c in ("kerb", "stretch", "run", "type", "start_m", "end_m", "far_start_m", "far_end_m")
+            }
         )
     b = blocks.sort_values(["stretch", "run", "type"], kind="stable")
     st = b["stretch"].to_numpy(dtype=np.int64)
@@ -141,7 +143,7 @@ class KerbIndex:
         start_of = np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))
         self.chain = cum - cum[start_of]
         self.first_vertex = np.flatnonzero(first)
-        self.last_vertex = np.append(self.first_vertex[1:] - 1, len(owner) - 1)
+        self.last_vertex = np.append(self.first_vertex[1:] - 1, len(owner) - 1)[: len(self.first_vertex)]
         span = float(self.chain.max()) + 10.0 if len(self.chain) else 10.0
         self.stride = span
         self.key = self.chain + owner * span
@@ -174,7 +176,9 @@ class KerbIndex:
         seg = np.searchsorted(self.key, kerb * self.stride + s, side="right") - 1
         return np.clip(seg, self.first_vertex[kerb], self.last_vertex[kerb] - 1)
 
-    def point(self, kerb: NDArray[np.int64], s: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    def point(
+        self, kerb: NDArray[np.int64], s: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
         """Coordinates at chainage ``s`` and the segment they lie on."""
         seg = self.segment(kerb, s)
         length = np.where(self.seg_len[seg] > 0, self.seg_len[seg], 1.0)
@@ -233,6 +237,64 @@ def bay_polygons(
         q0 = q0 + idx.seg_normal[s0] * depth[m][:, None]
         ring = np.stack([p0, p1, q1, q0, p0], axis=1).reshape(-1, 2)
         out[m] = shapely.polygons(shapely.linearrings(ring, indices=np.repeat(np.arange(len(m)), 5)))
+    return _untangle(out, idx, k, a_k, b_k, depth, angled)
+
+
+def _largest_polygon(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """The largest polygon part of each (valid) geometry."""
+    parts, which = shapely.get_parts(geoms, return_index=True)
+    polygon = shapely.get_type_id(parts) == 3
+    parts, which = parts[polygon], which[polygon]
+    area = shapely.area(parts)
+    order = np.lexsort((-area, which))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = which[order][1:] != which[order][:-1]
+    out = np.array([shapely.Polygon()] * len(geoms), dtype=object)
+    out[which[order][first]] = parts[order][first]
+    return out
+
+
+def _untangle(
+    polys: NDArray[np.object_],
+    idx: KerbIndex,
+    k: NDArray[np.int64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    depth: NDArray[np.float64],
+    angled: NDArray[np.bool_],
+) -> NDArray[np.object_]:
+    """Make every bay a valid polygon that overlaps no other bay.
+
+    On the inside of a bend a bay's far side is shorter than its kerb side (by about depth x turn): a
+    narrow bay straddling the vertex folds over itself, and two bays meeting near the vertex meet again
+    at their far ends. Folded bays are redrawn as the single-sided buffer of their kerb (GEOS trims the
+    fold), and where two bays still overlap the later one (along the kerb) gives up the overlap, a sliver
+    at its far corner. Bays keep their chainages on the kerb.
+    """
+    out = polys.copy()
+    bad = np.flatnonzero(~shapely.is_valid(out))
+    if len(bad):
+        plain = bad[~angled[bad]]
+        if len(plain):
+            lines = kerb_lines(idx, k[plain], a[plain], b[plain])
+            out[plain] = shapely.buffer(
+                lines, depth[plain], single_sided=True, cap_style="flat", join_style="mitre"
+            )
+        tilted = bad[angled[bad]]
+        if len(tilted):
+            out[tilted] = shapely.make_valid(out[tilted])
+        out[bad] = _largest_polygon(out[bad])
+    tree = shapely.STRtree(out)
+    i, j = tree.query(out, predicate="overlaps")
+    keep = i < j
+    i, j = i[keep], j[keep]
+    if len(i):
+        area = shapely.area(shapely.intersection(out[i], out[j]))
+        real = area > 1e-9
+        # Sequentially: each later bay loses what it shares with earlier ones.
+        for p, q in zip(i[real].tolist(), j[real].tolist(), strict=True):
+            trimmed = shapely.difference(out[q], out[p])
+            out[q] = _largest_polygon(np.array([trimmed], dtype=object))[0]
     return out
 
 
@@ -280,7 +342,11 @@ def kerb_lines(
 
 
 def _following(
-    idx: KerbIndex, k: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64], depth: NDArray[np.float64]
+    idx: KerbIndex,
+    k: NDArray[np.int64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    depth: NDArray[np.float64],
 ) -> NDArray[np.object_]:
     """Kerb-following polygons between chainages ``a`` and ``b``, ``depth`` to the left (negative: right)."""
     fw, nrm, c = _kerb_edge(idx, k, a, b)

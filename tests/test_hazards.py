@@ -1,0 +1,475 @@
+"""Hazards to forbidden chainage intervals: projection, clearances by direction of traffic, clipping,
+line and polygon hazards, kerb matching ("nearest" / "all"), unmatched and unknown hazards."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, box
+
+import parkplan
+
+CRS = "EPSG:25833"
+TOL = 1e-3
+
+
+def kerbs_frame(lines, **columns):
+    data = {"curb_id": [f"k{i}" for i in range(len(lines))], **columns}
+    return gpd.GeoDataFrame(data, geometry=list(lines), crs=CRS)
+
+
+def hazards_frame(kinds, geoms, widths=None, ids=None):
+    data = {
+        "kind": list(kinds),
+        "hazard_id": list(ids) if ids is not None else [f"h{i}" for i in range(len(kinds))],
+    }
+    if widths is not None:
+        data["width_m"] = [np.nan if w is None else float(w) for w in widths]
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=CRS)
+
+
+def make_rules(clearances=None, **extra):
+    rules = {
+        "name": "t",
+        "traffic": "right",
+        "bays": {"car": {"orientation": "parallel", "length_m": 6.0, "width_m": 2.5}},
+        "clearances": clearances if clearances is not None else {},
+    }
+    rules.update(extra)
+    return rules
+
+
+HYDRANT = {"hydrant": {"before_m": 5.0, "after_m": 3.0}}
+
+
+def zone(p, hazard_id, curb_id=None):
+    z = p.zones[p.zones["hazard_id"] == hazard_id]
+    if curb_id is not None:
+        z = z[z["curb_id"] == curb_id]
+    assert len(z) == 1, f"expected one zone for {hazard_id} on {curb_id}, got:\n{z}"
+    row = z.iloc[0]
+    return float(row["start_m"]), float(row["end_m"])
+
+
+def assert_interval(got, expected):
+    assert got[0] == pytest.approx(expected[0], abs=TOL)
+    assert got[1] == pytest.approx(expected[1], abs=TOL)
+
+
+# --------------------------------------------------------------------------------------------------
+# Point hazards: chainage and asymmetric clearances
+# --------------------------------------------------------------------------------------------------
+
+STRAIGHT = LineString([(0.0, 0.0), (100.0, 0.0)])
+
+
+@pytest.mark.parametrize(
+    ("flow", "expected"),
+    [("forward", (35.0, 43.0)), ("backward", (37.0, 45.0))],
+)
+def test_point_clearance_follows_direction_of_traffic(flow, expected):
+    # Hydrant on the footway 2 m behind the kerb at chainage 40: 5 m before it, 3 m after it.
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=[flow]),
+        hazards_frame(["hydrant"], [Point(40, -2)]),
+        rules=make_rules(HYDRANT),
+    )
+    assert_interval(zone(p, "h0"), expected)
+    z = p.zones.iloc[0]
+    assert z["kind"] == "hydrant"
+    assert z["hazard_start_m"] == pytest.approx(40.0, abs=TOL)
+    assert z["hazard_end_m"] == pytest.approx(40.0, abs=TOL)
+    # The zone's geometry is the forbidden stretch of kerb.
+    assert p.zones.geometry.iloc[0].length == pytest.approx(8.0, abs=TOL)
+
+
+@pytest.mark.parametrize("x", [12.5, 40.0, 77.0])
+@pytest.mark.parametrize("width", [None, 1.2])
+def test_forward_and_backward_mirror(x, width):
+    """Forward and backward flow on the same line mirror the clearances about the hazard; reversing the
+    digitised line together with the flow gives the same physical zone at mirrored chainage."""
+    length = 100.0
+    before, after = 6.0, 2.5
+    rules = make_rules({"hydrant": {"before_m": before, "after_m": after, "default_width_m": 0.8}})
+    w = 0.8 if width is None else width
+    haz = hazards_frame(["hydrant"], [Point(x, 1.0)], widths=[width])
+    fwd = parkplan.plan(kerbs_frame([STRAIGHT], flow=["forward"]), haz, rules=rules)
+    bwd = parkplan.plan(kerbs_frame([STRAIGHT], flow=["backward"]), haz, rules=rules)
+    a, b = x - w / 2, x + w / 2
+    assert_interval(zone(fwd, "h0"), (a - before, b + after))
+    assert_interval(zone(bwd, "h0"), (a - after, b + before))
+    # Mirror about the hazard's centre.
+    fs, fe = zone(fwd, "h0")
+    bs, be = zone(bwd, "h0")
+    assert x - fs == pytest.approx(be - x, abs=TOL)
+    assert fe - x == pytest.approx(x - bs, abs=TOL)
+
+    # Same street, line digitised the other way with traffic still towards +x (flow backward).
+    reversed_line = LineString([(length, 0.0), (0.0, 0.0)])
+    rev = parkplan.plan(kerbs_frame([reversed_line], flow=["backward"], side=["left"]), haz, rules=rules)
+    rs, re_ = zone(rev, "h0")
+    assert_interval((length - re_, length - rs), (fs, fe))
+
+
+def test_point_width_from_feature_and_default():
+    rules = make_rules({"hydrant": {"before_m": 5.0, "after_m": 3.0, "default_width_m": 2.0}})
+    haz = hazards_frame(["hydrant", "hydrant"], [Point(30, -1), Point(70, -1)], widths=[1.0, None])
+    p = parkplan.plan(kerbs_frame([STRAIGHT], flow=["forward"]), haz, rules=rules)
+    assert_interval(zone(p, "h0"), (29.5 - 5.0, 30.5 + 3.0))
+    assert_interval(zone(p, "h1"), (69.0 - 5.0, 71.0 + 3.0))
+
+
+def test_min_width_applies_to_points():
+    rules = make_rules({"driveway": {"default_width_m": 1.0, "min_width_m": 4.0}})
+    haz = hazards_frame(["driveway", "driveway"], [Point(30, -1), Point(70, -1)], widths=[2.0, 6.0])
+    p = parkplan.plan(kerbs_frame([STRAIGHT], flow=["forward"]), haz, rules=rules)
+    assert_interval(zone(p, "h0"), (28.0, 32.0))
+    assert_interval(zone(p, "h1"), (67.0, 73.0))
+
+
+@pytest.mark.parametrize(
+    ("flow", "x", "expected"),
+    [
+        ("forward", 2.0, (0.0, 5.0)),  # 5 m before would reach -3: clipped at the start
+        ("forward", 98.0, (93.0, 100.0)),  # 3 m after would reach 101: clipped at the end
+        ("backward", 2.0, (0.0, 7.0)),  # backward: 3 m "after" lies towards chainage 0
+        ("backward", 98.0, (95.0, 100.0)),  # and 5 m "before" towards the end
+        ("forward", 0.0, (0.0, 3.0)),
+        ("forward", 100.0, (95.0, 100.0)),
+    ],
+)
+def test_clipping_at_kerb_ends(flow, x, expected):
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=[flow]),
+        hazards_frame(["hydrant"], [Point(x, -1)]),
+        rules=make_rules(HYDRANT),
+    )
+    got = zone(p, "h0")
+    assert_interval(got, expected)
+    assert 0.0 <= got[0] <= got[1] <= 100.0
+    row = p.kerbs.iloc[0]
+    assert row["lost_m"] == pytest.approx(expected[1] - expected[0], abs=TOL)
+
+
+def test_point_beyond_kerb_end_projects_to_end():
+    # 2 m past the kerb end (within the hydrant's 8 m snap): projects onto chainage 100.
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=["forward"]),
+        hazards_frame(["hydrant"], [Point(102, 0)]),
+        rules=make_rules(HYDRANT),
+    )
+    assert_interval(zone(p, "h0"), (95.0, 100.0))
+
+
+def test_chainage_on_bent_kerb():
+    # L-shaped kerb: 50 m along x, then 50 m along y. A hydrant beside the second leg at y = 20
+    # sits at chainage 70.
+    bent = LineString([(0, 0), (50, 0), (50, 50)])
+    p = parkplan.plan(
+        kerbs_frame([bent], flow=["forward"]),
+        hazards_frame(["hydrant"], [Point(52, 20)]),
+        rules=make_rules(HYDRANT),
+    )
+    assert_interval(zone(p, "h0"), (65.0, 73.0))
+    geom = p.zones.geometry.iloc[0]
+    assert geom.length == pytest.approx(8.0, abs=TOL)
+    assert shapely.get_point(geom, 0).distance(Point(50, 15)) < TOL
+    assert shapely.get_point(geom, -1).distance(Point(50, 23)) < TOL
+
+
+def test_kind_without_clearance_blocks_only_its_extent():
+    haz = hazards_frame(["obstacle", "utility_shaft"], [Point(20, -0.5), Point(60, -0.5)], widths=[1.0, 0.6])
+    p = parkplan.plan(kerbs_frame([STRAIGHT], flow=["forward"]), haz, rules=make_rules(HYDRANT))
+    assert_interval(zone(p, "h0"), (19.5, 20.5))
+    assert_interval(zone(p, "h1"), (59.7, 60.3))
+
+
+def test_point_without_width_and_no_clearance_blocks_nothing():
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=["forward"]),
+        hazards_frame(["obstacle"], [Point(20, -0.5)]),
+        rules=make_rules(),
+    )
+    assert len(p.zones) == 0
+    assert p.summary["hazards"]["matched"] == 1
+    assert len(p.bays) == 16  # floor(100 / 6)
+
+
+# --------------------------------------------------------------------------------------------------
+# Line hazards
+# --------------------------------------------------------------------------------------------------
+
+DRIVEWAY_RULES = make_rules({"driveway": {"before_m": 1.0, "after_m": 0.5, "default_width_m": 3.5}})
+
+
+@pytest.mark.parametrize("flow", ["forward", "backward"])
+def test_driveway_line_crossing_kerb(flow):
+    # Two driveways drawn from the buildings across the kerb into the street: one perpendicular at
+    # x = 30 with width_m 4, one diagonal crossing at x = 70 without width (rules default 3.5 m).
+    lines = [LineString([(30, -8), (30, 2)]), LineString([(65, -5), (75, 5)])]
+    haz = hazards_frame(["driveway", "driveway"], lines, widths=[4.0, None])
+    p = parkplan.plan(kerbs_frame([STRAIGHT], flow=[flow]), haz, rules=DRIVEWAY_RULES)
+    up, down = (1.0, 0.5) if flow == "forward" else (0.5, 1.0)
+    assert_interval(zone(p, "h0"), (28.0 - up, 32.0 + down))
+    assert_interval(zone(p, "h1"), (70.0 - 1.75 - up, 70.0 + 1.75 + down))
+    z = p.zones.set_index("hazard_id")
+    assert z.loc["h0", "hazard_start_m"] == pytest.approx(28.0, abs=TOL)
+    assert z.loc["h0", "hazard_end_m"] == pytest.approx(32.0, abs=TOL)
+
+
+def test_driveway_line_ending_on_the_kerb_and_short_of_it():
+    # One ends exactly on the kerb, one stops 1 m short of it (still within the 3 m driveway snap).
+    lines = [LineString([(30, -8), (30, 0)]), LineString([(60, -8), (60, -1)])]
+    haz = hazards_frame(["driveway", "driveway"], lines)
+    p = parkplan.plan(kerbs_frame([STRAIGHT], flow=["forward"]), haz, rules=DRIVEWAY_RULES)
+    assert_interval(zone(p, "h0"), (30.0 - 1.75 - 1.0, 30.0 + 1.75 + 0.5))
+    assert_interval(zone(p, "h1"), (60.0 - 1.75 - 1.0, 60.0 + 1.75 + 0.5))
+
+
+@pytest.mark.parametrize("flow", ["forward", "backward"])
+def test_line_crossing_kerb_twice_applies_at_each_crossing(flow):
+    """A semicircular drive (one line entering the street at x=20 and leaving it at x=50) applies at each
+    crossing point with its width, like two points; the kerb between the crossings stays free."""
+    line = LineString([(20, 5), (20, -10), (50, -10), (50, 5)])
+    rules = make_rules({"driveway": {"before_m": 1.0, "after_m": 0.5}})
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=[flow]), hazards_frame(["driveway"], [line], [2.0]), rules=rules
+    )
+    up, down = (1.0, 0.5) if flow == "forward" else (0.5, 1.0)
+    z = p.zones.sort_values("start_m")
+    assert len(z) == 2
+    assert_interval((z["start_m"].iloc[0], z["end_m"].iloc[0]), (19.0 - up, 21.0 + down))
+    assert_interval((z["start_m"].iloc[1], z["end_m"].iloc[1]), (49.0 - up, 51.0 + down))
+    assert p.kerbs.iloc[0]["lost_m"] == pytest.approx(2 * (2.0 + 1.5), abs=TOL)
+    assert ((p.bays["start_m"] > 21.0) & (p.bays["end_m"] < 49.0)).sum() == 4
+
+
+def test_line_weaving_along_kerb_covers_its_span():
+    # A no-parking line digitised along the kerb that crosses it several times stays one stretch.
+    line = LineString([(10, 0.5), (14, -0.5), (18, 0.5), (22, -0.5), (26, 0.5)])
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=["forward"]), hazards_frame(["no_parking"], [line]), rules=make_rules()
+    )
+    assert_interval(zone(p, "h0"), (10.0, 26.0))
+
+
+@pytest.mark.parametrize("offset", [0.0, 1.0, -2.0])
+@pytest.mark.parametrize("flow", ["forward", "backward"])
+def test_no_parking_line_along_kerb(offset, flow):
+    # A no-parking line drawn along the kerb (on it, in the carriageway or on the footway, within the
+    # 3 m snap) covers the span it projects onto; no_parking has no clearance entry -> exactly its span.
+    line = LineString([(20, offset), (27.5, offset + 0.01), (35, offset)])
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=[flow]), hazards_frame(["no_parking"], [line]), rules=make_rules(HYDRANT)
+    )
+    assert_interval(zone(p, "h0"), (20.0, 35.0))
+    # The width given to a point-like hazard does not widen a stretch along the kerb.
+    p2 = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=[flow]),
+        hazards_frame(["no_parking"], [line], [5.0]),
+        rules=make_rules(HYDRANT),
+    )
+    assert_interval(zone(p2, "h0"), (20.0, 35.0))
+
+
+@pytest.mark.parametrize("flow", ["forward", "backward"])
+def test_along_kerb_line_gets_clearances(flow):
+    # A bus stop platform edge drawn along the kerb: its span plus 4 m before / 2 m after.
+    line = LineString([(40, 1.5), (58, 1.5)])
+    rules = make_rules({"bus_stop": {"before_m": 4.0, "after_m": 2.0}})
+    p = parkplan.plan(kerbs_frame([STRAIGHT], flow=[flow]), hazards_frame(["bus_stop"], [line]), rules=rules)
+    expected = (36.0, 60.0) if flow == "forward" else (38.0, 62.0)
+    assert_interval(zone(p, "h0"), expected)
+
+
+def test_along_line_is_clipped_to_kerb():
+    line = LineString([(-10, 1), (15, 1)])
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=["forward"]), hazards_frame(["no_parking"], [line]), rules=make_rules()
+    )
+    assert_interval(zone(p, "h0"), (0.0, 15.0))
+
+
+# --------------------------------------------------------------------------------------------------
+# Polygon hazards
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flow", ["forward", "backward"])
+def test_polygon_over_kerb(flow):
+    rules = make_rules({"bus_stop": {"before_m": 4.0, "after_m": 2.0}})
+    poly = box(50, -3, 58, 2)  # the kerb runs through it from x=50 to x=58
+    p = parkplan.plan(kerbs_frame([STRAIGHT], flow=[flow]), hazards_frame(["bus_stop"], [poly]), rules=rules)
+    expected = (46.0, 60.0) if flow == "forward" else (48.0, 62.0)
+    assert_interval(zone(p, "h0"), expected)
+    z = p.zones.iloc[0]
+    assert z["hazard_start_m"] == pytest.approx(50.0, abs=TOL)
+    assert z["hazard_end_m"] == pytest.approx(58.0, abs=TOL)
+
+
+def test_polygon_near_kerb_projects_its_vertices():
+    # A no-parking area in the carriageway 0.5 m from the kerb (kerb does not enter it).
+    poly = box(10, 0.5, 22, 2.0)
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=["forward"]), hazards_frame(["no_parking"], [poly]), rules=make_rules()
+    )
+    assert_interval(zone(p, "h0"), (10.0, 22.0))
+
+
+def test_polygon_over_kerb_end_is_clipped():
+    poly = box(95, -2, 110, 2)
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=["forward"]),
+        hazards_frame(["no_parking"], [poly]),
+        rules=make_rules({"no_parking": {"before_m": 2.0, "after_m": 2.0}}),
+    )
+    assert_interval(zone(p, "h0"), (93.0, 100.0))
+
+
+# --------------------------------------------------------------------------------------------------
+# Matching hazards to kerbs
+# --------------------------------------------------------------------------------------------------
+
+# A street running along x with a 10 m carriageway between two kerbs. Kerb A (y = 0) has the
+# carriageway on its left and traffic along the line; kerb B (y = 10) has it on its right and traffic
+# against the line.
+KERB_A = LineString([(0, 0), (100, 0)])
+KERB_B = LineString([(0, 10), (100, 10)])
+
+
+def street(with_side: bool):
+    if with_side:
+        return kerbs_frame([KERB_A, KERB_B], flow=["forward", "backward"], side=["right", "left"])
+    return kerbs_frame([KERB_A, KERB_B], flow=["forward", "backward"])
+
+
+@pytest.mark.parametrize("with_side", [True, False])
+def test_nearest_match_applies_to_one_kerb(with_side):
+    # 3 m from A, 7 m from B: both within the hydrant snap (8 m), only the nearest gets it.
+    p = parkplan.plan(
+        street(with_side), hazards_frame(["hydrant"], [Point(30, 3)]), rules=make_rules(HYDRANT)
+    )
+    assert list(p.zones["curb_id"]) == ["k0"]
+    assert_interval(zone(p, "h0", "k0"), (25.0, 33.0))
+    assert p.kerbs.set_index("curb_id").loc["k1", "lost_m"] == pytest.approx(0.0, abs=TOL)
+    assert p.summary["hazards"]["matched"] == 1
+
+
+def test_nearest_match_slack_of_one_metre():
+    # 4.6 m from A and 5.4 m from B: within 1 m of the nearest distance, so both kerbs get it.
+    p = parkplan.plan(street(True), hazards_frame(["hydrant"], [Point(30, 4.6)]), rules=make_rules(HYDRANT))
+    assert sorted(p.zones["curb_id"]) == ["k0", "k1"]
+    assert_interval(zone(p, "h0", "k0"), (25.0, 33.0))
+    assert_interval(zone(p, "h0", "k1"), (27.0, 35.0))  # B: traffic towards -x
+    # 4.4 m vs 5.6 m: only A.
+    p = parkplan.plan(street(True), hazards_frame(["hydrant"], [Point(30, 4.4)]), rules=make_rules(HYDRANT))
+    assert list(p.zones["curb_id"]) == ["k0"]
+
+
+@pytest.mark.parametrize("with_side", [True, False])
+def test_all_match_centreline_crossing_applies_to_both_kerbs(with_side):
+    rules = make_rules({"crossing": {"before_m": 2.0, "after_m": 1.0, "default_width_m": 4.0}})
+    p = parkplan.plan(street(with_side), hazards_frame(["crossing"], [Point(50, 5)]), rules=rules)
+    assert sorted(p.zones["curb_id"]) == ["k0", "k1"]
+    assert_interval(zone(p, "h0", "k0"), (46.0, 53.0))  # A: traffic +x, 2 m before = lower chainage
+    assert_interval(zone(p, "h0", "k1"), (47.0, 54.0))  # B: traffic -x, 2 m before = higher chainage
+    assert p.summary["hazards"]["matched"] == 1
+    assert p.summary["hazards"]["unmatched"] == 0
+
+
+def test_line_crossing_both_kerbs_applies_to_both_in_nearest_mode():
+    # A driveway (match "nearest") drawn right across the street applies where it crosses each kerb.
+    line = LineString([(40, -5), (40, 15)])
+    p = parkplan.plan(street(True), hazards_frame(["driveway"], [line], [3.0]), rules=make_rules())
+    assert sorted(p.zones["curb_id"]) == ["k0", "k1"]
+    assert_interval(zone(p, "h0", "k0"), (38.5, 41.5))
+    assert_interval(zone(p, "h0", "k1"), (38.5, 41.5))
+
+
+def test_match_mode_override_in_rules():
+    rules = make_rules({"hydrant": {"before_m": 5.0, "after_m": 3.0, "match": "all"}})
+    p = parkplan.plan(street(True), hazards_frame(["hydrant"], [Point(30, 3)]), rules=rules)
+    assert sorted(p.zones["curb_id"]) == ["k0", "k1"]
+    rules = make_rules({"crossing": {"snap_m": 4.0}})
+    p = parkplan.plan(street(True), hazards_frame(["crossing"], [Point(50, 5)], [4.0]), rules=rules)
+    assert len(p.zones) == 0
+    assert p.summary["hazards"]["unmatched"] == 1
+
+
+def test_unmatched_hazard_is_reported():
+    haz = hazards_frame(
+        ["hydrant", "hydrant", "crossing"],
+        [Point(30, -1), Point(500, 500), Point(50, 30.01)],
+        ids=["near", "far", "crossing_far"],
+    )
+    p = parkplan.plan(street(True), haz, rules=make_rules(HYDRANT))
+    h = p.summary["hazards"]
+    assert h["total"] == 3
+    assert h["matched"] == 1
+    assert h["unmatched"] == 2
+    assert h["by_kind"]["hydrant"] == {"total": 2, "matched": 1, "unmatched": 1}
+    assert h["by_kind"]["crossing"] == {"total": 1, "matched": 0, "unmatched": 1}
+    assert sorted(f["hazard_id"] for f in h["unmatched_features"]) == ["crossing_far", "far"]
+    assert set(p.zones["hazard_id"]) == {"near"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Kinds
+# --------------------------------------------------------------------------------------------------
+
+
+def test_unknown_kind_raises_input_error():
+    with pytest.raises(parkplan.InputError, match="unknown hazard kind 'banana'"):
+        parkplan.plan(
+            kerbs_frame([STRAIGHT]),
+            hazards_frame(["hydrant", "banana"], [Point(1, 1), Point(2, 2)]),
+            rules=make_rules(HYDRANT),
+        )
+
+
+def test_unknown_kind_from_hazard_source_raises():
+    frame = gpd.GeoDataFrame({"hazard_id": ["x"]}, geometry=[Point(5, 1)], crs=CRS)
+    with pytest.raises(parkplan.InputError):
+        parkplan.plan(kerbs_frame([STRAIGHT]), parkplan.HazardSource(frame, "manhole"), rules=make_rules())
+    # InputError is a ValueError and a ParkplanError.
+    with pytest.raises(ValueError, match="manhole"):
+        parkplan.plan(kerbs_frame([STRAIGHT]), [parkplan.HazardSource(frame, "manhole")], rules=make_rules())
+
+
+def test_hazard_source_gives_kind_to_every_feature():
+    frame = gpd.GeoDataFrame(
+        {"id": ["a", "b"], "width_m": [2.0, 2.0]}, geometry=[Point(20, -1), Point(60, -1)], crs=CRS
+    )
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=["forward"]),
+        parkplan.HazardSource(frame, "hydrant"),
+        rules=make_rules(HYDRANT),
+    )
+    assert set(p.zones["kind"]) == {"hydrant"}
+    assert_interval(zone(p, "a"), (14.0, 24.0))
+    assert_interval(zone(p, "b"), (54.0, 64.0))
+
+
+def test_new_kind_declared_by_clearance_is_known():
+    rules = make_rules({"tree": {"before_m": 1.0, "after_m": 1.0, "default_width_m": 1.0}})
+    p = parkplan.plan(
+        kerbs_frame([STRAIGHT], flow=["forward"]), hazards_frame(["tree"], [Point(50, -1)]), rules=rules
+    )
+    assert_interval(zone(p, "h0"), (48.5, 51.5))
+
+
+def test_zones_and_accounting_with_overlapping_hazards():
+    # Two overlapping zones on one kerb: lost_m counts the union once.
+    haz = hazards_frame(["hydrant", "hydrant"], [Point(40, -1), Point(44, -1)])
+    p = parkplan.plan(kerbs_frame([STRAIGHT], flow=["forward"]), haz, rules=make_rules(HYDRANT))
+    assert_interval(zone(p, "h0"), (35.0, 43.0))
+    assert_interval(zone(p, "h1"), (39.0, 47.0))
+    row = p.kerbs.iloc[0]
+    assert row["lost_m"] == pytest.approx(12.0, abs=TOL)
+    assert row["lost_hydrant_m"] == pytest.approx(12.0, abs=TOL)
+    # Free stretches 35 m and 53 m -> 5 + 8 bays.
+    assert len(p.bays) == 13
+    total = row["bay_m"] + row["gap_m"] + row["lost_m"] + row["leftover_m"]
+    assert total == pytest.approx(row["length_m"], abs=TOL)
