@@ -3,8 +3,10 @@
 ``parkplan plan KERBS [-f HAZARDS | -f KIND=PATH]... [--rules NAME|FILE] -o BAYS.geojson
 [--zones F] [--kerbs F] [--summary F.json]`` plans bays; ``parkplan rules list`` lists the presets.
 
-Every user error (bad input, bad rules, unwritable output) prints one line ``parkplan: error: ...`` to
-standard error and exits with code 2; no traceback, no partial output file.
+Every user error (bad input, bad rules, unwritable output, bad arguments) prints one line
+``parkplan: error: ...`` to standard error and exits with code 2; no traceback, no partial output file.
+The output paths are checked before any work is done, and all outputs are written together: either
+every one is replaced or none is.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
+import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict
+from pathlib import Path
+from typing import IO, Any, NoReturn
 
 from parkplan import __version__
-from parkplan.errors import ParkplanError
+from parkplan.errors import OutputError, ParkplanError
 from parkplan.io import HazardSource
 
 __all__ = ["main"]
@@ -25,8 +32,45 @@ __all__ = ["main"]
 log = logging.getLogger("parkplan")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other parkplan error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``parkplan: error: MESSAGE (see 'PROG --help')`` and exit with code 2."""
+        print(f"parkplan: error: {_one_line(message)} (see '{self.prog} --help')", file=sys.stderr)
+        self.exit(2)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A log handler that writes to whatever ``sys.stderr`` is at the time of each message."""
+
+    @property
+    def stream(self) -> IO[str]:
+        """The current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        pass
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _seconds(text: str) -> float:
+    """Argument type of ``--time-limit``: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="parkplan",
         description="Plan the most on-street parking bays the rules allow (OR-Tools CP-SAT).",
     )
@@ -44,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
         help="hazard file; each feature needs a 'kind' unless given as KIND=PATH (repeatable)",
     )
     p.add_argument("--rules", default=None, help="preset name or rules TOML file (default: cn)")
-    p.add_argument("-o", "--output", required=True, help="bays output (.geojson; .gpkg, .fgb, .parquet also work)")
+    p.add_argument(
+        "-o", "--output", required=True, help="bays output (.geojson; .gpkg, .fgb, .parquet also work)"
+    )
     p.add_argument("--zones", help="also write the forbidden stretches with their reasons")
     p.add_argument("--kerbs-out", "--kerbs", dest="kerbs_out", help="also write the per-kerb accounting")
     p.add_argument("--summary", help="also write the summary as JSON")
@@ -53,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="polygon(s) the kerb data was cut to: street-area boundary on or outside its edge is not kerb",
     )
-    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS", help="CP-SAT time limit")
+    p.add_argument("--time-limit", type=_seconds, default=None, metavar="SECONDS", help="CP-SAT time limit")
     p.add_argument("--no-presolve", action="store_true", help="send every stretch through CP-SAT")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
@@ -66,9 +112,58 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def _check_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """Check every output path before planning: usable, distinct, and not one of the inputs.
+
+    Returns
+    -------
+    list
+        ``(what, path)`` for each output given, bays first.
+
+    Raises
+    ------
+    OutputError
+        For the first unusable output path.
+    """
+    from parkplan.output import check_output
+
+    wanted = [("bays", args.output), ("zones", args.zones), ("kerbs", args.kerbs_out)]
+    outputs = [(what, check_output(path)) for what, path in wanted if path is not None]
+    if args.summary is not None:
+        outputs.append(("summary", check_output(args.summary, layer=False)))
+    inputs = [Path(args.kerbs), *(Path(str(HazardSource.parse(h).data)) for h in args.hazards)]
+    if args.extent:
+        inputs.append(Path(args.extent))
+    if args.rules and str(args.rules).endswith(".toml"):
+        inputs.append(Path(args.rules))
+    for n, (what, path) in enumerate(outputs):
+        for other_what, other in outputs[:n]:
+            if _same_file(path, other):
+                raise OutputError(
+                    f"given as both the {other_what} and the {what} output; give each output its own file",
+                    source=str(path),
+                )
+        for source in inputs:
+            if _same_file(path, source):
+                raise OutputError(
+                    f"the {what} output would overwrite an input file; write it somewhere else",
+                    source=str(path),
+                )
+    return outputs
+
+
 def _run_plan(args: argparse.Namespace) -> int:
+    from parkplan.output import atomic_paths, dump_json, dump_layer
     from parkplan.plan import plan
 
+    outputs = _check_outputs(args)
     extent = None
     if args.extent:
         from parkplan.io import read_extent
@@ -82,7 +177,16 @@ def _run_plan(args: argparse.Namespace) -> int:
         presolve=not args.no_presolve,
         extent=extent,
     )
-    result.write(args.output, zones=args.zones, kerbs=args.kerbs_out, summary=args.summary)
+    layers = {"bays": result.bays, "zones": result.zones, "kerbs": result.kerbs}
+    with atomic_paths([path for _, path in outputs]) as temps:
+        t0 = time.perf_counter()
+        for (what, path), tmp in zip(outputs, temps, strict=True):
+            if what in layers:
+                dump_layer(layers[what], tmp, path)
+        result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
+        for (what, _), tmp in zip(outputs, temps, strict=True):
+            if what == "summary":
+                dump_json(result.summary, tmp)
     if not args.quiet:
         s = result.summary
         by_type = ", ".join(f"{k} {v}" for k, v in s["bays"]["by_type"].items())
@@ -105,13 +209,17 @@ def _run_rules(args: argparse.Namespace) -> int:
             print(f"{name:14} {rules.traffic:5}  {rules.description}")
         return 0
     rules = load_rules(args.name)
-    data = {
+    data: dict[str, Any] = {
         "name": rules.name,
         "traffic": rules.traffic,
         "description": rules.description,
-        "bays": {b.name: {k: v for k, v in asdict(b).items() if k != "name" and v is not None} for b in rules.bays},
-        "clearances": {k: {kk: vv for kk, vv in asdict(c).items() if kk != "kind" and vv is not None}
-                       for k, c in rules.clearances.items()},
+        "bays": {
+            b.name: {k: v for k, v in asdict(b).items() if k != "name" and v is not None} for b in rules.bays
+        },
+        "clearances": {
+            k: {kk: vv for kk, vv in asdict(c).items() if kk != "kind" and vv is not None}
+            for k, c in rules.clearances.items()
+        },
     }
     if rules.grouping is not None:
         data["grouping"] = asdict(rules.grouping)
@@ -120,7 +228,9 @@ def _run_rules(args: argparse.Namespace) -> int:
     else:
         print(f"{rules.name} ({rules.traffic}-hand traffic): {rules.description}")
         for b in rules.bays:
-            print(f"  bay {b.name}: {b.orientation} {b.length_m:g} x {b.width_m:g} m, pitch {b.pitch_m:.3f} m")
+            print(
+                f"  bay {b.name}: {b.orientation} {b.length_m:g} x {b.width_m:g} m, pitch {b.pitch_m:.3f} m"
+            )
         for c in rules.clearances.values():
             width = "" if c.default_width_m is None else f", default width {c.default_width_m:g} m"
             print(f"  {c.kind}: before {c.before_m:g} m, after {c.after_m:g} m{width}")
@@ -130,22 +240,43 @@ def _run_rules(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 success, 2 bad input or usage)."""
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.ERROR if getattr(args, "quiet", False) else logging.WARNING,
-        format="parkplan: warning: %(message)s",
-    )
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv
+        Arguments without the program name; ``None`` means ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit code: 0 success (also for ``--help`` / ``--version``), 2 bad input, rules, output path or
+        arguments (one ``parkplan: error:`` line on standard error), 130 interrupted.
+    """
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version, or a usage error already printed
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("parkplan: warning: %(message)s"))
+    saved = (log.level, log.propagate)
+    log.addHandler(handler)
+    log.setLevel(logging.ERROR if getattr(args, "quiet", False) else logging.WARNING)
+    log.propagate = False
     try:
         if args.command == "plan":
             return _run_plan(args)
         return _run_rules(args)
     except ParkplanError as exc:
-        print(f"parkplan: error: {exc}", file=sys.stderr)
+        print(f"parkplan: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         print("parkplan: interrupted", file=sys.stderr)
         return 130
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,7 +6,7 @@ line turns each into a one-line message and exit code 2.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ParkplanError", "RulesError", "SolverError"]
+__all__ = ["InputError", "OutputError", "ParkplanError", "RulesError", "SolverError"]
 
 
 class ParkplanError(Exception):
@@ -39,6 +39,14 @@ class InputError(ParkplanError, ValueError):
         if self.feature is not None:
             where += f"feature {self.feature}: "
         return where + self.message
+
+
+class OutputError(InputError):
+    """An output path is unusable (missing folder, a folder itself, unsupported format, not writable).
+
+    A subclass of :class:`InputError`: the path is part of what the user gives. ``source`` is the
+    output path; ``feature`` is not used.
+    """
 
 
 class RulesError(ParkplanError, ValueError):

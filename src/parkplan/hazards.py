@@ -413,7 +413,7 @@ def merge_intervals(
 
 
 def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64]) -> pd.DataFrame:
-    """The free stretches of every kerb: the complement of its merged zones.
+    """Return the free stretches of every kerb: the complement of its merged zones.
 
     Returns
     -------

@@ -7,19 +7,24 @@ of range; negative widths; unknown kinds), and the data is reprojected to one lo
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio.errors
 import shapely
+import shapely.errors
 from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from parkplan.errors import InputError
 
@@ -45,7 +50,7 @@ HAZARD_TYPES = (
 )
 ID_COLUMNS = ("curb_id", "hazard_id", "id", "osm_id", "fid")
 
-PathOrFrame = str | PathLike[str] | gpd.GeoDataFrame
+PathOrFrame: TypeAlias = str | PathLike[str] | gpd.GeoDataFrame
 
 
 @dataclass(frozen=True)
@@ -69,16 +74,197 @@ class HazardSource:
         """Parse the CLI form ``PATH`` or ``KIND=PATH`` (split at the first ``=``).
 
         A leading ``KIND=`` is recognised only when ``KIND`` looks like a kind name (letters, digits,
-        ``_`` and ``-``), so a path that merely contains ``=`` further on still works.
+        ``_`` and ``-``), so a path that merely contains ``=`` further on still works; and when the
+        part after the first ``=`` is no file but the whole text is one, the whole text is the path.
+
+        Raises
+        ------
+        InputError
+            If ``KIND=`` is followed by no path.
         """
         head, sep, tail = text.partition("=")
-        if sep and head and all(c.isalnum() or c in "_-" for c in head) and tail:
+        if sep and head and all(c.isalnum() or c in "_-" for c in head):
+            if not tail:
+                raise InputError(
+                    f"no path after '{head}='; give hazards as -f KIND=PATH, e.g. -f {head}=hazards.geojson",
+                    source=text,
+                )
+            if not Path(tail).exists() and Path(text).exists():
+                return cls(text)
             return cls(tail, head)
         return cls(text)
 
 
 def _label(data: PathOrFrame, default: str) -> str:
     return default if isinstance(data, gpd.GeoDataFrame) else str(data)
+
+
+READ_ERRORS: tuple[type[Exception], ...] = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.FeatureError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.CRSError,
+    shapely.errors.GEOSException,
+    CRSError,
+    OSError,
+    UnicodeDecodeError,
+)
+"""What reading a file with pyogrio / GeoPandas raises for a bad file; each becomes an InputError."""
+
+GEOJSON_SUFFIXES = (".geojson", ".json", ".geojsonl", ".geojsons")
+_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+
+
+def _gdal_reason(exc: Exception) -> str:
+    """First line of a GDAL / GEOS message, without GDAL's hint about driver prefixes."""
+    text = str(exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    reason = reason.split("; It might help to specify the correct driver", 1)[0].rstrip(". ")
+    if "not recognized as being in a supported file format" in reason:
+        return (
+            "not a vector format GDAL recognises; use GeoJSON, GeoPackage, FlatGeobuf or Shapefile "
+            "and check the file extension"
+        )
+    return reason
+
+
+def _json_feature_name(feature: dict[str, Any], index: int) -> str:
+    props = feature.get("properties")
+    if isinstance(props, dict):
+        for col in ID_COLUMNS:
+            if props.get(col) is not None:
+                return f"{col}={props[col]}"
+    if feature.get("id") is not None:
+        return f"id={feature['id']}"
+    return f"#{index}"
+
+
+def _position_problem(pos: Any) -> str | None:
+    if not isinstance(pos, list) or len(pos) < 2:
+        return f"a position must be an array of 2 or 3 numbers, not {json.dumps(pos)[:40]}"
+    for v in pos:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            return f"coordinate {json.dumps(v)[:40]} is not a number; fix or delete the feature"
+        if not math.isfinite(v):
+            return "coordinate is NaN or infinite; fix or delete the feature"
+    return None
+
+
+def _geometry_problem(geom: Any) -> str | None:
+    """Return what makes one GeoJSON geometry object unreadable, or ``None``."""
+    if geom is None:
+        return None
+    if not isinstance(geom, dict):
+        return "geometry must be a GeoJSON geometry object or null"
+    gtype = geom.get("type")
+    if gtype == "GeometryCollection":
+        parts = geom.get("geometries")
+        if not isinstance(parts, list):
+            return "a GeometryCollection needs a 'geometries' array"
+        for part in parts:
+            problem = _geometry_problem(part)
+            if problem:
+                return problem
+        return None
+    if gtype not in _DEPTH:
+        return f"unknown geometry type {gtype!r}; GeoJSON types are {', '.join(_DEPTH)}, GeometryCollection"
+    depth = _DEPTH[str(gtype)]
+
+    def walk(value: Any, level: int) -> str | None:
+        if level == 0:
+            return _position_problem(value)
+        if not isinstance(value, list):
+            return f"{gtype} coordinates are not nested arrays as GeoJSON requires"
+        if gtype in ("LineString", "MultiLineString") and level == 1 and len(value) < 2:
+            return f"a line needs at least 2 positions, this one has {len(value)}"
+        if gtype in ("Polygon", "MultiPolygon") and level == 1:
+            if len(value) < 4:
+                return f"a polygon ring needs at least 4 positions, this one has {len(value)}"
+            if value[0] != value[-1]:
+                return "polygon ring is not closed: repeat its first position at the end"
+        for item in value:
+            problem = walk(item, level - 1)
+            if problem:
+                return problem
+        return None
+
+    return walk(geom.get("coordinates"), depth)
+
+
+def diagnose_geojson(path: str | PathLike[str]) -> InputError | None:
+    """Find why a GeoJSON file cannot be used: a JSON syntax error, or the first malformed feature.
+
+    Used when GDAL fails to read a ``.geojson`` / ``.json`` file, or reads a feature as a null
+    geometry, to give a message that points at the line or the feature.
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    InputError or None
+        The problem found, or ``None`` when the file looks like well-formed GeoJSON.
+    """
+    label = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return None
+    if not raw.strip():
+        return InputError("the file is empty; expected a GeoJSON FeatureCollection", source=label)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return InputError(
+            f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}); GeoJSON must be UTF-8, "
+            "export it again as UTF-8",
+            source=label,
+        )
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return InputError(
+            f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}; "
+            "fix the file or export it again",
+            source=label,
+        )
+    except RecursionError:
+        return InputError("not usable JSON: nested too deeply", source=label)
+    if not isinstance(doc, dict) or not isinstance(doc.get("type"), str):
+        return InputError(
+            'not GeoJSON: the top level must be an object with a "type", e.g. a FeatureCollection',
+            source=label,
+        )
+    if doc["type"] == "FeatureCollection":
+        features = doc.get("features")
+        if not isinstance(features, list):
+            return InputError('not GeoJSON: a FeatureCollection needs a "features" array', source=label)
+    elif doc["type"] == "Feature":
+        features = [doc]
+    elif doc["type"] in _DEPTH or doc["type"] == "GeometryCollection":
+        features = [{"type": "Feature", "geometry": doc}]
+    else:
+        return InputError(
+            f"not GeoJSON: unknown type {doc['type']!r}; expected a FeatureCollection", source=label
+        )
+    for i, feature in enumerate(features):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            return InputError("not a GeoJSON Feature object", source=label, feature=f"#{i}")
+        problem = _geometry_problem(feature.get("geometry"))
+        if problem:
+            return InputError(problem, source=label, feature=_json_feature_name(feature, i))
+    return None
 
 
 def read_vector(data: PathOrFrame, *, what: str) -> gpd.GeoDataFrame:
@@ -104,6 +290,7 @@ def read_vector(data: PathOrFrame, *, what: str) -> gpd.GeoDataFrame:
     if isinstance(data, gpd.GeoDataFrame):
         gdf = data.copy()
         label = what
+        gdf.attrs["parkplan_source"] = label
     else:
         path = Path(data)
         label = str(path)
@@ -111,13 +298,27 @@ def read_vector(data: PathOrFrame, *, what: str) -> gpd.GeoDataFrame:
             raise InputError(f"{what} file not found", source=label)
         if path.is_dir() and path.suffix.lower() not in (".gdb",):
             raise InputError(f"is a folder, not a {what} file", source=label)
-        try:
-            gdf = gpd.read_file(path, engine="pyogrio")
-        except Exception as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(f"cannot read {what}: {reason}", source=label) from exc
+        is_json = path.suffix.lower() in GEOJSON_SUFFIXES
+        with warnings.catch_warnings(record=True) as caught:
+            # GDAL's and shapely's warnings about the file (unsupported geometry type, non-closed
+            # ring, NaN) would print as extra stderr lines; the checks below report each problem.
+            warnings.simplefilter("always")
+            try:
+                gdf = gpd.read_file(path, engine="pyogrio")
+            except READ_ERRORS as exc:
+                found = diagnose_geojson(path) if is_json else None
+                if found is not None:
+                    raise found from exc
+                raise InputError(f"cannot read {what}: {_gdal_reason(exc)}", source=label) from exc
+        for w in caught:
+            log.debug("%s: %s", label, w.message)
         if not isinstance(gdf, gpd.GeoDataFrame) or "geometry" not in gdf:
             raise InputError(f"no geometry column: not a vector layer of {what}", source=label)
+        if is_json and shapely.is_missing(np.asarray(gdf.geometry.values, dtype=object)).any():
+            found = diagnose_geojson(path)
+            if found is not None:
+                raise found
+        gdf.attrs["parkplan_source"] = label
     if gdf.crs is None:
         raise InputError(
             f"{what} have no CRS. Please set one (GeoDataFrame.set_crs) or use a file that records it",
@@ -137,20 +338,46 @@ def _feature_names(gdf: pd.DataFrame, id_column: str | None) -> list[str]:
 def _check_geometries(
     gdf: gpd.GeoDataFrame, allowed: Sequence[str], *, what: str, label: str, names: list[str]
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Check geometry presence, type, finiteness and range; repair invalid polygons."""
-    warnings: list[str] = []
+    """Check geometry presence, type, finiteness and range; repair invalid polygons.
+
+    Z (and M) values are dropped: parkplan works in plan view, and a NaN elevation must not poison the
+    chainage arithmetic.
+    """
+    notes: list[str] = []
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     missing = shapely.is_missing(geoms)
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
-        raise InputError(f"null geometry ({int(missing.sum())} such {what} features)", source=label, feature=names[i])
+        raise InputError(
+            f"null geometry ({_count(int(missing.sum()), what)} like this); give every feature a "
+            "geometry or delete the features without one",
+            source=label,
+            feature=names[i],
+        )
     empty = shapely.is_empty(geoms)
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
-        raise InputError(f"empty geometry ({int(empty.sum())} such {what} features)", source=label, feature=names[i])
+        raise InputError(
+            f"empty geometry ({_count(int(empty.sum()), what)} like this); delete it or draw it again",
+            source=label,
+            feature=names[i],
+        )
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+        gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
     types = shapely.get_type_id(geoms)
-    type_names = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString",
-                           "MultiPolygon", "GeometryCollection"])[types]
+    type_names = np.array(
+        [
+            "Point",
+            "LineString",
+            "LinearRing",
+            "Polygon",
+            "MultiPoint",
+            "MultiLineString",
+            "MultiPolygon",
+            "GeometryCollection",
+        ]
+    )[types]
     bad = ~np.isin(type_names, allowed)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -163,35 +390,54 @@ def _check_geometries(
     finite = np.isfinite(coords).all(axis=1)
     if not finite.all():
         i = int(index[np.flatnonzero(~finite)[0]])
-        raise InputError("coordinate is NaN or infinite", source=label, feature=names[i])
+        raise InputError(
+            "coordinate is NaN or infinite; fix or delete the feature", source=label, feature=names[i]
+        )
     crs = CRS.from_user_input(gdf.crs)
     if crs.is_geographic:
         lon_bad = np.abs(coords[:, 0]) > 180.0
         lat_bad = np.abs(coords[:, 1]) > 90.0
         out = lon_bad | lat_bad
         if out.any():
-            i = int(index[np.flatnonzero(out)[0]])
-            x, y = coords[np.flatnonzero(out)[0]]
-            hint = " (latitude and longitude swapped?)" if abs(y) <= 180 and abs(x) <= 90 or lat_bad.any() else ""
+            j = int(np.flatnonzero(out)[0])
+            x, y = (float(v) for v in coords[j])
+            if abs(x) <= 90.0 and abs(y) <= 180.0:
+                hint = "; latitude and longitude look swapped: GeoJSON positions are [longitude, latitude]"
+            elif max(abs(x), abs(y)) > 360.0:
+                hint = (
+                    "; these look like projected coordinates (metres): record the file's real CRS, or "
+                    "reproject it to EPSG:4326 (GeoJSON is always longitude/latitude)"
+                )
+            else:
+                hint = "; longitude must lie in [-180, 180] and latitude in [-90, 90]"
             raise InputError(
-                f"coordinate ({x:g}, {y:g}) is outside the range of {crs.name}{hint}",
+                f"coordinate ({x:.10g}, {y:.10g}) is outside the range of {crs.name}{hint}",
                 source=label,
-                feature=names[i],
+                feature=names[int(index[j])],
             )
     is_poly = np.isin(type_names, ["Polygon", "MultiPolygon"])
     invalid = is_poly & ~shapely.is_valid(geoms)
     if invalid.any():
         fixed = shapely.make_valid(geoms[invalid])
         fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
-        for j, i in enumerate(np.flatnonzero(invalid)):
+        for j, i in enumerate(np.flatnonzero(invalid).tolist()):
             reason = shapely.is_valid_reason(geoms[i])
             if fixed[j] is None or shapely.is_empty(fixed[j]):
-                raise InputError(f"invalid polygon that cannot be repaired: {reason}", source=label, feature=names[i])
-            warnings.append(f"{label}: feature {names[i]}: invalid polygon repaired with make_valid ({reason})")
+                raise InputError(
+                    f"invalid polygon that cannot be repaired ({reason}); draw it again",
+                    source=label,
+                    feature=names[i],
+                )
+            notes.append(f"{label}: feature {names[i]}: invalid polygon repaired with make_valid ({reason})")
         geoms = geoms.copy()
         geoms[invalid] = fixed
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
-    return gdf, warnings
+    return gdf, notes
+
+
+def _count(n: int, what: str) -> str:
+    noun = what.removesuffix("s")
+    return f"1 {noun} feature" if n == 1 else f"{n} {noun} features"
 
 
 def _polygonal(geom: Any) -> Any:
@@ -209,11 +455,20 @@ def _check_width(gdf: pd.DataFrame, *, label: str, names: list[str]) -> pd.Serie
     wrong = raw.notna() & values.isna()
     if wrong.any():
         i = int(np.flatnonzero(wrong.to_numpy())[0])
-        raise InputError(f"width_m must be a number, not {raw.iloc[i]!r}", source=label, feature=names[i])
+        raise InputError(
+            f"width_m must be a number of metres, not {raw.iloc[i]!r}; fix the value or leave it empty",
+            source=label,
+            feature=names[i],
+        )
     bad = values.notna() & ((values < 0) | ~np.isfinite(values))
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"width_m must be a non-negative number, not {values.iloc[i]!r}", source=label, feature=names[i])
+        raise InputError(
+            f"width_m must be a non-negative number of metres, not {float(values.iloc[i]):g}; "
+            "fix the value or leave it empty",
+            source=label,
+            feature=names[i],
+        )
     return values.astype(float)
 
 
@@ -239,15 +494,38 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | None = None) -> tuple[gpd.GeoDat
     tuple
         The reprojected frame and the CRS used.
     """
+    label = str(gdf.attrs.get("parkplan_source", "input"))
     if crs is None:
         current = CRS.from_user_input(gdf.crs)
         unit = current.axis_info[0].unit_name if current.axis_info else ""
         if current.is_projected and unit in ("metre", "meter"):
             crs = current
         else:
-            crs = CRS.from_user_input(gdf.to_crs(4326).estimate_utm_crs())
+            try:
+                crs = CRS.from_user_input(gdf.to_crs(4326).estimate_utm_crs())
+            except RuntimeError as exc:  # geopandas: "Unable to determine UTM CRS"
+                raise InputError(
+                    "no UTM zone covers these coordinates (beyond 84 N or 80 S?); reproject the data to "
+                    "a projected CRS in metres before planning",
+                    source=label,
+                ) from exc
             log.info("working CRS: %s (UTM zone of the data)", crs.name)
-    out = gdf if CRS.from_user_input(gdf.crs) == crs else gdf.to_crs(crs)
+    if CRS.from_user_input(gdf.crs) == crs:
+        return gdf, crs
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        out = gdf.to_crs(crs)
+    coords, index = shapely.get_coordinates(np.asarray(out.geometry.values, dtype=object), return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        i = int(index[np.flatnonzero(bad)[0]])
+        names = gdf["feature"].astype(str).tolist() if "feature" in gdf.columns else None
+        raise InputError(
+            f"cannot be reprojected to {crs.name} (the result is not finite); is the data's CRS right, "
+            "and does it cover a small area?",
+            source=label,
+            feature=names[i] if names is not None and i < len(names) else f"#{i}",
+        )
     return out, crs
 
 
@@ -270,13 +548,17 @@ def _bool_column(values: pd.Series, *, label: str, names: list[str], column: str
     return pd.Series([conv(i, v) for i, v in enumerate(values)], index=values.index, dtype=object)
 
 
-def _choice_column(values: pd.Series, choices: Iterable[str], *, label: str, names: list[str], column: str) -> pd.Series:
+def _choice_column(
+    values: pd.Series, choices: Iterable[str], *, label: str, names: list[str], column: str
+) -> pd.Series:
     allowed = set(choices)
     text = values.astype(object).where(values.notna(), None)
     for i, v in enumerate(text):
         if v is not None and str(v) not in allowed:
             raise InputError(
-                f"{column} must be one of {', '.join(sorted(allowed))}, not {v!r}", source=label, feature=names[i]
+                f"{column} must be one of {', '.join(sorted(allowed))}, not {v!r}",
+                source=label,
+                feature=names[i],
             )
     return text
 
@@ -298,15 +580,28 @@ def read_kerbs(data: PathOrFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     label = _label(data, "kerbs")
     gdf = read_vector(data, what="kerbs")
     if len(gdf) == 0:
-        raise InputError("no kerb features", source=label)
+        raise InputError("no kerb features: the layer is empty", source=label)
     gdf = gdf.reset_index(drop=True)
     names = _feature_names(gdf, "curb_id")
-    gdf, warnings = _check_geometries(gdf, KERB_TYPES, what="kerbs", label=label, names=names)
+    gdf, notes = _check_geometries(gdf, KERB_TYPES, what="kerbs", label=label, names=names)
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    is_line = np.isin(shapely.get_type_id(geoms), (1, 5))
+    zero = is_line & (shapely.length(geoms) <= 0.0)
+    if zero.any():
+        i = int(np.flatnonzero(zero)[0])
+        raise InputError(
+            f"zero-length kerb ({_count(int(zero.sum()), 'kerbs')} like this): all its points are the same; "
+            "delete the feature or draw it again",
+            source=label,
+            feature=names[i],
+        )
     gdf["width_m"] = _check_width(gdf, label=label, names=names)
     if "side" in gdf.columns:
         gdf["side"] = _choice_column(gdf["side"], ("left", "right"), label=label, names=names, column="side")
     if "flow" in gdf.columns:
-        gdf["flow"] = _choice_column(gdf["flow"], ("forward", "backward"), label=label, names=names, column="flow")
+        gdf["flow"] = _choice_column(
+            gdf["flow"], ("forward", "backward"), label=label, names=names, column="flow"
+        )
     if "oneway" in gdf.columns:
         gdf["oneway"] = _bool_column(gdf["oneway"], label=label, names=names, column="oneway")
     if "curb_id" in gdf.columns:
@@ -315,8 +610,14 @@ def read_kerbs(data: PathOrFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
         dup = ids[present].astype(str).duplicated()
         if dup.any():
             first = ids[present].astype(str)[dup].iloc[0]
-            raise InputError(f"curb_id {first!r} is used by more than one feature", source=label)
-    return gdf, warnings
+            i = int(dup.index[dup.to_numpy()][0])
+            raise InputError(
+                f"curb_id {first!r} is used by more than one feature; give each kerb its own curb_id",
+                source=label,
+                feature=f"#{i}",
+            )
+    gdf.attrs["parkplan_source"] = label
+    return gdf, notes
 
 
 def read_hazards(
@@ -338,17 +639,17 @@ def read_hazards(
     if not sources:
         return [], []
     frames: list[gpd.GeoDataFrame] = []
-    warnings: list[str] = []
+    notes: list[str] = []
     for n, item in enumerate(sources):
         src = item if isinstance(item, HazardSource) else HazardSource(item)
         label = _label(src.data, f"hazards[{n}]")
         gdf = read_vector(src.data, what="hazards").reset_index(drop=True)
         if len(gdf) == 0:
-            warnings.append(f"{label}: no features")
+            notes.append(f"{label}: no features")
             continue
         names = _feature_names(gdf, "hazard_id")
         gdf, warn = _check_geometries(gdf, HAZARD_TYPES, what="hazards", label=label, names=names)
-        warnings += warn
+        notes += warn
         if src.kind is not None:
             kinds = pd.Series(src.kind, index=gdf.index, dtype=object)
         elif "kind" in gdf.columns:
@@ -357,10 +658,14 @@ def read_hazards(
             if missing.any():
                 i = int(np.flatnonzero(missing.to_numpy())[0])
                 raise InputError(
-                    "no kind; give each feature a 'kind' property or use -f KIND=PATH", source=label, feature=names[i]
+                    "no kind; give each feature a 'kind' property or use -f KIND=PATH",
+                    source=label,
+                    feature=names[i],
                 )
         else:
-            raise InputError("hazards have no 'kind' property; use -f KIND=PATH to give them one", source=label)
+            raise InputError(
+                "hazards have no 'kind' property; use -f KIND=PATH to give them one", source=label
+            )
         width = _check_width(gdf, label=label, names=names)
         ids = None
         for col in ("hazard_id", "id", "osm_id"):
@@ -382,5 +687,6 @@ def read_hazards(
             geometry=gdf.geometry.values,
             crs=gdf.crs,
         )
+        out.attrs["parkplan_source"] = label
         frames.append(out)
-    return frames, warnings
+    return frames, notes

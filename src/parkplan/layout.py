@@ -241,7 +241,7 @@ def bay_polygons(
 
 
 def _largest_polygon(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
-    """The largest polygon part of each (valid) geometry."""
+    """Return the largest polygon part of each (valid) geometry."""
     parts, which = shapely.get_parts(geoms, return_index=True)
     polygon = shapely.get_type_id(parts) == 3
     parts, which = parts[polygon], which[polygon]

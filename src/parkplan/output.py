@@ -1,16 +1,19 @@
 """Writing results: RFC 7946 GeoJSON (own writer, deterministic) and other formats through pyogrio.
 
 Every write is atomic: the data goes to a temporary file beside the target, which replaces the target
-only once it is complete, so an error never leaves a partial file.
+only once it is complete, so an error never leaves a partial file. :func:`atomic_paths` extends this to
+several outputs at once (all or none), and :func:`check_output` lets a caller reject an unusable path
+before any work is done.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -18,41 +21,152 @@ from typing import IO, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio.errors
 import shapely
 
-from parkplan.errors import InputError
+from parkplan.errors import OutputError
 
-__all__ = ["atomic_path", "geojson_text", "write_json", "write_layer"]
+__all__ = [
+    "LAYER_SUFFIXES",
+    "atomic_path",
+    "atomic_paths",
+    "check_output",
+    "dump_json",
+    "dump_layer",
+    "geojson_text",
+    "write_json",
+    "write_layer",
+]
 
 COORD_DECIMALS = 7
 """Decimal places of lon/lat in GeoJSON: 1e-7 degree is about 1.1 cm."""
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
+LAYER_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".parquet")
+"""Extensions :func:`write_layer` writes: GeoJSON (own writer), GeoPackage, FlatGeobuf, GeoParquet."""
+
+WRITE_ERRORS: tuple[type[Exception], ...] = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.FeatureError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.CRSError,
+    ImportError,
+)
+"""What pyogrio / GeoPandas raise when a format cannot be written; each becomes an OutputError."""
 
 
-def _check_target(path: Path) -> None:
-    parent = path.parent if str(path.parent) else Path(".")
+def check_output(path: str | os.PathLike[str], *, layer: bool = True) -> Path:
+    """Check that ``path`` can take an output, before any work is done.
+
+    Parameters
+    ----------
+    path
+        The output file.
+    layer
+        ``True`` for a vector layer (the extension must be one of :data:`LAYER_SUFFIXES`), ``False``
+        for a JSON document (any extension).
+
+    Returns
+    -------
+    pathlib.Path
+        The path.
+
+    Raises
+    ------
+    OutputError
+        If the folder does not exist or is not writable, the path is a folder, or the extension names
+        no format parkplan writes.
+    """
+    target = Path(path)
+    label = str(target)
+    parent = target.parent
     if not parent.exists():
-        raise InputError(f"output folder {str(parent)!r} does not exist", source=str(path))
-    if path.is_dir():
-        raise InputError("output path is a folder", source=str(path))
+        raise OutputError(f"output folder '{parent}' does not exist; create it first", source=label)
+    if not parent.is_dir():
+        raise OutputError(f"'{parent}' is a file, not a folder", source=label)
+    if target.is_dir():
+        raise OutputError("output path is a folder; give a file name", source=label)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"output folder '{parent}' is not writable", source=label)
+    if layer:
+        suffix = target.suffix.lower()
+        if suffix == ".shp":
+            raise OutputError(
+                "Shapefile output is not supported (it is several files and cuts field names to 10 "
+                f"characters); use one of {', '.join(LAYER_SUFFIXES)}",
+                source=label,
+            )
+        if suffix not in LAYER_SUFFIXES:
+            raise OutputError(
+                f"cannot tell the output format from the extension {suffix or '(none)'!r}; "
+                f"use one of {', '.join(LAYER_SUFFIXES)}",
+                source=label,
+            )
+        if suffix == ".parquet" and importlib.util.find_spec("pyarrow") is None:
+            raise OutputError(
+                "writing .parquet needs pyarrow (pip install pyarrow); or use .gpkg or .fgb", source=label
+            )
+    return target
+
+
+def _temp_beside(target: Path) -> Path:
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
+        )
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror or exc}", source=str(target)) from exc
+    os.close(fd)
+    os.unlink(tmp)
+    return Path(tmp)
+
+
+@contextmanager
+def atomic_paths(paths: Sequence[str | os.PathLike[str]]) -> Iterator[list[Path]]:
+    """Yield temporary paths beside ``paths``; move them onto ``paths`` only if the block succeeds.
+
+    All or nothing: when the block raises, no target is touched (an existing file stays as it was)
+    and the temporary files are removed.
+
+    Parameters
+    ----------
+    paths
+        Output files; each is checked with :func:`check_output` (``layer=False``) first.
+
+    Yields
+    ------
+    list of pathlib.Path
+        One temporary path per target, in the same folder (so the final move is a rename).
+
+    Raises
+    ------
+    OutputError
+        If a target is unusable or the final move fails.
+    """
+    targets = [check_output(p, layer=False) for p in paths]
+    temps: list[Path] = []
+    try:
+        for target in targets:
+            temps.append(_temp_beside(target))
+        yield temps
+        for tmp, target in zip(temps, targets, strict=True):
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
+    finally:
+        for tmp in temps:
+            if tmp.exists():
+                tmp.unlink()
 
 
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it onto ``path`` only if the block succeeds."""
-    target = Path(path)
-    _check_target(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent or ".")
-    os.close(fd)
-    os.unlink(tmp)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+    with atomic_paths([path]) as temps:
+        yield temps[0]
 
 
 def _json_value(value: Any) -> Any:
@@ -83,7 +197,7 @@ def _geometry_json(geom: Any) -> str:
         return '{"type":"Polygon","coordinates":[' + body + "]}"
     if tid == 1:  # LineString
         return '{"type":"LineString","coordinates":' + _ring_json(np.asarray(geom.coords)) + "}"
-    return shapely.to_geojson(geom)
+    return str(shapely.to_geojson(geom))
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -95,8 +209,10 @@ def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def geojson_text(gdf: gpd.GeoDataFrame) -> Iterator[str]:
-    """Yield the chunks of an RFC 7946 FeatureCollection: WGS84 lon/lat, counter-clockwise exterior rings
-    (clockwise holes), coordinates rounded to 1e-7 degree, no ``crs`` member.
+    """Yield the chunks of an RFC 7946 FeatureCollection.
+
+    WGS84 lon/lat, counter-clockwise exterior rings (clockwise holes), coordinates rounded to 1e-7
+    degree, no ``crs`` member.
     """
     wgs = _to_wgs84(gdf)
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
@@ -106,32 +222,70 @@ def geojson_text(gdf: gpd.GeoDataFrame) -> Iterator[str]:
     for i, geom in enumerate(geoms):
         props = {c: _json_value(v[i]) for c, v in zip(columns, values, strict=True)}
         prefix = "," if i else ""
-        yield (
-            f'{prefix}\n{{"type":"Feature","properties":{json.dumps(props, ensure_ascii=False, separators=(",", ":"))},'
-            f'"geometry":{_geometry_json(geom)}}}'
-        )
+        props_json = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+        yield f'{prefix}\n{{"type":"Feature","properties":{props_json},"geometry":{_geometry_json(geom)}}}'
     yield "\n]}\n"
 
 
-def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write a layer atomically; the format follows the extension.
+def dump_layer(gdf: gpd.GeoDataFrame, tmp: Path, target: str | os.PathLike[str]) -> None:
+    """Write a layer to the temporary file ``tmp`` in the format ``target``'s extension names.
 
-    ``.geojson`` / ``.json`` use parkplan's RFC 7946 writer; any other extension is handed to
-    pyogrio (``.gpkg``, ``.fgb``, ``.shp``; ``.parquet`` through GeoPandas).
+    ``.geojson`` / ``.json`` use parkplan's RFC 7946 writer; ``.gpkg`` and ``.fgb`` go through
+    pyogrio, ``.parquet`` through GeoPandas.
+
+    Raises
+    ------
+    OutputError
+        If the extension is not one of :data:`LAYER_SUFFIXES` or the format cannot be written.
     """
-    target = Path(path)
-    suffix = target.suffix.lower()
-    with atomic_path(target) as tmp:
+    check_output(target)
+    suffix = Path(target).suffix.lower()
+    try:
         if suffix in GEOJSON_SUFFIXES:
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                 _write_chunks(fh, geojson_text(gdf))
         elif suffix == ".parquet":
             gdf.to_parquet(tmp)
         else:
-            try:
-                gdf.to_file(tmp, engine="pyogrio")
-            except Exception as exc:
-                raise InputError(f"cannot write this format: {exc}", source=str(target)) from exc
+            # The layer is named after the target, not the temporary file (GPKG rejects its dots).
+            driver = "GPKG" if suffix == ".gpkg" else "FlatGeobuf"
+            gdf.to_file(tmp, engine="pyogrio", driver=driver, layer=Path(target).stem)
+    except OSError as exc:
+        raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
+    except WRITE_ERRORS as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise OutputError(f"cannot write {suffix}: {reason}", source=str(target)) from exc
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with NaN / infinite floats replaced by ``None`` (JSON has no NaN), recursively."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(float(value)):
+        return None
+    return value
+
+
+def dump_json(data: Any, tmp: Path) -> None:
+    """Write a JSON document (insertion order kept, NaN written as null) to the temporary file ``tmp``."""
+    text = json.dumps(_plain(data), indent=2, ensure_ascii=False, default=_json_value, allow_nan=False) + "\n"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+
+
+def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write a layer atomically; the format follows the extension (see :func:`dump_layer`).
+
+    Raises
+    ------
+    OutputError
+        If the path or format is unusable, or the file cannot be written.
+    """
+    target = check_output(path)
+    with atomic_path(target) as tmp:
+        dump_layer(gdf, tmp, target)
     return target
 
 
@@ -149,7 +303,7 @@ def _write_chunks(fh: IO[str], chunks: Iterator[str]) -> None:
 
 def write_json(data: Any, path: str | os.PathLike[str]) -> Path:
     """Write a JSON document atomically (sorted keys are not imposed; insertion order is kept)."""
-    target = Path(path)
+    target = check_output(path, layer=False)
     with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_value) + "\n", encoding="utf-8")
+        dump_json(data, tmp)
     return target

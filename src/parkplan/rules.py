@@ -40,6 +40,8 @@ Match = Literal["nearest", "all"]
 
 _ORIENTATIONS = ("parallel", "angled", "perpendicular")
 _DOC_KEYS = {"source", "verified", "note", "description"}
+_MAX_NUMBER = 100_000.0
+"""Largest value any rules number may take (metres, degrees or weight): larger ones overflow the solver."""
 
 
 @dataclass(frozen=True)
@@ -254,6 +256,8 @@ def _number(value: Any, where: str, *, minimum: float = 0.0, strict: bool = Fals
     number = float(value)
     if not math.isfinite(number):
         raise RulesError(f"{where} must be finite, not {value!r}")
+    if number > _MAX_NUMBER:
+        raise RulesError(f"{where} must be at most {_MAX_NUMBER:g}, not {value!r}")
     if strict and number <= minimum:
         raise RulesError(f"{where} must be greater than {minimum:g}, not {value!r}")
     if number < minimum:
