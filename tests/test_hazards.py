@@ -432,10 +432,10 @@ def test_unknown_kind_raises_input_error():
 def test_unknown_kind_from_hazard_source_raises():
     frame = gpd.GeoDataFrame({"hazard_id": ["x"]}, geometry=[Point(5, 1)], crs=CRS)
     with pytest.raises(parkplan.InputError):
-        parkplan.plan(kerbs_frame([STRAIGHT]), parkplan.HazardSource(frame, "manhole"), rules=make_rules())
+        parkplan.plan(kerbs_frame([STRAIGHT]), parkplan.HazardSource(frame, "unicorn_pen"), rules=make_rules())
     # InputError is a ValueError and a ParkplanError.
-    with pytest.raises(ValueError, match="manhole"):
-        parkplan.plan(kerbs_frame([STRAIGHT]), [parkplan.HazardSource(frame, "manhole")], rules=make_rules())
+    with pytest.raises(ValueError, match="unicorn_pen"):
+        parkplan.plan(kerbs_frame([STRAIGHT]), [parkplan.HazardSource(frame, "unicorn_pen")], rules=make_rules())
 
 
 def test_hazard_source_gives_kind_to_every_feature():
@@ -473,3 +473,18 @@ def test_zones_and_accounting_with_overlapping_hazards():
     assert len(p.bays) == 13
     total = row["bay_m"] + row["gap_m"] + row["lost_m"] + row["leftover_m"]
     assert total == pytest.approx(row["length_m"], abs=TOL)
+
+
+def test_kind_spellings_and_aliases_resolve():
+    rules = parkplan.load_rules(make_rules())
+    assert rules.canonical_kind("Fire hydrant") == "hydrant"
+    assert rules.canonical_kind(" Bus-Stop ") == "bus_stop"
+    assert rules.canonical_kind("traffic_signals") == "traffic_signal"
+    assert rules.canonical_kind("curb_cut") == "driveway"
+    # A kind the rules declare themselves is never taken for another kind's alias.
+    assert rules.canonical_kind("tree") == "obstacle"
+    own = parkplan.load_rules(make_rules({"tree": {"before_m": 1.0}}))
+    assert own.canonical_kind("Tree") == "tree"
+    frame = gpd.GeoDataFrame({"kind": ["Fire Hydrant"]}, geometry=[Point(5, 1)], crs=CRS)
+    p = parkplan.plan(kerbs_frame([STRAIGHT]), frame, rules=make_rules())
+    assert p.summary["hazards"]["by_kind"] == {"hydrant": {"total": 1, "matched": 1, "unmatched": 0}}

@@ -177,6 +177,12 @@ def _run_plan(args: argparse.Namespace) -> int:
         presolve=not args.no_presolve,
         extent=extent,
     )
+    if result.summary["kerbs"]["count"] == 0:
+        log.warning(
+            "%s: no kerb to plan on%s",
+            args.kerbs,
+            f"; does the extent {args.extent} cover the kerbs, in the right CRS?" if args.extent else "",
+        )
     layers = {"bays": result.bays, "zones": result.zones, "kerbs": result.kerbs}
     with atomic_paths([path for _, path in outputs]) as temps:
         t0 = time.perf_counter()

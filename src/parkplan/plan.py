@@ -211,6 +211,7 @@ def plan(
         haz = gpd.GeoDataFrame(
             {"kind": [], "hazard_id": [], "width_m": [], "source": [], "feature": []}, geometry=[], crs=crs
         )
+    haz["kind"] = [rule_set.canonical_kind(k) for k in haz["kind"].to_numpy(dtype=object)]
     matches = match_hazards(haz, kerb_table, rule_set)
     zones = zones_from_matches(matches, haz, kerb_table, rule_set)
     if room:

@@ -172,6 +172,16 @@ class Rules:
     grouping: Grouping | None = None
     kinds: Mapping[str, KindDefaults] = field(default_factory=dict)
     description: str = ""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def canonical_kind(self, kind: str) -> str:
+        """Return the kind a hazard's ``kind`` value names.
+
+        Lower case, ``_`` for spaces and hyphens, aliases resolved (``"Fire hydrant"`` -> ``hydrant``).
+        Unknown kinds come back normalised but otherwise unchanged.
+        """
+        norm = "_".join(str(kind).strip().lower().replace("-", " ").split())
+        return norm if norm in self.kinds else self.aliases.get(norm, norm)
 
     def clearance(self, kind: str) -> Clearance:
         """Return the clearance for ``kind`` (zero clearance when the rules give none)."""
@@ -346,8 +356,12 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
             kinds_raw[kind] = {**base, **{k: table[k] for k in ("snap_m", "match") if k in table}}
     for kind, raw in _table(data.get("kinds", {}), f"{where}: kinds").items():
         table = _table(raw, f"{where}: [kinds.{kind}]")
-        _check_keys(table, {"snap_m", "match"}, f"{where}: [kinds.{kind}]")
+        _check_keys(table, {"snap_m", "match", "aliases"}, f"{where}: [kinds.{kind}]")
         kinds_raw[kind] = {**kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"}), **table}
+    aliases: dict[str, str] = {}
+    for kind, table in kinds_raw.items():
+        for alias in table.get("aliases", []):
+            aliases[str(alias)] = kind
     for kind, table in kinds_raw.items():
         match = table.get("match", "nearest")
         if match not in ("nearest", "all"):
@@ -373,7 +387,7 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
                 f"{at} max_run_m {grouping.max_run_m:g} is shorter than the shortest bay {shortest:g} m"
             )
     description = data.get("description", "")
-    return Rules(name, traffic, bays, clearances, grouping, kinds, str(description))
+    return Rules(name, traffic, bays, clearances, grouping, kinds, str(description), aliases)
 
 
 def load_rules(rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Rules:
