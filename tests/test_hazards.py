@@ -432,10 +432,14 @@ def test_unknown_kind_raises_input_error():
 def test_unknown_kind_from_hazard_source_raises():
     frame = gpd.GeoDataFrame({"hazard_id": ["x"]}, geometry=[Point(5, 1)], crs=CRS)
     with pytest.raises(parkplan.InputError):
-        parkplan.plan(kerbs_frame([STRAIGHT]), parkplan.HazardSource(frame, "unicorn_pen"), rules=make_rules())
+        parkplan.plan(
+            kerbs_frame([STRAIGHT]), parkplan.HazardSource(frame, "unicorn_pen"), rules=make_rules()
+        )
     # InputError is a ValueError and a ParkplanError.
     with pytest.raises(ValueError, match="unicorn_pen"):
-        parkplan.plan(kerbs_frame([STRAIGHT]), [parkplan.HazardSource(frame, "unicorn_pen")], rules=make_rules())
+        parkplan.plan(
+            kerbs_frame([STRAIGHT]), [parkplan.HazardSource(frame, "unicorn_pen")], rules=make_rules()
+        )
 
 
 def test_hazard_source_gives_kind_to_every_feature():

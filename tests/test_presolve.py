@@ -21,7 +21,13 @@ def _rules(grouping: bool, angled: bool) -> dict[str, object]:
         "small": {"orientation": "parallel", "length_m": 4.1, "width_m": 2.0, "weight": 0.75},
     }
     if angled:
-        bays["angled"] = {"orientation": "angled", "length_m": 5.0, "width_m": 2.5, "angle_deg": 60, "weight": 1.0}
+        bays["angled"] = {
+            "orientation": "angled",
+            "length_m": 5.0,
+            "width_m": 2.5,
+            "angle_deg": 60,
+            "weight": 1.0,
+        }
     data: dict[str, object] = {"name": "t", "bays": bays}
     if grouping:
         data["grouping"] = {"max_run_m": 20.0, "gap_m": 3.0}
@@ -33,7 +39,9 @@ def _brute_single_run(free_mm: int, bays: BayArrays) -> int:
     best = 0
     ranges = [range(free_mm // int(p) + 1) for p in bays.pitch_mm]
     for n in itertools.product(*ranges):
-        used = sum(int(p) * k + (int(e) if k else 0) for p, e, k in zip(bays.pitch_mm, bays.end_mm, n, strict=True))
+        used = sum(
+            int(p) * k + (int(e) if k else 0) for p, e, k in zip(bays.pitch_mm, bays.end_mm, n, strict=True)
+        )
         if used <= free_mm:
             best = max(best, sum(int(w) * k for w, k in zip(bays.weight, n, strict=True)))
     return best
@@ -45,7 +53,13 @@ def test_knapsack_table_matches_brute_force() -> None:
     table, _ = knapsack_table(sizes, values, 60)
     for cap in range(61):
         best = max(
-            (a * 10 + b * 6 + c * 17 for a in range(9) for b in range(13) for c in range(6) if 7 * a + 5 * b + 11 * c <= cap),
+            (
+                a * 10 + b * 6 + c * 17
+                for a in range(9)
+                for b in range(13)
+                for c in range(6)
+                if 7 * a + 5 * b + 11 * c <= cap
+            ),
         )
         assert table[cap] == best, cap
 
@@ -106,4 +120,5 @@ def test_solve_stretches_with_and_without_presolve_agree() -> None:
     assert a.status == b.status == "OPTIMAL"
     assert a.objective == pytest.approx(b.objective)
     assert a.gap == b.gap == 0
-    assert a.n_presolved == 40 and b.n_presolved == 0
+    assert a.n_presolved == 40
+    assert b.n_presolved == 0

@@ -243,7 +243,9 @@ def check_plan(p, kerbs_in, rules):
     left, right = left[keep], right[keep]
     if len(left):
         area = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-        assert area.max() < 1e-4, bays.iloc[[left[area.argmax()], right[area.argmax()]]].drop(columns="geometry")
+        assert area.max() < 1e-4, bays.iloc[[left[area.argmax()], right[area.argmax()]]].drop(
+            columns="geometry"
+        )
 
     # Bay areas: length x width for every orientation.
     expected_area = bays["length_m"] * bays["width_m"]

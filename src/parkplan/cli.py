@@ -17,7 +17,6 @@ import logging
 import math
 import os
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -160,7 +159,6 @@ def _check_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
 
 
 def _run_plan(args: argparse.Namespace) -> int:
-    from parkplan.output import atomic_paths, dump_json, dump_layer
     from parkplan.plan import plan
 
     outputs = _check_outputs(args)
@@ -183,16 +181,10 @@ def _run_plan(args: argparse.Namespace) -> int:
             args.kerbs,
             f"; does the extent {args.extent} cover the kerbs, in the right CRS?" if args.extent else "",
         )
-    layers = {"bays": result.bays, "zones": result.zones, "kerbs": result.kerbs}
-    with atomic_paths([path for _, path in outputs]) as temps:
-        t0 = time.perf_counter()
-        for (what, path), tmp in zip(outputs, temps, strict=True):
-            if what in layers:
-                dump_layer(layers[what], tmp, path)
-        result.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
-        for (what, _), tmp in zip(outputs, temps, strict=True):
-            if what == "summary":
-                dump_json(result.summary, tmp)
+    named = dict(outputs)
+    result.write(
+        named.get("bays"), zones=named.get("zones"), kerbs=named.get("kerbs"), summary=named.get("summary")
+    )
     if not args.quiet:
         s = result.summary
         by_type = ", ".join(f"{k} {v}" for k, v in s["bays"]["by_type"].items())

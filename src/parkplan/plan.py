@@ -16,12 +16,12 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from parkplan import output
 from parkplan.carriageway import room_zones
 from parkplan.hazards import free_stretches, match_hazards, zones_from_matches
 from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, to_metric
 from parkplan.kerbs import CornerSettings, build_kerbs
 from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
-from parkplan.output import write_json, write_layer
 from parkplan.rules import Rules, load_rules
 from parkplan.solve import solve_stretches
 
@@ -61,7 +61,7 @@ class Plan:
 
     def to_geojson(self, path: str | os.PathLike[str]) -> Path:
         """Write the bays as an RFC 7946 GeoJSON FeatureCollection (atomic)."""
-        return write_layer(self.bays, path)
+        return output.write_layer(self.bays, path)
 
     def write(
         self,
@@ -71,17 +71,28 @@ class Plan:
         kerbs: str | os.PathLike[str] | None = None,
         summary: str | os.PathLike[str] | None = None,
     ) -> None:
-        """Write any of the outputs; formats follow the extensions (:func:`parkplan.output.write_layer`)."""
-        t0 = time.perf_counter()
-        if bays is not None:
-            write_layer(self.bays, bays)
-        if zones is not None:
-            write_layer(self.zones, zones)
-        if kerbs is not None:
-            write_layer(self.kerbs, kerbs)
-        self.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
-        if summary is not None:
-            write_json(self.summary, summary)
+        """Write any of the outputs, all or nothing; formats follow the extensions.
+
+        Every path is checked before anything is written (:func:`parkplan.output.check_output`), and
+        the files replace their targets together only once all are complete: on any error no target is
+        touched. Layers go through :func:`parkplan.output.dump_layer` (``.geojson`` is RFC 7946), the
+        summary is JSON.
+        """
+        layers = {"bays": (self.bays, bays), "zones": (self.zones, zones), "kerbs": (self.kerbs, kerbs)}
+        targets = [
+            (name, frame, output.check_output(path))
+            for name, (frame, path) in layers.items()
+            if path is not None
+        ]
+        summary_path = None if summary is None else output.check_output(summary, layer=False)
+        paths = [t for _, _, t in targets] + ([summary_path] if summary_path is not None else [])
+        with output.atomic_paths(paths) as temps:
+            t0 = time.perf_counter()
+            for (_, frame, target), tmp in zip(targets, temps, strict=False):
+                output.dump_layer(frame, tmp, target)
+            self.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
+            if summary_path is not None:
+                output.dump_json(self.summary, temps[-1])
 
 
 def _kind_rank(rules: Rules) -> dict[str, int]:

@@ -39,6 +39,8 @@ Traffic = Literal["right", "left"]
 Match = Literal["nearest", "all"]
 
 _ORIENTATIONS = ("parallel", "angled", "perpendicular")
+MIN_BAY_SIDE_M = 0.3
+"""Smallest bay length or width accepted (metres): a bicycle stand is about 0.5 m wide."""
 _DOC_KEYS = {"source", "verified", "note", "description"}
 _MAX_NUMBER = 100_000.0
 """Largest value any rules number may take (metres, degrees or weight): larger ones overflow the solver."""
@@ -300,6 +302,12 @@ def _parse_bay(name: str, table: Mapping[str, Any], where: str) -> BayType:
             raise RulesError(f"{at} needs {key}")
     length = _number(table["length_m"], f"{at} length_m", strict=True)
     width = _number(table["width_m"], f"{at} width_m", strict=True)
+    for key, value in (("length_m", length), ("width_m", width)):
+        if value < MIN_BAY_SIDE_M:
+            raise RulesError(
+                f"{at} {key} = {value:g} m is below {MIN_BAY_SIDE_M:g} m; no parking bay is that small "
+                "(lengths are in metres)"
+            )
     weight = _number(table.get("weight", 1.0), f"{at} weight", strict=True)
     angle: float | None = None
     if orientation == "angled":
@@ -331,7 +339,7 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
         )
     bays = tuple(
         _parse_bay(str(n), _table(t, f"{where}: [bays.{n}]"), where)
-        for n, t in _table(bays_table, "bays").items()
+        for n, t in _table(bays_table, f"{where}: bays").items()
     )
 
     kinds_raw = _builtin_kinds()
@@ -360,8 +368,11 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
         kinds_raw[kind] = {**kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"}), **table}
     aliases: dict[str, str] = {}
     for kind, table in kinds_raw.items():
-        for alias in table.get("aliases", []):
-            aliases[str(alias)] = kind
+        listed = table.get("aliases", [])
+        if not isinstance(listed, list) or not all(isinstance(a, str) for a in listed):
+            raise RulesError(f"{where}: kind {kind}: aliases must be a list of strings, not {listed!r}")
+        for alias in listed:
+            aliases[alias] = kind
     for kind, table in kinds_raw.items():
         match = table.get("match", "nearest")
         if match not in ("nearest", "all"):
