@@ -165,7 +165,8 @@ def plan(
     time_limit_s
         Limit on CP-SAT time; the best layout found is returned with its status.
     presolve
-        Settle stretches with a closed-form optimum without CP-SAT (``False``: everything via CP-SAT).
+        Settle stretches that nothing couples exactly without CP-SAT: the closed form for one bay type,
+        a dynamic programme for several (:mod:`parkplan.presolve`). ``False``: everything via CP-SAT.
     extent
         Polygon (in the kerbs' CRS, or a GeoSeries with its own CRS) the kerb data was cut to; street-area
         boundary on its edge or outside it is not kerb.
@@ -226,8 +227,7 @@ def plan(
     matches = match_hazards(haz, kerb_table, rule_set)
     zones = zones_from_matches(matches, haz, kerb_table, rule_set)
     if room:
-        is_area = ~np.isin(shapely.get_type_id(geoms), (1, 5))
-        area = shapely.union_all(geoms[is_area]) if is_area.any() else None
+        area = shapely.union_all(geoms[~is_line]) if (~is_line).any() else None
         depth = max(b.depth_m for b in rule_set.bays)
         zones = pd.concat([zones, room_zones(kerb_table, depth, area)], ignore_index=True)
         zones = zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(
