@@ -702,3 +702,11 @@ def test_rules_aliases_must_be_strings(tmp_path: Path, capsys: pytest.CaptureFix
     )
     code, _, err = run(capsys, "rules", "show", rules)
     assert_one_error(code, err, str(rules), "aliases")
+
+
+def test_extending_rules_take_their_own_name(tmp_path: Path) -> None:
+    child = write(
+        tmp_path / "my_city.toml", 'extends = "de-parkraum"\n[clearances.hydrant]\nbefore_m = 5.0\n'
+    )
+    assert load_rules(child).name == "my_city"
+    assert load_rules({"extends": "cn"}).name != "cn"

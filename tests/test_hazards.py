@@ -173,7 +173,7 @@ def test_chainage_on_bent_kerb():
         rules=make_rules(HYDRANT),
     )
     assert_interval(zone(p, "h0"), (65.0, 73.0))
-    geom = p.zones.geometry.iloc[0]
+    geom = p.zones[p.zones["hazard_id"] == "h0"].geometry.iloc[0]
     assert geom.length == pytest.approx(8.0, abs=TOL)
     assert shapely.get_point(geom, 0).distance(Point(50, 15)) < TOL
     assert shapely.get_point(geom, -1).distance(Point(50, 23)) < TOL
@@ -492,3 +492,31 @@ def test_kind_spellings_and_aliases_resolve():
     frame = gpd.GeoDataFrame({"kind": ["Fire Hydrant"]}, geometry=[Point(5, 1)], crs=CRS)
     p = parkplan.plan(kerbs_frame([STRAIGHT]), frame, rules=make_rules())
     assert p.summary["hazards"]["by_kind"] == {"hydrant": {"total": 1, "matched": 1, "unmatched": 0}}
+
+
+def test_nearest_mode_line_applies_only_where_it_crosses():
+    # A driveway crossing the kerb at y=0 and ending 2 m short of the kerb at y=-12 blocks only the first.
+    kerbs = gpd.GeoDataFrame(
+        {"curb_id": ["a", "b"], "side": ["right", "left"]},
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, -12), (100, -12)])],
+        crs=CRS,
+    )
+    haz = gpd.GeoDataFrame(
+        {"kind": ["driveway"], "width_m": [4.0]}, geometry=[LineString([(20, 10), (20, -10)])], crs=CRS
+    )
+    p = parkplan.plan(kerbs, haz, rules=make_rules())
+    assert p.zones["curb_id"].tolist() == ["a"]
+    assert_interval((p.zones["start_m"].iloc[0], p.zones["end_m"].iloc[0]), (18.0, 22.0))
+
+
+def test_rules_kind_names_are_normalised_and_aliases_add_up():
+    rules = parkplan.load_rules(
+        make_rules(
+            {"Taxi-Stand": {"before_m": 3.0}},
+            kinds={"taxi_stand": {"aliases": ["Taxi Rank"]}, "hydrant": {"aliases": ["Plug"]}},
+        )
+    )
+    assert rules.canonical_kind("taxi rank") == "taxi_stand"
+    assert rules.canonical_kind("Taxi-Stand") == "taxi_stand"
+    assert rules.canonical_kind("plug") == "hydrant"
+    assert rules.canonical_kind("fire hydrant") == "hydrant"  # the built-in alias is kept

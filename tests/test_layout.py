@@ -260,15 +260,21 @@ def test_parallel_bays_across_a_bend_are_valid(turn, spans):
 
 
 def test_bays_across_a_gap_on_the_inside_of_a_bend():
-    # Perpendicular bays 5 m deep, 2.5 m wide; a 0.5 m obstacle at a 30 degree bend to the inside. The
-    # stretches either side hold 19 bays each exactly, so the two bays next to the obstacle end and start
-    # 0.25 m from the vertex; their far corners are 2 * 5 * tan(15 deg) = 2.7 m closer: they overlap.
+    """Perpendicular bays 5 m deep, 2.5 m wide; a 0.5 m obstacle at a 30 degree bend to the inside.
+
+    Bays either side of the vertex would meet at their far corners, so the kerb within
+    5 * tan(15 deg) = 1.34 m of it is a "bend" zone: free stretches [2.25, 48.66] and [51.34, 97.75],
+    46.41 m each, hold 18 bays each (45 m): 36 bays, none overlapping.
+    """
     rules = make_rules({"p": {"orientation": "perpendicular", "length_m": 5.0, "width_m": 2.5}})
     line = bent_kerb(30.0, first=50.0, second=47.75)
     p = parkplan.plan(
         kerbs_frame([line], flow=["forward"]), blockers(line, [(0.0, 2.25), (49.75, 50.25)]), rules=rules
     )
-    assert len(p.bays) == 38
+    bend = p.zones[p.zones["kind"] == "bend"]
+    assert len(bend) == 1
+    assert bend["start_m"].iloc[0] == pytest.approx(50.0 - 5.0 * math.tan(math.radians(15.0)), abs=1e-3)
+    assert len(p.bays) == 36
     assert_no_overlap(p.bays.geometry.values)
 
 
@@ -365,3 +371,13 @@ def test_rectangle_area_has_four_corners():
     assert len(p.kerbs) == 4
     assert sorted(p.kerbs["length_m"]) == [40.0, 40.0, 100.0, 100.0]
     assert p.summary["kerbs"]["corners"] == 8
+
+
+def test_corners_of_a_densified_rectangle_are_its_real_corners():
+    # Vertices every 10 m: each vertex next to a corner sees the same windowed turn as the corner itself.
+    from parkplan.kerbs import CornerSettings, ring_corners
+
+    ring = shapely.get_coordinates(box(0.0, 0.0, 100.0, 40.0).segmentize(10.0).exterior)[:-1]
+    corners, _, _ = ring_corners(ring, CornerSettings())
+    got = {tuple(map(float, ring[i])) for i in corners}
+    assert got == {(0.0, 0.0), (100.0, 0.0), (100.0, 40.0), (0.0, 40.0)}

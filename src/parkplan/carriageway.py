@@ -7,6 +7,7 @@ inside of a corner, the two sides of a narrow median). This module turns such pl
 zones, on both kerbs where two strips meet, so the optimiser never places a bay there:
 
 * ``kind = "narrow"``: the strip overlaps another kerb's strip (the other kerb's id is in ``hazard_id``);
+* ``kind = "bend"``: the kerb turns sharply at a vertex (a jog, a kerb extension): no bay straddles it;
 * ``kind = "outside"``: the strip crosses the edge of the carriageway: a kerb line (for kerb-line input)
   or the street-area boundary, including where the data was cut (for street-area input).
 
@@ -22,14 +23,17 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-__all__ = ["SLIVER_M", "room_zones"]
+__all__ = ["MAX_STRADDLE_TURN_DEG", "SLIVER_M", "room_zones"]
+
+MAX_STRADDLE_TURN_DEG = 30.0
+"""A bay never straddles a kerb vertex turning this much or more (degrees)."""
 
 SLIVER_M = 0.05
 """Overlaps thinner than this (metres; shared edges, rounding) are not conflicts."""
 
 
 def _strips(kerbs: gpd.GeoDataFrame, depth_m: float) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
-    """One quadrilateral per kerb segment, ``depth_m`` deep on the carriageway side, and its kerb.
+    """Quadrilaterals ``depth_m`` deep on the carriageway side of every kerb segment and joint, and their kerb.
 
     Built per segment rather than as one buffer per kerb: a single-sided buffer of a kerb that almost
     closes on itself (the ring round a block) can come back filled.
@@ -44,10 +48,20 @@ def _strips(kerbs: gpd.GeoDataFrame, depth_m: float) -> tuple[NDArray[np.object_
     ok = length > 1e-6
     p0, p1, k, d, length = p0[ok], p1[ok], k[ok], d[ok], length[ok]
     side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[k]
-    normal = np.column_stack([-d[:, 1], d[:, 0]]) / length[:, None] * (side * depth_m)[:, None]
+    unit = np.column_stack([-d[:, 1], d[:, 0]]) / length[:, None] * side[:, None]
+    normal = unit * depth_m
     ring = np.stack([p0, p1, p1 + normal, p0 + normal, p0], axis=1).reshape(-1, 2)
-    quads = shapely.polygons(shapely.linearrings(ring, indices=np.repeat(np.arange(len(k)), 5)))
-    return np.asarray(quads, dtype=object), k.astype(np.int64)
+    # Joints: where two segments of a kerb meet, the wedge between their quads up to the mitred offset
+    # point (the far corner a bay drawn round that vertex reaches; same mitre limit as the layout).
+    j = np.flatnonzero(k[1:] == k[:-1])
+    dot = np.clip((unit[j] * unit[j + 1]).sum(axis=1), -1.0, 1.0)
+    mitre = (unit[j] + unit[j + 1]) / np.maximum(1.0 + dot, 0.2)[:, None] * depth_m
+    v = p1[j]
+    joint = np.stack([v, v + normal[j], v + mitre, v + normal[j + 1], v], axis=1).reshape(-1, 2)
+    rings = np.concatenate([ring, joint])
+    owner = np.concatenate([k, k[j]])
+    polys = shapely.polygons(shapely.linearrings(rings, indices=np.repeat(np.arange(len(owner)), 5)))
+    return np.asarray(shapely.make_valid(polys), dtype=object), owner.astype(np.int64)
 
 
 def _project(
@@ -80,6 +94,53 @@ def _segments(geometry: object) -> NDArray[np.object_]:
     )
 
 
+def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: float) -> pd.DataFrame:
+    """Zones round kerb vertices that turn by ``MAX_STRADDLE_TURN_DEG`` or more (a jog, a kerb extension).
+
+    No bay straddles such a vertex: a painted bay is straight. Where the kerb turns towards the
+    carriageway, the bays either side would also meet at their far corners, so the zone reaches
+    ``depth_m * tan(turn / 2)`` either side; elsewhere it is 1 mm wide.
+    """
+    coords, owner = shapely.get_coordinates(
+        np.asarray(kerbs.geometry.values, dtype=object), return_index=True
+    )
+    same = owner[1:] == owner[:-1]
+    d = np.diff(coords, axis=0)
+    length = np.where(same, np.hypot(d[:, 0], d[:, 1]), 0.0)
+    first = np.ones(len(owner), dtype=bool)
+    first[1:] = ~same
+    cum = np.concatenate([[0.0], np.cumsum(length)])
+    chain = cum - cum[np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))]
+    # Interior vertices v: segments v-1 -> v and v -> v+1 on the same kerb, both of positive length.
+    v = np.flatnonzero(np.concatenate([[False], same[:-1] & same[1:], [False]]))
+    a, b = d[v - 1], d[v]
+    ok = (length[v - 1] > 1e-6) & (length[v] > 1e-6)
+    v, a, b = v[ok], a[ok], b[ok]
+    turn = np.abs(np.arctan2(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0], (a * b).sum(axis=1)))
+    sharp = turn >= np.radians(MAX_STRADDLE_TURN_DEG)
+    v, a, b, turn = v[sharp], a[sharp], b[sharp], turn[sharp]
+    k = owner[v]
+    side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[k]
+    towards = (a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]) * side > 0
+    reach = np.where(towards, depth_m * np.tan(np.minimum(turn, np.radians(170.0)) / 2.0), 0.001)
+    s = chain[v]
+    return pd.DataFrame(
+        {
+            "kerb": k,
+            "start_m": s - reach,
+            "end_m": s + reach,
+            "hazard_start_m": s,
+            "hazard_end_m": s,
+            "kind": "bend",
+            "hazard_id": [
+                f"kerb:{c}@{x:.2f}"
+                for c, x in zip(kerbs["curb_id"].to_numpy(dtype=object)[k], s, strict=True)
+            ],
+            "rule": f"no bay straddles a kerb turning {MAX_STRADDLE_TURN_DEG:g} degrees or more",
+        }
+    )
+
+
 def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | None = None) -> pd.DataFrame:
     """Forbidden zones where the deepest bay would not fit in front of a kerb.
 
@@ -104,7 +165,7 @@ def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | No
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
     strips, strip_kerb = _strips(kerbs, depth_m)
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
-    frames: list[pd.DataFrame] = []
+    frames: list[pd.DataFrame] = [_bend_zones(kerbs, depth_m)]
 
     # Strip against strip of another kerb.
     tree = shapely.STRtree(strips)
@@ -156,4 +217,7 @@ def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | No
     if not frames:
         return pd.DataFrame({c: [] for c in columns})
     zones = pd.concat(frames, ignore_index=True)
+    length = kerbs["length_m"].to_numpy(dtype=float)[zones["kerb"].to_numpy(dtype=np.int64)]
+    for col in ("start_m", "end_m", "hazard_start_m", "hazard_end_m"):
+        zones[col] = np.clip(zones[col].to_numpy(dtype=float), 0.0, length)
     return zones[zones["end_m"] > zones["start_m"]].reset_index(drop=True)

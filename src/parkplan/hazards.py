@@ -154,9 +154,12 @@ def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rul
         li = np.flatnonzero(is_line)
         crosses[li] = shapely.intersects(hgeom[h_idx[li]], kgeom[k_idx[li]])
 
-    # "nearest" mode: keep kerbs within NEAREST_SLACK_M of the hazard's nearest kerb (non-crossing only).
+    # "nearest" mode: a line that crosses a kerb applies only where it crosses; otherwise keep the kerbs
+    # within NEAREST_SLACK_M of the hazard's nearest kerb.
     keep = np.ones(len(h_idx), dtype=bool)
-    sel = nearest_mode[h_idx] & ~crosses
+    crossing_hazards = np.unique(h_idx[crosses])
+    keep &= ~(nearest_mode[h_idx] & ~crosses & np.isin(h_idx, crossing_hazards))
+    sel = nearest_mode[h_idx] & ~crosses & keep
     if sel.any():
         frame = pd.DataFrame({"h": h_idx[sel], "d": dist[sel]})
         dmin = frame.groupby("h")["d"].transform("min").to_numpy()

@@ -115,7 +115,10 @@ def ring_corners(
     hot = windowed >= np.radians(settings.angle_deg)
     if not hot.any():
         return empty, empty, empty
-    corners = _window_peaks(windowed, hot, ext_chain, chain[:-1], half, lo, hi)
+    # Among equal windowed turnings (a sharp corner seen from each vertex of its straight neighbours),
+    # the vertex that turns itself wins: a negligible bonus for the local turn breaks the tie.
+    score = windowed + 1e-6 * np.abs(turn)
+    corners = _window_peaks(score, hot, ext_chain, chain[:-1], half, lo, hi)
     # Arcs: vertices that turn noticeably on a tight radius.
     local_len = (seg_len + np.roll(seg_len, 1)) / 2.0
     with np.errstate(divide="ignore"):

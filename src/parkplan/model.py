@@ -40,6 +40,8 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
+from parkplan.errors import RulesError
+
 __all__ = ["BayArrays", "ChunkResult", "pattern_blocks", "run_patterns", "runs_offered", "solve_chunk"]
 
 
@@ -125,8 +127,11 @@ def run_patterns(
         combos = np.column_stack([combos[rows], np.tile(n, len(combos))[keep]])
         length = new_len[keep]
         if len(combos) > MAX_PATTERN_CANDIDATES:
-            msg = "too many possible run contents (many short bay types and long runs); shorten max_run_m"
-            raise ValueError(msg)
+            msg = (
+                f"[grouping] max_run_m allows more than {MAX_PATTERN_CANDIDATES:,} different runs of these bay "
+                "types; shorten max_run_m or use fewer, longer bay types"
+            )
+            raise RulesError(msg)
     value = combos @ bays.weight
     nonzero = combos.sum(axis=1) > 0
     combos, length, value = combos[nonzero], length[nonzero], value[nonzero]

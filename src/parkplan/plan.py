@@ -37,7 +37,7 @@ class Plan:
     Attributes
     ----------
     bays
-        One Polygon per bay: ``bay_id``, ``curb_id``, ``source_id``, ``bay_type``, ``orientation``,
+        One Polygon per bay: ``bay_id``, ``curb_id``, ``source_id``, ``street_id``, ``bay_type``, ``orientation``,
         ``length_m``, ``width_m``, ``start_m``, ``end_m`` (chainage of the bay's kerb edge).
     zones
         One LineString per forbidden stretch of kerb: ``curb_id``, ``kind``, ``hazard_id``, ``rule``,
@@ -356,6 +356,8 @@ def _kerbs_table(
             "street_id": kerbs["street_id"].to_numpy(dtype=object),
             "carriageway": kerbs["carriageway"].to_numpy(dtype=object),
             "flow": kerbs["flow"].to_numpy(dtype=object),
+            "width_m": kerbs["width_m"].to_numpy(dtype=float),
+            "oneway": kerbs["oneway"].to_numpy(dtype=object),
             "length_m": np.round(lengths, 3),
             "bays": bays,
             "bay_m": np.round(bay_m, 3),

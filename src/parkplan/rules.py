@@ -32,6 +32,7 @@ __all__ = [
     "known_kinds",
     "list_presets",
     "load_rules",
+    "normalise_kind",
 ]
 
 Orientation = Literal["parallel", "angled", "perpendicular"]
@@ -182,7 +183,7 @@ class Rules:
         Lower case, ``_`` for spaces and hyphens, aliases resolved (``"Fire hydrant"`` -> ``hydrant``).
         Unknown kinds come back normalised but otherwise unchanged.
         """
-        norm = "_".join(str(kind).strip().lower().replace("-", " ").split())
+        norm = normalise_kind(kind)
         return norm if norm in self.kinds else self.aliases.get(norm, norm)
 
     def clearance(self, kind: str) -> Clearance:
@@ -192,6 +193,11 @@ class Rules:
     def kind_defaults(self, kind: str) -> KindDefaults:
         """Return the snap settings for ``kind``."""
         return self.kinds[kind]
+
+
+def normalise_kind(kind: str) -> str:
+    """Spell a hazard kind the way parkplan compares kinds: lower case, ``_`` for spaces and hyphens."""
+    return "_".join(str(kind).strip().lower().replace("-", " ").split())
 
 
 def _builtin_kinds() -> dict[str, dict[str, Any]]:
@@ -259,7 +265,13 @@ def _resolve(data: Mapping[str, Any], where: str, seen: tuple[str, ...] = ()) ->
     else:
         base = _resolve(_read_preset(parent), f"preset {parent}", (*seen, parent))
     child = {k: v for k, v in data.items() if k != "extends"}
-    return _merge(base, child)
+    merged = _merge(base, child)
+    if "name" not in child:
+        # A rule set that extends another is not that other one: name it after its own file.
+        merged["name"] = (
+            Path(where).stem if where.endswith(".toml") else f"{base.get('name', parent)}+changes"
+        )
+    return merged
 
 
 def _number(value: Any, where: str, *, minimum: float = 0.0, strict: bool = False) -> float:
@@ -345,8 +357,9 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
     kinds_raw = _builtin_kinds()
     kinds: dict[str, KindDefaults] = {}
     clearances: dict[str, Clearance] = {}
-    for kind, raw in _table(data.get("clearances", {}), f"{where}: clearances").items():
-        at = f"{where}: [clearances.{kind}]"
+    for raw_kind, raw in _table(data.get("clearances", {}), f"{where}: clearances").items():
+        at = f"{where}: [clearances.{raw_kind}]"
+        kind = normalise_kind(raw_kind)
         table = _table(raw, at)
         _check_keys(table, {"before_m", "after_m", "default_width_m", "min_width_m", "snap_m", "match"}, at)
         before = _number(table.get("before_m", 0.0), f"{at} before_m")
@@ -362,17 +375,23 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
         if "snap_m" in table or "match" in table or kind not in kinds_raw:
             base = kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"})
             kinds_raw[kind] = {**base, **{k: table[k] for k in ("snap_m", "match") if k in table}}
-    for kind, raw in _table(data.get("kinds", {}), f"{where}: kinds").items():
-        table = _table(raw, f"{where}: [kinds.{kind}]")
-        _check_keys(table, {"snap_m", "match", "aliases"}, f"{where}: [kinds.{kind}]")
-        kinds_raw[kind] = {**kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"}), **table}
+    for raw_kind, raw in _table(data.get("kinds", {}), f"{where}: kinds").items():
+        table = _table(raw, f"{where}: [kinds.{raw_kind}]")
+        _check_keys(table, {"snap_m", "match", "aliases"}, f"{where}: [kinds.{raw_kind}]")
+        kind = normalise_kind(raw_kind)
+        base = kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"})
+        merged = {**base, **table}
+        if "aliases" in table and isinstance(table["aliases"], list):
+            # A rules file adds spellings to the built-in ones.
+            merged["aliases"] = [*base.get("aliases", []), *table["aliases"]]
+        kinds_raw[kind] = merged
     aliases: dict[str, str] = {}
     for kind, table in kinds_raw.items():
         listed = table.get("aliases", [])
         if not isinstance(listed, list) or not all(isinstance(a, str) for a in listed):
             raise RulesError(f"{where}: kind {kind}: aliases must be a list of strings, not {listed!r}")
         for alias in listed:
-            aliases[alias] = kind
+            aliases[normalise_kind(alias)] = kind
     for kind, table in kinds_raw.items():
         match = table.get("match", "nearest")
         if match not in ("nearest", "all"):

@@ -195,6 +195,10 @@ def solve_stretches(
         build_s += res.build_s
         solve_s += res.solve_s
         weight_total += res.objective
+        if res.status not in ("OPTIMAL", "FEASIBLE") and res.bound <= 0:
+            # No solution and no bound from CP-SAT: fall back on the trivial one (every stretch full of
+            # its shortest bay, at the highest weight) so the gap says how little is known.
+            res.bound = int((free[idx] // int(bays.pitch_mm.min())).sum()) * int(bays.weight.max())
         bound_total += res.bound
         if res.status != "OPTIMAL":
             statuses.append(
