@@ -32,7 +32,9 @@ def data_extent(areas: gpd.GeoDataFrame, opening_m: float = 20.0) -> shapely.Geo
     union = shapely.union_all(areas.geometry.values)
     main = max(shapely.get_parts(union), key=lambda p: p.area)
     opened = shapely.buffer(shapely.buffer(main, -opening_m, quad_segs=4), opening_m, quad_segs=4)
-    margin = shapely.union_all([p for p in shapely.get_parts(opened) if shapely.dwithin(p, main.exterior, 0.5)])
+    margin = shapely.union_all(
+        [p for p in shapely.get_parts(opened) if shapely.dwithin(p, main.exterior, 0.5)]
+    )
     return shapely.difference(shapely.Polygon(main.exterior), margin)
 
 
@@ -56,8 +58,11 @@ def main() -> None:
     )
     out = Path(args.out)
     out.mkdir(exist_ok=True)
-    plan.write(out / "neukoelln_bays.geojson", zones=out / "neukoelln_zones.geojson",
-               summary=out / "neukoelln_summary.json")
+    plan.write(
+        out / "neukoelln_bays.geojson",
+        zones=out / "neukoelln_zones.geojson",
+        summary=out / "neukoelln_summary.json",
+    )
     elapsed = time.perf_counter() - t0
 
     s = plan.summary
@@ -66,11 +71,13 @@ def main() -> None:
         print(f"  {name:12} {count:7d} bays")
     for name, count in s["bays"]["by_orientation"].items():
         print(f"  {name:12} {count:7d} bays")
-    print(f"  total        {s['bays']['total']:7d} bays, solver {s['solver']['status']}, gap {s['solver']['gap']:.2%}")
+    solver = s["solver"]
+    print(f"  total        {s['bays']['total']:7d} bays, solver {solver['status']}, gap {solver['gap']:.2%}")
     lost = plan.kerbs.filter(regex=r"^lost_.+_m$").sum()
     for column, metres in lost.items():
         print(f"  {column:24} {metres / 1000:8.1f} km")
-    print(f"  bays {plan.kerbs['bay_m'].sum() / 1000:.1f} km, leftover {plan.kerbs['leftover_m'].sum() / 1000:.1f} km")
+    bay_km = plan.kerbs["bay_m"].sum() / 1000
+    print(f"  bays {bay_km:.1f} km, leftover {plan.kerbs['leftover_m'].sum() / 1000:.1f} km")
     h = s["hazards"]
     print(f"hazards: {h['matched']} of {h['total']} matched a kerb ({h['by_kind']})")
     print(f"stages (s): {s['timings_s']}; total {elapsed:.2f} s; wrote {out / 'neukoelln_bays.geojson'}")

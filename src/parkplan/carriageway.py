@@ -33,7 +33,7 @@ SLIVER_M = 0.05
 
 
 def _strips(kerbs: gpd.GeoDataFrame, depth_m: float) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
-    """Quadrilaterals ``depth_m`` deep on the carriageway side of every kerb segment and joint, and their kerb.
+    """Quadrilaterals ``depth_m`` deep on the carriageway side of each kerb segment and joint, and kerb.
 
     Built per segment rather than as one buffer per kerb: a single-sided buffer of a kerb that almost
     closes on itself (the ring round a block) can come back filled.

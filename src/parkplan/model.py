@@ -128,8 +128,8 @@ def run_patterns(
         length = new_len[keep]
         if len(combos) > MAX_PATTERN_CANDIDATES:
             msg = (
-                f"[grouping] max_run_m allows more than {MAX_PATTERN_CANDIDATES:,} different runs of these bay "
-                "types; shorten max_run_m or use fewer, longer bay types"
+                f"[grouping] max_run_m allows more than {MAX_PATTERN_CANDIDATES:,} different runs of these "
+                "bay types; shorten max_run_m or use fewer, longer bay types"
             )
             raise RulesError(msg)
     value = combos @ bays.weight

@@ -37,7 +37,8 @@ class Plan:
     Attributes
     ----------
     bays
-        One Polygon per bay: ``bay_id``, ``curb_id``, ``source_id``, ``street_id``, ``bay_type``, ``orientation``,
+        One Polygon per bay: ``bay_id``, ``curb_id``, ``source_id``, ``street_id``, ``bay_type``,
+        ``orientation``,
         ``length_m``, ``width_m``, ``start_m``, ``end_m`` (chainage of the bay's kerb edge).
     zones
         One LineString per forbidden stretch of kerb: ``curb_id``, ``kind``, ``hazard_id``, ``rule``,
