@@ -32,11 +32,15 @@ SLIVER_M = 0.05
 """Overlaps thinner than this (metres; shared edges, rounding) are not conflicts."""
 
 
-def _strips(kerbs: gpd.GeoDataFrame, depth_m: float) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
-    """Quadrilaterals ``depth_m`` deep on the carriageway side of each kerb segment and joint, and kerb.
+def _strips(
+    kerbs: gpd.GeoDataFrame, depth_m: float
+) -> tuple[NDArray[np.object_], NDArray[np.object_], NDArray[np.int64]]:
+    """Quadrilaterals ``depth_m`` deep on the carriageway side of each kerb segment and joint.
 
     Built per segment rather than as one buffer per kerb: a single-sided buffer of a kerb that almost
-    closes on itself (the ring round a block) can come back filled.
+    closes on itself (the ring round a block) can come back filled. Returns the strips, the same strips
+    inset by ``SLIVER_M / 2`` from their kerb side and ends (so the kerb they stand on does not touch
+    them) and the kerb of each.
     """
     coords, owner = shapely.get_coordinates(
         np.asarray(kerbs.geometry.values, dtype=object), return_index=True
@@ -58,10 +62,37 @@ def _strips(kerbs: gpd.GeoDataFrame, depth_m: float) -> tuple[NDArray[np.object_
     mitre = (unit[j] + unit[j + 1]) / np.maximum(1.0 + dot, 0.2)[:, None] * depth_m
     v = p1[j]
     joint = np.stack([v, v + normal[j], v + mitre, v + normal[j + 1], v], axis=1).reshape(-1, 2)
-    rings = np.concatenate([ring, joint])
-    owner = np.concatenate([k, k[j]])
-    polys = shapely.polygons(shapely.linearrings(rings, indices=np.repeat(np.arange(len(owner)), 5)))
-    return np.asarray(shapely.make_valid(polys), dtype=object), owner.astype(np.int64)
+    eps = SLIVER_M / 2.0
+    tangent = d / length[:, None] * np.minimum(eps, length / 3.0)[:, None]
+    lift = unit * eps
+    inset = np.stack(
+        [
+            p0 + tangent + lift,
+            p1 - tangent + lift,
+            p1 - tangent + normal,
+            p0 + tangent + normal,
+            p0 + tangent + lift,
+        ],
+        axis=1,
+    ).reshape(-1, 2)
+    away = mitre / np.maximum(np.hypot(mitre[:, 0], mitre[:, 1]), 1e-9)[:, None] * eps
+    joint_inset = np.stack([v + away, v + normal[j], v + mitre, v + normal[j + 1], v + away], axis=1).reshape(
+        -1, 2
+    )
+    owner = np.concatenate([k, k[j]]).astype(np.int64)
+    index = np.repeat(np.arange(len(owner)), 5)
+    polys = shapely.polygons(shapely.linearrings(np.concatenate([ring, joint]), indices=index))
+    inner = shapely.polygons(shapely.linearrings(np.concatenate([inset, joint_inset]), indices=index))
+    return _valid(polys), _valid(inner), owner
+
+
+def _valid(polys: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Repair only the polygons that need it (make_valid on every strip is slow)."""
+    out = np.asarray(polys, dtype=object).copy()
+    bad = ~shapely.is_valid(out)
+    if bad.any():
+        out[bad] = shapely.make_valid(out[bad])
+    return out
 
 
 def _project(
@@ -163,15 +194,17 @@ def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | No
     if n == 0 or depth_m <= 0:
         return pd.DataFrame({c: [] for c in columns})
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
-    strips, strip_kerb = _strips(kerbs, depth_m)
+    strips, inner, strip_kerb = _strips(kerbs, depth_m)
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
     frames: list[pd.DataFrame] = [_bend_zones(kerbs, depth_m)]
 
     # Strip against strip of another kerb.
     tree = shapely.STRtree(strips)
-    qa, qb = tree.query(strips, predicate="intersects")
+    qa, qb = tree.query(strips)  # bounding boxes first; the exact test only for pairs of different kerbs
     keep = strip_kerb[qa] < strip_kerb[qb]
     qa, qb = qa[keep], qb[keep]
+    touching = shapely.intersects(strips[qa], strips[qb])
+    qa, qb = qa[touching], qb[touching]
     if len(qa):
         inter = shapely.intersection(strips[qa], strips[qb])
         thin = shapely.is_empty(shapely.buffer(inter, -SLIVER_M / 2.0))
@@ -195,7 +228,6 @@ def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | No
 
     # Strip crossing the edge of the carriageway (a kerb line, or where the data was cut).
     edges = _segments(street_area if street_area is not None else geoms)
-    inner = shapely.buffer(strips, -SLIVER_M / 2.0, join_style="mitre")
     qi, ei = shapely.STRtree(edges).query(inner, predicate="intersects")
     if len(qi):
         pieces = shapely.intersection(inner[qi], edges[ei])
