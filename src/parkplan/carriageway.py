@@ -125,6 +125,32 @@ def _segments(geometry: object) -> NDArray[np.object_]:
     )
 
 
+def _zones(
+    kerb: NDArray[np.int64],
+    start: NDArray[np.float64],
+    end: NDArray[np.float64],
+    kind: str,
+    other: NDArray[np.object_],
+    rule: str,
+) -> pd.DataFrame:
+    """Build zones in the format of :func:`parkplan.hazards.zones_from_matches`.
+
+    ``other`` is the id of the kerb that causes each zone.
+    """
+    return pd.DataFrame(
+        {
+            "kerb": kerb,
+            "start_m": start,
+            "end_m": end,
+            "hazard_start_m": start,
+            "hazard_end_m": end,
+            "kind": kind,
+            "hazard_id": [f"kerb:{c}" for c in other],
+            "rule": rule,
+        }
+    )
+
+
 def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: float) -> pd.DataFrame:
     """Zones round kerb vertices that turn by ``MAX_STRADDLE_TURN_DEG`` or more (a jog, a kerb extension).
 
@@ -211,41 +237,17 @@ def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | No
         a, b, inter = strip_kerb[qa[~thin]], strip_kerb[qb[~thin]], inter[~thin]
         for mine, other in ((a, b), (b, a)):
             part, s0, s1, k = _project(inter, mine, geoms)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "kerb": k,
-                        "start_m": s0,
-                        "end_m": s1,
-                        "hazard_start_m": s0,
-                        "hazard_end_m": s1,
-                        "kind": "narrow",
-                        "hazard_id": [f"kerb:{c}" for c in curb_ids[other[part]]],
-                        "rule": f"bays {depth_m:g} m deep would overlap bays of the kerb opposite",
-                    }
-                )
-            )
+            rule = f"bays {depth_m:g} m deep would overlap bays of the kerb opposite"
+            frames.append(_zones(k, s0, s1, "narrow", curb_ids[other[part]], rule))
 
     # Strip crossing the edge of the carriageway (a kerb line, or where the data was cut).
     edges = _segments(street_area if street_area is not None else geoms)
     qi, ei = shapely.STRtree(edges).query(inner, predicate="intersects")
     if len(qi):
         pieces = shapely.intersection(inner[qi], edges[ei])
-        part, s0, s1, k = _project(pieces, strip_kerb[qi], geoms)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "kerb": k,
-                    "start_m": s0,
-                    "end_m": s1,
-                    "hazard_start_m": s0,
-                    "hazard_end_m": s1,
-                    "kind": "outside",
-                    "hazard_id": [f"kerb:{c}" for c in curb_ids[k]],
-                    "rule": f"bays {depth_m:g} m deep would cross the edge of the carriageway",
-                }
-            )
-        )
+        _, s0, s1, k = _project(pieces, strip_kerb[qi], geoms)
+        rule = f"bays {depth_m:g} m deep would cross the edge of the carriageway"
+        frames.append(_zones(k, s0, s1, "outside", curb_ids[k], rule))
     if not frames:
         return pd.DataFrame({c: [] for c in columns})
     zones = pd.concat(frames, ignore_index=True)

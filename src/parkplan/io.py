@@ -99,13 +99,18 @@ def _label(data: PathOrFrame, default: str) -> str:
     return default if isinstance(data, gpd.GeoDataFrame) else str(data)
 
 
-READ_ERRORS: tuple[type[Exception], ...] = (
+PYOGRIO_ERRORS: tuple[type[Exception], ...] = (
     pyogrio.errors.DataSourceError,
     pyogrio.errors.DataLayerError,
     pyogrio.errors.FieldError,
     pyogrio.errors.FeatureError,
     pyogrio.errors.GeometryError,
     pyogrio.errors.CRSError,
+)
+"""What pyogrio raises for a file it cannot read or write."""
+
+READ_ERRORS: tuple[type[Exception], ...] = (
+    *PYOGRIO_ERRORS,
     shapely.errors.GEOSException,
     CRSError,
     OSError,

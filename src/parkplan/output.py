@@ -21,10 +21,10 @@ from typing import IO, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio.errors
 import shapely
 
 from parkplan.errors import OutputError
+from parkplan.io import PYOGRIO_ERRORS
 
 __all__ = [
     "LAYER_SUFFIXES",
@@ -45,15 +45,7 @@ GEOJSON_SUFFIXES = (".geojson", ".json")
 LAYER_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".parquet")
 """Extensions :func:`write_layer` writes: GeoJSON (own writer), GeoPackage, FlatGeobuf, GeoParquet."""
 
-WRITE_ERRORS: tuple[type[Exception], ...] = (
-    pyogrio.errors.DataSourceError,
-    pyogrio.errors.DataLayerError,
-    pyogrio.errors.FieldError,
-    pyogrio.errors.FeatureError,
-    pyogrio.errors.GeometryError,
-    pyogrio.errors.CRSError,
-    ImportError,
-)
+WRITE_ERRORS: tuple[type[Exception], ...] = (*PYOGRIO_ERRORS, ImportError)
 """What pyogrio / GeoPandas raise when a format cannot be written; each becomes an OutputError."""
 
 
