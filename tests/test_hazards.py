@@ -520,3 +520,35 @@ def test_rules_kind_names_are_normalised_and_aliases_add_up():
     assert rules.canonical_kind("Taxi-Stand") == "taxi_stand"
     assert rules.canonical_kind("plug") == "hydrant"
     assert rules.canonical_kind("fire hydrant") == "hydrant"  # the built-in alias is kept
+
+
+def test_multipoint_parts_find_their_own_kerbs():
+    kerbs = gpd.GeoDataFrame({"curb_id": ["near"]}, geometry=[LineString([(0, 0), (100, 0)])], crs=CRS)
+    haz = gpd.GeoDataFrame(
+        {"kind": ["hydrant"]}, geometry=[shapely.MultiPoint([(20, 2), (80, 500)])], crs=CRS
+    )
+    p = parkplan.plan(kerbs, haz, rules=make_rules(HYDRANT))
+    assert len(p.zones) == 1
+    assert p.zones["start_m"].iloc[0] < 30.0
+
+
+def test_duplicate_osm_ids_do_not_make_duplicate_kerb_ids():
+    kerbs = gpd.GeoDataFrame(
+        {"osm_id": [7, 7]},
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, 20), (100, 20)])],
+        crs=CRS,
+    )
+    p = parkplan.plan(kerbs, None, rules=make_rules())
+    assert p.kerbs["curb_id"].is_unique
+    assert p.bays["bay_id"].is_unique
+    assert set(p.kerbs["source_id"]) == {"7"}
+
+
+def test_numeric_oneway_values_are_read():
+    kerbs = gpd.GeoDataFrame(
+        {"oneway": [1.0, 0.0, np.nan, -1]},
+        geometry=[LineString([(0, y), (100, y)]) for y in (0, 20, 40, 60)],
+        crs=CRS,
+    )
+    p = parkplan.plan(kerbs, None, rules=make_rules())
+    assert p.kerbs["oneway"].tolist() == [True, False, None, True]

@@ -543,12 +543,16 @@ def _bool_column(values: pd.Series, *, label: str, names: list[str], column: str
             return None
         if isinstance(v, (bool, np.bool_)):
             return bool(v)
+        if isinstance(v, (int, float, np.integer, np.floating)) and float(v) in (1.0, -1.0, 0.0):
+            return float(v) != 0.0  # OSM's oneway=-1 is one-way too (against the digitised direction)
         text = str(v).strip().lower()
         if text in truthy:
             return True
         if text in falsy:
             return False
-        raise InputError(f"{column} must be yes/no/true/false, not {v!r}", source=label, feature=names[i])
+        raise InputError(
+            f"{column} must be yes/no/true/false/1/0/-1, not {v!r}", source=label, feature=names[i]
+        )
 
     return pd.Series([conv(i, v) for i, v in enumerate(values)], index=values.index, dtype=object)
 

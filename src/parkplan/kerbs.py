@@ -269,9 +269,16 @@ def _cut_segments(coords: NDArray[np.float64], inner_extent: object) -> NDArray[
 
 
 def _source_ids(gdf: pd.DataFrame) -> list[str]:
+    """Choose the kerb ids.
+
+    ``curb_id`` (checked unique on reading), else ``osm_id`` or ``id`` when those are unique, else the
+    row number. Missing values fall back to the row number.
+    """
     for col in ("curb_id", "osm_id", "id"):
         if col in gdf.columns:
-            return [str(v) if pd.notna(v) else str(i) for i, v in enumerate(gdf[col])]
+            ids = [str(v) if pd.notna(v) else str(i) for i, v in enumerate(gdf[col])]
+            if len(set(ids)) == len(ids):
+                return ids
     return [str(i) for i in range(len(gdf))]
 
 

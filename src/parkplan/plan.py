@@ -225,6 +225,9 @@ def plan(
             {"kind": [], "hazard_id": [], "width_m": [], "source": [], "feature": []}, geometry=[], crs=crs
         )
     haz["kind"] = [rule_set.canonical_kind(k) for k in haz["kind"].to_numpy(dtype=object)]
+    # A MultiPoint is several hazards under one id: each part finds its own kerbs.
+    if (shapely.get_type_id(np.asarray(haz.geometry.values, dtype=object)) == 4).any():
+        haz = haz.explode(index_parts=False).reset_index(drop=True)
     matches = match_hazards(haz, kerb_table, rule_set)
     zones = zones_from_matches(matches, haz, kerb_table, rule_set)
     if room:
