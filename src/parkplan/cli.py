@@ -18,9 +18,8 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, NoReturn
 
 from parkplan import __version__
 from parkplan.errors import OutputError, ParkplanError
@@ -108,6 +107,7 @@ def _parser() -> argparse.ArgumentParser:
     show = rsub.add_parser("show", help="show a preset or rules file")
     show.add_argument("name")
     show.add_argument("--json", action="store_true", help="print the resolved rules as JSON")
+    rsub.add_parser("doc", help="print the Markdown reference of every preset (docs/rules.md)")
     return parser
 
 
@@ -200,40 +200,22 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 def _run_rules(args: argparse.Namespace) -> int:
     from parkplan.rules import list_presets, load_rules
+    from parkplan.rules_table import rules_markdown, rules_to_dict, show_text
 
     if args.rules_command == "list":
         for name in list_presets():
             rules = load_rules(name)
-            print(f"{name:14} {rules.traffic:5}  {rules.description}")
+            where = rules.jurisdiction or "-"
+            print(f"{name:12} {where:44} {rules.traffic:5}  {rules.description}")
+        return 0
+    if args.rules_command == "doc":
+        print(rules_markdown())
         return 0
     rules = load_rules(args.name)
-    data: dict[str, Any] = {
-        "name": rules.name,
-        "traffic": rules.traffic,
-        "description": rules.description,
-        "bays": {
-            b.name: {k: v for k, v in asdict(b).items() if k != "name" and v is not None} for b in rules.bays
-        },
-        "clearances": {
-            k: {kk: vv for kk, vv in asdict(c).items() if kk != "kind" and vv is not None}
-            for k, c in rules.clearances.items()
-        },
-    }
-    if rules.grouping is not None:
-        data["grouping"] = asdict(rules.grouping)
     if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(json.dumps(rules_to_dict(rules), indent=2, ensure_ascii=False))
     else:
-        print(f"{rules.name} ({rules.traffic}-hand traffic): {rules.description}")
-        for b in rules.bays:
-            print(
-                f"  bay {b.name}: {b.orientation} {b.length_m:g} x {b.width_m:g} m, pitch {b.pitch_m:.3f} m"
-            )
-        for c in rules.clearances.values():
-            width = "" if c.default_width_m is None else f", default width {c.default_width_m:g} m"
-            print(f"  {c.kind}: before {c.before_m:g} m, after {c.after_m:g} m{width}")
-        if rules.grouping is not None:
-            print(f"  runs at most {rules.grouping.max_run_m:g} m, gaps at least {rules.grouping.gap_m:g} m")
+        print(show_text(rules))
     return 0
 
 

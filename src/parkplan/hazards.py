@@ -32,9 +32,16 @@ import shapely
 from numpy.typing import NDArray
 
 from parkplan.errors import InputError
-from parkplan.rules import Rules
+from parkplan.rules import Clearance, Rules
 
-__all__ = ["HazardMatch", "free_stretches", "match_hazards", "merge_intervals", "zones_from_matches"]
+__all__ = [
+    "HazardMatch",
+    "free_stretches",
+    "match_hazards",
+    "merge_intervals",
+    "opposite_places",
+    "zones_from_matches",
+]
 
 NEAREST_SLACK_M = 1.0
 """With ``match = "nearest"``, kerbs up to this much farther than the nearest one also get the hazard."""
@@ -341,19 +348,21 @@ def zones_from_matches(
     s1 = np.concatenate([s1, np.minimum(corner_start[cs], lengths[cs]), lengths[ce]])
     point_like = np.concatenate([point_like, np.zeros(len(cs) + len(ce), dtype=bool)])
 
-    uniq = pd.unique(kinds)
-    before = np.zeros(len(k))
-    after = np.zeros(len(k))
-    default_w = np.zeros(len(k))
-    min_w = np.zeros(len(k))
-    rule_text = np.empty(len(k), dtype=object)
-    for kind in uniq:
-        m = kinds == kind
-        c = rules.clearance(str(kind))
-        before[m], after[m] = c.before_m, c.after_m
-        default_w[m] = c.default_width_m if c.default_width_m is not None else 0.0
-        min_w[m] = c.min_width_m
-        rule_text[m] = f"{rules.name}: {kind} before {c.before_m:g} m, after {c.after_m:g} m"
+    # One row per (place, clearance rule of its kind): a kind may have several rules.
+    rule_lists = {str(kind): rules.clearance_rules(str(kind)) for kind in pd.unique(kinds)}
+    counts = np.array([len(rule_lists[str(kind)]) for kind in kinds], dtype=np.int64)
+    row = np.repeat(np.arange(len(k)), counts)
+    which = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
+    rule_of = [rule_lists[str(kinds[r])][i] for r, i in zip(row.tolist(), which.tolist(), strict=True)]
+    k, kinds, hid, width, s0, s1, point_like = (x[row] for x in (k, kinds, hid, width, s0, s1, point_like))
+    before = np.array([c.before_m for c in rule_of])
+    after = np.array([c.after_m for c in rule_of])
+    default_w = np.array([c.default_width_m if c.default_width_m is not None else 0.0 for c in rule_of])
+    min_w = np.array([c.min_width_m for c in rule_of])
+    centre = np.array([c.anchor == "centre" for c in rule_of], dtype=bool)
+    applies = np.array([c.applies_to for c in rule_of], dtype=object)
+    rule_text = np.array([_rule_text(rules.name, c) for c in rule_of], dtype=object)
+
     w = np.where(np.isnan(width), default_w, width)
     w = np.where(point_like, np.maximum(w, min_w), 0.0)
     a = s0 - w / 2.0
@@ -363,15 +372,36 @@ def zones_from_matches(
     mid = (a + b) / 2.0
     a = np.where(short, mid - min_w / 2.0, a)
     b = np.where(short, mid + min_w / 2.0, b)
+
+    # Rules for the kerb opposite: the same extent and clearances, projected across the carriageway.
+    far = np.flatnonzero(applies != "same")
+    if len(far):
+        k_opp, s_opp = opposite_places(kerbs, k[far], (a[far] + b[far]) / 2.0)
+        ok = k_opp >= 0
+        sel = far[ok]
+        half = (b[sel] - a[sel]) / 2.0
+        k = np.concatenate([k, k_opp[ok]])
+        a = np.concatenate([a, s_opp[ok] - half])
+        b = np.concatenate([b, s_opp[ok] + half])
+        kinds, hid, rule_text = (np.concatenate([x, x[sel]]) for x in (kinds, hid, rule_text))
+        before, after, centre = (np.concatenate([x, x[sel]]) for x in (before, after, centre))
+        # On its own kerb an "opposite" rule keeps only the hazard's own extent.
+        own_only = np.concatenate([applies == "opposite", np.zeros(len(sel), dtype=bool)])
+        before = np.where(own_only, 0.0, before)
+        after = np.where(own_only, 0.0, after)
+
     fwd = flows[k] > 0
     up = np.where(fwd, before, after)  # metres added on the low-chainage side
     down = np.where(fwd, after, before)  # metres added on the high-chainage side
+    mid = (a + b) / 2.0
+    start = np.where(centre, np.minimum(a, mid - up), a - up)
+    end = np.where(centre, np.maximum(b, mid + down), b + down)
     length = lengths[k]
     zones = pd.DataFrame(
         {
             "kerb": k,
-            "start_m": np.clip(a - up, 0.0, length),
-            "end_m": np.clip(b + down, 0.0, length),
+            "start_m": np.clip(start, 0.0, length),
+            "end_m": np.clip(end, 0.0, length),
             "hazard_start_m": np.clip(a, 0.0, length),
             "hazard_end_m": np.clip(b, 0.0, length),
             "kind": kinds.astype(object),
@@ -381,6 +411,67 @@ def zones_from_matches(
     )
     zones = zones[zones["end_m"] > zones["start_m"]]
     return zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(drop=True)
+
+
+def _rule_text(name: str, c: Clearance) -> str:
+    text = f"{name}: {c.kind} before {c.before_m:g} m, after {c.after_m:g} m"
+    if c.anchor != "edge":
+        text += f", from its {c.anchor}"
+    if c.applies_to != "same":
+        text += f", {c.applies_to} side" if c.applies_to == "opposite" else ", both sides"
+    return text
+
+
+OPPOSITE_REACH_M = 60.0
+"""How far across the carriageway the kerb opposite a place is looked for (metres)."""
+
+
+def opposite_places(
+    kerbs: gpd.GeoDataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Find the kerb across the carriageway from each place, and the chainage there.
+
+    A ray leaves the place at right angles to its kerb, towards the carriageway, for
+    :data:`OPPOSITE_REACH_M`; the first other kerb it meets is the kerb opposite, and the place there is
+    where the ray meets it. ``-1`` where no kerb is met.
+    """
+    geoms = np.asarray(kerbs.geometry.values, dtype=object)
+    lengths = kerbs["length_m"].to_numpy(dtype=float)
+    side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[kerb]
+    s = np.clip(s, 0.0, lengths[kerb])
+    p = shapely.get_coordinates(shapely.line_interpolate_point(geoms[kerb], s))
+    q0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms[kerb], np.maximum(s - 0.5, 0.0)))
+    q1 = shapely.get_coordinates(
+        shapely.line_interpolate_point(geoms[kerb], np.minimum(s + 0.5, lengths[kerb]))
+    )
+    d = q1 - q0
+    norm = np.hypot(d[:, 0], d[:, 1])
+    norm = np.where(norm > 0, norm, 1.0)
+    n = np.column_stack([-d[:, 1], d[:, 0]]) / norm[:, None] * side[:, None]
+    start = p + n * 0.05
+    rays = shapely.linestrings(np.stack([start, p + n * OPPOSITE_REACH_M], axis=1))
+    out_k = np.full(len(kerb), -1, dtype=np.int64)
+    out_s = np.zeros(len(kerb))
+    if len(kerb) == 0:
+        return out_k, out_s
+    ri, ki = shapely.STRtree(geoms).query(rays, predicate="intersects")
+    other = ki != kerb[ri]
+    ri, ki = ri[other], ki[other]
+    if len(ri) == 0:
+        return out_k, out_s
+    hits, which = shapely.get_parts(shapely.intersection(rays[ri], geoms[ki]), return_index=True)
+    pts = shapely.get_coordinates(hits, return_index=True)
+    coords, part = pts
+    pair = which[part]
+    dist = np.hypot(*(coords - start[ri[pair]]).T)
+    order = np.lexsort((dist, ri[pair]))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ri[pair][order][1:] != ri[pair][order][:-1]
+    best = order[first]
+    r, kk = ri[pair][best], ki[pair][best]
+    out_k[r] = kk
+    out_s[r] = shapely.line_locate_point(geoms[kk], shapely.points(coords[best]))
+    return out_k, out_s
 
 
 def merge_intervals(

@@ -24,11 +24,16 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "AccessibleRow",
     "BayType",
     "Clearance",
+    "CrossSection",
     "Grouping",
     "KindDefaults",
+    "Quotas",
     "Rules",
+    "Source",
+    "WidthRow",
     "known_kinds",
     "list_presets",
     "load_rules",
@@ -38,8 +43,13 @@ __all__ = [
 Orientation = Literal["parallel", "angled", "perpendicular"]
 Traffic = Literal["right", "left"]
 Match = Literal["nearest", "all"]
+AppliesTo = Literal["same", "opposite", "both"]
+Anchor = Literal["edge", "centre"]
+FOOT_M = 0.3048
+"""One international foot in metres (exact)."""
 
 _ORIENTATIONS = ("parallel", "angled", "perpendicular")
+ROLES = ("standard", "accessible", "large", "motorcycle", "loading")
 MIN_BAY_SIDE_M = 0.3
 """Smallest bay length or width accepted (metres): a bicycle stand is about 0.5 m wide."""
 _DOC_KEYS = {"source", "verified", "note", "description"}
@@ -65,6 +75,9 @@ class BayType:
         Angle between the bay's long side and the kerb, for angled bays (degrees, 0 < angle < 90).
     weight
         Objective weight of one bay of this type (default 1).
+    role
+        What the bay is for: ``"standard"``, ``"accessible"``, ``"large"``, ``"motorcycle"`` or
+        ``"loading"`` (quotas count bays by role).
     """
 
     name: str
@@ -73,6 +86,7 @@ class BayType:
     width_m: float
     angle_deg: float | None = None
     weight: float = 1.0
+    role: str = "standard"
 
     @property
     def pitch_m(self) -> float:
@@ -119,6 +133,12 @@ class Clearance:
         The hazard's own extent along the kerb when the feature gives no ``width_m`` (metres).
     min_width_m
         The smallest own extent a hazard of this kind is given, whatever its ``width_m`` (metres).
+    applies_to
+        Which kerbs of the street the rule covers: ``"same"`` (the kerb(s) the hazard is matched to),
+        ``"opposite"`` (the kerb across the carriageway from it) or ``"both"``.
+    anchor
+        Where the clearance is measured from: ``"edge"`` (the ends of the hazard's own extent: a
+        crossing's edge, a kerb corner's tangent point) or ``"centre"`` (its centre: a sign, a pole).
     """
 
     kind: str
@@ -126,6 +146,8 @@ class Clearance:
     after_m: float = 0.0
     default_width_m: float | None = None
     min_width_m: float = 0.0
+    applies_to: AppliesTo = "same"
+    anchor: Anchor = "edge"
 
 
 @dataclass(frozen=True)
@@ -134,6 +156,64 @@ class Grouping:
 
     max_run_m: float
     gap_m: float
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a number in a rule set comes from."""
+
+    text: str
+    verified: bool = True
+    unit: str = "m"
+
+
+@dataclass(frozen=True)
+class WidthRow:
+    """One row of a cross-section table: streets at least ``min_width_m`` wide may park on ``sides``."""
+
+    min_width_m: float
+    sides: int
+
+
+@dataclass(frozen=True)
+class CrossSection:
+    """Which sides of a street may have bays.
+
+    ``two_way`` / ``one_way`` rows are sorted by descending ``min_width_m``; a carriageway narrower than
+    the last row gets no bays. ``min_clear_width_m`` is the carriageway that must stay clear beside
+    the bays (Japan: 3.5 m).
+    """
+
+    two_way: tuple[WidthRow, ...] = ()
+    one_way: tuple[WidthRow, ...] = ()
+    min_clear_width_m: float | None = None
+
+    def sides(self, width_m: float, oneway: bool) -> int:
+        """Return how many sides of a street of this width may have bays (2 when no table applies)."""
+        rows = self.one_way if oneway else self.two_way
+        if not rows or not math.isfinite(width_m):
+            return 2
+        for row in rows:
+            if width_m + 1e-9 >= row.min_width_m:
+                return row.sides
+        return 0
+
+
+@dataclass(frozen=True)
+class AccessibleRow:
+    """PROWAG-style row: up to ``max_spaces`` bays on a block face need ``accessible`` accessible bays."""
+
+    max_spaces: int
+    accessible: int
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """District or block-face requirements on bay types (enforced by the optimiser's coupling model)."""
+
+    accessible_min_share: float | None = None
+    accessible_per_block: tuple[AccessibleRow, ...] = ()
+    accessible_share_above: float | None = None
 
 
 @dataclass(frozen=True)
@@ -159,23 +239,38 @@ class Rules:
     bays
         Bay types in declaration order.
     clearances
-        Clearance per hazard kind; a kind without an entry blocks only its own extent.
+        Clearance rules per hazard kind (several per kind: the largest wins where they overlap); a kind
+        without an entry blocks only its own extent.
     grouping
         Optional run-length limit and gap.
     kinds
         Snap settings per hazard kind (built-in defaults, overridden by the rules file).
     description
         One-line description.
+    aliases
+        Other spellings of hazard kinds, normalised, to the kind they name.
+    jurisdiction
+        Where the rules hold (country, state, city).
+    cross_section
+        Which sides of a street may have bays, from its width and one-way-ness.
+    quotas
+        District-wide requirements (accessible bays).
+    sources
+        Provenance of every number: dotted key (``"clearances.hydrant.before_m"``) to its source.
     """
 
     name: str
     traffic: Traffic
     bays: tuple[BayType, ...]
-    clearances: Mapping[str, Clearance] = field(default_factory=dict)
+    clearances: Mapping[str, tuple[Clearance, ...]] = field(default_factory=dict)
     grouping: Grouping | None = None
     kinds: Mapping[str, KindDefaults] = field(default_factory=dict)
     description: str = ""
     aliases: Mapping[str, str] = field(default_factory=dict)
+    jurisdiction: str = ""
+    cross_section: CrossSection | None = None
+    quotas: Quotas | None = None
+    sources: Mapping[str, Source] = field(default_factory=dict)
 
     def canonical_kind(self, kind: str) -> str:
         """Return the kind a hazard's ``kind`` value names.
@@ -186,9 +281,17 @@ class Rules:
         norm = normalise_kind(kind)
         return norm if norm in self.kinds else self.aliases.get(norm, norm)
 
+    def clearance_rules(self, kind: str) -> tuple[Clearance, ...]:
+        """Return the clearance rules for ``kind`` (one zero clearance when the rules give none)."""
+        return self.clearances.get(kind) or (Clearance(kind),)
+
     def clearance(self, kind: str) -> Clearance:
-        """Return the clearance for ``kind`` (zero clearance when the rules give none)."""
-        return self.clearances.get(kind) or Clearance(kind)
+        """Return the first clearance rule for ``kind`` (zero clearance when the rules give none)."""
+        return self.clearance_rules(kind)[0]
+
+    def unverified(self) -> list[str]:
+        """Return the dotted keys of the values whose source is marked unverified."""
+        return sorted(k for k, src in self.sources.items() if not src.verified)
 
     def kind_defaults(self, kind: str) -> KindDefaults:
         """Return the snap settings for ``kind``."""
@@ -305,7 +408,10 @@ def _table(value: Any, where: str) -> Mapping[str, Any]:
 
 def _parse_bay(name: str, table: Mapping[str, Any], where: str) -> BayType:
     at = f"{where}: [bays.{name}]"
-    _check_keys(table, {"orientation", "length_m", "width_m", "angle_deg", "weight"}, at)
+    _check_keys(table, {"orientation", "length_m", "width_m", "angle_deg", "weight", "role"}, at)
+    role = table.get("role", "standard")
+    if role not in ROLES:
+        raise RulesError(f"{at} role must be one of {', '.join(ROLES)}, not {role!r}")
     orientation = table.get("orientation", "parallel")
     if orientation not in _ORIENTATIONS:
         raise RulesError(f"{at} orientation must be one of {', '.join(_ORIENTATIONS)}, not {orientation!r}")
@@ -332,11 +438,173 @@ def _parse_bay(name: str, table: Mapping[str, Any], where: str) -> BayType:
             )
     elif "angle_deg" in table:
         raise RulesError(f"{at} angle_deg is only for orientation = 'angled'")
-    return BayType(name, orientation, length, width, angle, weight)
+    return BayType(name, orientation, length, width, angle, weight, role)
+
+
+_VALUE_KEYS = {"value", "source", "verified", "note", "unit"}
+
+
+def _is_sourced(value: Any) -> bool:
+    return isinstance(value, Mapping) and "value" in value and set(value) <= _VALUE_KEYS
+
+
+def _extract(node: Any, where: str, path: str, inherited: Source, sources: dict[str, Source]) -> Any:
+    """Strip provenance from a parsed rules tree.
+
+    Sourced values (``{value = ..., source = ..., verified = ...}``) become plain values, ``*_ft`` keys
+    become ``*_m`` (exactly, 1 ft = 0.3048 m), and every number's source is recorded in ``sources``
+    under its dotted key.
+    """
+    if isinstance(node, list):
+        return [_extract(v, where, f"{path}[{i}]", inherited, sources) for i, v in enumerate(node)]
+    if not isinstance(node, Mapping):
+        return node
+    here = inherited
+    if "source" in node or "verified" in node:
+        verified = node.get("verified", inherited.verified)
+        if not isinstance(verified, bool):
+            raise RulesError(
+                f"{where}: {path or 'top level'}: verified must be true or false, not {verified!r}"
+            )
+        here = Source(str(node.get("source", inherited.text)), verified)
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        at = f"{path}.{key}" if path else str(key)
+        unit = "m"
+        if _is_sourced(value):
+            verified = value.get("verified", True)
+            if not isinstance(verified, bool):
+                raise RulesError(f"{where}: {at}: verified must be true or false, not {verified!r}")
+            src = Source(str(value.get("source", here.text)), verified)
+            value = value["value"]
+        else:
+            src = here
+        if isinstance(key, str) and key.endswith("_ft"):
+            target = key[:-3] + "_m"
+            if target in node:
+                raise RulesError(f"{where}: {at}: give {key} or {target}, not both")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise RulesError(f"{where}: {at} must be a number of feet, not {value!r}")
+            key, value, unit = target, float(value) * FOOT_M, "ft"
+            at = f"{path}.{key}" if path else key
+        if (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and key not in ("sides", "max_spaces")
+        ):
+            sources[at] = Source(src.text, src.verified, unit)
+        out[key] = _extract(value, where, at, here, sources) if isinstance(value, (Mapping, list)) else value
+    return out
+
+
+def _parse_clearance(kind: str, raw: Mapping[str, Any], at: str) -> Clearance:
+    table = _table(raw, at)
+    allowed = {
+        "before_m",
+        "after_m",
+        "default_width_m",
+        "min_width_m",
+        "snap_m",
+        "match",
+        "applies_to",
+        "anchor",
+    }
+    _check_keys(table, allowed, at)
+    applies_to = table.get("applies_to", "same")
+    if applies_to not in ("same", "opposite", "both"):
+        raise RulesError(f"{at} applies_to must be 'same', 'opposite' or 'both', not {applies_to!r}")
+    anchor = table.get("anchor", "edge")
+    if anchor not in ("edge", "centre"):
+        raise RulesError(f"{at} anchor must be 'edge' or 'centre', not {anchor!r}")
+    width = table.get("default_width_m")
+    return Clearance(
+        kind,
+        _number(table.get("before_m", 0.0), f"{at} before_m"),
+        _number(table.get("after_m", 0.0), f"{at} after_m"),
+        None if width is None else _number(width, f"{at} default_width_m"),
+        _number(table.get("min_width_m", 0.0), f"{at} min_width_m"),
+        applies_to,
+        anchor,
+    )
+
+
+def _parse_rows(raw: Any, at: str, keys: tuple[str, str]) -> list[Mapping[str, Any]]:
+    if not isinstance(raw, list) or not all(isinstance(r, Mapping) for r in raw):
+        raise RulesError(f"{at} must be a list of tables like {{{keys[0]} = ..., {keys[1]} = ...}}")
+    for i, row in enumerate(raw):
+        _check_keys(row, set(keys), f"{at}[{i}]")
+        for key in keys:
+            if key not in row:
+                raise RulesError(f"{at}[{i}] needs {key}")
+    return list(raw)
+
+
+def _parse_cross_section(raw: Any, where: str) -> CrossSection:
+    at = f"{where}: [cross_section]"
+    table = _table(raw, at)
+    _check_keys(table, {"two_way", "one_way", "min_clear_width_m"}, at)
+    tables: dict[str, tuple[WidthRow, ...]] = {}
+    for name in ("two_way", "one_way"):
+        rows = _parse_rows(table.get(name, []), f"{at} {name}", ("min_width_m", "sides"))
+        parsed = []
+        for i, row in enumerate(rows):
+            sides = row["sides"]
+            if sides not in (0, 1, 2) or isinstance(sides, bool):
+                raise RulesError(f"{at} {name}[{i}] sides must be 0, 1 or 2, not {sides!r}")
+            parsed.append(WidthRow(_number(row["min_width_m"], f"{at} {name}[{i}] min_width_m"), int(sides)))
+        widths = [r.min_width_m for r in parsed]
+        if widths != sorted(widths, reverse=True):
+            raise RulesError(f"{at} {name} rows must be sorted by descending min_width_m")
+        tables[name] = tuple(parsed)
+    clear = table.get("min_clear_width_m")
+    return CrossSection(
+        tables["two_way"],
+        tables["one_way"],
+        None if clear is None else _number(clear, f"{at} min_clear_width_m"),
+    )
+
+
+def _parse_quotas(raw: Any, where: str) -> Quotas:
+    at = f"{where}: [quotas]"
+    table = _table(raw, at)
+    _check_keys(table, {"accessible_min_share", "accessible_per_block", "accessible_share_above_200"}, at)
+    share = table.get("accessible_min_share")
+    above = table.get("accessible_share_above_200")
+    rows = _parse_rows(
+        table.get("accessible_per_block", []), f"{at} accessible_per_block", ("max_spaces", "accessible")
+    )
+    per_block = []
+    for i, row in enumerate(rows):
+        values = (row["max_spaces"], row["accessible"])
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in values):
+            raise RulesError(f"{at} accessible_per_block[{i}] needs whole numbers, not {values!r}")
+        per_block.append(AccessibleRow(int(values[0]), int(values[1])))
+    for name, value in (("accessible_min_share", share), ("accessible_share_above_200", above)):
+        if value is not None and not 0.0 <= _number(value, f"{at} {name}") <= 1.0:
+            raise RulesError(f"{at} {name} must be a share between 0 and 1, not {value!r}")
+    return Quotas(
+        None if share is None else float(share), tuple(per_block), None if above is None else float(above)
+    )
 
 
 def _parse(data: Mapping[str, Any], where: str) -> Rules:
-    _check_keys(data, {"name", "traffic", "bays", "clearances", "grouping", "kinds", "jurisdiction"}, where)
+    sources: dict[str, Source] = {}
+    data = _extract(data, where, "", Source(""), sources)
+    _check_keys(
+        data,
+        {
+            "name",
+            "traffic",
+            "bays",
+            "clearances",
+            "grouping",
+            "kinds",
+            "jurisdiction",
+            "cross_section",
+            "quotas",
+        },
+        where,
+    )
     name = data.get("name", Path(where).stem)
     if not isinstance(name, str) or not name:
         raise RulesError(f"{where}: name must be a non-empty string")
@@ -356,25 +624,20 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
 
     kinds_raw = _builtin_kinds()
     kinds: dict[str, KindDefaults] = {}
-    clearances: dict[str, Clearance] = {}
+    clearances: dict[str, tuple[Clearance, ...]] = {}
     for raw_kind, raw in _table(data.get("clearances", {}), f"{where}: clearances").items():
         at = f"{where}: [clearances.{raw_kind}]"
         kind = normalise_kind(raw_kind)
-        table = _table(raw, at)
-        _check_keys(table, {"before_m", "after_m", "default_width_m", "min_width_m", "snap_m", "match"}, at)
-        before = _number(table.get("before_m", 0.0), f"{at} before_m")
-        after = _number(table.get("after_m", 0.0), f"{at} after_m")
-        width = table.get("default_width_m")
-        clearances[kind] = Clearance(
-            kind,
-            before,
-            after,
-            None if width is None else _number(width, f"{at} default_width_m"),
-            _number(table.get("min_width_m", 0.0), f"{at} min_width_m"),
+        tables = raw if isinstance(raw, list) else [raw]
+        if not tables:
+            raise RulesError(f"{at} is an empty list")
+        clearances[kind] = tuple(
+            _parse_clearance(kind, t, at if len(tables) == 1 else f"{at}[{i}]") for i, t in enumerate(tables)
         )
-        if "snap_m" in table or "match" in table or kind not in kinds_raw:
+        snap_keys = {k: t[k] for t in tables if isinstance(t, Mapping) for k in ("snap_m", "match") if k in t}
+        if snap_keys or kind not in kinds_raw:
             base = kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"})
-            kinds_raw[kind] = {**base, **{k: table[k] for k in ("snap_m", "match") if k in table}}
+            kinds_raw[kind] = {**base, **snap_keys}
     for raw_kind, raw in _table(data.get("kinds", {}), f"{where}: kinds").items():
         table = _table(raw, f"{where}: [kinds.{raw_kind}]")
         _check_keys(table, {"snap_m", "match", "aliases"}, f"{where}: [kinds.{raw_kind}]")
@@ -417,7 +680,25 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
                 f"{at} max_run_m {grouping.max_run_m:g} is shorter than the shortest bay {shortest:g} m"
             )
     description = data.get("description", "")
-    return Rules(name, traffic, bays, clearances, grouping, kinds, str(description), aliases)
+    jurisdiction = data.get("jurisdiction", "")
+    if not isinstance(jurisdiction, str):
+        raise RulesError(f"{where}: jurisdiction must be a string, not {jurisdiction!r}")
+    cross_section = _parse_cross_section(data["cross_section"], where) if "cross_section" in data else None
+    quotas = _parse_quotas(data["quotas"], where) if "quotas" in data else None
+    return Rules(
+        name,
+        traffic,
+        bays,
+        clearances,
+        grouping,
+        kinds,
+        str(description),
+        aliases,
+        jurisdiction,
+        cross_section,
+        quotas,
+        sources,
+    )
 
 
 def load_rules(rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Rules:
