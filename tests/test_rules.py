@@ -1,0 +1,217 @@
+"""Rule sets: the extended schema (sources, feet, several rules per kind, opposite side, anchors,
+cross-section and quota tables) and the engine's use of it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, Point
+
+import parkplan
+from parkplan.cli import main
+from parkplan.rules import FOOT_M, load_rules
+from parkplan.rules_table import rule_rows, rules_markdown, rules_to_dict, show_text
+
+CRS = "EPSG:25833"
+CAR = {"car": {"orientation": "parallel", "length_m": 6.0, "width_m": 2.5}}
+
+
+def rules(**extra: object) -> dict[str, object]:
+    data: dict[str, object] = {"name": "t", "traffic": "right", "bays": CAR}
+    data.update(extra)
+    return data
+
+
+def street(width: float = 10.0) -> gpd.GeoDataFrame:
+    """Two kerbs of one 100 m street, ``width`` apart; traffic keeps right (forward on the south kerb)."""
+    return gpd.GeoDataFrame(
+        {"curb_id": ["south", "north"], "side": ["right", "left"], "flow": ["forward", "backward"]},
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, width), (100, width)])],
+        crs=CRS,
+    )
+
+
+def zone_span(plan: parkplan.Plan, curb: str, kind: str) -> list[tuple[float, float]]:
+    z = plan.zones[(plan.zones["curb_id"] == curb) & (plan.zones["kind"] == kind)]
+    return sorted(zip(z["start_m"].round(3), z["end_m"].round(3), strict=True))
+
+
+def test_sourced_values_and_feet_are_converted_exactly() -> None:
+    r = load_rules(
+        rules(
+            clearances={
+                "hydrant": {
+                    "before_ft": {"value": 15, "source": "CVC 22514", "verified": True},
+                    "after_ft": 15,
+                    "source": "table source",
+                    "verified": False,
+                }
+            }
+        )
+    )
+    c = r.clearance("hydrant")
+    assert c.before_m == pytest.approx(15 * FOOT_M, abs=0) == pytest.approx(4.572)
+    assert r.sources["clearances.hydrant.before_m"].text == "CVC 22514"
+    assert r.sources["clearances.hydrant.before_m"].verified
+    assert r.sources["clearances.hydrant.before_m"].unit == "ft"
+    assert not r.sources["clearances.hydrant.after_m"].verified
+    assert r.unverified() == ["clearances.hydrant.after_m"]
+
+
+def test_feet_and_metres_for_one_value_is_an_error() -> None:
+    with pytest.raises(parkplan.RulesError, match="before_ft or before_m"):
+        load_rules(rules(clearances={"hydrant": {"before_ft": 15, "before_m": 4.0}}))
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"hydrant": {"applies_to": "across"}}, "applies_to"),
+        ({"hydrant": {"anchor": "kerb"}}, "anchor"),
+        ({"hydrant": []}, "empty"),
+    ],
+)
+def test_bad_clearance_keys(table: dict[str, object], message: str) -> None:
+    with pytest.raises(parkplan.RulesError, match=message):
+        load_rules(rules(clearances=table))
+
+
+def test_several_rules_for_one_kind_the_larger_wins() -> None:
+    """CN style: 50 m from the junction itself, 20 m from the end of its approach; the union is forbidden."""
+    r = rules(clearances={"hydrant": [{"before_m": 5.0, "after_m": 1.0}, {"before_m": 1.0, "after_m": 8.0}]})
+    kerbs = street().iloc[[0]]
+    haz = gpd.GeoDataFrame({"kind": ["hydrant"]}, geometry=[Point(50, -1)], crs=CRS)
+    p = parkplan.plan(kerbs, haz, rules=r)
+    assert zone_span(p, "south", "hydrant") == [(45.0, 51.0), (49.0, 58.0)]
+    assert p.kerbs["lost_m"].iloc[0] == pytest.approx(13.0)
+
+
+@pytest.mark.parametrize("traffic", ["right", "left"])
+def test_asymmetric_rule_follows_the_flow_on_both_traffic_sides(traffic: str) -> None:
+    """AU-style bus stop: 20 m before the sign, 10 m after, in the direction of traffic on that kerb."""
+    r = rules(traffic=traffic, clearances={"bus_stop": {"before_m": 20.0, "after_m": 10.0}})
+    kerb = gpd.GeoDataFrame({"curb_id": ["k"]}, geometry=[LineString([(0, 0), (100, 0)])], crs=CRS)
+    # No flow given: under right-hand traffic the kerb's traffic runs forward (carriageway on the left,
+    # stop at y=-1 is behind the kerb); under left-hand traffic the carriageway is on the right.
+    y = -1.0 if traffic == "right" else 1.0
+    haz = gpd.GeoDataFrame({"kind": ["bus_stop"]}, geometry=[Point(50, y)], crs=CRS)
+    p = parkplan.plan(kerb, haz, rules=r)
+    # Flow is forward by default in both cases: upstream is the low chainage.
+    assert zone_span(p, "k", "bus_stop") == [(30.0, 60.0)]
+    flipped = kerb.assign(flow=["backward"])
+    p = parkplan.plan(flipped, haz, rules=r)
+    assert zone_span(p, "k", "bus_stop") == [(40.0, 70.0)]
+
+
+def test_opposite_and_both_apply_across_the_street() -> None:
+    haz = gpd.GeoDataFrame({"kind": ["driveway"], "width_m": [4.0]}, geometry=[Point(30, -1)], crs=CRS)
+    opposite = rules(clearances={"driveway": {"before_m": 2.0, "after_m": 2.0, "applies_to": "opposite"}})
+    p = parkplan.plan(street(), haz, rules=opposite)
+    assert zone_span(p, "south", "driveway") == [(28.0, 32.0)]  # own extent only
+    assert zone_span(p, "north", "driveway") == [(26.0, 34.0)]  # extent and clearances, opposite
+    both = rules(clearances={"driveway": {"before_m": 2.0, "after_m": 5.0, "applies_to": "both"}})
+    p = parkplan.plan(street(), haz, rules=both)
+    assert zone_span(p, "south", "driveway") == [(26.0, 37.0)]  # forward flow: 2 m before, 5 m after
+    assert zone_span(p, "north", "driveway") == [(23.0, 34.0)]  # backward flow on the north kerb
+
+
+def test_centre_anchor_measures_from_the_middle() -> None:
+    haz = gpd.GeoDataFrame({"kind": ["bus_stop"], "width_m": [12.0]}, geometry=[Point(50, -1)], crs=CRS)
+    edge = rules(clearances={"bus_stop": {"before_m": 10.0, "after_m": 10.0}})
+    centre = rules(clearances={"bus_stop": {"before_m": 10.0, "after_m": 10.0, "anchor": "centre"}})
+    kerbs = street().iloc[[0]]
+    assert zone_span(parkplan.plan(kerbs, haz, rules=edge), "south", "bus_stop") == [(34.0, 66.0)]
+    assert zone_span(parkplan.plan(kerbs, haz, rules=centre), "south", "bus_stop") == [(40.0, 60.0)]
+
+
+def test_cross_section_table_and_clear_width() -> None:
+    r = load_rules(
+        rules(
+            cross_section={
+                "two_way": [{"min_width_m": 12.0, "sides": 2}, {"min_width_m": 8.0, "sides": 1}],
+                "one_way": [{"min_width_m": 9.0, "sides": 2}, {"min_width_m": 6.0, "sides": 1}],
+                "min_clear_width_m": 3.5,
+            }
+        )
+    )
+    cs = r.cross_section
+    assert cs is not None
+    assert [cs.sides(w, False) for w in (14.0, 12.0, 11.9, 8.0, 7.9)] == [2, 2, 1, 1, 0]
+    assert [cs.sides(w, True) for w in (9.0, 6.0, 5.9)] == [2, 1, 0]
+    assert cs.min_clear_width_m == 3.5
+    with pytest.raises(parkplan.RulesError, match="descending"):
+        load_rules(
+            rules(
+                cross_section={
+                    "two_way": [{"min_width_m": 8.0, "sides": 1}, {"min_width_m": 12.0, "sides": 2}]
+                }
+            )
+        )
+
+
+def test_quotas_parse() -> None:
+    r = load_rules(
+        rules(
+            quotas={
+                "accessible_min_share": 0.02,
+                "accessible_per_block": [
+                    {"max_spaces": 25, "accessible": 1},
+                    {"max_spaces": 50, "accessible": 2},
+                ],
+            }
+        )
+    )
+    assert r.quotas is not None
+    assert r.quotas.accessible_min_share == 0.02
+    assert r.quotas.accessible_per_block[1].accessible == 2
+    with pytest.raises(parkplan.RulesError, match="share"):
+        load_rules(rules(quotas={"accessible_min_share": 2.0}))
+
+
+def test_show_lists_every_value_with_its_source_and_warns_when_unverified() -> None:
+    r = load_rules(
+        rules(clearances={"hydrant": {"before_m": {"value": 5.0, "source": "guess", "verified": False}}})
+    )
+    text = show_text(r)
+    assert "clearances.hydrant.before_m" in text
+    assert "guess" in text
+    assert "warning: 1 value(s) are unverified" in text
+    keys = [row.key for row in rule_rows(r)]
+    assert "bays.car.length_m" in keys
+
+
+def test_json_has_the_toml_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "show", "cn", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) >= {"name", "traffic", "bays", "clearances"}
+    assert data == json.loads(json.dumps(rules_to_dict(load_rules("cn"))))
+
+
+def test_every_preset_loads_and_plans_the_bundled_example() -> None:
+    data = Path(__file__).parent / "data" / "neukoelln_small"
+    extent = parkplan.io.read_extent(data / "extent.geojson")
+    for name in parkplan.list_presets():
+        r = load_rules(name)
+        assert r.name == name
+        assert r.description
+        p = parkplan.plan(
+            data / "street_areas.geojson",
+            [
+                parkplan.HazardSource(data / "crossings.geojson", "crossing"),
+                parkplan.HazardSource(data / "driveways.geojson", "driveway"),
+            ],
+            rules=r,
+            extent=extent,
+        )
+        assert p.summary["solver"]["status"] == "OPTIMAL", name
+        assert len(p.bays) > 0, name
+
+
+def test_docs_rules_md_is_generated_from_the_presets() -> None:
+    doc = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
+    assert doc.read_text(encoding="utf-8") == rules_markdown() + "\n", (
+        "run: parkplan rules doc > docs/rules.md"
+    )
