@@ -215,3 +215,54 @@ def test_docs_rules_md_is_generated_from_the_presets() -> None:
     assert doc.read_text(encoding="utf-8") == rules_markdown() + "\n", (
         "run: parkplan rules doc > docs/rules.md"
     )
+
+
+CN_TABLE = {
+    "two_way": [{"min_width_m": 12.0, "sides": 2}, {"min_width_m": 8.0, "sides": 1}],
+    "one_way": [{"min_width_m": 9.0, "sides": 2}, {"min_width_m": 6.0, "sides": 1}],
+}
+
+
+def _street(width: float, oneway: bool = False) -> gpd.GeoDataFrame:
+    return street(width).assign(street_id="s", width_m=width, oneway=oneway)
+
+
+def test_ten_metre_street_parks_on_the_side_with_more_bays() -> None:
+    """A 10 m two-way street in China may park on one side only (8 <= 10 < 12).
+
+    Hand-solved: the south kerb has driveways at 20 m and 60 m (4 m each): free 0-18, 22-58, 62-100 m hold
+    3 + 6 + 6 = 15 bays of 6 m; the north kerb is free: 100 m holds 16. The north side keeps its bays.
+    """
+    haz = gpd.GeoDataFrame(
+        {"kind": ["driveway", "driveway"], "width_m": [4.0, 4.0]},
+        geometry=[Point(20, -1), Point(60, -1)],
+        crs=CRS,
+    )
+    p = parkplan.plan(_street(10.0), haz, rules=rules(cross_section=CN_TABLE))
+    assert p.bays["curb_id"].unique().tolist() == ["north"]
+    assert len(p.bays) == 16
+    assert zone_span(p, "south", "cross_section") == [(0.0, 100.0)]
+    assert p.summary["cross_section"] == {"streets_limited": 1, "kerbs_closed": 1, "streets_without_width": 0}
+
+
+@pytest.mark.parametrize(
+    ("width", "oneway", "sides"),
+    [(12.0, False, 2), (7.9, False, 0), (9.0, True, 2), (6.0, True, 1), (5.9, True, 0)],
+)
+def test_cross_section_table_decides_how_many_sides_park(width: float, oneway: bool, sides: int) -> None:
+    p = parkplan.plan(_street(width, oneway), None, rules=rules(cross_section=CN_TABLE))
+    assert p.bays["curb_id"].nunique() == sides
+
+
+def test_minimum_clear_width_counts_the_bay_depth() -> None:
+    """Japan: 3.5 m must stay clear. 2.5 m deep bays: 8.5 m -> both sides, 6.0 m -> one, 5.9 m -> none."""
+    jp = rules(cross_section={"min_clear_width_m": 3.5})
+    for width, sides in ((8.5, 2), (6.0, 1), (5.9, 0)):
+        p = parkplan.plan(_street(width), None, rules=jp)
+        assert p.bays["curb_id"].nunique() == sides, width
+
+
+def test_street_without_width_is_not_limited_and_the_summary_says_so() -> None:
+    p = parkplan.plan(street(10.0).assign(street_id="s"), None, rules=rules(cross_section=CN_TABLE))
+    assert p.bays["curb_id"].nunique() == 2
+    assert p.summary["cross_section"]["streets_without_width"] == 1

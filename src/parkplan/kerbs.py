@@ -30,6 +30,7 @@ KERB_COLUMNS = [
     "input_index",
     "source_id",
     "street_id",
+    "side",
     "carriageway",
     "flow",
     "width_m",
@@ -359,6 +360,7 @@ def build_kerbs(
                 rows.append(
                     {
                         **base,
+                        "side": side,
                         "curb_id": cid,
                         "carriageway": cw,
                         "flow": flow,
@@ -390,6 +392,7 @@ def build_kerbs(
                     rows.append(
                         {
                             **base,
+                            "side": None,
                             "curb_id": f"{prefix}:{r}:{k}",
                             "carriageway": "left",
                             "flow": flow,

@@ -23,6 +23,7 @@ from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, to_
 from parkplan.kerbs import CornerSettings, build_kerbs
 from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
 from parkplan.rules import Rules, load_rules
+from parkplan.sides import cross_section_zones
 from parkplan.solve import solve_stretches
 
 __all__ = ["Plan", "plan"]
@@ -239,6 +240,13 @@ def plan(
         )
     lengths = kerb_table["length_m"].to_numpy(dtype=float)
     stretches = free_stretches(zones, lengths)
+    sides = cross_section_zones(kerb_table, stretches, rule_set)
+    if len(sides.zones):
+        zones = pd.concat([zones, sides.zones], ignore_index=True)
+        zones = zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(
+            drop=True
+        )
+        stretches = free_stretches(zones, lengths)
     timings["intervals"] = time.perf_counter() - t
 
     solution = solve_stretches(
@@ -259,6 +267,12 @@ def plan(
 
     summary = _summary(rule_set, crs, kerb_table, haz, matches, bays_gdf, solution, warnings, timings, zones)
     summary["kerbs"]["input_features"] = len(kerb_m)
+    if rule_set.cross_section is not None:
+        summary["cross_section"] = {
+            "streets_limited": sides.streets_limited,
+            "kerbs_closed": sides.kerbs_closed,
+            "streets_without_width": sides.streets_without_width,
+        }
     summary["kerbs"]["drawn_m"] = round(drawn_m, 3)
     summary["kerbs"]["outside_extent_m"] = round(max(drawn_m - float(kerb_table["length_m"].sum()), 0.0), 3)
     for w in warnings:
