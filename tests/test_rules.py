@@ -266,3 +266,43 @@ def test_street_without_width_is_not_limited_and_the_summary_says_so() -> None:
     p = parkplan.plan(street(10.0).assign(street_id="s"), None, rules=rules(cross_section=CN_TABLE))
     assert p.bays["curb_id"].nunique() == 2
     assert p.summary["cross_section"]["streets_without_width"] == 1
+
+
+def test_pinned_preset_values() -> None:
+    us = load_rules("us-ca").clearance("hydrant")
+    assert us.before_m == 15 * 0.3048 == pytest.approx(4.572)
+    assert us.after_m == pytest.approx(4.572)
+    de = load_rules("de").clearance("intersection")
+    assert (de.before_m, de.after_m) == (5.0, 5.0)
+    jp = load_rules("jp").clearance("driveway")
+    assert (jp.before_m, jp.after_m) == (3.0, 3.0)
+    cn = load_rules("cn")
+    assert max(c.before_m for c in cn.clearance_rules("intersection")) == 50.0
+    assert cn.grouping is not None
+    assert (cn.grouping.max_run_m, cn.grouping.gap_m) == (60.0, 4.0)
+    assert cn.cross_section is not None
+    assert cn.cross_section.sides(10.0, False) == 1
+    assert cn.quotas is not None
+    assert cn.quotas.accessible_min_share == 0.02
+    assert load_rules("jp").cross_section.min_clear_width_m == 3.5  # type: ignore[union-attr]
+    au = load_rules("au")
+    assert au.traffic == "left"
+    assert (au.clearance("bus_stop").before_m, au.clearance("bus_stop").after_m) == (20.0, 10.0)
+    fr = load_rules("fr").clearance("crossing")
+    assert (fr.before_m, fr.after_m) == (5.0, 0.0)
+    assert {load_rules(n).traffic for n in ("uk", "jp", "au")} == {"left"}
+
+
+def test_rules_list_names_every_preset(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("cn", "de", "us-ca", "uk", "fr", "nl", "jp", "au", "de-parkraum"):
+        assert any(line.split()[0] == name for line in out.splitlines()), name
+
+
+def test_rules_show_warns_about_unverified_values(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "show", "us-ca"]) == 0
+    out = capsys.readouterr().out
+    assert "clearances.hydrant.before_m" in out
+    assert "15 ft" in out
+    assert "warning:" in out
