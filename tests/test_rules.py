@@ -58,7 +58,10 @@ def test_sourced_values_and_feet_are_converted_exactly() -> None:
     assert r.sources["clearances.hydrant.before_m"].verified
     assert r.sources["clearances.hydrant.before_m"].unit == "ft"
     assert not r.sources["clearances.hydrant.after_m"].verified
-    assert r.unverified() == ["clearances.hydrant.after_m"]
+    assert "clearances.hydrant.after_m" in r.unverified()
+    assert "clearances.hydrant.before_m" not in r.unverified()
+    # A number with no source at all is not verified either.
+    assert "bays.car.length_m" in r.unverified()
 
 
 def test_feet_and_metres_for_one_value_is_an_error() -> None:
@@ -178,7 +181,8 @@ def test_show_lists_every_value_with_its_source_and_warns_when_unverified() -> N
     text = show_text(r)
     assert "clearances.hydrant.before_m" in text
     assert "guess" in text
-    assert "warning: 1 value(s) are unverified" in text
+    assert "warning:" in text
+    assert "[UNVERIFIED]" in text
     keys = [row.key for row in rule_rows(r)]
     assert "bays.car.length_m" in keys
 
@@ -306,3 +310,26 @@ def test_rules_show_warns_about_unverified_values(capsys: pytest.CaptureFixture[
     assert "clearances.hydrant.before_m" in out
     assert "15 ft" in out
     assert "warning:" in out
+
+
+def test_inherited_values_keep_their_parents_source(tmp_path: Path) -> None:
+    child = tmp_path / "city.toml"
+    child.write_text(
+        'extends = "cn"\nsource = "city bylaw"\n[clearances.hydrant]\nbefore_m = 10.0\nsource = "bylaw 3"\n',
+        encoding="utf-8",
+    )
+    r = load_rules(child)
+    base = load_rules("cn")
+    assert r.name == "city"
+    assert r.clearance("hydrant").before_m == 10.0
+    assert r.sources["clearances.hydrant.before_m"].text == "bylaw 3"
+    # Not overridden: still the preset's own source and verification.
+    assert r.sources["bays.small.length_m"] == base.sources["bays.small.length_m"]
+    assert r.sources["clearances.crossing.default_width_m"].verified is False
+
+
+def test_sourced_value_with_a_unit() -> None:
+    r = load_rules(rules(clearances={"hydrant": {"before_m": {"value": 15, "unit": "ft", "source": "x"}}}))
+    assert r.clearance("hydrant").before_m == pytest.approx(4.572)
+    with pytest.raises(parkplan.RulesError, match="unit"):
+        load_rules(rules(clearances={"hydrant": {"before_m": {"value": 15, "unit": "yd"}}}))

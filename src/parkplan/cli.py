@@ -250,6 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ParkplanError as exc:
         print(f"parkplan: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # pragma: no cover - output piped into `head` and closed early
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:  # pragma: no cover
         print("parkplan: interrupted", file=sys.stderr)
         return 130

@@ -209,7 +209,7 @@ class AccessibleRow:
 
 @dataclass(frozen=True)
 class Quotas:
-    """District or block-face requirements on bay types (enforced by the optimiser's coupling model)."""
+    """District or block-face requirements on bay types: parsed and checked, not yet enforced."""
 
     accessible_min_share: float | None = None
     accessible_per_block: tuple[AccessibleRow, ...] = ()
@@ -351,11 +351,19 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolve(data: Mapping[str, Any], where: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Apply ``extends`` chains (a preset name or a path relative to the file)."""
+def _resolve(
+    data: Mapping[str, Any], where: str, seen: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], dict[str, Source]]:
+    """Apply ``extends`` chains (a preset name or a path relative to the file).
+
+    Each file's provenance is read from that file before the merge, so an inherited value keeps its
+    parent's source. Returns the merged plain data and the source of every number.
+    """
     parent = data.get("extends")
+    child_sources: dict[str, Source] = {}
+    child = _extract({k: v for k, v in data.items() if k != "extends"}, where, "", _NO_SOURCE, child_sources)
     if parent is None:
-        return dict(data)
+        return child, child_sources
     if not isinstance(parent, str):
         raise RulesError(f"{where}: 'extends' must be a preset name or a path, not {parent!r}")
     if parent in seen:
@@ -364,17 +372,16 @@ def _resolve(data: Mapping[str, Any], where: str, seen: tuple[str, ...] = ()) ->
     if parent.endswith(".toml"):
         base_dir = Path(where).parent if where.endswith(".toml") else Path.cwd()
         path = candidate if candidate.is_absolute() else base_dir / candidate
-        base = _resolve(_read_file(path), str(path), (*seen, parent))
+        base, base_sources = _resolve(_read_file(path), str(path), (*seen, parent))
     else:
-        base = _resolve(_read_preset(parent), f"preset {parent}", (*seen, parent))
-    child = {k: v for k, v in data.items() if k != "extends"}
+        base, base_sources = _resolve(_read_preset(parent), f"preset {parent}", (*seen, parent))
     merged = _merge(base, child)
     if "name" not in child:
         # A rule set that extends another is not that other one: name it after its own file.
         merged["name"] = (
             Path(where).stem if where.endswith(".toml") else f"{base.get('name', parent)}+changes"
         )
-    return merged
+    return merged, {**base_sources, **child_sources}
 
 
 def _number(value: Any, where: str, *, minimum: float = 0.0, strict: bool = False) -> float:
@@ -442,6 +449,7 @@ def _parse_bay(name: str, table: Mapping[str, Any], where: str) -> BayType:
 
 
 _VALUE_KEYS = {"value", "source", "verified", "note", "unit"}
+_NO_SOURCE = Source("", verified=False)
 
 
 def _is_sourced(value: Any) -> bool:
@@ -461,7 +469,7 @@ def _extract(node: Any, where: str, path: str, inherited: Source, sources: dict[
         return node
     here = inherited
     if "source" in node or "verified" in node:
-        verified = node.get("verified", inherited.verified)
+        verified = node.get("verified", True if "source" in node else inherited.verified)
         if not isinstance(verified, bool):
             raise RulesError(
                 f"{where}: {path or 'top level'}: verified must be true or false, not {verified!r}"
@@ -472,11 +480,18 @@ def _extract(node: Any, where: str, path: str, inherited: Source, sources: dict[
         at = f"{path}.{key}" if path else str(key)
         unit = "m"
         if _is_sourced(value):
-            verified = value.get("verified", True)
+            verified = value.get("verified", here.verified if "source" not in value else True)
             if not isinstance(verified, bool):
                 raise RulesError(f"{where}: {at}: verified must be true or false, not {verified!r}")
             src = Source(str(value.get("source", here.text)), verified)
+            given_unit = value.get("unit", "m")
+            if given_unit not in ("m", "ft"):
+                raise RulesError(f"{where}: {at}: unit must be 'm' or 'ft', not {given_unit!r}")
             value = value["value"]
+            if given_unit == "ft":
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise RulesError(f"{where}: {at} must be a number of feet, not {value!r}")
+                value, unit = float(value) * FOOT_M, "ft"
         else:
             src = here
         if isinstance(key, str) and key.endswith("_ft"):
@@ -493,7 +508,7 @@ def _extract(node: Any, where: str, path: str, inherited: Source, sources: dict[
             and key not in ("sides", "max_spaces")
         ):
             sources[at] = Source(src.text, src.verified, unit)
-        out[key] = _extract(value, where, at, here, sources) if isinstance(value, (Mapping, list)) else value
+        out[key] = _extract(value, where, at, src, sources) if isinstance(value, (Mapping, list)) else value
     return out
 
 
@@ -587,9 +602,7 @@ def _parse_quotas(raw: Any, where: str) -> Quotas:
     )
 
 
-def _parse(data: Mapping[str, Any], where: str) -> Rules:
-    sources: dict[str, Source] = {}
-    data = _extract(data, where, "", Source(""), sources)
+def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -> Rules:
     _check_keys(
         data,
         {
@@ -697,7 +710,7 @@ def _parse(data: Mapping[str, Any], where: str) -> Rules:
         jurisdiction,
         cross_section,
         quotas,
-        sources,
+        dict(sources),
     )
 
 
@@ -725,9 +738,9 @@ def load_rules(rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None 
     if rules is None:
         rules = "cn"
     if isinstance(rules, Mapping):
-        return _parse(_resolve(rules, "rules"), "rules")
+        return _parse(*_resolve(rules, "rules"), "rules")
     text = str(rules)
     if isinstance(rules, os.PathLike) or text.endswith(".toml") or "/" in text or "\\" in text:
         path = Path(text)
-        return _parse(_resolve(_read_file(path), str(path)), str(path))
-    return _parse(_resolve(_read_preset(text), f"preset {text}"), f"preset {text}")
+        return _parse(*_resolve(_read_file(path), str(path)), str(path))
+    return _parse(*_resolve(_read_preset(text), f"preset {text}"), f"preset {text}")
