@@ -333,3 +333,18 @@ def test_sourced_value_with_a_unit() -> None:
     assert r.clearance("hydrant").before_m == pytest.approx(4.572)
     with pytest.raises(parkplan.RulesError, match="unit"):
         load_rules(rules(clearances={"hydrant": {"before_m": {"value": 15, "unit": "yd"}}}))
+
+
+def test_sides_told_apart_without_side_when_each_kerb_runs_with_its_traffic() -> None:
+    """Both kerbs digitised in their own direction of traffic (both flow forward, no side): still two sides.
+
+    A driveway at 43-47 m leaves the south kerb 7 + 8 = 15 bays, the north kerb holds 16: north parks.
+    """
+    kerbs = gpd.GeoDataFrame(
+        {"curb_id": ["south", "north"], "street_id": "s", "width_m": 10.0, "oneway": False},
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(100, 10), (0, 10)])],
+        crs=CRS,
+    )
+    haz = gpd.GeoDataFrame({"kind": ["driveway"], "width_m": [4.0]}, geometry=[Point(45, -1)], crs=CRS)
+    p = parkplan.plan(kerbs, haz, rules=rules(cross_section=CN_TABLE))
+    assert p.bays["curb_id"].unique().tolist() == ["north"]

@@ -1,8 +1,7 @@
 """Which sides of a street may have bays: the rules' cross-section table and minimum clear width.
 
 A street is the set of kerbs sharing a ``street_id`` (a kerb without one is a street of its own); its
-sides are the kerbs' ``side`` values (without ``side``: the side of its line the carriageway lies on,
-which tells the two edges of a street digitised in one direction apart). From the
+sides are the kerbs' ``side`` values (without ``side``: told apart by geometry, see ``_side_keys``). From the
 carriageway ``width_m`` and ``oneway`` of its kerbs, the rules say how many sides may park:
 
 * the ``[cross_section]`` table (China, GA/T 850: two-way >= 12 m both sides, 8-12 m one side, < 8 m
@@ -51,6 +50,34 @@ def _allowed_sides(width: float, oneway: bool, rules: Rules) -> int:
     return sides
 
 
+def _side_keys(kerbs: gpd.GeoDataFrame, street_key: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Name the side of its street each kerb is on.
+
+    The input's ``side`` where given. Otherwise by geometry: a kerb whose middle lies within half the
+    carriageway width (at least 1 m) of the line through the ends of its street's first kerb is on
+    that kerb's side ("a"), any other on the far side ("b"). This tells the two edges apart however
+    they were digitised.
+    """
+    side_col = kerbs["side"].to_numpy(dtype=object)
+    geoms = np.asarray(kerbs.geometry.values, dtype=object)
+    coords = [np.asarray(g.coords) for g in geoms]
+    keys = np.empty(len(kerbs), dtype=object)
+    first_of: dict[str, int] = {}
+    for i, key in enumerate(street_key):
+        if side_col[i] is not None:
+            keys[i] = str(side_col[i])
+            continue
+        j = first_of.setdefault(str(key), i)
+        p, q = coords[j][0], coords[j][-1]
+        mid = coords[i][len(coords[i]) // 2] if len(coords[i]) > 2 else coords[i].mean(axis=0)
+        d = q - p
+        span = float(np.hypot(d[0], d[1])) or 1.0
+        offset = abs(d[0] * (mid[1] - p[1]) - d[1] * (mid[0] - p[0])) / span
+        half = width[i] / 2.0 if np.isfinite(width[i]) else 1.0
+        keys[i] = "a" if offset < max(half, 1.0) else "b"
+    return keys
+
+
 def cross_section_zones(kerbs: gpd.GeoDataFrame, stretches: pd.DataFrame, rules: Rules) -> SideChoice:
     """Close the kerbs the cross-section rule takes out.
 
@@ -78,13 +105,8 @@ def cross_section_zones(kerbs: gpd.GeoDataFrame, stretches: pd.DataFrame, rules:
     street_key = np.array(
         [f"street:{s}" if s is not None else f"kerb:{c}" for s, c in zip(street, curb, strict=True)]
     )
-    # The side of the street: the input's ``side``, else the side of the line the carriageway is on.
-    side_col = kerbs["side"].to_numpy(dtype=object)
-    cw = kerbs["carriageway"].to_numpy(dtype=object)
-    side_key = np.array(
-        [str(s) if s is not None else f"carriageway {c}" for s, c in zip(side_col, cw, strict=True)]
-    )
     width = kerbs["width_m"].to_numpy(dtype=float)
+    side_key = _side_keys(kerbs, street_key, width)
     oneway = np.array([bool(v) if v is not None else False for v in kerbs["oneway"].to_numpy(dtype=object)])
 
     # Exact optimum of every free stretch on its own, summed per kerb.
