@@ -348,3 +348,45 @@ def test_sides_told_apart_without_side_when_each_kerb_runs_with_its_traffic() ->
     haz = gpd.GeoDataFrame({"kind": ["driveway"], "width_m": [4.0]}, geometry=[Point(45, -1)], crs=CRS)
     p = parkplan.plan(kerbs, haz, rules=rules(cross_section=CN_TABLE))
     assert p.bays["curb_id"].unique().tolist() == ["north"]
+
+
+def test_more_pinned_preset_values() -> None:
+    uk = load_rules("uk").clearance("intersection")
+    assert (uk.before_m, uk.after_m, uk.applies_to) == (10.0, 10.0, "both")
+    nl = load_rules("nl")
+    assert (nl.clearance("bus_stop").before_m, nl.clearance("crossing").after_m) == (12.0, 5.0)
+    parkraum = load_rules("de-parkraum")
+    assert parkraum.bays[0].length_m == 5.2
+    assert parkraum.clearance("driveway").min_width_m == 4.0
+    assert parkraum.clearance("bus_stop").before_m == 15.0
+
+
+@pytest.mark.parametrize("preset", ["au", "fr"])
+def test_preset_asymmetric_rules_follow_each_kerbs_traffic(preset: str) -> None:
+    """AU (left-hand traffic) bus stop: 20 m before the sign, 10 m after; FR crossing: 5 m upstream only.
+
+    Two kerbs of one street, traffic on each in opposite directions: the forbidden stretch mirrors.
+    """
+    r = load_rules(preset)
+    kind, width = ("bus_stop", 0.0) if preset == "au" else ("crossing", 4.0)
+    c = r.clearance(kind)
+    # Under left-hand traffic the kerb a forward flow keeps to lies on the right of the line: digitise
+    # so that the carriageway is between the kerbs whatever the traffic side.
+    south_side, north_side = ("right", "left") if r.traffic == "right" else ("left", "right")
+    kerbs = gpd.GeoDataFrame(
+        {"curb_id": ["south", "north"], "side": [south_side, north_side], "flow": ["forward", "backward"]},
+        geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, 10), (100, 10)])],
+        crs=CRS,
+    )
+    if r.traffic == "left":
+        kerbs = kerbs.assign(geometry=[LineString([(0, 10), (100, 10)]), LineString([(0, 0), (100, 0)])])
+    # A bus stop stands behind each kerb; a crossing is one node on the centreline, for both kerbs.
+    pts = [Point(50, -1), Point(50, 11)] if kind == "bus_stop" else [Point(50, 5)]
+    haz = gpd.GeoDataFrame({"kind": kind, "width_m": width}, geometry=pts, crs=CRS)
+    p = parkplan.plan(kerbs, haz, rules=r, room=False)
+    half = width / 2
+    fwd = zone_span(p, "south", kind)
+    back = zone_span(p, "north", kind)
+    assert fwd == [(round(50 - half - c.before_m, 3), round(50 + half + c.after_m, 3))]
+    assert back == [(round(50 - half - c.after_m, 3), round(50 + half + c.before_m, 3))]
+    assert c.before_m != c.after_m
