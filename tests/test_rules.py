@@ -382,7 +382,7 @@ def test_preset_asymmetric_rules_follow_each_kerbs_traffic(preset: str) -> None:
         kerbs = kerbs.assign(geometry=[LineString([(0, 10), (100, 10)]), LineString([(0, 0), (100, 0)])])
     # A bus stop stands behind each kerb; a crossing is one node on the centreline, for both kerbs.
     pts = [Point(50, -1), Point(50, 11)] if kind == "bus_stop" else [Point(50, 5)]
-    haz = gpd.GeoDataFrame({"kind": kind, "width_m": width}, geometry=pts, crs=CRS)
+    haz = gpd.GeoDataFrame({"kind": [kind] * len(pts), "width_m": [width] * len(pts)}, geometry=pts, crs=CRS)
     p = parkplan.plan(kerbs, haz, rules=r, room=False)
     half = width / 2
     fwd = zone_span(p, "south", kind)
