@@ -42,7 +42,7 @@ from ortools.sat.python import cp_model
 
 from parkplan.errors import RulesError
 
-__all__ = ["BayArrays", "ChunkResult", "pattern_blocks", "run_patterns", "runs_offered", "solve_chunk"]
+__all__ = ["BayArrays", "ChunkResult", "fits", "pattern_blocks", "run_patterns", "solve_chunk"]
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,8 @@ class ChunkResult:
     n_variables: int
 
 
-def runs_offered(
-    free_mm: NDArray[np.int64], bays: BayArrays, run_mm: int | None, gap_mm: int
-) -> NDArray[np.int64]:
-    """1 for stretches where at least one bay fits, else 0 (such stretches get no variables)."""
+def fits(free_mm: NDArray[np.int64], bays: BayArrays) -> NDArray[np.int64]:
+    """Return 1 for stretches where at least one bay fits, else 0 (such stretches get no variables)."""
     return (free_mm >= bays.min_span_mm).astype(np.int64)
 
 
@@ -174,7 +172,7 @@ def solve_chunk(
     """
     t0 = time.perf_counter()
     model = cp_model.CpModel()
-    todo = np.flatnonzero(runs_offered(free_mm, bays, run_mm, gap_mm))
+    todo = np.flatnonzero(fits(free_mm, bays))
     if run_mm is None:
         decode, objective_terms = _single_run_model(model, free_mm, todo, bays)
     else:

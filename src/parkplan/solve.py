@@ -32,7 +32,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from parkplan.errors import SolverError
-from parkplan.model import BayArrays, ChunkResult, run_patterns, runs_offered, solve_chunk
+from parkplan.model import BayArrays, ChunkResult, fits, run_patterns, solve_chunk
 from parkplan.presolve import presolve_stretches
 from parkplan.rules import Rules
 
@@ -176,13 +176,13 @@ def solve_stretches(
         todo &= ~settled
         build_s += time.perf_counter() - t0
 
-    fits = runs_offered(free, bays, run_mm, gap_mm) * todo
+    fit = fits(free, bays) * todo
     if run_mm is None:
-        cost = fits * (bays.n_types + int((bays.end_mm > 0).sum()))
+        cost = fit * (bays.n_types + int((bays.end_mm > 0).sum()))
         chunks = _chunks(cost, MODEL_BUDGET["single_run"])
     else:
         _, pattern_mm, _ = run_patterns(bays, run_mm)
-        cost = fits * np.searchsorted(pattern_mm, free, side="right")
+        cost = fit * np.searchsorted(pattern_mm, free, side="right")
         chunks = _chunks(cost, MODEL_BUDGET["patterns"])
     deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
     for c, idx in enumerate(chunks):
