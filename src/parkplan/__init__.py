@@ -11,6 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from parkplan.errors import InputError, ParkplanError, RulesError, SolverError
 from parkplan.io import HazardSource
+from parkplan.osm import from_osm
 from parkplan.plan import Plan, plan
 from parkplan.rules import BayType, Clearance, Grouping, Rules, list_presets, load_rules
 
@@ -31,6 +32,7 @@ __all__ = [
     "RulesError",
     "SolverError",
     "__version__",
+    "from_osm",
     "list_presets",
     "load_rules",
     "plan",

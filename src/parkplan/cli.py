@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from parkplan import __version__
-from parkplan.errors import OutputError, ParkplanError
+from parkplan.errors import InputError, OutputError, ParkplanError
 from parkplan.io import HazardSource
 
 __all__ = ["main"]
@@ -99,6 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--time-limit", type=_seconds, default=None, metavar="SECONDS", help="CP-SAT time limit")
     p.add_argument("--no-presolve", action="store_true", help="send every stretch through CP-SAT")
+    p.add_argument(
+        "--mode",
+        choices=("plan", "existing"),
+        default="plan",
+        help="OSM input: 'plan' ignores parking tags (the rules decide); 'existing' is not built yet",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
     r = sub.add_parser("rules", help="list or show rule presets")
@@ -158,6 +164,10 @@ def _check_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
     return outputs
 
 
+OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")
+"""Kerb inputs read as OpenStreetMap extracts (street areas from the carriageway ways, hazards from tags)."""
+
+
 def _run_plan(args: argparse.Namespace) -> int:
     from parkplan.plan import plan
 
@@ -167,9 +177,21 @@ def _run_plan(args: argparse.Namespace) -> int:
         from parkplan.io import read_extent
 
         extent = read_extent(args.extent)
+    kerbs: object = args.kerbs
+    hazards: list[object] = [HazardSource.parse(h) for h in args.hazards]
+    if str(args.kerbs).lower().endswith(OSM_SUFFIXES):
+        if args.mode == "existing":
+            raise InputError(
+                "--mode existing (bays where OSM parking tags allow them) is not built yet; use --mode plan",
+                source=str(args.kerbs),
+            )
+        from parkplan.osm import from_osm
+
+        kerbs, osm_hazards = from_osm(args.kerbs)
+        hazards.insert(0, osm_hazards)
     result = plan(
-        args.kerbs,
-        [HazardSource.parse(h) for h in args.hazards],
+        kerbs,
+        hazards,
         rules=args.rules,
         time_limit_s=args.time_limit,
         presolve=not args.no_presolve,
