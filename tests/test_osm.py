@@ -293,3 +293,42 @@ def test_cli_plans_an_osm_extract(tmp_path):
     assert out.exists()
     assert main(["plan", str(src), "--mode", "existing", "-o", str(tmp_path / "x.geojson")]) == 2
     assert not (tmp_path / "x.geojson").exists()
+
+
+def test_kerbs_take_the_attributes_of_the_way_beside_them():
+    """Street areas plus their ways: every kerb knows its street, width, side of the way and one-way flow."""
+    import parkplan
+    from parkplan.osm import from_osm
+
+    src = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
+    areas, hazards, ways = from_osm(src, return_ways=True)
+    p = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways)
+    kerbs = p.kerbs
+    assert kerbs["street_id"].str.startswith("way/").mean() > 0.8
+    assert set(kerbs["side"].dropna()) <= {"left", "right"}
+    assert {"left", "right"} <= set(kerbs["side"].dropna())
+    assert kerbs["width_m"].notna().mean() > 0.8
+    assert kerbs["name"].notna().any()
+    # Same bays as without the ways: attributes alone change nothing in plan mode without a cross-section.
+    assert len(p.bays) == len(parkplan.plan(areas, hazards, rules="de-parkraum").bays)
+
+
+def test_one_way_street_kerbs_flow_with_the_way():
+    import geopandas as gpd
+    from shapely.geometry import LineString, box
+
+    import parkplan
+
+    area = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 8)], crs="EPSG:25833")
+    way = gpd.GeoDataFrame(
+        {"osm_id": ["way/1"], "oneway": ["yes"], "width_m": [8.0]},
+        geometry=[LineString([(0, 4), (100, 4)])],
+        crs="EPSG:25833",
+    )
+    p = parkplan.plan(area, None, rules="de-parkraum", ways=way, extent=box(0, -5, 100, 13))
+    kerbs = p.kerbs.set_index("side")
+    # South kerb (right of the way) is walked west to east, north kerb east to west (carriageway on the left):
+    # traffic runs east on both, so the south kerb flows forward and the north kerb backward.
+    assert kerbs.loc["right", "flow"] == "forward"
+    assert kerbs.loc["left", "flow"] == "backward"
+    assert (p.kerbs["width_m"] == 8.0).all()

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from parkplan.rules import Rules
 
-__all__ = ["CornerSettings", "build_kerbs", "ring_corners"]
+__all__ = ["CornerSettings", "attach_ways", "build_kerbs", "ring_corners"]
 
 KERB_COLUMNS = [
     "curb_id",
@@ -406,3 +406,103 @@ def build_kerbs(
         kerbs = gpd.GeoDataFrame(columns=[*KERB_COLUMNS, "geometry"], geometry="geometry", crs=gdf.crs)
     kerbs["length_m"] = shapely.length(np.asarray(kerbs.geometry.values, dtype=object))
     return kerbs[[*KERB_COLUMNS, "geometry"]]
+
+
+WAY_REACH_M = 40.0
+"""A kerb takes the attributes of the nearest centreline way within this distance of its middle (metres)."""
+
+_ONEWAY_YES = {"yes", "true", "1"}
+_ONEWAY_REVERSE = {"-1", "reverse"}
+
+
+def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -> gpd.GeoDataFrame:
+    """Give every kerb the attributes of the street centreline (way) beside it.
+
+    The way nearest to the kerb's middle (within :data:`WAY_REACH_M`) lends its id (``street_id`` and,
+    for kerbs of street areas, ``source_id``), ``width_m`` and ``oneway`` where the kerb has none, and
+    the kerb learns which side of the way it is on (``side``: ``"left"`` / ``"right"`` of the way's
+    digitised direction). On a one-way street the traffic beside every kerb runs the way's direction
+    (``oneway = -1``: against it), which sets the kerb's ``flow``; on a two-way street the flow the kerb
+    already has is kept.
+
+    Parameters
+    ----------
+    kerbs
+        Kerb table from :func:`build_kerbs` (metric CRS).
+    ways
+        Centrelines in the same CRS with any of ``osm_id`` / ``street_id``, ``name``, ``highway``,
+        ``oneway``, ``width_m``.
+    rules
+        Rules (unused today; the traffic side is already in each kerb's flow).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The kerb table with the attributes filled in, plus ``name`` and ``highway`` columns.
+    """
+    del rules
+    out = kerbs.copy()
+    out["name"] = None
+    out["highway"] = None
+    if len(kerbs) == 0 or len(ways) == 0:
+        return out
+    kgeom = np.asarray(kerbs.geometry.values, dtype=object)
+    wgeom = np.asarray(ways.geometry.values, dtype=object)
+    mid = shapely.line_interpolate_point(kgeom, 0.5, normalized=True)
+    k_idx, w_idx = shapely.STRtree(wgeom).query_nearest(mid, max_distance=WAY_REACH_M, all_matches=False)
+    if len(k_idx) == 0:
+        return out
+    ids = ways["street_id"] if "street_id" in ways.columns else ways.get("osm_id")
+    way_id = (
+        np.array([str(v) for v in ids], dtype=object) if ids is not None else np.arange(len(ways)).astype(str)
+    )
+    # Side of the way: the sign of the cross product of the way's direction at the nearest point and the
+    # offset to the kerb's middle.
+    s = shapely.line_locate_point(wgeom[w_idx], mid[k_idx])
+    a = shapely.get_coordinates(shapely.line_interpolate_point(wgeom[w_idx], np.maximum(s - 0.5, 0.0)))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(wgeom[w_idx], s + 0.5))
+    p = shapely.get_coordinates(mid[k_idx])
+    d = b - a
+    cross = d[:, 0] * (p[:, 1] - a[:, 1]) - d[:, 1] * (p[:, 0] - a[:, 0])
+    side = np.where(cross > 0, "left", "right")
+    # Direction of the kerb near its middle, to compare with the way's.
+    ks = shapely.line_locate_point(kgeom[k_idx], mid[k_idx])
+    ka = shapely.get_coordinates(shapely.line_interpolate_point(kgeom[k_idx], np.maximum(ks - 0.5, 0.0)))
+    kb = shapely.get_coordinates(shapely.line_interpolate_point(kgeom[k_idx], ks + 0.5))
+    along = ((kb - ka) * d).sum(axis=1) >= 0
+
+    raw_oneway = (
+        ways["oneway"].to_numpy(dtype=object)[w_idx] if "oneway" in ways.columns else [None] * len(w_idx)
+    )
+    oneway_text = [str(v).strip().lower() if v is not None and v == v else "" for v in raw_oneway]
+    is_oneway = np.array([t in _ONEWAY_YES or t in _ONEWAY_REVERSE or t == "true" for t in oneway_text])
+    reverse = np.array([t in _ONEWAY_REVERSE for t in oneway_text])
+    flow = out["flow"].to_numpy(dtype=object).copy()
+    with_traffic = along != reverse
+    flow[k_idx] = np.where(is_oneway, np.where(with_traffic, "forward", "backward"), flow[k_idx])
+    out["flow"] = flow
+
+    street = out["street_id"].to_numpy(dtype=object).copy()
+    street[k_idx] = np.where(pd.isna(street[k_idx]), way_id[w_idx], street[k_idx])
+    out["street_id"] = street
+    source = out["source_id"].to_numpy(dtype=object).copy()
+    from_area = out["side"].isna().to_numpy()[k_idx]
+    source[k_idx] = np.where(from_area, way_id[w_idx], source[k_idx])
+    out["source_id"] = source
+    sides = out["side"].to_numpy(dtype=object).copy()
+    sides[k_idx] = np.where(pd.isna(sides[k_idx]), side, sides[k_idx])
+    out["side"] = sides
+    width = out["width_m"].to_numpy(dtype=float).copy()
+    if "width_m" in ways.columns:
+        way_width = pd.to_numeric(ways["width_m"], errors="coerce").to_numpy(dtype=float)[w_idx]
+        width[k_idx] = np.where(np.isnan(width[k_idx]), way_width, width[k_idx])
+    out["width_m"] = width
+    ow = out["oneway"].to_numpy(dtype=object).copy()
+    ow[k_idx] = [o if o is not None else bool(v) for o, v in zip(ow[k_idx], is_oneway, strict=True)]
+    out["oneway"] = ow
+    for col in ("name", "highway"):
+        if col in ways.columns:
+            values = out[col].to_numpy(dtype=object).copy()
+            values[k_idx] = ways[col].to_numpy(dtype=object)[w_idx]
+            out[col] = values
+    return out

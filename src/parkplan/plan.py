@@ -19,8 +19,8 @@ from pyproj import CRS
 from parkplan import output
 from parkplan.carriageway import room_zones
 from parkplan.hazards import free_stretches, match_hazards, zones_from_matches
-from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, to_metric
-from parkplan.kerbs import CornerSettings, build_kerbs
+from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, read_vector, to_metric
+from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
 from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
 from parkplan.rules import Rules, load_rules
 from parkplan.sides import cross_section_zones
@@ -152,6 +152,7 @@ def plan(
     extent: Any | None = None,
     corners: CornerSettings | None = None,
     room: bool = True,
+    ways: PathOrFrame | None = None,
 ) -> Plan:
     """Plan the most bays the rules allow along the given kerbs.
 
@@ -174,6 +175,10 @@ def plan(
         boundary on its edge or outside it is not kerb.
     corners
         Corner detection settings for street-area polygons.
+    ways
+        Street centrelines (e.g. the third frame of :func:`parkplan.from_osm` with ``return_ways=True``):
+        each kerb takes the nearest way's id, width, one-way-ness and which side of it the kerb is on
+        (:func:`parkplan.kerbs.attach_ways`), so street-area kerbs get what the cross-section rule needs.
     room
         Forbid kerb where the deepest bay would leave the carriageway or meet the bays of another kerb
         (:mod:`parkplan.carriageway`). ``False`` trusts the kerbs to have room everywhere.
@@ -211,6 +216,9 @@ def plan(
         series = extent if isinstance(extent, gpd.GeoSeries) else gpd.GeoSeries([extent], crs=input_crs)
         extent = shapely.union_all(np.asarray(series.to_crs(crs).values, dtype=object))
     kerb_table = build_kerbs(kerb_m, rule_set, corners=corners, extent=extent)
+    if ways is not None:
+        way_frame = read_vector(ways, what="ways")
+        kerb_table = attach_ways(kerb_table, to_metric(way_frame, crs)[0], rule_set)
     # Everything drawn as kerb in the input, so what the extent left out is accounted for.
     geoms = np.asarray(kerb_m.geometry.values, dtype=object)
     is_line = np.isin(shapely.get_type_id(geoms), (1, 5))
@@ -384,6 +392,9 @@ def _kerbs_table(
             "leftover_m": np.round(leftover, 3),
         }
     )
+    for col in ("side", "name", "highway"):
+        if col in kerbs.columns and kerbs[col].notna().any():
+            table[col] = kerbs[col].to_numpy(dtype=object)
     table = pd.concat([table, lost_kind.round(3)], axis=1)
     return gpd.GeoDataFrame(table, geometry=kerbs.geometry.values, crs=kerbs.crs)
 
