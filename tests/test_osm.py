@@ -291,8 +291,10 @@ def test_cli_plans_an_osm_extract(tmp_path):
     src = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
     assert main(["plan", str(src), "--rules", "de-parkraum", "-o", str(out), "-q"]) == 0
     assert out.exists()
-    assert main(["plan", str(src), "--mode", "existing", "-o", str(tmp_path / "x.geojson")]) == 2
-    assert not (tmp_path / "x.geojson").exists()
+    plan_bays = gpd.read_file(out)
+    existing = tmp_path / "x.geojson"
+    assert main(["plan", str(src), "--mode", "existing", "-o", str(existing), "-q"]) == 0
+    assert 0 < len(gpd.read_file(existing)) < len(plan_bays)
 
 
 def test_kerbs_take_the_attributes_of_the_way_beside_them():
@@ -332,3 +334,173 @@ def test_one_way_street_kerbs_flow_with_the_way():
     assert kerbs.loc["right", "flow"] == "forward"
     assert kerbs.loc["left", "flow"] == "backward"
     assert (p.kerbs["width_m"] == 8.0).all()
+
+
+# --------------------------------------------------------------------------------------------------
+# Existing mode: bays only where the street-parking tags allow parking
+# --------------------------------------------------------------------------------------------------
+
+# Two parallel east-west residential ways 60 m apart (about 200 m long, 8 m wide), not connected.
+# Way 40 (south): parking:left=lane (north kerb, left of its west-to-east direction), parking:right=no.
+# Way 41 (north): old scheme parking:lane:both=no_stopping. A street-side parking area stands on the
+# allowed kerb's east end.
+PARKING = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="52.4730" lon="13.4380"/>
+  <node id="2" lat="52.4730" lon="13.4410"/>
+  <node id="3" lat="52.47354" lon="13.4380"/>
+  <node id="4" lat="52.47354" lon="13.4410"/>
+  <node id="5" lat="52.47302" lon="13.4404"/>
+  <node id="6" lat="52.47302" lon="13.4408"/>
+  <node id="7" lat="52.47305" lon="13.4408"/>
+  <node id="8" lat="52.47305" lon="13.4404"/>
+  <way id="40">
+    <nd ref="1"/><nd ref="2"/>
+    <tag k="highway" v="residential"/><tag k="width" v="8"/>
+    <tag k="parking:left" v="lane"/><tag k="parking:left:orientation" v="parallel"/>
+    <tag k="parking:left:capacity" v="20"/><tag k="parking:right" v="no"/>
+  </way>
+  <way id="41">
+    <nd ref="3"/><nd ref="4"/>
+    <tag k="highway" v="residential"/><tag k="width" v="8"/>
+    <tag k="parking:lane:both" v="no_stopping"/>
+  </way>
+  <way id="50">
+    <nd ref="5"/><nd ref="6"/><nd ref="7"/><nd ref="8"/><nd ref="5"/>
+    <tag k="amenity" v="parking"/><tag k="parking" v="street_side"/><tag k="capacity" v="4"/>
+    <tag k="orientation" v="parallel"/>
+  </way>
+</osm>
+"""
+
+
+@pytest.fixture
+def parking_file(tmp_path):
+    path = tmp_path / "parking.osm"
+    path.write_text(PARKING, encoding="utf-8")
+    return path
+
+
+def _utm(frame):
+    return frame.to_crs(25833)
+
+
+def test_parking_side_both_schemes():
+    from parkplan.osm import parking_side
+
+    cur = {"parking:left": "lane", "parking:right": "no", "parking:both:orientation": "diagonal"}
+    left, right = parking_side(cur, "left"), parking_side(cur, "right")
+    assert left.allowed
+    assert left.tag == "parking:left=lane"
+    assert left.orientation == "diagonal"
+    assert not right.allowed
+    assert right.reason == "parking:right=no"
+    # A restriction forbids even where a lane is tagged; the side key beats the both key.
+    tags = {"parking:both": "lane", "parking:right:restriction": "no_stopping", "parking:left:capacity": "7"}
+    assert parking_side(tags, "left").allowed
+    assert parking_side(tags, "left").capacity == 7.0
+    assert parking_side(tags, "right").reason == "parking:right:restriction=no_stopping"
+    old = {"parking:lane:both": "perpendicular", "parking:condition:right": "no_parking"}
+    assert parking_side(old, "left").allowed
+    assert parking_side(old, "left").orientation == "perpendicular"
+    assert parking_side(old, "right").reason == "parking:condition:right=no_parking"
+    assert not parking_side({"parking:lane:left": "fire_lane"}, "left").allowed
+    assert not parking_side({"parking:lane:right": "drawn_separately"}, "right").allowed
+    assert parking_side({"parking:lane:right": "marked"}, "right").allowed
+    assert parking_side({"parking:right": "separate"}, "right").reason == "parking:right=separate"
+    assert parking_side({}, "left").reason == "untagged"
+    assert parking_side({"parking:left": "maybe"}, "left").reason == "parking:left=maybe (unknown value)"
+
+
+def test_existing_mode_side_hazards(parking_file):
+    _areas, hazards, ways, parking = parkplan.from_osm(
+        parking_file, mode="existing", return_ways=True, return_parking=True
+    )
+    lines = hazards[hazards["hazard_id"].str.startswith("way/4")].set_index("hazard_id")
+    assert sorted(lines.index) == ["way/40/right", "way/41/left", "way/41/right"]
+    assert set(lines["kind"]) == {"no_parking"}
+    assert lines.loc["way/40/right", "reason"] == "parking:right=no"
+    assert lines.loc["way/41/left", "reason"] == "parking:lane:both=no_stopping"
+    # Each line lies along its kerb: ~3.5 m from the centreline (half of 8 m less 0.5 m), south of way 40.
+    m_lines, m_ways = _utm(lines), _utm(ways).set_index("osm_id")
+    south = m_lines.loc["way/40/right"].geometry
+    assert south.distance(m_ways.loc["way/40"].geometry) == pytest.approx(3.5, abs=0.05)
+    assert south.centroid.y < m_ways.loc["way/40"].geometry.centroid.y
+    # The separate area is a no_parking polygon and is reported.
+    sep = hazards.set_index("hazard_id").loc["way/50"]
+    assert sep["kind"] == "no_parking"
+    assert sep["reason"] == "separate"
+    assert sep.geometry.geom_type == "Polygon"
+    assert list(parking["osm_id"]) == ["way/50"]
+    assert parking["capacity"].iloc[0] == 4.0
+    assert parking["orientation"].iloc[0] == "parallel"
+    assert parking["parking"].iloc[0] == "street_side"
+    # Per-side columns.
+    w = ways.set_index("osm_id")
+    assert w.loc["way/40", "parking_left"]
+    assert not w.loc["way/40", "parking_right"]
+    assert w.loc["way/40", "capacity_left"] == 20.0
+    assert w.loc["way/40", "orientation_left"] == "parallel"
+    assert not w.loc["way/41", "parking_left"]
+    assert not w.loc["way/41", "parking_right"]
+    # Plan mode ignores all of it.
+    _, plan_hazards, plan_ways = parkplan.from_osm(parking_file, return_ways=True)
+    assert "reason" not in plan_hazards.columns
+    assert not set(plan_hazards["hazard_id"]) & {"way/40/right", "way/41/left", "way/41/right", "way/50"}
+    assert "parking_left" not in plan_ways.columns
+    with pytest.raises(ValueError, match="mode"):
+        parkplan.from_osm(parking_file, mode="survey")
+
+
+def test_existing_mode_bays_only_on_allowed_kerb(parking_file):
+    areas, hazards, ways = parkplan.from_osm(parking_file, mode="existing", return_ways=True)
+    plan = parkplan.plan(areas, hazards, rules="de-parkraum")
+    assert len(plan.bays) > 0
+    m_ways = _utm(ways).set_index("osm_id")
+    bays = _utm(plan.bays)
+    y40 = m_ways.loc["way/40"].geometry.centroid.y
+    # Every bay is on the north kerb of way 40 (its left side), none on way 41 nor south of way 40.
+    assert (bays.centroid.y > y40).all()
+    assert (bays.distance(m_ways.loc["way/40"].geometry) < 4.5).all()
+    # ... and none on the kerb stretch of the separately mapped parking area at its east end.
+    area = _utm(hazards).set_index("hazard_id").loc["way/50"].geometry
+    assert (bays.intersection(area).area < 0.01).all()
+    kerb_under_area = plan.zones[plan.zones["hazard_id"] == "way/50"]
+    assert len(kerb_under_area) == 1
+    assert kerb_under_area["end_m"].iloc[0] - kerb_under_area["start_m"].iloc[0] > 20
+    plan_all = parkplan.plan(*parkplan.from_osm(parking_file), rules="de-parkraum")
+    assert len(plan_all.bays) > len(plan.bays)
+
+
+@pytest.fixture(scope="module")
+def neukoelln_existing():
+    areas, hazards, ways, parking = parkplan.from_osm(
+        NEUKOELLN, mode="existing", return_ways=True, return_parking=True
+    )
+    plan = parkplan.plan(areas, hazards, rules="de-parkraum")
+    return areas, hazards, ways, parking, plan
+
+
+def test_neukoelln_existing_mode(neukoelln, neukoelln_existing):
+    _, hazards, ways, parking, plan = neukoelln_existing
+    assert plan.summary["solver"]["status"] == "OPTIMAL"
+    assert 0 < len(plan.bays) <= len(neukoelln[3].bays)
+    assert hazards["hazard_id"].is_unique
+    # Separately mapped street-side parking is reported (11 ways in the extract) and forbids its kerb.
+    assert len(parking) == 11
+    assert set(parking["parking"]) <= {"street_side", "lane"}
+    assert (hazards.set_index("hazard_id").loc[list(parking["osm_id"]), "reason"] == "separate").all()
+    # Both sides of a way tagged parking:both=no are forbidden.
+    w = ways.set_index("osm_id")
+    assert not w.loc["way/163379149", ["parking_left", "parking_right"]].any()
+    assert w.loc["way/164679021", ["parking_left", "parking_right"]].all()
+    # No bay stands on a kerb whose side is tagged no / no_stopping / no_parking: no bay touches the
+    # no_parking line drawn along that kerb.
+    forbidden = hazards[hazards["reason"].str.contains("=no", na=False)]
+    assert len(forbidden) >= 30
+    bays = np.asarray(_utm(plan.bays).geometry.values, dtype=object)
+    for line in _utm(forbidden).geometry:
+        assert not shapely.intersects(bays, line).any()
+    # In plan mode, bays do stand along those kerbs.
+    plan_bays = np.asarray(_utm(neukoelln[3].bays).geometry.values, dtype=object)
+    assert sum(shapely.intersects(plan_bays, line).any() for line in _utm(forbidden).geometry) > 10

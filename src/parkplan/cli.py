@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from parkplan import __version__
-from parkplan.errors import InputError, OutputError, ParkplanError
+from parkplan.errors import OutputError, ParkplanError
 from parkplan.io import HazardSource
 
 __all__ = ["main"]
@@ -103,7 +103,10 @@ def _parser() -> argparse.ArgumentParser:
         "--mode",
         choices=("plan", "existing"),
         default="plan",
-        help="OSM input: 'plan' ignores parking tags (the rules decide); 'existing' is not built yet",
+        help=(
+            "OSM input: 'plan' ignores parking tags (the rules decide); 'existing' puts bays only where "
+            "OSM parking tags allow parking today (untagged kerb sides get none)"
+        ),
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
@@ -179,16 +182,15 @@ def _run_plan(args: argparse.Namespace) -> int:
         extent = read_extent(args.extent)
     kerbs: object = args.kerbs
     hazards: list[object] = [HazardSource.parse(h) for h in args.hazards]
+    ways = None
     if str(args.kerbs).lower().endswith(OSM_SUFFIXES):
-        if args.mode == "existing":
-            raise InputError(
-                "--mode existing (bays where OSM parking tags allow them) is not built yet; use --mode plan",
-                source=str(args.kerbs),
-            )
         from parkplan.osm import from_osm
 
-        kerbs, osm_hazards = from_osm(args.kerbs)
+        # The ways give street-area kerbs their street, width, side and one-way flow.
+        kerbs, osm_hazards, ways = from_osm(args.kerbs, mode=args.mode, return_ways=True)
         hazards.insert(0, osm_hazards)
+    elif args.mode == "existing":
+        log.warning("--mode existing reads OpenStreetMap parking tags; %s is not an OSM file", args.kerbs)
     result = plan(
         kerbs,
         hazards,
@@ -196,6 +198,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit,
         presolve=not args.no_presolve,
         extent=extent,
+        ways=ways,
     )
     if result.summary["kerbs"]["count"] == 0:
         log.warning(

@@ -10,6 +10,10 @@ two frames :func:`parkplan.plan` takes:
   give-way signs, no-parking areas and fire stations, with a ``kind``, ``hazard_id`` (``node/123`` or
   ``way/456``), ``width_m`` where tagged, and ``source = "osm"``.
 
+With ``mode="existing"`` the street-parking tags are read too: every kerb side of a carriageway way that
+the tags do not allow parking on gets a ``no_parking`` line along that kerb, so bays land only where
+OpenStreetMap says parking is allowed today.
+
 >>> import parkplan
 >>> areas, hazards = parkplan.from_osm("extract.osm.pbf")  # doctest: +SKIP
 >>> plan = parkplan.plan(areas, hazards, rules="de-parkraum")  # doctest: +SKIP
@@ -29,6 +33,7 @@ from typing import Literal, overload
 import geopandas as gpd
 import numpy as np
 import shapely
+from shapely.ops import substring
 
 from parkplan.errors import InputError
 
@@ -78,6 +83,35 @@ LANE_WIDTH_M = 3.0
 #: Gaps between buffered ways narrower than twice this (metres) are closed.
 CLOSE_GAP_M = 0.5
 
+#: Modes of :func:`from_osm`.
+MODES: frozenset[str] = frozenset({"plan", "existing"})
+
+#: ``parking=*`` values of a separately mapped ``amenity=parking`` that is street-side parking.
+STREET_SIDE_PARKING: frozenset[str] = frozenset({"street_side", "lane", "on_kerb", "half_on_kerb", "layby"})
+
+# Current scheme (parking:left|right|both=*), old scheme (parking:lane:left|right|both=*).
+_CURRENT_YES = frozenset({"lane", "street_side", "on_kerb", "half_on_kerb", "shoulder"})
+_CURRENT_NO = frozenset({"no", "separate"})
+_RESTRICTION_NO = frozenset({"no_parking", "no_stopping", "no_standing"})
+_OLD_YES = {"parallel": "parallel", "diagonal": "diagonal", "perpendicular": "perpendicular", "marked": None}
+_OLD_LEGACY = {"inline": "parallel", "orthogonal": "perpendicular"}
+_OLD_NO = frozenset(
+    {"no", "no_parking", "no_stopping", "no_standing", "fire_lane", "separate", "drawn_separately"}
+)
+_CONDITION_NO = frozenset({"no_parking", "no_stopping", "no_standing"})
+_ORIENTATIONS = frozenset({"parallel", "diagonal", "perpendicular"})
+
+#: The ``no_parking`` line of a side is drawn this far (metres) inside the kerb of the buffered
+#: carriageway, so it lies along the kerb (within the 3 m snap) without touching or crossing it.
+KERB_INSET_M = 0.5
+
+#: ... and cut to the street area shrunk by this much (metres), so it never touches a kerb.
+CLIP_INSET_M = 0.2
+
+#: ... and shortened by this much (metres) at a free end of its way (a dead end or the edge of the data),
+#: so it keeps clear of the flat end cap, which belongs to the kerb piece of the other side.
+FREE_END_TRIM_M = 2.0
+
 _WIDTH_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(m|meters?|metres?)?\s*$", re.IGNORECASE)
 
 _Kind = str
@@ -97,6 +131,18 @@ class _Collected:
     hazard_ways: list[tuple[_Way, _Kind]] = field(default_factory=list)
     hazard_nodes: list[tuple[int, float, float, dict[str, str], _Kind]] = field(default_factory=list)
     node_xy: dict[int, tuple[float, float]] = field(default_factory=dict)
+    parking: list[_Way] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Side:
+    """Street parking on one side of a way as the tags say."""
+
+    allowed: bool
+    tag: str | None  # the deciding tag as "key=value"; None when the side is untagged
+    reason: str | None  # why parking is not allowed ("parking:right=no", "untagged"); None when allowed
+    orientation: str | None
+    capacity: float | None
 
 
 def parse_width(value: str | None) -> float | None:
@@ -202,7 +248,12 @@ def _collect(path: Path, service: bool) -> _Collected:
             tags = {t.k: t.v for t in obj.tags}
             carriageway = _is_carriageway(tags, service)
             kind = None if carriageway else _way_kind(tags)
-            if not carriageway and kind is None:
+            separate = (
+                not carriageway
+                and tags.get("amenity") == "parking"
+                and tags.get("parking") in STREET_SIDE_PARKING
+            )
+            if not carriageway and kind is None and not separate:
                 continue
             refs: list[int] = []
             coords: list[tuple[float, float]] = []
@@ -213,9 +264,11 @@ def _collect(path: Path, service: bool) -> _Collected:
             if len(coords) < 2:
                 continue
             way = _Way(obj.id, tags, refs, coords)
+            if separate:
+                out.parking.append(way)
             if kind is not None:
                 out.hazard_ways.append((way, kind))
-            else:
+            elif carriageway:
                 out.carriageway.append(way)
                 out.node_xy.update(zip(refs, coords, strict=True))
     return out
@@ -294,21 +347,168 @@ def _street_areas(ways: list[_Way], widths: list[float], label: str) -> gpd.GeoD
     return out.to_crs("EPSG:4326")
 
 
-def _ways_frame(ways: list[_Way], widths: list[float]) -> gpd.GeoDataFrame:
+def _parse_capacity(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        n = float(value.strip())
+    except ValueError:
+        return None
+    return n if n >= 0 and math.isfinite(n) else None
+
+
+def _first(tags: Mapping[str, str], keys: tuple[str, ...]) -> tuple[str, str] | None:
+    """Return the first of ``keys`` that is tagged, as ``(key, value)``."""
+    for key in keys:
+        if key in tags:
+            return key, tags[key].strip()
+    return None
+
+
+def parking_side(tags: Mapping[str, str], side: Literal["left", "right"]) -> _Side:
+    """Whether the street-parking tags of a way allow parking on one side (relative to its direction).
+
+    Both tag schemes are read, the side's own key before the ``both`` key in each. Any tag that forbids
+    parking wins (restrictions and conditions first, then the parking values); else a value that allows
+    it; else parking is not allowed (untagged, or only unknown values).
+    """
+    cur = _first(tags, (f"parking:{side}", "parking:both"))
+    restriction = _first(tags, (f"parking:{side}:restriction", "parking:both:restriction"))
+    old = _first(tags, (f"parking:lane:{side}", "parking:lane:both"))
+    condition = _first(tags, (f"parking:condition:{side}", "parking:condition:both"))
+    orientation_tag = _first(tags, (f"parking:{side}:orientation", "parking:both:orientation"))
+    capacity_tag = _first(
+        tags,
+        (
+            f"parking:{side}:capacity",
+            "parking:both:capacity",
+            f"parking:lane:{side}:capacity",
+            "parking:lane:both:capacity",
+        ),
+    )
+    orientation = orientation_tag[1] if orientation_tag and orientation_tag[1] in _ORIENTATIONS else None
+    if orientation is None and old is not None:
+        orientation = _OLD_YES.get(old[1]) or _OLD_LEGACY.get(old[1])
+    capacity = _parse_capacity(capacity_tag[1]) if capacity_tag else None
+
+    def result(allowed: bool, tag: tuple[str, str] | None, reason: str | None) -> _Side:
+        text = f"{tag[0]}={tag[1]}" if tag else None
+        return _Side(allowed, text, reason, orientation, capacity)
+
+    forbids = (
+        (restriction, _RESTRICTION_NO),
+        (condition, _CONDITION_NO),
+        (cur, _CURRENT_NO),
+        (old, _OLD_NO),
+    )
+    for tag, no in forbids:
+        if tag is not None and tag[1] in no:
+            return result(False, tag, f"{tag[0]}={tag[1]}")
+    if cur is not None and cur[1] in _CURRENT_YES:
+        return result(True, cur, None)
+    if old is not None and (old[1] in _OLD_YES or old[1] in _OLD_LEGACY):
+        return result(True, old, None)
+    unknown = cur or old
+    if unknown is not None:
+        return result(False, unknown, f"{unknown[0]}={unknown[1]} (unknown value)")
+    return result(False, None, "untagged")
+
+
+def _side_lines(
+    ways: list[_Way], widths: list[float], sides: list[tuple[_Side, _Side]], areas: gpd.GeoDataFrame
+) -> tuple[list[str], list[str], list[object]]:
+    """``no_parking`` lines along the kerb of every side where parking is not allowed (EPSG:4326).
+
+    Each is the centreline offset to its side, cut to the street area shrunk by :data:`CLIP_INSET_M`:
+    where a narrower way joins, the kerb steps in and the offset line would cross it (and a crossing
+    line only counts where it crosses); cut, every piece lies along the kerb without touching it.
+    """
+    ids: list[str] = []
+    reasons: list[str] = []
+    geoms: list[object] = []
+    if not ways:
+        return ids, reasons, geoms
+    lines = gpd.GeoSeries([shapely.LineString(w.coords) for w in ways], crs="EPSG:4326")
+    utm = lines.estimate_utm_crs()
+    metric = np.asarray(lines.to_crs(utm).values, dtype=object)
+    inner = shapely.buffer(areas.to_crs(utm).union_all(), -CLIP_INSET_M, join_style="round")
+    shapely.prepare(inner)
+    connected = _connected_ends(ways)
+    out: list[object] = []
+    for geom, w, width, pair in zip(metric, ways, widths, sides, strict=True):
+        offset = max(width / 2.0 - KERB_INSET_M, width / 4.0)
+        for name, info, sign in (("left", pair[0], 1.0), ("right", pair[1], -1.0)):
+            if info.allowed:
+                continue
+            line = shapely.offset_curve(geom, sign * offset, join_style="round")
+            start = 0.0 if w.refs[0] in connected else FREE_END_TRIM_M
+            end = line.length - (0.0 if w.refs[-1] in connected else FREE_END_TRIM_M)
+            if end - start <= 0.0:
+                continue
+            if line.geom_type == "LineString":  # a way looping on itself can give a MultiLineString
+                line = substring(line, start, end)
+            line = shapely.intersection(line, inner)
+            parts = [g for g in shapely.get_parts(line) if g.geom_type == "LineString" and g.length > 0]
+            if not parts:
+                continue
+            ids.append(f"way/{w.osm_id}/{name}")
+            reasons.append(info.reason or "untagged")
+            out.append(parts[0] if len(parts) == 1 else shapely.MultiLineString(parts))
+    if out:
+        geoms = list(gpd.GeoSeries(out, crs=utm).to_crs("EPSG:4326").values)
+    return ids, reasons, geoms
+
+
+def _parking_frame(ways: list[_Way]) -> gpd.GeoDataFrame:
+    """Separately mapped street-side parking: closed ways as Polygons, others as LineStrings."""
+    geoms: list[object] = []
+    for w in ways:
+        closed = len(w.coords) >= 4 and w.refs[0] == w.refs[-1]
+        geoms.append(
+            shapely.make_valid(shapely.Polygon(w.coords)) if closed else shapely.LineString(w.coords)
+        )
+    capacity = [_parse_capacity(w.tags.get("capacity")) for w in ways]
+    orientation = [w.tags.get("orientation", w.tags.get("parking:orientation")) for w in ways]
     return gpd.GeoDataFrame(
         {
             "osm_id": [f"way/{w.osm_id}" for w in ways],
-            "name": [w.tags.get("name") for w in ways],
-            "highway": [w.tags.get("highway") for w in ways],
-            "oneway": [w.tags.get("oneway") for w in ways],
-            "width_m": widths,
+            "parking": [w.tags.get("parking") for w in ways],
+            "capacity": np.array([np.nan if c is None else c for c in capacity], dtype=float),
+            "orientation": orientation,
         },
-        geometry=[shapely.LineString(w.coords) for w in ways],
+        geometry=gpd.GeoSeries(geoms, crs="EPSG:4326").values,
         crs="EPSG:4326",
     )
 
 
-def _hazards(data: _Collected) -> gpd.GeoDataFrame:
+def _ways_frame(
+    ways: list[_Way], widths: list[float], sides: list[tuple[_Side, _Side]] | None
+) -> gpd.GeoDataFrame:
+    columns: dict[str, object] = {
+        "osm_id": [f"way/{w.osm_id}" for w in ways],
+        "name": [w.tags.get("name") for w in ways],
+        "highway": [w.tags.get("highway") for w in ways],
+        "oneway": [w.tags.get("oneway") for w in ways],
+        "width_m": widths,
+    }
+    if sides is not None:
+        for i, name in enumerate(("left", "right")):
+            columns[f"parking_{name}"] = np.array([pair[i].allowed for pair in sides], dtype=bool)
+            columns[f"parking_tag_{name}"] = [pair[i].tag for pair in sides]
+            columns[f"reason_{name}"] = [pair[i].reason for pair in sides]
+            columns[f"orientation_{name}"] = [pair[i].orientation for pair in sides]
+            columns[f"capacity_{name}"] = np.array(
+                [np.nan if pair[i].capacity is None else pair[i].capacity for pair in sides], dtype=float
+            )
+    return gpd.GeoDataFrame(columns, geometry=[shapely.LineString(w.coords) for w in ways], crs="EPSG:4326")
+
+
+def _hazards(data: _Collected, parking: list[tuple[str, str, object]] | None = None) -> gpd.GeoDataFrame:
+    """Build the hazard frame.
+
+    ``parking`` (existing mode) adds ``no_parking`` rows ``(hazard_id, reason, geometry)`` and a
+    ``reason`` column (None for the other hazards).
+    """
     rows: list[dict[str, object]] = []
     geoms: list[object] = []
     seen: set[str] = set()
@@ -336,6 +536,11 @@ def _hazards(data: _Collected) -> gpd.GeoDataFrame:
             {"hazard_id": f"way/{way.osm_id}", "kind": kind, "width_m": parse_width(way.tags.get("width"))}
         )
         geoms.append(geom)
+    reasons: list[str | None] = [None] * len(rows)
+    for hid, reason, geom in parking or []:
+        rows.append({"hazard_id": hid, "kind": "no_parking", "width_m": None})
+        reasons.append(reason)
+        geoms.append(geom)
     frame = gpd.GeoDataFrame(
         {
             "hazard_id": [r["hazard_id"] for r in rows],
@@ -348,6 +553,8 @@ def _hazards(data: _Collected) -> gpd.GeoDataFrame:
         geometry=gpd.GeoSeries(geoms, crs="EPSG:4326").values,
         crs="EPSG:4326",
     )
+    if parking is not None:
+        frame.insert(len(frame.columns) - 1, "reason", reasons)
     return frame
 
 
@@ -355,9 +562,11 @@ def _hazards(data: _Collected) -> gpd.GeoDataFrame:
 def from_osm(
     path: str | os.PathLike[str],
     *,
+    mode: str = ...,
     service: bool = ...,
     default_widths: Mapping[str, float] | None = ...,
     return_ways: Literal[False] = ...,
+    return_parking: Literal[False] = ...,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
 
 
@@ -365,19 +574,51 @@ def from_osm(
 def from_osm(
     path: str | os.PathLike[str],
     *,
+    mode: str = ...,
     service: bool = ...,
     default_widths: Mapping[str, float] | None = ...,
     return_ways: Literal[True],
+    return_parking: Literal[False] = ...,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
+
+
+@overload
+def from_osm(
+    path: str | os.PathLike[str],
+    *,
+    mode: str = ...,
+    service: bool = ...,
+    default_widths: Mapping[str, float] | None = ...,
+    return_ways: Literal[False] = ...,
+    return_parking: Literal[True],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
+
+
+@overload
+def from_osm(
+    path: str | os.PathLike[str],
+    *,
+    mode: str = ...,
+    service: bool = ...,
+    default_widths: Mapping[str, float] | None = ...,
+    return_ways: Literal[True],
+    return_parking: Literal[True],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
 
 
 def from_osm(
     path: str | os.PathLike[str],
     *,
+    mode: str = "plan",
     service: bool = False,
     default_widths: Mapping[str, float] | None = None,
     return_ways: bool = False,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    return_parking: bool = False,
+) -> (
+    tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+    | tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]
+    | tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]
+):
     """Read street areas and hazards from an OpenStreetMap file.
 
     Parameters
@@ -385,6 +626,10 @@ def from_osm(
     path
         An ``.osm`` (XML), ``.osm.pbf`` or ``.osm.bz2`` file (format from the extension). Ways must come
         with their nodes (an Overpass ``(._;>;);`` download or an osmium extract do).
+    mode
+        ``"plan"`` (default) ignores street-parking tags: the rules alone decide where bays go.
+        ``"existing"`` reads them and forbids every kerb side where they do not allow parking today; a
+        side with no parking tag at all counts as **not allowed** (only tagged parking is counted).
     service
         Also treat ``highway=service`` ways as carriageway (never ``service=driveway`` or
         ``service=parking_aisle``).
@@ -393,6 +638,9 @@ def from_osm(
         ``width`` or ``lanes``; merged over :data:`DEFAULT_WIDTHS_M`.
     return_ways
         Also return the carriageway ways themselves.
+    return_parking
+        Also return the separately mapped street-side parking (``amenity=parking`` ways with
+        ``parking=street_side|lane|on_kerb|half_on_kerb|layby``), after the ways when both are asked for.
 
     Returns
     -------
@@ -402,12 +650,20 @@ def from_osm(
         (``osm-area-<n>``). ``hazards``: columns ``hazard_id`` (``node/<id>``, ``way/<id>``;
         ``node/<id>/intersection`` for a junction node that is also another hazard), ``kind``, ``width_m``
         (NaN unless tagged ``width``) and ``source`` (``"osm"``). ``ways``: ``osm_id`` (``way/<id>``),
-        ``name``, ``highway``, ``oneway`` (tag value), ``width_m`` (as used for the buffer) and the line.
+        ``name``, ``highway``, ``oneway`` (tag value), ``width_m`` (as used for the buffer) and the line;
+        in existing mode also, per side ``<s>`` in ``left``/``right`` (of the digitised direction):
+        ``parking_<s>`` (bool, parking allowed), ``parking_tag_<s>`` (deciding tag ``key=value``, None
+        when untagged), ``reason_<s>`` (why not allowed, None when allowed), ``orientation_<s>``
+        (``parallel``/``diagonal``/``perpendicular`` or None) and ``capacity_<s>`` (NaN unless tagged).
+        ``parking``: ``osm_id``, ``parking``, ``capacity`` (NaN unless tagged), ``orientation`` (tag
+        ``orientation`` or ``parking:orientation``) and a Polygon (closed way) or LineString.
 
     Raises
     ------
     parkplan.InputError
         The file is missing, unreadable, malformed or truncated, or holds no carriageway way.
+    ValueError
+        ``mode`` is neither ``"plan"`` nor ``"existing"``.
 
     Notes
     -----
@@ -425,7 +681,27 @@ def from_osm(
     ``railway_crossing`` (``railway=level_crossing`` / ``crossing`` nodes), ``no_parking``
     (``area:highway=prohibited``; closed ways as polygons) and ``fire_station`` (``amenity=fire_station``;
     closed ways as their centroid). Relations (multipolygons) are not read.
+
+    Existing mode, per way side (left/right of the digitised direction, whatever ``oneway`` says), the
+    side's own key before the ``both`` key. Not allowed, first match wins:
+    ``parking:<side>:restriction`` = ``no_parking``/``no_stopping``/``no_standing``;
+    ``parking:condition:<side>`` = ``no_parking``/``no_stopping``/``no_standing``; ``parking:<side>`` =
+    ``no``/``separate``; ``parking:lane:<side>`` = ``no``/``no_parking``/``no_stopping``/``no_standing``/
+    ``fire_lane``/``separate``/``drawn_separately``. Else allowed: ``parking:<side>`` = ``lane``/
+    ``street_side``/``on_kerb``/``half_on_kerb``/``shoulder``; ``parking:lane:<side>`` = ``parallel``/
+    ``diagonal``/``perpendicular``/``marked`` (and the legacy ``inline``/``orthogonal``). Else (no tag, or
+    an unknown value) not allowed. Conditional restrictions (``...:conditional``) are ignored. Each side
+    not allowed becomes a ``no_parking`` hazard ``way/<id>/left|right``: the centreline offset to that
+    side by half the width less :data:`KERB_INSET_M` (in the UTM zone), shortened by
+    :data:`FREE_END_TRIM_M` at a free end of the way, and cut to the street area less
+    :data:`CLIP_INSET_M` (a LineString or MultiLineString), which the planner matches to the kerb beside
+    it (3 m snap); a side whose line lies wholly outside (or deep inside merged carriageway) is dropped
+    or matches no kerb; its ``reason`` column gives the forbidding tag (``"untagged"`` when there
+    is none). Each separately mapped street-side parking way is a ``no_parking`` hazard ``way/<id>`` too
+    (reason ``"separate"``; polygon for a closed way), so the kerb beside it gets no bay of its own.
     """
+    if mode not in MODES:
+        raise ValueError(f"mode must be 'plan' or 'existing', not {mode!r}")
     p = Path(path)
     label = str(p)
     data = _read(p, service)
@@ -436,7 +712,18 @@ def from_osm(
     defaults = {**DEFAULT_WIDTHS_M, **(default_widths or {})}
     widths = [_way_width(w.tags, defaults) for w in data.carriageway]
     areas = _street_areas(data.carriageway, widths, label)
-    hazards = _hazards(data)
+    parking = _parking_frame(data.parking)
+    sides: list[tuple[_Side, _Side]] | None = None
+    extra: list[tuple[str, str, object]] | None = None
+    if mode == "existing":
+        sides = [(parking_side(w.tags, "left"), parking_side(w.tags, "right")) for w in data.carriageway]
+        ids, reasons, geoms = _side_lines(data.carriageway, widths, sides, areas)
+        extra = list(zip(ids, reasons, geoms, strict=True))
+        extra += [(oid, "separate", g) for oid, g in zip(parking["osm_id"], parking.geometry, strict=True)]
+    hazards = _hazards(data, extra)
+    frames: list[gpd.GeoDataFrame] = [areas, hazards]
     if return_ways:
-        return areas, hazards, _ways_frame(data.carriageway, widths)
-    return areas, hazards
+        frames.append(_ways_frame(data.carriageway, widths, sides))
+    if return_parking:
+        frames.append(parking)
+    return tuple(frames)

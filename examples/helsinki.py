@@ -1,0 +1,73 @@
+"""Count today's street parking in central Helsinki from OpenStreetMap parking tags (existing mode).
+
+Run from the repository root::
+
+    python examples/helsinki.py               # writes out/helsinki_existing_bays.geojson
+    python examples/helsinki.py --out /tmp/x
+
+Data: © OpenStreetMap contributors, ODbL 1.0 (see examples/data/helsinki/SOURCE.md). The extract uses the
+old ``parking:lane:*`` scheme; only kerb sides whose tags allow parking get bays (untagged sides none).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import parkplan
+
+DATA = Path(__file__).resolve().parent / "data" / "helsinki" / "Helsinki.osm.pbf"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", default="de-parkraum")
+    parser.add_argument("--out", default="out")
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    areas, hazards, ways, parking = parkplan.from_osm(
+        DATA, mode="existing", return_ways=True, return_parking=True
+    )
+    t1 = time.perf_counter()
+    plan = parkplan.plan(areas, hazards, rules=args.rules)
+    t2 = time.perf_counter()
+
+    sides = {"left": ways["parking_left"], "right": ways["parking_right"]}
+    allowed = int(sum(int(s.sum()) for s in sides.values()))
+    print(f"{len(ways)} carriageway ways, {allowed} of {2 * len(ways)} sides allowed by the tags")
+    tagged_orientation = (
+        ways.loc[ways["parking_left"], "orientation_left"]
+        .fillna("untagged")
+        .value_counts()
+        .add(
+            ways.loc[ways["parking_right"], "orientation_right"].fillna("untagged").value_counts(),
+            fill_value=0,
+        )
+    )
+    print("allowed sides by tagged orientation:", {k: int(v) for k, v in tagged_orientation.items()})
+    reasons = (
+        hazards["reason"]
+        .dropna()
+        .str.replace(r"parking:(lane:)?(left|right|both)", r"parking:\1<side>", regex=True)
+    )
+    print("forbidden sides by reason:", {k: int(v) for k, v in reasons.value_counts().head(8).items()})
+    print(f"separately mapped street-side parking: {len(parking)} ways")
+    print(
+        f"{len(plan.bays)} bays; by orientation:",
+        {k: int(v) for k, v in plan.bays["orientation"].value_counts().items()},
+    )
+    print("by type:", plan.summary["bays"]["by_type"])
+    print(f"read {t1 - t0:.2f} s, plan {t2 - t1:.2f} s ({plan.summary['solver']['status']})")
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    plan.bays.to_crs("EPSG:4326").to_file(out / "helsinki_existing_bays.geojson", driver="GeoJSON")
+    forbidden = hazards[hazards["kind"] == "no_parking"]
+    forbidden.to_file(out / "helsinki_no_parking.geojson", driver="GeoJSON")
+    print(f"wrote {out / 'helsinki_existing_bays.geojson'} and {out / 'helsinki_no_parking.geojson'}")
+
+
+if __name__ == "__main__":
+    main()

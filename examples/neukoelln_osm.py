@@ -1,0 +1,54 @@
+"""Plan a few blocks of Berlin-Neukölln straight from OpenStreetMap, in both modes.
+
+Run from the repository root::
+
+    python examples/neukoelln_osm.py          # writes out/neukoelln_osm_{plan,existing}_bays.geojson
+
+``plan`` ignores parking tags (the rules decide); ``existing`` puts bays only where the tags
+(``parking:left|right|both``) allow parking today. Data: © OpenStreetMap contributors, ODbL 1.0
+(tests/data/osm/SOURCE.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import parkplan
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "osm" / "neukoelln-2024.osm"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", default="de-parkraum")
+    parser.add_argument("--out", default="out")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    for mode in ("plan", "existing"):
+        t0 = time.perf_counter()
+        areas, hazards, ways, parking = parkplan.from_osm(
+            DATA, mode=mode, return_ways=True, return_parking=True
+        )
+        plan = parkplan.plan(areas, hazards, rules=args.rules)
+        dt = time.perf_counter() - t0
+        by_orientation = {k: int(v) for k, v in plan.bays["orientation"].value_counts().items()}
+        print(f"{mode:8s} {len(plan.bays):4d} bays {by_orientation} in {dt:.2f} s")
+        if mode == "existing":
+            allowed = int(ways["parking_left"].sum() + ways["parking_right"].sum())
+            capacity = ways["capacity_left"].sum() + ways["capacity_right"].sum()
+            print(f"         {allowed} of {2 * len(ways)} way sides allowed; tagged capacity {capacity:.0f}")
+            print(
+                f"         {len(parking)} separately mapped street-side parking ways "
+                f"(tagged capacity {parking['capacity'].sum():.0f}), kept free of kerb bays"
+            )
+        path = out / f"neukoelln_osm_{mode}_bays.geojson"
+        plan.bays.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+        print(f"         wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
