@@ -504,3 +504,71 @@ def test_neukoelln_existing_mode(neukoelln, neukoelln_existing):
     # In plan mode, bays do stand along those kerbs.
     plan_bays = np.asarray(_utm(neukoelln[3].bays).geometry.values, dtype=object)
     assert sum(shapely.intersects(plan_bays, line).any() for line in _utm(forbidden).geometry) > 10
+
+
+@pytest.mark.parametrize("traffic", ["right", "left"])
+def test_traffic_side_sets_each_kerbs_flow(tmp_path, traffic):
+    """On the two-way Ost-West street, traffic beside the kerb on the traffic side of the way runs east.
+
+    That is the right-hand kerb under right-hand traffic and the left-hand kerb under left-hand traffic.
+    """
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    import parkplan
+    from parkplan.osm import from_osm
+
+    path = tmp_path / "tiny.osm"
+    path.write_text(TINY, encoding="utf-8")
+    areas, hazards, ways = from_osm(path, return_ways=True)
+    rules = {
+        "name": "t",
+        "traffic": traffic,
+        "bays": {"car": {"orientation": "parallel", "length_m": 5.0, "width_m": 2.0}},
+    }
+    p = parkplan.plan(areas, hazards, rules=rules, ways=ways)
+    kerbs = p.kerbs[p.kerbs["name"] == "Ost-West"]
+    assert len(kerbs) >= 4
+    for row in kerbs.itertuples():
+        c = np.asarray(row.geometry.coords)
+        eastward = (c[-1, 0] - c[0, 0]) * (1 if row.flow == "forward" else -1) > 0
+        keeps = "right" if traffic == "right" else "left"
+        assert eastward == (row.side == keeps), (row.curb_id, row.side, row.flow)
+    assert isinstance(p.bays, gpd.GeoDataFrame)
+    assert shapely.is_valid(np.asarray(p.bays.geometry.values)).all()
+
+
+def test_helsinki_existing_mode_real_extract():
+    """The Helsinki extract (old parking:lane scheme): bays only on tagged sides, none overlapping."""
+    import numpy as np
+    import shapely
+
+    import parkplan
+    from parkplan.osm import from_osm
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "data" / "helsinki" / "Helsinki.osm.pbf"
+    areas, hazards, ways = from_osm(path, mode="existing", return_ways=True)
+    p = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways)
+    assert p.summary["solver"]["status"] == "OPTIMAL"
+    assert 500 < len(p.bays) < 4000
+    g = np.asarray(p.bays.to_crs(3067).geometry.values, dtype=object)
+    g = shapely.make_valid(g)
+    i, j = shapely.STRtree(g).query(g, predicate="intersects")
+    keep = i < j
+    assert shapely.area(shapely.intersection(g[i[keep]], g[j[keep]])).max(initial=0.0) < 1e-3
+    # Every bay stands beside a way side that allows parking: the way nearest to the bay's centre, and
+    # the side of it the bay is on.
+    w = ways.to_crs(3067)
+    wg = np.asarray(w.geometry.values, dtype=object)
+    centre = shapely.centroid(g)
+    bi, wi = shapely.STRtree(wg).query_nearest(centre, all_matches=False)
+    s = shapely.line_locate_point(wg[wi], centre[bi])
+    a = shapely.get_coordinates(shapely.line_interpolate_point(wg[wi], np.maximum(s - 0.5, 0.0)))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(wg[wi], s + 0.5))
+    c = shapely.get_coordinates(centre[bi])
+    left = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]) > 0
+    ok = np.where(left, w["parking_left"].to_numpy()[wi], w["parking_right"].to_numpy()[wi]).astype(bool)
+    # Where carriageways merge (slip roads, junctions) the nearest way can be a neighbour of the one whose
+    # tag governs the bay: allow a small share, never a systematic failure.
+    assert ok.mean() > 0.95, p.bays.iloc[bi[~ok]][["curb_id", "start_m"]].head()
