@@ -572,3 +572,19 @@ def test_helsinki_existing_mode_real_extract():
     # Where carriageways merge (slip roads, junctions) the nearest way can be a neighbour of the one whose
     # tag governs the bay: allow a small share, never a systematic failure.
     assert ok.mean() > 0.95, p.bays.iloc[bi[~ok]][["curb_id", "start_m"]].head()
+
+
+def test_extract_bounding_box_is_the_extent():
+    from parkplan.osm import osm_extent
+
+    helsinki = Path(__file__).resolve().parents[1] / "examples" / "data" / "helsinki" / "Helsinki.osm.pbf"
+    box = osm_extent(helsinki)
+    assert box is not None
+    minx, miny, maxx, maxy = box.total_bounds
+    assert (round(minx, 4), round(miny, 4), round(maxx, 4), round(maxy, 4)) == (
+        24.9352,
+        60.1642,
+        24.9534,
+        60.1791,
+    )
+    assert osm_extent(NEUKOELLN) is None  # an Overpass download declares no box

@@ -184,11 +184,13 @@ def _run_plan(args: argparse.Namespace) -> int:
     hazards: list[object] = [HazardSource.parse(h) for h in args.hazards]
     ways = None
     if str(args.kerbs).lower().endswith(OSM_SUFFIXES):
-        from parkplan.osm import from_osm
+        from parkplan.osm import from_osm, osm_extent
 
         # The ways give street-area kerbs their street, width, side and one-way flow.
         kerbs, osm_hazards, ways = from_osm(args.kerbs, mode=args.mode, return_ways=True)
         hazards.insert(0, osm_hazards)
+        if extent is None:
+            extent = osm_extent(args.kerbs)
     elif args.mode == "existing":
         log.warning("--mode existing reads OpenStreetMap parking tags; %s is not an OSM file", args.kerbs)
     result = plan(

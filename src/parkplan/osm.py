@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +37,7 @@ from shapely.ops import substring
 
 from parkplan.errors import InputError
 
-__all__ = ["CARRIAGEWAY_HIGHWAYS", "DEFAULT_WIDTHS_M", "LANE_WIDTH_M", "from_osm"]
+__all__ = ["CARRIAGEWAY_HIGHWAYS", "DEFAULT_WIDTHS_M", "LANE_WIDTH_M", "from_osm", "osm_extent"]
 
 #: ``highway`` values whose ways are carriageway (``service`` only with ``service=True``).
 CARRIAGEWAY_HIGHWAYS: frozenset[str] = frozenset(
@@ -229,9 +229,18 @@ def _way_kind(tags: Mapping[str, str]) -> _Kind | None:
     return None
 
 
+def _osmium() -> Any:
+    """Import pyosmium, or say how to install it (it comes with the ``osm`` extra)."""
+    try:
+        import osmium
+    except ImportError as exc:  # pragma: no cover - the test extra installs it
+        raise InputError('reading OpenStreetMap needs pyosmium: pip install "parkplan[osm]"') from exc
+    return osmium
+
+
 def _collect(path: Path, service: bool) -> _Collected:
     """One pass over the file with node locations; copies out what the frames need."""
-    import osmium
+    osmium = _osmium()
 
     out = _Collected()
     for obj in osmium.FileProcessor(str(path)).with_locations():
@@ -291,6 +300,28 @@ def _read(path: Path, service: bool) -> _Collected:
             f"cannot read OSM data ({reason}); is it a complete .osm, .osm.pbf or .osm.bz2 file?",
             source=label,
         ) from exc
+
+
+def osm_extent(path: str | os.PathLike[str]) -> gpd.GeoSeries | None:
+    """Return the bounding box an OSM file's header declares (EPSG:4326), or ``None`` when it has none.
+
+    An extract's ways run on past its box to their end nodes, so the street area there is incomplete:
+    pass this as ``plan(..., extent=...)`` so that boundary outside the box is not taken for kerb.
+    """
+    osmium = _osmium()
+    label = str(path)
+    try:
+        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
+        try:
+            box = reader.header().box()
+        finally:
+            reader.close()
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise InputError(f"cannot read the OSM header ({' '.join(str(exc).split())})", source=label) from exc
+    if not box.valid():
+        return None
+    bl, tr = box.bottom_left, box.top_right
+    return gpd.GeoSeries([shapely.box(bl.lon, bl.lat, tr.lon, tr.lat)], crs="EPSG:4326")
 
 
 def _junction_nodes(ways: list[_Way]) -> set[int]:
