@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import parkplan
+from parkplan.osm import bays_by_way_side, osm_extent
 
 DATA = Path(__file__).resolve().parent / "data" / "helsinki" / "Helsinki.osm.pbf"
 
@@ -31,7 +32,7 @@ def main() -> None:
         DATA, mode="existing", return_ways=True, return_parking=True
     )
     t1 = time.perf_counter()
-    plan = parkplan.plan(areas, hazards, rules=args.rules)
+    plan = parkplan.plan(areas, hazards, rules=args.rules, ways=ways, extent=osm_extent(DATA))
     t2 = time.perf_counter()
 
     sides = {"left": ways["parking_left"], "right": ways["parking_right"]}
@@ -59,6 +60,13 @@ def main() -> None:
         {k: int(v) for k, v in plan.bays["orientation"].value_counts().items()},
     )
     print("by type:", plan.summary["bays"]["by_type"])
+    per_side = bays_by_way_side(plan.bays, ways)
+    tagged = per_side[per_side["capacity"].notna()]
+    disagree = int((tagged["difference"] != 0).sum())
+    print(
+        f"tagged capacity on {len(tagged)} way sides: {int(tagged['capacity'].sum())} spaces tagged, "
+        f"{int(tagged['bays'].sum())} bays placed there; {disagree} sides disagree"
+    )
     print(f"read {t1 - t0:.2f} s, plan {t2 - t1:.2f} s ({plan.summary['solver']['status']})")
 
     out = Path(args.out)

@@ -588,3 +588,16 @@ def test_extract_bounding_box_is_the_extent():
         60.1791,
     )
     assert osm_extent(NEUKOELLN) is None  # an Overpass download declares no box
+
+
+def test_bays_are_counted_per_way_side_against_tagged_capacity(tmp_path):
+    import parkplan
+    from parkplan.osm import bays_by_way_side, from_osm
+
+    areas, hazards, ways = from_osm(NEUKOELLN, mode="existing", return_ways=True)
+    p = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways)
+    per_side = bays_by_way_side(p.bays, ways)
+    assert per_side["bays"].sum() == len(p.bays)
+    assert set(per_side.columns) >= {"osm_id", "side", "bays", "parking", "capacity", "difference"}
+    # Bays stand overwhelmingly beside sides the tags allow.
+    assert per_side.loc[per_side["parking"], "bays"].sum() >= 0.95 * len(p.bays)

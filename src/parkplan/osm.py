@@ -32,12 +32,20 @@ from typing import Any, Literal, overload
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.ops import substring
 
 from parkplan.errors import InputError
 
-__all__ = ["CARRIAGEWAY_HIGHWAYS", "DEFAULT_WIDTHS_M", "LANE_WIDTH_M", "from_osm", "osm_extent"]
+__all__ = [
+    "CARRIAGEWAY_HIGHWAYS",
+    "DEFAULT_WIDTHS_M",
+    "LANE_WIDTH_M",
+    "bays_by_way_side",
+    "from_osm",
+    "osm_extent",
+]
 
 #: ``highway`` values whose ways are carriageway (``service`` only with ``service=True``).
 CARRIAGEWAY_HIGHWAYS: frozenset[str] = frozenset(
@@ -758,3 +766,49 @@ def from_osm(
     if return_parking:
         frames.append(parking)
     return tuple(frames)
+
+
+def bays_by_way_side(
+    bays: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, *, reach_m: float = 40.0
+) -> pd.DataFrame:
+    """Count the bays beside each side of each way.
+
+    A bay belongs to the way nearest its centre (within ``reach_m``) and to the side of it its centre is on.
+
+    Parameters
+    ----------
+    bays
+        ``plan.bays`` (any CRS).
+    ways
+        Ways frame of :func:`from_osm` with ``return_ways=True``.
+    reach_m
+        Farthest a bay's centre may be from its way (metres).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``osm_id``, ``side``, ``bays``; with existing-mode ways also ``parking`` (allowed by the tags),
+        ``capacity`` (tagged, NaN when not tagged) and ``difference`` (bays minus tagged capacity).
+    """
+    crs = ways.to_crs(4326).estimate_utm_crs()
+    w = ways.to_crs(crs)
+    wg = np.asarray(w.geometry.values, dtype=object)
+    centre = shapely.centroid(np.asarray(bays.to_crs(crs).geometry.values, dtype=object))
+    bi, wi = shapely.STRtree(wg).query_nearest(centre, max_distance=reach_m, all_matches=False)
+    s = shapely.line_locate_point(wg[wi], centre[bi])
+    a = shapely.get_coordinates(shapely.line_interpolate_point(wg[wi], np.maximum(s - 0.5, 0.0)))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(wg[wi], s + 0.5))
+    c = shapely.get_coordinates(centre[bi])
+    left = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]) > 0
+    counts = pd.DataFrame({"way": wi, "side": np.where(left, "left", "right")}).value_counts()
+    rows = []
+    for i, osm_id in enumerate(w["osm_id"].to_numpy(dtype=object)):
+        for side in ("left", "right"):
+            row: dict[str, object] = {"osm_id": osm_id, "side": side, "bays": int(counts.get((i, side), 0))}
+            if f"parking_{side}" in w.columns:
+                row["parking"] = bool(w[f"parking_{side}"].iloc[i])
+                cap = float(w[f"capacity_{side}"].iloc[i])
+                row["capacity"] = cap
+                row["difference"] = row["bays"] - cap if math.isfinite(cap) else float("nan")  # type: ignore[operator]
+            rows.append(row)
+    return pd.DataFrame(rows)
