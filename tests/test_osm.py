@@ -601,3 +601,44 @@ def test_bays_are_counted_per_way_side_against_tagged_capacity(tmp_path):
     assert set(per_side.columns) >= {"osm_id", "side", "bays", "parking", "capacity", "difference"}
     # Bays stand overwhelmingly beside sides the tags allow.
     assert per_side.loc[per_side["parking"], "bays"].sum() >= 0.95 * len(p.bays)
+
+
+def test_separately_mapped_parking_becomes_bays_of_its_own(tmp_path):
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from parkplan.cli import main
+
+    out, summary = tmp_path / "bays.geojson", tmp_path / "s.json"
+    assert (
+        main(
+            [
+                "plan",
+                str(NEUKOELLN),
+                "--rules",
+                "de-parkraum",
+                "--mode",
+                "existing",
+                "-o",
+                str(out),
+                "--summary",
+                str(summary),
+                "-q",
+            ]
+        )
+        == 0
+    )
+    bays = gpd.read_file(out).to_crs(25833)
+    separate = bays[bays["source"] == "separate"]
+    kerb = bays[bays["source"] == "kerb"]
+    assert len(separate) > 0
+    assert len(kerb) > 0
+    assert bays["bay_id"].is_unique
+    # The tagged capacity is respected where given: way/773834764 is tagged capacity=4.
+    assert (separate["osm_id"] == "way/773834764").sum() == 4
+    # Never counted twice: no separate bay overlaps a kerb bay.
+    g_sep = np.asarray(shapely.make_valid(separate.geometry.values), dtype=object)
+    g_kerb = np.asarray(shapely.make_valid(kerb.geometry.values), dtype=object)
+    i, j = shapely.STRtree(g_kerb).query(g_sep, predicate="intersects")
+    assert shapely.area(shapely.intersection(g_sep[i], g_kerb[j])).max(initial=0.0) < 0.5

@@ -182,12 +182,14 @@ def _run_plan(args: argparse.Namespace) -> int:
         extent = read_extent(args.extent)
     kerbs: object = args.kerbs
     hazards: list[object] = [HazardSource.parse(h) for h in args.hazards]
-    ways = None
+    ways = parking = None
     if str(args.kerbs).lower().endswith(OSM_SUFFIXES):
         from parkplan.osm import from_osm, osm_extent
 
         # The ways give street-area kerbs their street, width, side and one-way flow.
-        kerbs, osm_hazards, ways = from_osm(args.kerbs, mode=args.mode, return_ways=True)
+        kerbs, osm_hazards, ways, parking = from_osm(
+            args.kerbs, mode=args.mode, return_ways=True, return_parking=True
+        )
         hazards.insert(0, osm_hazards)
         if extent is None:
             extent = osm_extent(args.kerbs)
@@ -202,6 +204,10 @@ def _run_plan(args: argparse.Namespace) -> int:
         extent=extent,
         ways=ways,
     )
+    if args.mode == "existing" and parking is not None and len(parking):
+        from parkplan.osm import separate_bays
+
+        result.add_separate(separate_bays(parking, result.rules))
     if result.summary["kerbs"]["count"] == 0:
         log.warning(
             "%s: no kerb to plan on%s",

@@ -37,6 +37,7 @@ import shapely
 from shapely.ops import substring
 
 from parkplan.errors import InputError
+from parkplan.rules import Rules, load_rules
 
 __all__ = [
     "CARRIAGEWAY_HIGHWAYS",
@@ -45,6 +46,7 @@ __all__ = [
     "bays_by_way_side",
     "from_osm",
     "osm_extent",
+    "separate_bays",
 ]
 
 #: ``highway`` values whose ways are carriageway (``service`` only with ``service=True``).
@@ -812,3 +814,83 @@ def bays_by_way_side(
                 row["difference"] = row["bays"] - cap if math.isfinite(cap) else float("nan")  # type: ignore[operator]
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+FALLBACK_PITCH_M = {"parallel": 5.2, "angled": 3.1, "perpendicular": 2.5}
+"""Kerb length per car by orientation when the rules have no such bay type: the constants of the Berlin
+street-parking analyses (field-survey.md: 4.4 m car + 0.8 m gap parallel; about 54 degrees diagonal)."""
+
+FALLBACK_DEPTH_M = {"parallel": 2.0, "angled": 4.5, "perpendicular": 5.0}
+"""Bay depth by orientation for parking mapped as a line, when the rules have no such bay type (RASt/RAR)."""
+
+
+def separate_bays(parking: gpd.GeoDataFrame, rules: Rules | str | None = None) -> gpd.GeoDataFrame:
+    """Build the bays of separately mapped street-side parking (the ``parking`` frame of :func:`from_osm`).
+
+    Each area's minimum rotated rectangle gives its long side (along the kerb) and its depth. It holds its
+    tagged ``capacity``, else as many bays as the long side fits at the pitch of the rules' first bay type
+    of the tagged orientation (``parallel`` when not tagged; when the rules have no bay type of that
+    orientation, the Berlin street-parking analyses' pitches in :data:`FALLBACK_PITCH_M`). The bays divide
+    the rectangle evenly along its long side. Lines (parking mapped as a line) are treated as a rectangle
+    one bay deep on their left. Every bay has ``source = "separate"``;
+    these are mapped facts, so the optimiser does not move them, and the kerb beside them is kept free.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Bay polygons in EPSG:4326 with ``bay_id`` (``<osm_id>#<n>``), ``osm_id``, ``orientation``,
+        ``bay_type``, ``source``, ``capacity_tagged``.
+    """
+    rule_set = load_rules(rules)
+    if len(parking) == 0:
+        return gpd.GeoDataFrame(
+            {
+                "bay_id": [],
+                "osm_id": [],
+                "orientation": [],
+                "bay_type": [],
+                "source": [],
+                "capacity_tagged": [],
+            },
+            geometry=[],
+            crs="EPSG:4326",
+        )
+    crs = parking.to_crs(4326).estimate_utm_crs()
+    frame = parking.to_crs(crs)
+    rows: list[dict[str, object]] = []
+    polys: list[object] = []
+    for r in frame.itertuples(index=False):
+        orientation = {"diagonal": "angled"}.get(str(r.orientation), str(r.orientation))
+        if orientation not in FALLBACK_PITCH_M:
+            orientation = "parallel"
+        bay = next((b for b in rule_set.bays if b.orientation == orientation), None)
+        pitch = bay.pitch_m if bay is not None else FALLBACK_PITCH_M[orientation]
+        depth = bay.depth_m if bay is not None else FALLBACK_DEPTH_M[orientation]
+        name = bay.name if bay is not None else orientation
+        geom = r.geometry
+        if shapely.get_type_id(geom) in (1, 5):  # a line: one bay deep on its left
+            geom = shapely.buffer(geom, depth, single_sided=True, cap_style="flat")
+        rect = shapely.oriented_envelope(geom)
+        c = shapely.get_coordinates(rect)[:4]
+        e1, e2 = c[1] - c[0], c[2] - c[1]
+        along, across = (e1, e2) if np.hypot(*e1) >= np.hypot(*e2) else (e2, e1)
+        origin = c[0] if np.hypot(*e1) >= np.hypot(*e2) else c[1]
+        length = float(np.hypot(*along))
+        tagged = float(r.capacity)
+        n = int(tagged) if math.isfinite(tagged) and tagged > 0 else int((length + 1e-3) // pitch)
+        for i in range(n):
+            p0 = origin + along * (i / n)
+            p1 = origin + along * ((i + 1) / n)
+            polys.append(shapely.Polygon([p0, p1, p1 + across, p0 + across]))
+            rows.append(
+                {
+                    "bay_id": f"{r.osm_id}#{i}",
+                    "osm_id": r.osm_id,
+                    "orientation": orientation,
+                    "bay_type": name,
+                    "source": "separate",
+                    "capacity_tagged": tagged,
+                }
+            )
+    out = gpd.GeoDataFrame(rows, geometry=polys, crs=crs)
+    return out.to_crs(4326)

@@ -61,6 +61,22 @@ class Plan:
     crs: CRS
     rules: Rules = field(repr=False)
 
+    def add_separate(self, bays: gpd.GeoDataFrame) -> None:
+        """Add bays mapped separately (e.g. :func:`parkplan.osm.separate_bays`) to ``bays``.
+
+        They keep their own ids and get ``source = "separate"``; the planned kerb bays get ``source =
+        "kerb"``. The summary counts them apart (``bays.separate``) and in ``bays.total``. The kerb beside
+        separately mapped parking must already be kept free (``from_osm`` in existing mode does this), so
+        nothing is counted twice.
+        """
+        if "source" not in self.bays.columns:
+            self.bays["source"] = "kerb"
+        extra = bays.to_crs(self.bays.crs).assign(source="separate")
+        merged = pd.concat([self.bays, extra], ignore_index=True)
+        self.bays = gpd.GeoDataFrame(merged, geometry="geometry", crs=self.bays.crs)
+        self.summary["bays"]["separate"] = len(extra)
+        self.summary["bays"]["total"] = len(self.bays)
+
     def to_geojson(self, path: str | os.PathLike[str]) -> Path:
         """Write the bays as an RFC 7946 GeoJSON FeatureCollection (atomic)."""
         return output.write_layer(self.bays, path)
