@@ -221,6 +221,8 @@ def _run_plan(args: argparse.Namespace) -> int:
     if not args.quiet:
         s = result.summary
         by_type = ", ".join(f"{k} {v}" for k, v in s["bays"]["by_type"].items())
+        if s["bays"].get("separate"):
+            by_type += f", separately mapped {s['bays']['separate']}"
         solver = s["solver"]
         print(
             f"{s['bays']['total']} bays ({by_type}) on {s['kerbs']['count']} kerbs, "
