@@ -642,3 +642,40 @@ def test_separately_mapped_parking_becomes_bays_of_its_own(tmp_path):
     g_kerb = np.asarray(shapely.make_valid(kerb.geometry.values), dtype=object)
     i, j = shapely.STRtree(g_kerb).query(g_sep, predicate="intersects")
     assert shapely.area(shapely.intersection(g_sep[i], g_kerb[j])).max(initial=0.0) < 0.5
+
+
+ORIENTED = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="52.4730" lon="13.4380"/>
+  <node id="2" lat="52.4730" lon="13.4410"/>
+  <way id="10">
+    <nd ref="1"/><nd ref="2"/>
+    <tag k="highway" v="residential"/><tag k="width" v="16"/>
+    <tag k="parking:left" v="lane"/><tag k="parking:left:orientation" v="perpendicular"/>
+    <tag k="parking:right" v="lane"/><tag k="parking:right:orientation" v="parallel"/>
+  </way>
+</osm>
+"""
+
+
+def test_existing_mode_places_bays_in_the_tagged_orientation(tmp_path):
+    import parkplan
+    from parkplan.osm import from_osm
+
+    path = tmp_path / "oriented.osm"
+    path.write_text(ORIENTED, encoding="utf-8")
+    areas, hazards, ways = from_osm(path, mode="existing", return_ways=True)
+    rules = {
+        "name": "t",
+        "bays": {
+            "car": {"orientation": "parallel", "length_m": 5.2, "width_m": 2.0},
+            "perp": {"orientation": "perpendicular", "length_m": 5.0, "width_m": 2.5},
+        },
+    }
+    p = parkplan.plan(areas, hazards, rules=rules, ways=ways)
+    kerbs = p.kerbs.set_index("curb_id")
+    side_of_bay = kerbs.loc[p.bays["curb_id"], "side"].to_numpy()
+    types = dict(zip(side_of_bay, p.bays["bay_type"], strict=True))
+    assert set(p.bays.loc[side_of_bay == "left", "bay_type"]) == {"perp"}
+    assert set(p.bays.loc[side_of_bay == "right", "bay_type"]) == {"car"}
+    assert types

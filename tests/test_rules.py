@@ -390,3 +390,36 @@ def test_preset_asymmetric_rules_follow_each_kerbs_traffic(preset: str) -> None:
     assert fwd == [(round(50 - half - c.before_m, 3), round(50 + half + c.after_m, 3))]
     assert back == [(round(50 - half - c.after_m, 3), round(50 + half + c.before_m, 3))]
     assert c.before_m != c.after_m
+
+
+MIXED = {
+    "car": {"orientation": "parallel", "length_m": 5.2, "width_m": 2.0},
+    "perp": {"orientation": "perpendicular", "length_m": 5.0, "width_m": 2.5},
+}
+
+
+def test_kerb_orientation_limits_the_bay_types_on_that_kerb() -> None:
+    """Three 100 m kerbs far apart: parallel only -> floor(100 / 5.2) = 19 bays; perpendicular only ->
+    floor(100 / 2.5) = 40; no orientation -> the optimiser's choice, 40 perpendicular."""
+    kerbs = gpd.GeoDataFrame(
+        {"curb_id": ["par", "perp", "free"], "orientation": ["parallel", "perpendicular", None]},
+        geometry=[LineString([(0, y), (100, y)]) for y in (0.0, 100.0, 200.0)],
+        crs=CRS,
+    )
+    p = parkplan.plan(kerbs, None, rules=rules(bays=MIXED))
+    got = p.bays.groupby("curb_id")["bay_type"].agg(lambda s: (s.iloc[0], len(s), s.nunique())).to_dict()
+    assert got == {"par": ("car", 19, 1), "perp": ("perp", 40, 1), "free": ("perp", 40, 1)}
+    assert p.summary["kerbs"]["orientation_given"] == 2
+    assert p.summary["kerbs"]["orientation_without_bay_type"] == 0
+
+
+def test_room_is_checked_for_each_kerbs_own_bay_depth() -> None:
+    """Two kerbs 6 m apart: 2 m parallel bays on both leave room (4 m < 6 m), so a parallel-only street parks
+    on both sides even though the rules also offer 5 m deep perpendicular bays."""
+    kerbs = street(6.0).assign(orientation="parallel")
+    p = parkplan.plan(kerbs, None, rules=rules(bays=MIXED))
+    assert p.bays["curb_id"].nunique() == 2
+    assert (p.bays["bay_type"] == "car").all()
+    # Without the orientation both kerbs would want 5 m deep bays: they would overlap, so both are closed
+    # where the strips meet.
+    assert len(parkplan.plan(street(6.0), None, rules=rules(bays=MIXED)).bays) == 0

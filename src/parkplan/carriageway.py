@@ -33,7 +33,7 @@ SLIVER_M = 0.05
 
 
 def _strips(
-    kerbs: gpd.GeoDataFrame, depth_m: float
+    kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]
 ) -> tuple[NDArray[np.object_], NDArray[np.object_], NDArray[np.int64]]:
     """Quadrilaterals ``depth_m`` deep on the carriageway side of each kerb segment and joint.
 
@@ -53,13 +53,13 @@ def _strips(
     p0, p1, k, d, length = p0[ok], p1[ok], k[ok], d[ok], length[ok]
     side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[k]
     unit = np.column_stack([-d[:, 1], d[:, 0]]) / length[:, None] * side[:, None]
-    normal = unit * depth_m
+    normal = unit * depth_m[k][:, None]
     ring = np.stack([p0, p1, p1 + normal, p0 + normal, p0], axis=1).reshape(-1, 2)
     # Joints: where two segments of a kerb meet, the wedge between their quads up to the mitred offset
     # point (the far corner a bay drawn round that vertex reaches; same mitre limit as the layout).
     j = np.flatnonzero(k[1:] == k[:-1])
     dot = np.clip((unit[j] * unit[j + 1]).sum(axis=1), -1.0, 1.0)
-    mitre = (unit[j] + unit[j + 1]) / np.maximum(1.0 + dot, 0.2)[:, None] * depth_m
+    mitre = (unit[j] + unit[j + 1]) / np.maximum(1.0 + dot, 0.2)[:, None] * depth_m[k[j]][:, None]
     v = p1[j]
     joint = np.stack([v, v + normal[j], v + mitre, v + normal[j + 1], v], axis=1).reshape(-1, 2)
     eps = SLIVER_M / 2.0
@@ -151,7 +151,7 @@ def _zones(
     )
 
 
-def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: float) -> pd.DataFrame:
+def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]) -> pd.DataFrame:
     """Zones round kerb vertices that turn by ``MAX_STRADDLE_TURN_DEG`` or more (a jog, a kerb extension).
 
     No bay straddles such a vertex: a painted bay is straight. Where the kerb turns towards the
@@ -179,7 +179,7 @@ def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: float) -> pd.DataFrame:
     k = owner[v]
     side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[k]
     towards = (a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]) * side > 0
-    reach = np.where(towards, depth_m * np.tan(np.minimum(turn, np.radians(170.0)) / 2.0), 0.001)
+    reach = np.where(towards, depth_m[k] * np.tan(np.minimum(turn, np.radians(170.0)) / 2.0), 0.001)
     s = chain[v]
     return pd.DataFrame(
         {
@@ -198,7 +198,9 @@ def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: float) -> pd.DataFrame:
     )
 
 
-def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | None = None) -> pd.DataFrame:
+def room_zones(
+    kerbs: gpd.GeoDataFrame, depth_m: float | NDArray[np.float64], street_area: object | None = None
+) -> pd.DataFrame:
     """Forbidden zones where the deepest bay would not fit in front of a kerb.
 
     Parameters
@@ -217,12 +219,13 @@ def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | No
     """
     columns = ["kerb", "start_m", "end_m", "hazard_start_m", "hazard_end_m", "kind", "hazard_id", "rule"]
     n = len(kerbs)
-    if n == 0 or depth_m <= 0:
+    depth = np.broadcast_to(np.asarray(depth_m, dtype=float), (n,)).copy()
+    if n == 0 or not (depth > 0).any():
         return pd.DataFrame({c: [] for c in columns})
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
-    strips, inner, strip_kerb = _strips(kerbs, depth_m)
+    strips, inner, strip_kerb = _strips(kerbs, depth)
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
-    frames: list[pd.DataFrame] = [_bend_zones(kerbs, depth_m)]
+    frames: list[pd.DataFrame] = [_bend_zones(kerbs, depth)]
 
     # Strip against strip of another kerb.
     tree = shapely.STRtree(strips)
@@ -237,7 +240,7 @@ def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | No
         a, b, inter = strip_kerb[qa[~thin]], strip_kerb[qb[~thin]], inter[~thin]
         for mine, other in ((a, b), (b, a)):
             part, s0, s1, k = _project(inter, mine, geoms)
-            rule = f"bays {depth_m:g} m deep would overlap bays of the kerb opposite"
+            rule = "bays would overlap bays of the kerb opposite"
             frames.append(_zones(k, s0, s1, "narrow", curb_ids[other[part]], rule))
 
     # Strip crossing the edge of the carriageway (a kerb line, or where the data was cut).
@@ -246,7 +249,7 @@ def room_zones(kerbs: gpd.GeoDataFrame, depth_m: float, street_area: object | No
     if len(qi):
         pieces = shapely.intersection(inner[qi], edges[ei])
         _, s0, s1, k = _project(pieces, strip_kerb[qi], geoms)
-        rule = f"bays {depth_m:g} m deep would cross the edge of the carriageway"
+        rule = "bays would cross the edge of the carriageway"
         frames.append(_zones(k, s0, s1, "outside", curb_ids[k], rule))
     if not frames:
         return pd.DataFrame({c: [] for c in columns})

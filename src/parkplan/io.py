@@ -613,6 +613,21 @@ def read_kerbs(data: PathOrFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
         )
     if "oneway" in gdf.columns:
         gdf["oneway"] = _bool_column(gdf["oneway"], label=label, names=names, column="oneway")
+    if "orientation" in gdf.columns:
+        text = gdf["orientation"].astype(object).where(gdf["orientation"].notna(), None)
+        gdf["orientation"] = _choice_column(
+            text.map(
+                lambda v: (
+                    {"diagonal": "angled"}.get(str(v).strip().lower(), str(v).strip().lower())
+                    if v is not None
+                    else None
+                )
+            ),
+            ("parallel", "angled", "perpendicular"),
+            label=label,
+            names=names,
+            column="orientation",
+        )
     if "curb_id" in gdf.columns:
         ids = gdf["curb_id"]
         present = ids.notna()

@@ -35,6 +35,7 @@ KERB_COLUMNS = [
     "flow",
     "width_m",
     "oneway",
+    "orientation",
     "corner_start_m",
     "corner_end_m",
     "length_m",
@@ -318,7 +319,7 @@ def build_kerbs(
     ids = _source_ids(gdf)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     type_ids = shapely.get_type_id(geoms)
-    has = {c: c in gdf.columns for c in ("side", "flow", "street_id", "oneway", "osm_id")}
+    has = {c: c in gdf.columns for c in ("side", "flow", "street_id", "oneway", "osm_id", "orientation")}
     default_flow = "forward"
     inner_extent = None if extent is None else shapely.buffer(extent, -0.05)
     if inner_extent is not None:
@@ -340,6 +341,7 @@ def build_kerbs(
             "street_id": street,
             "width_m": width,
             "oneway": oneway,
+            "orientation": gdf["orientation"].iloc[i] if has["orientation"] else None,
         }
         if type_ids[i] in (1, 5):  # LineString, MultiLineString
             parts = shapely.get_parts(geom)
@@ -421,9 +423,10 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
     The way nearest to the kerb's middle (within :data:`WAY_REACH_M`) lends its id (``street_id`` and,
     for kerbs of street areas, ``source_id``), ``width_m`` and ``oneway`` where the kerb has none, and
     the kerb learns which side of the way it is on (``side``: ``"left"`` / ``"right"`` of the way's
-    digitised direction). On a one-way street the traffic beside every kerb runs the way's direction
-    (``oneway = -1``: against it), which sets the kerb's ``flow``; on a two-way street the flow the kerb
-    already has is kept.
+    digitised direction) and, where the ways carry ``orientation_left`` / ``orientation_right`` (OSM
+    existing mode), the tagged ``orientation`` of that side. On a one-way street the traffic beside every
+    kerb runs the way's direction (``oneway = -1``: against it), which sets the kerb's ``flow``; on a
+    two-way street the flow the kerb already has is kept.
 
     Parameters
     ----------
@@ -505,4 +508,21 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
             values = out[col].to_numpy(dtype=object).copy()
             values[k_idx] = ways[col].to_numpy(dtype=object)[w_idx]
             out[col] = values
+    if "orientation_left" in ways.columns and "orientation_right" in ways.columns:
+        # Tagged orientation of the way side the kerb is on (OSM existing mode).
+        tagged = np.where(
+            side == "left",
+            ways["orientation_left"].to_numpy(dtype=object)[w_idx],
+            ways["orientation_right"].to_numpy(dtype=object)[w_idx],
+        )
+        tagged = np.array(
+            [
+                {"diagonal": "angled"}.get(str(t), str(t)) if t is not None and t == t else None
+                for t in tagged
+            ],
+            dtype=object,
+        )
+        orient = out["orientation"].to_numpy(dtype=object).copy()
+        orient[k_idx] = np.where(pd.isna(orient[k_idx]), tagged, orient[k_idx])
+        out["orientation"] = orient
     return out

@@ -113,6 +113,26 @@ class Plan:
                 output.dump_json(self.summary, temps[-1])
 
 
+def _kerb_types(kerbs: gpd.GeoDataFrame, rules: Rules) -> tuple[np.ndarray, int]:
+    """Which bay types each kerb may hold: those of its ``orientation`` where it has one.
+
+    A kerb whose orientation no bay type of the rules has keeps every type, and is counted.
+    """
+    orient = np.array([b.orientation for b in rules.bays], dtype=object)
+    given = kerbs["orientation"].to_numpy(dtype=object)
+    mask = np.ones((len(kerbs), len(orient)), dtype=bool)
+    unmatched = 0
+    for i, o in enumerate(given):
+        if o is None or o != o:
+            continue
+        match = orient == o
+        if match.any():
+            mask[i] = match
+        else:
+            unmatched += 1
+    return mask, unmatched
+
+
 def _kind_rank(rules: Rules) -> dict[str, int]:
     return {k: i for i, k in enumerate(rules.kinds)}
 
@@ -255,16 +275,19 @@ def plan(
         haz = haz.explode(index_parts=False).reset_index(drop=True)
     matches = match_hazards(haz, kerb_table, rule_set)
     zones = zones_from_matches(matches, haz, kerb_table, rule_set)
+    kerb_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
     if room:
         area = shapely.union_all(geoms[~is_line]) if (~is_line).any() else None
-        depth = max(b.depth_m for b in rule_set.bays)
+        # Each kerb needs room for the deepest bay type it may hold.
+        depths = np.array([b.depth_m for b in rule_set.bays])
+        depth = np.where(kerb_types, depths[None, :], 0.0).max(axis=1)
         zones = pd.concat([zones, room_zones(kerb_table, depth, area)], ignore_index=True)
         zones = zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(
             drop=True
         )
     lengths = kerb_table["length_m"].to_numpy(dtype=float)
     stretches = free_stretches(zones, lengths)
-    sides = cross_section_zones(kerb_table, stretches, rule_set)
+    sides = cross_section_zones(kerb_table, stretches, rule_set, kerb_types)
     if len(sides.zones):
         zones = pd.concat([zones, sides.zones], ignore_index=True)
         zones = zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(
@@ -274,7 +297,11 @@ def plan(
     timings["intervals"] = time.perf_counter() - t
 
     solution = solve_stretches(
-        stretches["length_m"].to_numpy(dtype=float), rule_set, presolve=presolve, time_limit_s=time_limit_s
+        stretches["length_m"].to_numpy(dtype=float),
+        rule_set,
+        presolve=presolve,
+        time_limit_s=time_limit_s,
+        allowed=kerb_types[stretches["kerb"].to_numpy(dtype=np.int64)],
     )
     timings["model_build"] = solution.build_s
     timings["solve"] = solution.solve_s
@@ -291,6 +318,9 @@ def plan(
 
     summary = _summary(rule_set, crs, kerb_table, haz, matches, bays_gdf, solution, warnings, timings, zones)
     summary["kerbs"]["input_features"] = len(kerb_m)
+    if kerb_table["orientation"].notna().any():
+        summary["kerbs"]["orientation_given"] = int(kerb_table["orientation"].notna().sum())
+        summary["kerbs"]["orientation_without_bay_type"] = unmatched_orientation
     if rule_set.cross_section is not None:
         summary["cross_section"] = {
             "streets_limited": sides.streets_limited,

@@ -78,7 +78,12 @@ def _side_keys(kerbs: gpd.GeoDataFrame, street_key: np.ndarray, width: np.ndarra
     return keys
 
 
-def cross_section_zones(kerbs: gpd.GeoDataFrame, stretches: pd.DataFrame, rules: Rules) -> SideChoice:
+def cross_section_zones(
+    kerbs: gpd.GeoDataFrame,
+    stretches: pd.DataFrame,
+    rules: Rules,
+    kerb_types: np.ndarray | None = None,
+) -> SideChoice:
     """Close the kerbs the cross-section rule takes out.
 
     Parameters
@@ -89,6 +94,8 @@ def cross_section_zones(kerbs: gpd.GeoDataFrame, stretches: pd.DataFrame, rules:
         Free stretches after the hazard zones (``kerb``, ``length_m``).
     rules
         Rules with a ``cross_section``.
+    kerb_types
+        Bay types each kerb may hold (kerbs x types); ``None``: all.
 
     Returns
     -------
@@ -110,7 +117,8 @@ def cross_section_zones(kerbs: gpd.GeoDataFrame, stretches: pd.DataFrame, rules:
     oneway = np.array([bool(v) if v is not None else False for v in kerbs["oneway"].to_numpy(dtype=object)])
 
     # Exact optimum of every free stretch on its own, summed per kerb.
-    solution = solve_stretches(stretches["length_m"].to_numpy(dtype=float), rules)
+    allowed = None if kerb_types is None else kerb_types[stretches["kerb"].to_numpy(dtype=np.int64)]
+    solution = solve_stretches(stretches["length_m"].to_numpy(dtype=float), rules, allowed=allowed)
     weights = np.array([b.weight for b in rules.bays])
     blocks = solution.blocks
     value = np.zeros(len(stretches))

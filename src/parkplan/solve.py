@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -125,6 +125,7 @@ def solve_stretches(
     *,
     presolve: bool = True,
     time_limit_s: float | None = None,
+    allowed: NDArray[np.bool_] | None = None,
 ) -> Solution:
     """Choose the bays on every free stretch.
 
@@ -138,12 +139,23 @@ def solve_stretches(
         Settle single-type stretches in closed form (``False``: everything through CP-SAT).
     time_limit_s
         Wall-clock limit for all CP-SAT solves together; each model gets an equal share of what is left.
+    allowed
+        Which bay types each stretch may hold (stretches x types); ``None``: every type everywhere.
+        Stretches are solved in groups of equal masks, each with the rules' bay types cut to its mask.
 
     Returns
     -------
     Solution
         The blocks and the proof status (``OPTIMAL`` when every model was solved to optimality).
     """
+    if allowed is not None and not np.asarray(allowed, dtype=bool).all():
+        return _solve_by_mask(
+            np.asarray(length_m, dtype=float),
+            rules,
+            np.asarray(allowed, dtype=bool),
+            presolve=presolve,
+            time_limit_s=time_limit_s,
+        )
     bays = bay_arrays(rules)
     free = to_mm(length_m)
     run_mm = None if rules.grouping is None else math.floor(rules.grouping.max_run_m * 1000.0 + 1.0 + 1e-6)
@@ -249,6 +261,68 @@ def solve_stretches(
         model_statuses=statuses,
         build_s=build_s,
         solve_s=solve_s,
+    )
+
+
+def _solve_by_mask(
+    length_m: NDArray[np.float64],
+    rules: Rules,
+    allowed: NDArray[np.bool_],
+    *,
+    presolve: bool,
+    time_limit_s: float | None,
+) -> Solution:
+    """Solve stretches grouped by the bay types they may hold, and put the answers back together."""
+    masks, group = np.unique(allowed, axis=0, return_inverse=True)
+    group = np.asarray(group).reshape(-1)
+    frames: list[pd.DataFrame] = []
+    objective = bound = 0.0
+    statuses: list[dict[str, object]] = []
+    n_presolved = n_models = 0
+    build_s = solve_s = 0.0
+    worst = "OPTIMAL"
+    rank = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2}
+    for g, mask in enumerate(masks):
+        types = np.flatnonzero(mask)
+        idx = np.flatnonzero(group == g)
+        if len(types) == 0 or len(idx) == 0:
+            continue
+        sub = replace(rules, bays=tuple(rules.bays[t] for t in types))
+        part = solve_stretches(length_m[idx], sub, presolve=presolve, time_limit_s=time_limit_s)
+        b = part.blocks
+        frames.append(
+            b.assign(
+                stretch=idx[b["stretch"].to_numpy(dtype=np.int64)],
+                type=types[b["type"].to_numpy(dtype=np.int64)],
+            )
+        )
+        objective += part.objective
+        bound += part.bound
+        statuses += part.model_statuses
+        n_presolved += part.n_presolved
+        n_models += part.n_models
+        build_s += part.build_s
+        solve_s += part.solve_s
+        worst = max(worst, part.status, key=lambda x: rank.get(x, 3))
+    blocks = (
+        pd.concat(frames, ignore_index=True)
+        .sort_values(["stretch", "run", "type"], kind="stable")
+        .reset_index(drop=True)
+        if frames
+        else pd.DataFrame({"stretch": [], "run": [], "type": [], "count": []}, dtype=np.int64)
+    )
+    gap = (bound - objective) / max(abs(bound), 1e-9) if bound else 0.0
+    return Solution(
+        blocks.astype(np.int64),
+        worst,
+        objective,
+        bound,
+        gap,
+        n_presolved,
+        n_models,
+        statuses,
+        build_s,
+        solve_s,
     )
 
 
