@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from parkplan.rules import Rules
 
-__all__ = ["CornerSettings", "attach_ways", "build_kerbs", "ring_corners"]
+__all__ = ["CornerSettings", "attach_ways", "build_kerbs", "ring_corners", "side_of"]
 
 KERB_COLUMNS = [
     "curb_id",
@@ -410,6 +410,22 @@ def build_kerbs(
     return kerbs[[*KERB_COLUMNS, "geometry"]]
 
 
+def side_of(
+    lines: NDArray[np.object_], points: NDArray[np.object_]
+) -> tuple[NDArray[np.str_], NDArray[np.float64]]:
+    """Say which side of each line each point lies on, looking along the line where it passes the point.
+
+    Returns ``"left"`` / ``"right"`` per pair and the line's direction there (a 1 m chord).
+    """
+    s = shapely.line_locate_point(lines, points)
+    a = shapely.get_coordinates(shapely.line_interpolate_point(lines, np.maximum(s - 0.5, 0.0)))
+    b = shapely.get_coordinates(shapely.line_interpolate_point(lines, s + 0.5))
+    p = shapely.get_coordinates(points)
+    d = b - a
+    cross = d[:, 0] * (p[:, 1] - a[:, 1]) - d[:, 1] * (p[:, 0] - a[:, 0])
+    return np.where(cross > 0, "left", "right"), d
+
+
 WAY_REACH_M = 40.0
 """A kerb takes the attributes of the nearest centreline way within this distance of its middle (metres)."""
 
@@ -459,15 +475,7 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
     way_id = (
         np.array([str(v) for v in ids], dtype=object) if ids is not None else np.arange(len(ways)).astype(str)
     )
-    # Side of the way: the sign of the cross product of the way's direction at the nearest point and the
-    # offset to the kerb's middle.
-    s = shapely.line_locate_point(wgeom[w_idx], mid[k_idx])
-    a = shapely.get_coordinates(shapely.line_interpolate_point(wgeom[w_idx], np.maximum(s - 0.5, 0.0)))
-    b = shapely.get_coordinates(shapely.line_interpolate_point(wgeom[w_idx], s + 0.5))
-    p = shapely.get_coordinates(mid[k_idx])
-    d = b - a
-    cross = d[:, 0] * (p[:, 1] - a[:, 1]) - d[:, 1] * (p[:, 0] - a[:, 0])
-    side = np.where(cross > 0, "left", "right")
+    side, d = side_of(wgeom[w_idx], mid[k_idx])
     # Direction of the kerb near its middle, to compare with the way's.
     ks = shapely.line_locate_point(kgeom[k_idx], mid[k_idx])
     ka = shapely.get_coordinates(shapely.line_interpolate_point(kgeom[k_idx], np.maximum(ks - 0.5, 0.0)))

@@ -37,6 +37,7 @@ import shapely
 from shapely.ops import substring
 
 from parkplan.errors import InputError
+from parkplan.kerbs import side_of
 from parkplan.rules import Rules, load_rules
 
 __all__ = [
@@ -797,12 +798,8 @@ def bays_by_way_side(
     wg = np.asarray(w.geometry.values, dtype=object)
     centre = shapely.centroid(np.asarray(bays.to_crs(crs).geometry.values, dtype=object))
     bi, wi = shapely.STRtree(wg).query_nearest(centre, max_distance=reach_m, all_matches=False)
-    s = shapely.line_locate_point(wg[wi], centre[bi])
-    a = shapely.get_coordinates(shapely.line_interpolate_point(wg[wi], np.maximum(s - 0.5, 0.0)))
-    b = shapely.get_coordinates(shapely.line_interpolate_point(wg[wi], s + 0.5))
-    c = shapely.get_coordinates(centre[bi])
-    left = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]) > 0
-    counts = pd.DataFrame({"way": wi, "side": np.where(left, "left", "right")}).value_counts()
+    bay_side, _ = side_of(wg[wi], centre[bi])
+    counts = pd.DataFrame({"way": wi, "side": bay_side}).value_counts()
     rows = []
     for i, osm_id in enumerate(w["osm_id"].to_numpy(dtype=object)):
         for side in ("left", "right"):
