@@ -13,7 +13,9 @@ import shapely
 from shapely.strtree import STRtree
 
 import parkplan
-from parkplan.osm import DEFAULT_WIDTHS_M, parse_width
+from parkplan.cli import main
+from parkplan.kerbs import side_of
+from parkplan.osm import DEFAULT_WIDTHS_M, bays_by_way_side, from_osm, osm_extent, parking_side, parse_width
 
 KINDS = {
     "intersection",
@@ -285,7 +287,6 @@ def test_neukoelln_hazards_matched(neukoelln):
 
 
 def test_cli_plans_an_osm_extract(tmp_path):
-    from parkplan.cli import main
 
     out = tmp_path / "bays.geojson"
     src = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
@@ -299,8 +300,6 @@ def test_cli_plans_an_osm_extract(tmp_path):
 
 def test_kerbs_take_the_attributes_of_the_way_beside_them():
     """Street areas plus their ways: every kerb knows its street, width, side of the way and one-way flow."""
-    import parkplan
-    from parkplan.osm import from_osm
 
     src = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
     areas, hazards, ways = from_osm(src, return_ways=True)
@@ -316,10 +315,7 @@ def test_kerbs_take_the_attributes_of_the_way_beside_them():
 
 
 def test_one_way_street_kerbs_flow_with_the_way():
-    import geopandas as gpd
     from shapely.geometry import LineString, box
-
-    import parkplan
 
     area = gpd.GeoDataFrame(geometry=[box(0, 0, 100, 8)], crs="EPSG:25833")
     way = gpd.GeoDataFrame(
@@ -386,7 +382,6 @@ def _utm(frame):
 
 
 def test_parking_side_both_schemes():
-    from parkplan.osm import parking_side
 
     cur = {"parking:left": "lane", "parking:right": "no", "parking:both:orientation": "diagonal"}
     left, right = parking_side(cur, "left"), parking_side(cur, "right")
@@ -512,12 +507,6 @@ def test_traffic_side_sets_each_kerbs_flow(tmp_path, traffic):
 
     That is the right-hand kerb under right-hand traffic and the left-hand kerb under left-hand traffic.
     """
-    import geopandas as gpd
-    import numpy as np
-    import shapely
-
-    import parkplan
-    from parkplan.osm import from_osm
 
     path = tmp_path / "tiny.osm"
     path.write_text(TINY, encoding="utf-8")
@@ -541,11 +530,6 @@ def test_traffic_side_sets_each_kerbs_flow(tmp_path, traffic):
 
 def test_helsinki_existing_mode_real_extract():
     """The Helsinki extract (old parking:lane scheme): bays only on tagged sides, none overlapping."""
-    import numpy as np
-    import shapely
-
-    import parkplan
-    from parkplan.osm import from_osm
 
     path = Path(__file__).resolve().parents[1] / "examples" / "data" / "helsinki" / "Helsinki.osm.pbf"
     areas, hazards, ways = from_osm(path, mode="existing", return_ways=True)
@@ -563,11 +547,8 @@ def test_helsinki_existing_mode_real_extract():
     wg = np.asarray(w.geometry.values, dtype=object)
     centre = shapely.centroid(g)
     bi, wi = shapely.STRtree(wg).query_nearest(centre, all_matches=False)
-    s = shapely.line_locate_point(wg[wi], centre[bi])
-    a = shapely.get_coordinates(shapely.line_interpolate_point(wg[wi], np.maximum(s - 0.5, 0.0)))
-    b = shapely.get_coordinates(shapely.line_interpolate_point(wg[wi], s + 0.5))
-    c = shapely.get_coordinates(centre[bi])
-    left = (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]) > 0
+    side, _ = side_of(wg[wi], centre[bi])
+    left = side == "left"
     ok = np.where(left, w["parking_left"].to_numpy()[wi], w["parking_right"].to_numpy()[wi]).astype(bool)
     # Where carriageways merge (slip roads, junctions) the nearest way can be a neighbour of the one whose
     # tag governs the bay: allow a small share, never a systematic failure.
@@ -575,7 +556,6 @@ def test_helsinki_existing_mode_real_extract():
 
 
 def test_extract_bounding_box_is_the_extent():
-    from parkplan.osm import osm_extent
 
     helsinki = Path(__file__).resolve().parents[1] / "examples" / "data" / "helsinki" / "Helsinki.osm.pbf"
     box = osm_extent(helsinki)
@@ -591,8 +571,6 @@ def test_extract_bounding_box_is_the_extent():
 
 
 def test_bays_are_counted_per_way_side_against_tagged_capacity(tmp_path):
-    import parkplan
-    from parkplan.osm import bays_by_way_side, from_osm
 
     areas, hazards, ways = from_osm(NEUKOELLN, mode="existing", return_ways=True)
     p = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways)
@@ -604,11 +582,6 @@ def test_bays_are_counted_per_way_side_against_tagged_capacity(tmp_path):
 
 
 def test_separately_mapped_parking_becomes_bays_of_its_own(tmp_path):
-    import geopandas as gpd
-    import numpy as np
-    import shapely
-
-    from parkplan.cli import main
 
     out, summary = tmp_path / "bays.geojson", tmp_path / "s.json"
     assert (
@@ -659,8 +632,6 @@ ORIENTED = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_existing_mode_places_bays_in_the_tagged_orientation(tmp_path):
-    import parkplan
-    from parkplan.osm import from_osm
 
     path = tmp_path / "oriented.osm"
     path.write_text(ORIENTED, encoding="utf-8")
@@ -675,7 +646,6 @@ def test_existing_mode_places_bays_in_the_tagged_orientation(tmp_path):
     p = parkplan.plan(areas, hazards, rules=rules, ways=ways)
     kerbs = p.kerbs.set_index("curb_id")
     side_of_bay = kerbs.loc[p.bays["curb_id"], "side"].to_numpy()
-    types = dict(zip(side_of_bay, p.bays["bay_type"], strict=True))
+    assert len(p.bays) > 0
     assert set(p.bays.loc[side_of_bay == "left", "bay_type"]) == {"perp"}
     assert set(p.bays.loc[side_of_bay == "right", "bay_type"]) == {"car"}
-    assert types

@@ -88,7 +88,6 @@ class ChunkResult:
     blocks: NDArray[np.int64]
     build_s: float
     solve_s: float
-    n_variables: int
 
 
 def fits(free_mm: NDArray[np.int64], bays: BayArrays) -> NDArray[np.int64]:
@@ -189,12 +188,11 @@ def solve_chunk(
     status = solver.solve(model)
     solve_s = time.perf_counter() - t1
     name = solver.status_name(status)
-    n_vars = len(model.proto.variables)
     bound = _bound(solver, objective_terms)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ChunkResult(name, 0, bound, np.zeros((0, 4), np.int64), build_s, solve_s, n_vars)
+        return ChunkResult(name, 0, bound, np.zeros((0, 4), np.int64), build_s, solve_s)
     objective = round(solver.objective_value) if objective_terms else 0
-    return ChunkResult(name, objective, bound, decode(solver), build_s, solve_s, n_vars)
+    return ChunkResult(name, objective, bound, decode(solver), build_s, solve_s)
 
 
 Decoder = Callable[[cp_model.CpSolver], NDArray[np.int64]]

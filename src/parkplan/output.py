@@ -34,7 +34,6 @@ __all__ = [
     "dump_json",
     "dump_layer",
     "geojson_text",
-    "write_json",
     "write_layer",
 ]
 
@@ -291,11 +290,3 @@ def _write_chunks(fh: IO[str], chunks: Iterator[str]) -> None:
             fh.write("".join(buf))
             buf, size = [], 0
     fh.write("".join(buf))
-
-
-def write_json(data: Any, path: str | os.PathLike[str]) -> Path:
-    """Write a JSON document atomically (sorted keys are not imposed; insertion order is kept)."""
-    target = check_output(path, layer=False)
-    with atomic_path(target) as tmp:
-        dump_json(data, tmp)
-    return target

@@ -34,7 +34,6 @@ __all__ = [
     "Rules",
     "Source",
     "WidthRow",
-    "known_kinds",
     "list_presets",
     "load_rules",
     "normalise_kind",
@@ -306,11 +305,6 @@ def normalise_kind(kind: str) -> str:
 def _builtin_kinds() -> dict[str, dict[str, Any]]:
     text = resources.files("parkplan").joinpath("data/kinds.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
-
-
-def known_kinds() -> tuple[str, ...]:
-    """Return the hazard kinds parkplan knows without a rules entry, in file order."""
-    return tuple(_builtin_kinds())
 
 
 def list_presets() -> list[str]:
