@@ -11,8 +11,8 @@ zones, on both kerbs where two strips meet, so the optimiser never places a bay 
 * ``kind = "outside"``: the strip crosses the edge of the carriageway: a kerb line (for kerb-line input)
   or the street-area boundary, including where the data was cut (for street-area input).
 
-This is conservative where one side of a narrow street could still park: choosing that side is a
-cross-section decision, left to the model that weighs both.
+Kerbs that face each other across the carriageway (``facing``) are exempt from ``narrow``: which of
+them parks, and how deep, is the choice of :mod:`parkplan.sides`, which weighs both sides.
 """
 
 from __future__ import annotations
@@ -199,7 +199,10 @@ def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]) -> pd.Dat
 
 
 def room_zones(
-    kerbs: gpd.GeoDataFrame, depth_m: float | NDArray[np.float64], street_area: object | None = None
+    kerbs: gpd.GeoDataFrame,
+    depth_m: float | NDArray[np.float64],
+    street_area: object | None = None,
+    facing: NDArray[np.int64] | None = None,
 ) -> pd.DataFrame:
     """Forbidden zones where the deepest bay would not fit in front of a kerb.
 
@@ -211,6 +214,9 @@ def room_zones(
         The deepest bay type's depth (metres).
     street_area
         Union of the street-area polygons, when the kerbs came from street areas.
+    facing
+        ``(n, 2)`` kerb pairs that face each other across the carriageway: their strips may meet, the
+        choice of sides and depths (:mod:`parkplan.sides`) keeps their bays apart.
 
     Returns
     -------
@@ -238,6 +244,10 @@ def room_zones(
         inter = shapely.intersection(strips[qa], strips[qb])
         thin = shapely.is_empty(shapely.buffer(inter, -SLIVER_M / 2.0))
         a, b, inter = strip_kerb[qa[~thin]], strip_kerb[qb[~thin]], inter[~thin]
+        if facing is not None and len(facing):
+            key = np.minimum(a, b) * n + np.maximum(a, b)
+            exempt = np.isin(key, facing.min(axis=1) * n + facing.max(axis=1))
+            a, b, inter = a[~exempt], b[~exempt], inter[~exempt]
         for mine, other in ((a, b), (b, a)):
             part, s0, s1, k = _project(inter, mine, geoms)
             rule = "bays would overlap bays of the kerb opposite"

@@ -452,16 +452,24 @@ def _polygonal(geom: Any) -> Any:
     return shapely.union_all(parts)
 
 
-def _check_width(gdf: pd.DataFrame, *, label: str, names: list[str]) -> pd.Series:
-    if "width_m" not in gdf.columns:
+def _check_width(
+    gdf: pd.DataFrame,
+    *,
+    label: str,
+    names: list[str],
+    column: str = "width_m",
+    what: str = "number of metres",
+) -> pd.Series:
+    """Check a non-negative numeric column; NaN where missing or empty."""
+    if column not in gdf.columns:
         return pd.Series(np.nan, index=gdf.index, dtype=float)
-    raw = gdf["width_m"]
+    raw = gdf[column]
     values = pd.to_numeric(raw, errors="coerce")
     wrong = raw.notna() & values.isna()
     if wrong.any():
         i = int(np.flatnonzero(wrong.to_numpy())[0])
         raise InputError(
-            f"width_m must be a number of metres, not {raw.iloc[i]!r}; fix the value or leave it empty",
+            f"{column} must be a {what}, not {raw.iloc[i]!r}; fix the value or leave it empty",
             source=label,
             feature=names[i],
         )
@@ -469,12 +477,45 @@ def _check_width(gdf: pd.DataFrame, *, label: str, names: list[str]) -> pd.Serie
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(
-            f"width_m must be a non-negative number of metres, not {float(values.iloc[i]):g}; "
+            f"{column} must be a non-negative {what}, not {float(values.iloc[i]):g}; "
             "fix the value or leave it empty",
             source=label,
             feature=names[i],
         )
     return values.astype(float)
+
+
+def _check_streets(gdf: pd.DataFrame, *, label: str, names: list[str]) -> None:
+    """Kerbs of one ``street_id`` must agree on ``width_m`` and ``oneway`` (one carriageway, one width)."""
+    if "street_id" not in gdf.columns:
+        return
+    street = gdf["street_id"]
+    have = street.notna().to_numpy()
+    if not have.any():
+        return
+    keys = street[have].astype(str).to_numpy()
+    rows = np.flatnonzero(have)
+    for column in ("width_m", "oneway"):
+        if column not in gdf.columns:
+            continue
+        values = gdf[column].to_numpy(dtype=object)[rows]
+        given = np.array([v is not None and v == v for v in values], dtype=bool)
+        if not given.any():
+            continue
+        first: dict[str, tuple[Any, int]] = {}
+        for key, v, i in zip(keys[given], values[given], rows[given], strict=True):
+            seen = first.setdefault(key, (v, int(i)))
+            differs = (
+                abs(float(v) - float(seen[0])) > 0.01 if column == "width_m" else bool(v) != bool(seen[0])
+            )
+            if differs:
+                raise InputError(
+                    f"street_id {key!r}: {column} {v!r} differs from {seen[0]!r} on {names[seen[1]]}; the "
+                    "kerbs of one street share one carriageway, so give them the same value (or split the "
+                    "street into two street_ids where the width changes)",
+                    source=label,
+                    feature=names[int(i)],
+                )
 
 
 def read_extent(data: PathOrFrame) -> gpd.GeoSeries:
@@ -613,6 +654,11 @@ def read_kerbs(data: PathOrFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
         )
     if "oneway" in gdf.columns:
         gdf["oneway"] = _bool_column(gdf["oneway"], label=label, names=names, column="oneway")
+    if "demand_weight" in gdf.columns:
+        gdf["demand_weight"] = _check_width(
+            gdf, label=label, names=names, column="demand_weight", what="number (a weight, 1 = normal)"
+        ).fillna(1.0)
+    _check_streets(gdf, label=label, names=names)
     if "orientation" in gdf.columns:
         text = gdf["orientation"].astype(object).where(gdf["orientation"].notna(), None)
         gdf["orientation"] = _choice_column(

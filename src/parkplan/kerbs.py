@@ -36,6 +36,7 @@ KERB_COLUMNS = [
     "width_m",
     "oneway",
     "orientation",
+    "demand_weight",
     "corner_start_m",
     "corner_end_m",
     "length_m",
@@ -319,7 +320,10 @@ def build_kerbs(
     ids = _source_ids(gdf)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     type_ids = shapely.get_type_id(geoms)
-    has = {c: c in gdf.columns for c in ("side", "flow", "street_id", "oneway", "osm_id", "orientation")}
+    has = {
+        c: c in gdf.columns
+        for c in ("side", "flow", "street_id", "oneway", "osm_id", "orientation", "demand_weight")
+    }
     default_flow = "forward"
     inner_extent = None if extent is None else shapely.buffer(extent, -0.05)
     if inner_extent is not None:
@@ -342,6 +346,7 @@ def build_kerbs(
             "width_m": width,
             "oneway": oneway,
             "orientation": gdf["orientation"].iloc[i] if has["orientation"] else None,
+            "demand_weight": float(gdf["demand_weight"].iloc[i]) if has["demand_weight"] else 1.0,
         }
         if type_ids[i] in (1, 5):  # LineString, MultiLineString
             parts = shapely.get_parts(geom)

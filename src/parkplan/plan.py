@@ -17,14 +17,12 @@ import shapely
 from pyproj import CRS
 
 from parkplan import output
-from parkplan.carriageway import room_zones
-from parkplan.hazards import free_stretches, match_hazards, zones_from_matches
+from parkplan.hazards import match_hazards, zones_from_matches
 from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, read_vector, to_metric
 from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
 from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
 from parkplan.rules import Rules, load_rules
-from parkplan.sides import cross_section_zones
-from parkplan.solve import solve_stretches
+from parkplan.sides import decide
 
 __all__ = ["Plan", "plan"]
 
@@ -276,33 +274,20 @@ def plan(
     matches = match_hazards(haz, kerb_table, rule_set)
     zones = zones_from_matches(matches, haz, kerb_table, rule_set)
     kerb_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
-    if room:
-        area = shapely.union_all(geoms[~is_line]) if (~is_line).any() else None
-        # Each kerb needs room for the deepest bay type it may hold.
-        depths = np.array([b.depth_m for b in rule_set.bays])
-        depth = np.where(kerb_types, depths[None, :], 0.0).max(axis=1)
-        zones = pd.concat([zones, room_zones(kerb_table, depth, area)], ignore_index=True)
-        zones = zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(
-            drop=True
-        )
-    lengths = kerb_table["length_m"].to_numpy(dtype=float)
-    stretches = free_stretches(zones, lengths)
-    sides = cross_section_zones(kerb_table, stretches, rule_set, kerb_types)
-    if len(sides.zones):
-        zones = pd.concat([zones, sides.zones], ignore_index=True)
-        zones = zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(
-            drop=True
-        )
-        stretches = free_stretches(zones, lengths)
-    timings["intervals"] = time.perf_counter() - t
-
-    solution = solve_stretches(
-        stretches["length_m"].to_numpy(dtype=float),
+    area = shapely.union_all(geoms[~is_line]) if room and (~is_line).any() else None
+    decision = decide(
+        kerb_table,
+        zones,
+        kerb_types,
         rule_set,
+        street_area=area,
+        room=room,
         presolve=presolve,
         time_limit_s=time_limit_s,
-        allowed=kerb_types[stretches["kerb"].to_numpy(dtype=np.int64)],
+        demand_weight=kerb_table["demand_weight"].to_numpy(dtype=float),
     )
+    zones, stretches, solution = decision.zones, decision.stretches, decision.solution
+    timings["intervals"] = time.perf_counter() - t - solution.build_s - solution.solve_s
     timings["model_build"] = solution.build_s
     timings["solve"] = solution.solve_s
 
@@ -321,12 +306,7 @@ def plan(
     if kerb_table["orientation"].notna().any():
         summary["kerbs"]["orientation_given"] = int(kerb_table["orientation"].notna().sum())
         summary["kerbs"]["orientation_without_bay_type"] = unmatched_orientation
-    if rule_set.cross_section is not None:
-        summary["cross_section"] = {
-            "streets_limited": sides.streets_limited,
-            "kerbs_closed": sides.kerbs_closed,
-            "streets_without_width": sides.streets_without_width,
-        }
+    summary["cross_section"] = decision.summary
     summary["kerbs"]["drawn_m"] = round(drawn_m, 3)
     summary["kerbs"]["outside_extent_m"] = round(max(drawn_m - float(kerb_table["length_m"].sum()), 0.0), 3)
     for w in warnings:

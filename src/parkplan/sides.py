@@ -1,177 +1,615 @@
-"""Which sides of a street may have bays: the rules' cross-section table and minimum clear width.
+"""Sides and bay depth of every kerb, chosen for the whole district at once under the cross-section rules.
 
-A street is the set of kerbs sharing a ``street_id`` (a kerb without one is a street of its own); its
-sides are the kerbs' ``side`` values (without ``side``: told apart by geometry, see ``_side_keys``). From the
-carriageway ``width_m`` and ``oneway`` of its kerbs, the rules say how many sides may park:
+Bay types of different depth (parallel 2.0-2.5 m, angled about 4.5 m, perpendicular 5 m) compete for the
+same carriageway. Each kerb gets a **level**: ``0`` (no bays) or ``j`` (bays of any allowed type at most
+``depth[j]`` deep, the distinct depths in ascending order). For every level the free stretches (hazard
+zones plus the room zones of :mod:`parkplan.carriageway` at that depth) are solved exactly on their own
+(:func:`parkplan.solve.solve_stretches`), which gives each kerb a value per level, ``V[k, j]``.
 
-* the ``[cross_section]`` table (China, GA/T 850: two-way >= 12 m both sides, 8-12 m one side, < 8 m
-  none; one-way >= 9 / 6-9 / < 6 m);
-* ``min_clear_width_m`` (Japan, 3.5 m): as many sides as leave that much carriageway beside bays of
-  the deepest type.
+Kerbs interact across the carriageway. Where a ray at right angles to kerb ``a`` (sampled every
+:data:`SAMPLE_SPACING_M` inside its free stretches) meets kerb ``b`` inside one of *its* free stretches,
+``a`` and ``b`` **face** each other over a width ``w`` (the kerbs' ``width_m`` where given, else the
+distance measured along the ray; the smallest over all samples of the pair). Opposite stretches
+interact only where they overlap: kerbs that never face each other are independent. A pair of levels
+``(i, j)`` is allowed on a facing pair when
 
-Where fewer sides may park than the street has, the side(s) whose free kerb holds the most bays keep
-them (the exact optimum of each side, from the presolve), ties to the side listed first; the other
-kerbs become ``cross_section`` zones. A street whose kerbs give no width is not limited; the summary
-counts such streets.
+* the rules' cross-section table lets a carriageway ``w`` wide (one-way if either kerb is) park on at
+  least as many sides as the levels use (China, GA/T 850), and
+* the depths leave the clear width: ``depth[i] + depth[j] + min_clear_width_m <= w`` (Japan 3.5 m; 0 m
+  without the rule: the bays must physically fit side by side).
+
+A kerb alone is checked the same way against its own smallest width. The choice is then::
+
+    x[k, j]  boolean     kerb k at level j           sum_j x[k, j] = 1
+    x[a, i] + x[b, j] <= 1                           for every facing pair and disallowed (i, j)
+    maximise  sum_k sum_j  demand_weight[k] * V[k, j] * x[k, j]
+
+solved exactly with CP-SAT per connected component of facing kerbs (most components are one street's
+two kerbs). A level that is worth no more than a shallower one is never needed (a shallower level is
+allowed wherever a deeper one is) and is dropped before the model is built. Ties go to the shallower
+level. Facing pairs are exempt from the room check's ``narrow`` zones (this choice replaces it there);
+strips meeting elsewhere (inside a corner, round a median's tip) still close the kerb where they meet.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from numpy.typing import NDArray
+from ortools.sat.python import cp_model
 
+from parkplan.hazards import opposite_places
 from parkplan.rules import Rules
-from parkplan.solve import solve_stretches
+from parkplan.solve import Solution, bay_arrays
 
-__all__ = ["SideChoice", "cross_section_zones"]
+__all__ = [
+    "SAMPLE_SPACING_M",
+    "Choice",
+    "Facing",
+    "choose_levels",
+    "depth_levels",
+    "facing_kerbs",
+    "kerb_values",
+]
+
+SAMPLE_SPACING_M = 10.0
+"""Distance between the places along a free stretch where the kerb opposite is looked for (metres)."""
+
+CHOICE_BUDGET = 400
+"""Kerbs per CP-SAT model of the choice (independent components are packed together up to this)."""
+
+
+def depth_levels(rules: Rules, kerb_types: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Distinct depths of the bay types some kerb may hold, ascending (metres)."""
+    depths = np.array([b.depth_m for b in rules.bays])
+    used = kerb_types.any(axis=0) if len(kerb_types) else np.ones(len(depths), dtype=bool)
+    return np.unique(np.round(depths[used], 6))
+
+
+def kerb_values(stretches: pd.DataFrame, solution: Solution, n_kerbs: int, rules: Rules) -> NDArray[np.int64]:
+    """Integer objective value (weights x 1000) of the bays a solution puts on each kerb."""
+    weight = bay_arrays(rules).weight
+    blocks = solution.blocks
+    out = np.zeros(n_kerbs, dtype=np.int64)
+    if len(blocks) == 0:
+        return out
+    kerb = stretches["kerb"].to_numpy(dtype=np.int64)[blocks["stretch"].to_numpy(dtype=np.int64)]
+    np.add.at(
+        out, kerb, blocks["count"].to_numpy(dtype=np.int64) * weight[blocks["type"].to_numpy(dtype=np.int64)]
+    )
+    return out
 
 
 @dataclass
-class SideChoice:
-    """What the cross-section rule did: forbidden kerbs as zones, and counts for the summary."""
+class Facing:
+    """Kerbs across the carriageway from each other.
 
-    zones: pd.DataFrame
-    streets_limited: int
-    streets_without_width: int
-    kerbs_closed: int
-
-
-def _allowed_sides(width: float, oneway: bool, rules: Rules) -> int:
-    cs = rules.cross_section
-    assert cs is not None
-    sides = cs.sides(width, oneway) if (cs.two_way or cs.one_way) else 2
-    if cs.min_clear_width_m is not None and np.isfinite(width):
-        depth = max(b.depth_m for b in rules.bays)
-        by_clear = max((n for n in (0, 1, 2) if width - n * depth + 1e-9 >= cs.min_clear_width_m), default=0)
-        sides = min(sides, by_clear)
-    return sides
-
-
-def _side_keys(kerbs: gpd.GeoDataFrame, street_key: np.ndarray, width: np.ndarray) -> np.ndarray:
-    """Name the side of its street each kerb is on.
-
-    The input's ``side`` where given. Otherwise by geometry: a kerb whose middle lies within half the
-    carriageway width (at least 1 m) of the line through the ends of its street's first kerb is on
-    that kerb's side ("a"), any other on the far side ("b"). This tells the two edges apart however
-    they were digitised.
+    Attributes
+    ----------
+    a, b
+        Kerb indices of each facing pair (``a < b``).
+    width_m
+        Smallest carriageway width between the pair (metres).
+    oneway
+        Whether either kerb is on a one-way street.
+    self_width_m
+        Per kerb: the smallest width known anywhere along its free stretches (``inf`` if none).
+    self_oneway
+        Per kerb: on a one-way street.
+    samples
+        Places looked at.
     """
-    side_col = kerbs["side"].to_numpy(dtype=object)
-    geoms = np.asarray(kerbs.geometry.values, dtype=object)
-    coords = [np.asarray(g.coords) for g in geoms]
-    keys = np.empty(len(kerbs), dtype=object)
-    first_of: dict[str, int] = {}
-    for i, key in enumerate(street_key):
-        if side_col[i] is not None:
-            keys[i] = str(side_col[i])
-            continue
-        j = first_of.setdefault(str(key), i)
-        p, q = coords[j][0], coords[j][-1]
-        mid = coords[i][len(coords[i]) // 2] if len(coords[i]) > 2 else coords[i].mean(axis=0)
-        d = q - p
-        span = float(np.hypot(d[0], d[1])) or 1.0
-        offset = abs(d[0] * (mid[1] - p[1]) - d[1] * (mid[0] - p[0])) / span
-        half = width[i] / 2.0 if np.isfinite(width[i]) else 1.0
-        keys[i] = "a" if offset < max(half, 1.0) else "b"
-    return keys
+
+    a: NDArray[np.int64]
+    b: NDArray[np.int64]
+    width_m: NDArray[np.float64]
+    oneway: NDArray[np.bool_]
+    self_width_m: NDArray[np.float64]
+    self_oneway: NDArray[np.bool_]
+    samples: int = 0
+
+    def pairs(self) -> NDArray[np.int64]:
+        """Facing pairs as an ``(n, 2)`` array."""
+        return np.column_stack([self.a, self.b]).astype(np.int64)
 
 
-def cross_section_zones(
-    kerbs: gpd.GeoDataFrame,
-    stretches: pd.DataFrame,
-    rules: Rules,
-    kerb_types: np.ndarray | None = None,
-) -> SideChoice:
-    """Close the kerbs the cross-section rule takes out.
+def _oneway(kerbs: gpd.GeoDataFrame) -> NDArray[np.bool_]:
+    values = kerbs["oneway"].to_numpy(dtype=object)
+    return np.array([bool(v) if v is not None and v == v else False for v in values], dtype=bool)
+
+
+def _in_stretch(
+    stretches: pd.DataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Whether chainage ``s`` on ``kerb`` lies inside one of the free stretches (sorted by kerb, start)."""
+    sk = stretches["kerb"].to_numpy(dtype=np.int64)
+    s0 = stretches["start_m"].to_numpy(dtype=float)
+    s1 = stretches["end_m"].to_numpy(dtype=float)
+    if len(sk) == 0:
+        return np.zeros(len(kerb), dtype=bool)
+    span = float(max(s1.max(), float(np.max(s, initial=0.0)))) + 1.0
+    key = sk.astype(float) * span + s0
+    i = np.searchsorted(key, kerb.astype(float) * span + s, side="right") - 1
+    ok = i >= 0
+    i = np.maximum(i, 0)
+    inside: NDArray[np.bool_] = ok & (sk[i] == kerb) & (s <= s1[i] + 1e-9)
+    return inside
+
+
+def facing_kerbs(
+    kerbs: gpd.GeoDataFrame, stretches: pd.DataFrame, spacing_m: float = SAMPLE_SPACING_M
+) -> Facing:
+    """Find the kerbs that face each other across the carriageway where both could hold bays.
 
     Parameters
     ----------
     kerbs
-        Kerb table (``street_id``, ``width_m``, ``oneway``, ``length_m``; ``side`` if the input had it).
+        Kerb table (``carriageway``, ``width_m``, ``oneway``, ``street_id``, ``length_m``).
     stretches
-        Free stretches after the hazard zones (``kerb``, ``length_m``).
-    rules
-        Rules with a ``cross_section``.
-    kerb_types
-        Bay types each kerb may hold (kerbs x types); ``None``: all.
+        Free stretches (``kerb``, ``start_m``, ``end_m``, ``length_m``) after the hazard zones.
+    spacing_m
+        Distance between samples along each stretch (every stretch gets at least one, at its middle).
 
     Returns
     -------
-    SideChoice
-        Zones of kind ``cross_section`` covering whole kerbs, and counts.
+    Facing
+        The facing pairs with their smallest width, and each kerb's own smallest width.
     """
-    columns = ["kerb", "start_m", "end_m", "hazard_start_m", "hazard_end_m", "kind", "hazard_id", "rule"]
-    empty = SideChoice(pd.DataFrame({c: [] for c in columns}), 0, 0, 0)
-    if rules.cross_section is None or len(kerbs) == 0:
-        return empty
     n = len(kerbs)
+    width_attr = kerbs["width_m"].to_numpy(dtype=float)
+    oneway = _oneway(kerbs)
+    st = stretches.sort_values(["kerb", "start_m"], kind="stable")
+    length = st["length_m"].to_numpy(dtype=float)
+    count = np.maximum(np.ceil(length / spacing_m).astype(np.int64), 1)
+    kerb = np.repeat(st["kerb"].to_numpy(dtype=np.int64), count)
+    first = np.repeat(np.cumsum(count) - count, count)
+    frac = (np.arange(len(kerb)) - first + 0.5) / np.repeat(count, count)
+    s = np.repeat(st["start_m"].to_numpy(dtype=float), count) + frac * np.repeat(length, count)
+    other, s_other = opposite_places(kerbs, kerb, s)
+    hit = other >= 0
+    if hit.any():
+        hit[hit] = _in_stretch(st, other[hit], s_other[hit])
     street = kerbs["street_id"].to_numpy(dtype=object)
-    curb = kerbs["curb_id"].to_numpy(dtype=object)
-    street_key = np.array(
-        [f"street:{s}" if s is not None else f"kerb:{c}" for s, c in zip(street, curb, strict=True)]
+    if hit.any():
+        sa, sb = street[kerb[hit]], street[other[hit]]
+        same = np.array([x is None or y is None or x == y for x, y in zip(sa, sb, strict=True)], dtype=bool)
+        hit[hit] = same
+    geoms = np.asarray(kerbs.geometry.values, dtype=object)
+    measured = np.full(len(kerb), np.inf)
+    if hit.any():
+        pa = shapely.line_interpolate_point(geoms[kerb[hit]], s[hit])
+        pb = shapely.line_interpolate_point(geoms[other[hit]], s_other[hit])
+        measured[hit] = shapely.distance(pa, pb)
+    attr = width_attr[kerb]
+    attr_pair = np.where(hit, np.fmin(attr, np.where(hit, width_attr[np.maximum(other, 0)], np.nan)), attr)
+    width = np.fmin(np.where(np.isfinite(attr_pair), attr_pair, np.inf), measured)
+    self_width = np.full(n, np.inf)
+    np.minimum.at(self_width, kerb, width)
+    if not hit.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return Facing(empty, empty, np.zeros(0), np.zeros(0, dtype=bool), self_width, oneway, len(kerb))
+    a = np.minimum(kerb[hit], other[hit])
+    b = np.maximum(kerb[hit], other[hit])
+    frame = pd.DataFrame({"a": a, "b": b, "w": width[hit]}).groupby(["a", "b"], sort=True)["w"].min()
+    pa_idx = frame.index.get_level_values(0).to_numpy(dtype=np.int64)
+    pb_idx = frame.index.get_level_values(1).to_numpy(dtype=np.int64)
+    return Facing(
+        pa_idx,
+        pb_idx,
+        frame.to_numpy(dtype=float),
+        oneway[pa_idx] | oneway[pb_idx],
+        self_width,
+        oneway,
+        len(kerb),
     )
-    width = kerbs["width_m"].to_numpy(dtype=float)
-    side_key = _side_keys(kerbs, street_key, width)
-    oneway = np.array([bool(v) if v is not None else False for v in kerbs["oneway"].to_numpy(dtype=object)])
 
-    # Exact optimum of every free stretch on its own, summed per kerb.
-    allowed = None if kerb_types is None else kerb_types[stretches["kerb"].to_numpy(dtype=np.int64)]
-    solution = solve_stretches(stretches["length_m"].to_numpy(dtype=float), rules, allowed=allowed)
-    weights = np.array([b.weight for b in rules.bays])
-    blocks = solution.blocks
-    value = np.zeros(len(stretches))
-    np.add.at(
-        value,
-        blocks["stretch"].to_numpy(dtype=np.int64),
-        blocks["count"].to_numpy() * weights[blocks["type"].to_numpy(dtype=np.int64)],
-    )
-    kerb_value = np.zeros(n)
-    np.add.at(kerb_value, stretches["kerb"].to_numpy(dtype=np.int64), value)
 
-    frame = pd.DataFrame(
-        {
-            "street": street_key,
-            "side": side_key,
-            "width": width,
-            "oneway": oneway,
-            "value": kerb_value,
-            "kerb": np.arange(n),
-        }
+def _allowed(
+    rules: Rules,
+    depth_i: NDArray[np.float64],
+    depth_j: NDArray[np.float64],
+    width: NDArray[np.float64],
+    oneway: NDArray[np.bool_],
+) -> NDArray[np.bool_]:
+    """Whether bays ``depth_i`` and ``depth_j`` deep (0: none) may face each other over ``width`` metres."""
+    cs = rules.cross_section
+    clear = 0.0 if cs is None or cs.min_clear_width_m is None else cs.min_clear_width_m
+    used = (depth_i > 0).astype(np.int64) + (depth_j > 0).astype(np.int64)
+    finite = np.isfinite(width)
+    ok = ~finite | (used == 0) | (depth_i + depth_j + clear <= width + 1e-9)
+    if cs is not None and (cs.two_way or cs.one_way):
+        shape = np.broadcast_shapes(np.shape(used), np.shape(width), np.shape(oneway))
+        w_all = np.broadcast_to(width, shape).ravel()
+        o_all = np.broadcast_to(oneway, shape).ravel()
+        sides = np.array(
+            [cs.sides(float(w), bool(o)) for w, o in zip(w_all, o_all, strict=True)], dtype=np.int64
+        ).reshape(shape)
+        ok &= used <= sides
+    result: NDArray[np.bool_] = ok
+    return result
+
+
+@dataclass
+class Choice:
+    """The level chosen for every kerb, and how it was proven.
+
+    Attributes
+    ----------
+    level
+        Per kerb: 0 (no bays) or the 1-based index into the depth levels.
+    status
+        ``OPTIMAL`` when every choice model was solved to optimality.
+    objective, bound
+        Integer objective of the choice and CP-SAT's bound on it (weights x 1000 x demand weight).
+    models
+        CP-SAT models built.
+    closed
+        Kerbs that could hold bays at some level but were given none (a side the cross-section closed).
+    """
+
+    level: NDArray[np.int64]
+    status: str
+    objective: int
+    bound: int
+    models: int
+    closed: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+
+def _components(n: int, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Label the connected components of the graph with edges ``a - b`` by their smallest member."""
+    label = np.arange(n, dtype=np.int64)
+    while True:
+        low = np.minimum(label[a], label[b])
+        before = label.copy()
+        np.minimum.at(label, a, low)
+        np.minimum.at(label, b, low)
+        label = label[label]  # pointer jumping
+        if np.array_equal(label, before):
+            return label
+
+
+def choose_levels(
+    value: NDArray[np.int64],
+    depth_m: NDArray[np.float64],
+    facing: Facing,
+    rules: Rules,
+    demand_weight: NDArray[np.float64] | None = None,
+    time_limit_s: float | None = None,
+) -> Choice:
+    """Choose every kerb's level (0: none, ``j``: bays at most ``depth_m[j - 1]`` deep).
+
+    Parameters
+    ----------
+    value
+        ``(kerbs, levels)`` integer value of each kerb at each level (from :func:`kerb_values`).
+    depth_m
+        Depth of each level (metres), ascending.
+    facing
+        Facing pairs and widths (:func:`facing_kerbs`).
+    rules
+        Rules with the cross-section table and clear width, if any.
+    demand_weight
+        Per-kerb multiplier of its value (default 1).
+    time_limit_s
+        Limit per CP-SAT model.
+
+    Returns
+    -------
+    Choice
+        The levels, with status and bound.
+    """
+    n, n_levels = value.shape
+    weight = np.ones(n) if demand_weight is None else np.asarray(demand_weight, dtype=float)
+    # Integer objective: value x demand weight, rounded (demand weights to 1/1000).
+    scaled = np.round(value * np.round(weight * 1000.0)[:, None]).astype(np.int64)
+    depth0 = np.concatenate([[0.0], depth_m])
+    full = np.concatenate([np.zeros((n, 1), dtype=np.int64), scaled], axis=1)
+    # Usable: allowed for the kerb alone, and worth more than every shallower level.
+    alone = _allowed(
+        rules,
+        np.broadcast_to(depth0[None, :], (n, n_levels + 1)),
+        np.zeros((n, n_levels + 1)),
+        np.broadcast_to(facing.self_width_m[:, None], (n, n_levels + 1)),
+        np.broadcast_to(facing.self_oneway[:, None], (n, n_levels + 1)),
     )
-    closed: list[tuple[int, str]] = []
-    limited = without_width = 0
-    for _, grp in frame.groupby("street", sort=True):
-        widths = grp["width"].to_numpy()
-        if not np.isfinite(widths).any():
-            without_width += 1
-            continue
-        allowed = _allowed_sides(float(np.nanmin(widths)), bool(grp["oneway"].any()), rules)
-        per_side = grp.groupby("side", sort=False)["value"].sum()
-        if allowed >= len(per_side):
-            continue
-        limited += 1
-        keep = set(per_side.sort_values(ascending=False, kind="stable").index[:allowed])
-        why = (
-            f"{rules.name}: cross-section allows {allowed} side(s) on a "
-            f"{'one-way' if grp['oneway'].any() else 'two-way'} carriageway {np.nanmin(widths):g} m wide"
+    best_before = np.maximum.accumulate(np.where(alone, full, -1), axis=1)
+    usable = alone.copy()
+    usable[:, 1:] &= full[:, 1:] > best_before[:, :-1]
+    usable[:, 0] = True
+    # Pairs that can still conflict: some usable (i, j) combination is not allowed.
+    pa, pb = facing.a, facing.b
+    conflicts: list[tuple[int, int, int, int]] = []
+    if len(pa):
+        li, lj = np.meshgrid(np.arange(n_levels + 1), np.arange(n_levels + 1), indexing="ij")
+        ok = _allowed(
+            rules,
+            depth0[li][None, :, :],
+            depth0[lj][None, :, :],
+            facing.width_m[:, None, None],
+            facing.oneway[:, None, None],
         )
-        closed += [(int(k), why) for k, s in zip(grp["kerb"], grp["side"], strict=True) if s not in keep]
-    if not closed:
-        return SideChoice(empty.zones, limited, without_width, 0)
-    k = np.array([c[0] for c in closed], dtype=np.int64)
-    length = kerbs["length_m"].to_numpy(dtype=float)[k]
-    zones = pd.DataFrame(
-        {
-            "kerb": k,
-            "start_m": 0.0,
-            "end_m": length,
-            "hazard_start_m": 0.0,
-            "hazard_end_m": length,
-            "kind": "cross_section",
-            "hazard_id": [f"street:{street[i]}" if street[i] is not None else f"kerb:{curb[i]}" for i in k],
-            "rule": [c[1] for c in closed],
-        }
+        bad = ~ok & usable[pa][:, :, None] & usable[pb][:, None, :]
+        p, i, j = np.nonzero(bad)
+        conflicts = list(zip(pa[p].tolist(), i.tolist(), pb[p].tolist(), j.tolist(), strict=True))
+    level = np.argmax(np.where(usable, full, -1), axis=1).astype(np.int64)
+    objective = int(full[np.arange(n), level].sum())
+    if not conflicts:
+        closed = (level == 0) & (value > 0).any(axis=1)
+        return Choice(level, "OPTIMAL", objective, objective, 0, closed)
+
+    ca = np.array([c[0] for c in conflicts], dtype=np.int64)
+    cb = np.array([c[2] for c in conflicts], dtype=np.int64)
+    label = _components(n, ca, cb)
+    coupled = np.zeros(n, dtype=bool)
+    coupled[ca] = coupled[cb] = True
+    comp_ids = np.unique(label[coupled])
+    # Pack components into models of about CHOICE_BUDGET kerbs.
+    comp_size = np.bincount(label[coupled], minlength=int(label.max()) + 1)[comp_ids]
+    model_of_comp = (np.cumsum(comp_size) - 1) // CHOICE_BUDGET
+    model_of_kerb = np.full(n, -1, dtype=np.int64)
+    model_of_kerb[coupled] = model_of_comp[np.searchsorted(comp_ids, label[coupled])]
+    by_model: dict[int, list[tuple[int, int, int, int]]] = {}
+    for c in conflicts:
+        by_model.setdefault(int(model_of_kerb[c[0]]), []).append(c)
+    status = "OPTIMAL"
+    bound_gain = 0
+    n_models = int(model_of_comp.max()) + 1
+    for m in range(n_models):
+        kerbs_m = np.flatnonzero(model_of_kerb == m)
+        model = cp_model.CpModel()
+        xs: dict[tuple[int, int], cp_model.IntVar] = {}
+        terms = []
+        for k in kerbs_m.tolist():
+            options = np.flatnonzero(usable[k]).tolist()
+            row = [model.new_bool_var("") for _ in options]
+            for o, x in zip(options, row, strict=True):
+                xs[(k, o)] = x
+                # Ties to the shallower level: value dominates, depth index breaks ties.
+                terms.append((int(full[k, o]) * (n_levels + 1) * (len(kerbs_m) + 1) - o) * x)
+            model.add_exactly_one(row)
+        for ka, la, kb, lb in by_model.get(m, []):
+            model.add_bool_or([xs[(ka, la)].Not(), xs[(kb, lb)].Not()])
+        model.maximize(sum(terms))
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = 0
+        if time_limit_s is not None:
+            solver.parameters.max_time_in_seconds = max(float(time_limit_s), 0.01)
+        result = solver.solve(model)
+        name = solver.status_name(result)
+        if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            # Nothing found in time: leave the whole component without bays (always allowed).
+            level[kerbs_m] = 0
+            status = "UNKNOWN"
+            bound_gain += int(np.where(usable[kerbs_m], full[kerbs_m], 0).max(axis=1).sum())
+            continue
+        if name != "OPTIMAL":
+            status = "FEASIBLE" if status == "OPTIMAL" else status
+        scale = (n_levels + 1) * (len(kerbs_m) + 1)
+        chosen = 0
+        for k in kerbs_m.tolist():
+            for o in np.flatnonzero(usable[k]).tolist():
+                if solver.value(xs[(k, o)]):
+                    level[k] = o
+            chosen += int(full[k, level[k]])
+        bound_gain += (
+            max(int(solver.best_objective_bound) // scale + 1 - chosen, 0) if name != "OPTIMAL" else 0
+        )
+    objective = int(full[np.arange(n), level].sum())
+    closed = (level == 0) & (value > 0).any(axis=1)
+    return Choice(level, status, objective, objective + bound_gain, n_models, closed)
+
+
+@dataclass
+class Decision:
+    """Everything the choice of sides and depths settled, ready for the layout.
+
+    Attributes
+    ----------
+    zones
+        Forbidden zones of every kerb at its chosen level, plus a ``cross_section`` zone over each kerb
+        the choice closed.
+    stretches
+        Free stretches of every kerb at its chosen level (none on a closed kerb).
+    solution
+        Bays on those stretches (``blocks`` index ``stretches``), with the combined proof status.
+    level
+        Chosen level per kerb (0: none).
+    depth_m
+        Depth of each level, ascending.
+    summary
+        Counts for the plan's summary (``cross_section`` block).
+    """
+
+    zones: pd.DataFrame
+    stretches: pd.DataFrame
+    solution: Solution
+    level: NDArray[np.int64]
+    depth_m: NDArray[np.float64]
+    summary: dict[str, object]
+
+
+def _sort_zones(zones: pd.DataFrame) -> pd.DataFrame:
+    return zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(drop=True)
+
+
+def decide(
+    kerbs: gpd.GeoDataFrame,
+    hazard_zones: pd.DataFrame,
+    kerb_types: NDArray[np.bool_],
+    rules: Rules,
+    *,
+    street_area: object | None = None,
+    room: bool = True,
+    presolve: bool = True,
+    time_limit_s: float | None = None,
+    demand_weight: NDArray[np.float64] | None = None,
+) -> Decision:
+    """Solve every depth level, choose each kerb's level and put the chosen bays together.
+
+    Parameters
+    ----------
+    kerbs
+        Kerb table from :func:`parkplan.kerbs.build_kerbs`.
+    hazard_zones
+        Zones of the hazards' clearances (:func:`parkplan.hazards.zones_from_matches`).
+    kerb_types
+        ``(kerbs, types)``: bay types each kerb may hold.
+    rules
+        The rules.
+    street_area
+        Union of the street areas (street-area input) for the room check.
+    room
+        Check room in front of the kerbs (:func:`parkplan.carriageway.room_zones`).
+    presolve, time_limit_s
+        As for :func:`parkplan.solve.solve_stretches`.
+    demand_weight
+        Per-kerb weight of its bays in the choice (default 1).
+
+    Returns
+    -------
+    Decision
+        Zones, stretches and bays of the chosen levels, with the proof status.
+    """
+    from parkplan.carriageway import room_zones
+    from parkplan.hazards import free_stretches
+    from parkplan.solve import WEIGHT_SCALE, solve_stretches
+
+    n = len(kerbs)
+    lengths = kerbs["length_m"].to_numpy(dtype=float)
+    levels = depth_levels(rules, kerb_types)
+    type_depth = np.array([b.depth_m for b in rules.bays])
+    base = free_stretches(hazard_zones, lengths)
+    facing = facing_kerbs(kerbs, base)
+    pairs = facing.pairs()
+    per_level: list[tuple[pd.DataFrame, pd.DataFrame, Solution]] = []
+    value = np.zeros((n, len(levels)), dtype=np.int64)
+    for j, depth in enumerate(levels):
+        types_ok = kerb_types & (type_depth[None, :] <= depth + 1e-6)
+        zones = hazard_zones
+        if room:
+            kerb_depth = np.where(types_ok, type_depth[None, :], 0.0).max(axis=1)
+            zones = _sort_zones(
+                pd.concat(
+                    [hazard_zones, room_zones(kerbs, kerb_depth, street_area, pairs)], ignore_index=True
+                )
+            )
+        stretches = free_stretches(zones, lengths)
+        solution = solve_stretches(
+            stretches["length_m"].to_numpy(dtype=float),
+            rules,
+            presolve=presolve,
+            time_limit_s=time_limit_s,
+            allowed=types_ok[stretches["kerb"].to_numpy(dtype=np.int64)],
+        )
+        value[:, j] = kerb_values(stretches, solution, n, rules)
+        per_level.append((zones, stretches, solution))
+    choice = choose_levels(value, levels, facing, rules, demand_weight, time_limit_s)
+
+    zone_parts: list[pd.DataFrame] = []
+    stretch_parts: list[pd.DataFrame] = []
+    block_parts: list[pd.DataFrame] = []
+    statuses: list[dict[str, object]] = []
+    rank = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2}
+    status = choice.status
+    objective = 0.0
+    gap_m = 0.0
+    build_s = solve_s = 0.0
+    n_presolved = n_models = 0
+    offset = 0
+    for j, (zones, stretches, solution) in enumerate(per_level):
+        at = choice.level == j + 1
+        if j == 0:
+            at = at | (choice.level == 0)
+        zk = zones["kerb"].to_numpy(dtype=np.int64)
+        zone_parts.append(zones[at[zk]])
+        sk = stretches["kerb"].to_numpy(dtype=np.int64)
+        keep = (choice.level[sk] == j + 1) | ((j == 0) & (choice.level[sk] == 0) & ~choice.closed[sk])
+        new_index = np.full(len(stretches), -1, dtype=np.int64)
+        new_index[keep] = offset + np.arange(int(keep.sum()))
+        offset += int(keep.sum())
+        stretch_parts.append(stretches[keep])
+        blocks = solution.blocks
+        bs = blocks["stretch"].to_numpy(dtype=np.int64)
+        chosen = keep[bs] & (choice.level[sk[bs]] == j + 1)
+        block_parts.append(blocks[chosen].assign(stretch=new_index[bs[chosen]]))
+        status = max(status, solution.status, key=lambda x: rank.get(x, 3))
+        statuses += [dict(s, level=j + 1) for s in solution.model_statuses]
+        gap_m += solution.bound - solution.objective
+        build_s += solution.build_s
+        solve_s += solution.solve_s
+        n_presolved += solution.n_presolved
+        n_models += solution.n_models
+    closed = np.flatnonzero(choice.closed)
+    if len(closed):
+        street = kerbs["street_id"].to_numpy(dtype=object)
+        curb = kerbs["curb_id"].to_numpy(dtype=object)
+        cs = rules.cross_section
+        why = (
+            f"{rules.name}: the sides and depths chosen for the cross-section leave this kerb without bays"
+            + (
+                f" (clear width {cs.min_clear_width_m:g} m)"
+                if cs is not None and cs.min_clear_width_m is not None
+                else ""
+            )
+        )
+        zone_parts.append(
+            pd.DataFrame(
+                {
+                    "kerb": closed,
+                    "start_m": 0.0,
+                    "end_m": lengths[closed],
+                    "hazard_start_m": 0.0,
+                    "hazard_end_m": lengths[closed],
+                    "kind": "cross_section",
+                    "hazard_id": [
+                        f"street:{street[k]}" if street[k] is not None else f"kerb:{curb[k]}" for k in closed
+                    ],
+                    "rule": why,
+                }
+            )
+        )
+    weights = bay_arrays(rules).weight
+    final = pd.concat(stretch_parts, ignore_index=True)
+    order = np.lexsort((final["start_m"].to_numpy(dtype=float), final["kerb"].to_numpy(dtype=np.int64)))
+    rank_of = np.empty(len(order), dtype=np.int64)
+    rank_of[order] = np.arange(len(order))
+    final = final.iloc[order].reset_index(drop=True)
+    blocks = pd.concat(block_parts, ignore_index=True).astype(np.int64)
+    blocks["stretch"] = rank_of[blocks["stretch"].to_numpy(dtype=np.int64)]
+    blocks = blocks.sort_values(["stretch", "run", "type"], kind="stable").reset_index(drop=True)
+    objective = float((blocks["count"].to_numpy() * weights[blocks["type"].to_numpy()]).sum()) / WEIGHT_SCALE
+    choice_gap = (choice.bound - choice.objective) / 1000.0 / WEIGHT_SCALE
+    bound = objective + gap_m + choice_gap
+    solution = Solution(
+        blocks=blocks,
+        status=status,
+        objective=objective,
+        bound=bound,
+        gap=(bound - objective) / max(abs(bound), 1e-9) if bound else 0.0,
+        n_presolved=n_presolved,
+        n_models=n_models + choice.models,
+        model_statuses=statuses,
+        build_s=build_s,
+        solve_s=solve_s,
     )
-    return SideChoice(zones, limited, without_width, len(k))
+    finite = np.isfinite(facing.self_width_m)
+    summary: dict[str, object] = {
+        "facing_pairs": len(facing.a),
+        "kerbs_closed": len(closed),
+        "kerbs_without_width": int((~finite).sum()),
+        "choice_models": choice.models,
+        "kerbs_by_depth_m": {f"{d:g}": int((choice.level == j + 1).sum()) for j, d in enumerate(levels)},
+    }
+    return Decision(
+        _sort_zones(pd.concat(zone_parts, ignore_index=True)),
+        final,
+        solution,
+        choice.level,
+        levels,
+        summary,
+    )

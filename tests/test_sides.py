@@ -1,0 +1,171 @@
+"""The choice of sides and bay depths across the carriageway (issue 5, decision 1), on hand-solved streets."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point
+
+import parkplan
+from parkplan.rules import load_rules
+from parkplan.sides import _allowed, _components
+
+CRS = "EPSG:25833"
+MIXED = {
+    "car": {"orientation": "parallel", "length_m": 5.2, "width_m": 2.0},
+    "perp": {"orientation": "perpendicular", "length_m": 5.0, "width_m": 2.5},
+}
+CAR = {"car": {"orientation": "parallel", "length_m": 6.0, "width_m": 2.5}}
+
+
+def rules(bays: dict[str, object], **extra: object) -> dict[str, object]:
+    data: dict[str, object] = {"name": "t", "traffic": "right", "bays": bays}
+    data.update(extra)
+    return data
+
+
+def kerbs(*lines: tuple[str, list[tuple[float, float]], str]) -> gpd.GeoDataFrame:
+    """Kerbs from (curb_id, coordinates, side); south kerbs forward, north kerbs backward."""
+    return gpd.GeoDataFrame(
+        {
+            "curb_id": [c for c, _, _ in lines],
+            "side": [s for _, _, s in lines],
+            "flow": ["forward" if s == "right" else "backward" for _, _, s in lines],
+        },
+        geometry=[LineString(xy) for _, xy, _ in lines],
+        crs=CRS,
+    )
+
+
+def per_kerb(p: parkplan.Plan) -> dict[str, tuple[str, int]]:
+    got = p.bays.groupby("curb_id")["bay_type"].agg(lambda s: (s.iloc[0], len(s)))
+    return {str(k): v for k, v in got.to_dict().items()}
+
+
+def test_orientation_chosen_per_side_for_the_clear_width() -> None:
+    """12 m street, 3.5 m must stay clear; parallel 5.2 x 2.0 m and perpendicular 5.0 x 2.5 m bays.
+
+    The south kerb has a 4 m driveway at 50 m: free 0-48 and 52-100 m.
+    Hand-solved, per kerb: south parallel 2 x floor(48 / 5.2) = 18, perpendicular 2 x floor(48 / 2.5) = 38;
+    north (free 100 m) parallel 19, perpendicular 40.
+    Depth pairs within 12 - 3.5 = 8.5 m: perp + perp = 10 no; perp + par = 7 yes; par + par = 4 yes.
+    North perp + south par = 40 + 18 = 58; south perp + north par = 38 + 19 = 57; both parallel 37;
+    one side perp alone 40. Optimum 58: perpendicular on the north kerb, parallel on the south.
+    """
+    k = kerbs(("south", [(0, 0), (100, 0)], "right"), ("north", [(0, 12), (100, 12)], "left"))
+    haz = gpd.GeoDataFrame({"kind": ["driveway"], "width_m": [4.0]}, geometry=[Point(50, -1)], crs=CRS)
+    p = parkplan.plan(k, haz, rules=rules(MIXED, cross_section={"min_clear_width_m": 3.5}))
+    assert per_kerb(p) == {"north": ("perp", 40), "south": ("car", 18)}
+    assert p.summary["solver"]["status"] == "OPTIMAL"
+    assert p.summary["cross_section"]["kerbs_by_depth_m"] == {"2": 1, "5": 1}
+
+
+def test_opposite_kerbs_interact_only_where_they_overlap() -> None:
+    """One south kerb (100 m) faces two north kerbs: 12 m away on 0-50 m, 8 m away on 50-100 m.
+
+    JP-style clear width 3.5 m, 6 x 2.5 m parallel bays. 12 m: 2.5 + 2.5 + 3.5 <= 12, both sides park.
+    8 m: 8.5 > 8, one side only: south (floor(100 / 6) = 16) or north-east (floor(50 / 6) = 8); south
+    keeps (it also faces the wide half, where both may park). North-west parks too: 16 + 8 = 24.
+    """
+    k = kerbs(
+        ("south", [(0, 0), (100, 0)], "right"),
+        ("north_w", [(0, 12), (50, 12)], "left"),
+        ("north_e", [(50, 8), (100, 8)], "left"),
+    )
+    p = parkplan.plan(k, None, rules=rules(CAR, cross_section={"min_clear_width_m": 3.5}), room=False)
+    assert per_kerb(p) == {"south": ("car", 16), "north_w": ("car", 8)}
+    assert p.summary["cross_section"]["kerbs_closed"] == 1
+
+
+def test_demand_weight_picks_the_side_that_serves_more() -> None:
+    """10 m two-way street in China: one side only. South holds 16 bays, north 15 (a driveway), but the
+    north kerb serves shops (demand_weight 2): 15 x 2 = 30 > 16, so the north kerb keeps its bays."""
+    table = {"two_way": [{"min_width_m": 12.0, "sides": 2}, {"min_width_m": 8.0, "sides": 1}]}
+    k = kerbs(("south", [(0, 0), (100, 0)], "right"), ("north", [(0, 10), (100, 10)], "left"))
+    haz = gpd.GeoDataFrame({"kind": ["driveway"], "width_m": [4.0]}, geometry=[Point(45, 11)], crs=CRS)
+    plain = parkplan.plan(k, haz, rules=rules(CAR, cross_section=table))
+    assert per_kerb(plain) == {"south": ("car", 16)}
+    weighted = parkplan.plan(k.assign(demand_weight=[1.0, 2.0]), haz, rules=rules(CAR, cross_section=table))
+    assert per_kerb(weighted) == {"north": ("car", 15)}
+
+
+def test_kerbs_of_one_street_must_agree_on_width() -> None:
+    k = kerbs(("south", [(0, 0), (100, 0)], "right"), ("north", [(0, 10), (100, 10)], "left"))
+    k = k.assign(street_id="s", width_m=[10.0, 12.0])
+    with pytest.raises(parkplan.InputError, match="street_id 's': width_m"):
+        parkplan.plan(k, None, rules=rules(CAR))
+
+
+def test_negative_demand_weight_is_an_input_error() -> None:
+    k = kerbs(("south", [(0, 0), (100, 0)], "right")).assign(demand_weight=-1.0)
+    with pytest.raises(parkplan.InputError, match="demand_weight"):
+        parkplan.plan(k, None, rules=rules(CAR))
+
+
+def test_components_label_connected_kerbs() -> None:
+    label = _components(6, np.array([0, 1, 4]), np.array([1, 2, 5]))
+    assert label.tolist() == [0, 0, 0, 3, 4, 4]
+
+
+def test_cross_section_table_and_clear_width_together() -> None:
+    r = load_rules(
+        rules(
+            CAR,
+            cross_section={"two_way": [{"min_width_m": 6.0, "sides": 2}], "min_clear_width_m": 3.5},
+        )
+    )
+    width = np.array([5.9, 6.0, 8.5, 8.5])
+    di = np.array([2.5, 2.5, 2.5, 2.5])
+    dj = np.array([0.0, 0.0, 2.5, 0.0])
+    assert _allowed(r, di, dj, width, np.zeros(4, dtype=bool)).tolist() == [False, True, True, True]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    width=st.floats(4.0, 20.0),
+    clear=st.floats(0.0, 4.0),
+    south_gap=st.one_of(st.just(0.0), st.floats(0.5, 60.0)),
+)
+def test_chosen_depths_leave_the_clear_width_everywhere(width: float, clear: float, south_gap: float) -> None:
+    """Property: wherever bays face each other, their depths plus the clear width fit the carriageway,
+    a lone side's depth plus the clear width too, and the count is the best of the four side choices."""
+    k = kerbs(("south", [(0, 0), (100, 0)], "right"), ("north", [(0, width), (100, width)], "left"))
+    haz = gpd.GeoDataFrame(
+        {"kind": ["no_parking"], "width_m": [south_gap]}, geometry=[Point(50, -0.5)], crs=CRS
+    )
+    r = rules(MIXED, cross_section={"min_clear_width_m": clear})
+    p = parkplan.plan(k, haz if south_gap > 0 else None, rules=r)
+    bays = p.bays
+    far = {
+        c: float(g["width_m"].where(g["orientation"] == "parallel", g["length_m"]).max())
+        for c, g in bays.groupby("curb_id")
+    }
+    assert sum(far.values()) + clear <= width + 1e-6 or not far
+    # Every bay polygon stays inside the carriageway and no two overlap.
+    geoms = np.asarray(bays.geometry.values, dtype=object)
+    assert shapely.within(geoms, shapely.box(-1e-6, -1e-6, 100 + 1e-6, width + 1e-6)).all()
+    i, j = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = i < j
+    assert (shapely.area(shapely.intersection(geoms[i[keep]], geoms[j[keep]])) < 1e-4).all()
+    # The optimum of the four side choices (parallel/perpendicular/none per side), worked out here.
+    free = {"south": [(0.0, 100.0)], "north": [(0.0, 100.0)]}
+    if south_gap > 0:
+        free["south"] = [(0.0, 50.0 - south_gap / 2), (50.0 + south_gap / 2, 100.0)]
+    count = {
+        (c, d): sum(int((b - a + 1e-3) // pitch) for a, b in free[c])
+        for c in free
+        for d, pitch in ((2.0, 5.2), (5.0, 2.5))
+    }
+    best = 0
+    for ds in (0.0, 2.0, 5.0):
+        for dn in (0.0, 2.0, 5.0):
+            if (ds > 0 and ds + clear > width + 1e-9) or (dn > 0 and dn + clear > width + 1e-9):
+                continue
+            if ds > 0 and dn > 0 and ds + dn + clear > width + 1e-9:
+                continue
+            best = max(best, count.get(("south", ds), 0) + count.get(("north", dn), 0))
+    assert len(bays) == best
