@@ -63,7 +63,8 @@ def place_bays(
                 for c in ("kerb", "stretch", "run", "type", "start_m", "end_m", "far_start_m", "far_end_m")
             }
         )
-    b = blocks.sort_values(["stretch", "run", "type"], kind="stable")
+    # Blocks in run order: by ``slot`` where given (quotas put accessible bays first or last), else type.
+    b = blocks.sort_values(["stretch", "run", "slot" if "slot" in blocks.columns else "type"], kind="stable")
     st = b["stretch"].to_numpy(dtype=np.int64)
     run = b["run"].to_numpy(dtype=np.int64)
     typ = b["type"].to_numpy(dtype=np.int64)

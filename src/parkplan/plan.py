@@ -21,6 +21,7 @@ from parkplan.hazards import match_hazards, zones_from_matches
 from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, read_vector, to_metric
 from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
 from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
+from parkplan.quotas import apply_quotas, fill_fragments, main_types
 from parkplan.rules import Rules, load_rules
 from parkplan.sides import decide
 
@@ -273,7 +274,9 @@ def plan(
         haz = haz.explode(index_parts=False).reset_index(drop=True)
     matches = match_hazards(haz, kerb_table, rule_set)
     zones = zones_from_matches(matches, haz, kerb_table, rule_set)
-    kerb_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
+    all_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
+    # Accessible and motorcycle bays are placed by the quotas after the main choice, not by it.
+    kerb_types = all_types & main_types(rule_set)[None, :]
     area = shapely.union_all(geoms[~is_line]) if room and (~is_line).any() else None
     decision = decide(
         kerb_table,
@@ -292,8 +295,13 @@ def plan(
     timings["solve"] = solution.solve_s
 
     t = time.perf_counter()
+    quota = apply_quotas(solution.blocks, stretches, zones, rule_set)
+    blocks, fragments = fill_fragments(quota.blocks, stretches, rule_set, all_types)
+    timings["quotas"] = time.perf_counter() - t
+
+    t = time.perf_counter()
     backward = kerb_table["flow"].to_numpy(dtype=object) == "backward"
-    placed = place_bays(solution.blocks, stretches, rule_set, backward)
+    placed = place_bays(blocks, stretches, rule_set, backward)
     index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
     polys = bay_polygons(placed, kerb_table, rule_set, index)
     bays_gdf = _bays_table(placed, polys, kerb_table, rule_set, crs)
@@ -307,6 +315,10 @@ def plan(
         summary["kerbs"]["orientation_given"] = int(kerb_table["orientation"].notna().sum())
         summary["kerbs"]["orientation_without_bay_type"] = unmatched_orientation
     summary["cross_section"] = decision.summary
+    if quota.summary:
+        summary["quotas"] = quota.summary
+    if any(b.role == "motorcycle" for b in rule_set.bays):
+        summary["bays"]["fragments"] = fragments
     summary["kerbs"]["drawn_m"] = round(drawn_m, 3)
     summary["kerbs"]["outside_extent_m"] = round(max(drawn_m - float(kerb_table["length_m"].sum()), 0.0), 3)
     for w in warnings:

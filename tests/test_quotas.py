@@ -1,0 +1,156 @@
+"""Quotas (accessible bays) and fragments (motorcycle bays), on hand-solved kerbs (issue 5, decisions 2-3)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import LineString, Point
+
+import parkplan
+from parkplan.quotas import required_per_face
+from parkplan.rules import load_rules
+
+CRS = "EPSG:25833"
+FT = 0.3048
+
+
+def kerb(length_m: float, n: int = 1) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"curb_id": [f"k{i}" for i in range(n)]},
+        geometry=[LineString([(0, 50 * i), (length_m, 50 * i)]) for i in range(n)],
+        crs=CRS,
+    )
+
+
+CN_LIKE = {
+    "name": "t",
+    "traffic": "right",
+    "bays": {
+        "small": {"orientation": "parallel", "length_m": 6.0, "width_m": 2.5},
+        "accessible": {"orientation": "parallel", "length_m": 6.0, "width_m": 2.5, "role": "accessible"},
+    },
+    "quotas": {"accessible_min_share": 0.02},
+}
+
+PROWAG = [
+    {"max_spaces": 25, "accessible": 1},
+    {"max_spaces": 50, "accessible": 2},
+    {"max_spaces": 75, "accessible": 3},
+    {"max_spaces": 100, "accessible": 4},
+    {"max_spaces": 150, "accessible": 5},
+    {"max_spaces": 200, "accessible": 6},
+]
+US_LIKE = {
+    "name": "t",
+    "traffic": "right",
+    "bays": {
+        "standard": {"orientation": "parallel", "length_m": 20 * FT, "width_m": 8 * FT},
+        "accessible": {
+            "orientation": "parallel",
+            "length_m": 25 * FT,
+            "width_m": 8 * FT,
+            "role": "accessible",
+        },
+    },
+    "quotas": {"accessible_per_block": PROWAG, "accessible_share_above_200": 0.04},
+}
+
+
+def test_district_share_is_met_exactly_without_losing_a_bay() -> None:
+    """Three 100 m kerbs: 3 x 16 = 48 bays of 6 m. 2 % of 48 = 0.96 -> 1 accessible bay, none lost
+    (the accessible bay is the standard size)."""
+    p = parkplan.plan(kerb(100.0, 3), None, rules=CN_LIKE)
+    assert len(p.bays) == 48
+    assert (p.bays["bay_type"] == "accessible").sum() == 1
+    assert p.summary["quotas"] == {
+        "enforced": True,
+        "accessible": 1,
+        "block_faces_with_quota": 0,
+        "bays_given_up": 0,
+        "shortfall": 0,
+        "exact": True,
+    }
+
+
+def test_accessible_bay_stands_at_the_end_next_to_a_crossing() -> None:
+    """One 100 m kerb, a 4 m crossing at 80-84 m: free 0-80 (13 bays) and 84-100 (2 bays). The accessible
+    bay is the last bay before the crossing on the long stretch (both stretches touch it; the first one
+    in kerb order is used)."""
+    haz = gpd.GeoDataFrame({"kind": ["crossing"], "width_m": [4.0]}, geometry=[Point(82, -1)], crs=CRS)
+    p = parkplan.plan(kerb(100.0), haz, rules=CN_LIKE)
+    acc = p.bays[p.bays["bay_type"] == "accessible"]
+    assert len(acc) == 1
+    first_stretch = p.bays[p.bays["end_m"] <= 80.0 + 1e-6]
+    assert float(acc["end_m"].iloc[0]) == pytest.approx(float(first_stretch["end_m"].max()))
+
+
+def test_prowag_block_face_gives_up_a_bay_only_when_the_slack_is_too_short() -> None:
+    """20 ft standard and 25 ft accessible bays, PROWAG: 1-25 spaces need 1 accessible.
+
+    62.0 m: 10 standard bays take 60.96 m; 9 standard + 1 accessible need 62.484 m > 62.0, so one bay is
+    given up: 8 standard + 1 accessible = 9 bays. 62.5 m: 62.484 fits, 10 bays of which 1 accessible.
+    """
+    short = parkplan.plan(kerb(62.0), None, rules=US_LIKE)
+    assert len(short.bays) == 9
+    assert (short.bays["bay_type"] == "accessible").sum() == 1
+    assert short.summary["quotas"]["bays_given_up"] == 1
+    long = parkplan.plan(kerb(62.5), None, rules=US_LIKE)
+    assert len(long.bays) == 10
+    assert (long.bays["bay_type"] == "accessible").sum() == 1
+    assert long.summary["quotas"]["bays_given_up"] == 0
+
+
+def test_prowag_table_rows() -> None:
+    r = load_rules(US_LIKE)
+    n = np.array([0, 1, 25, 26, 50, 200, 201, 260])
+    assert required_per_face(n, r).tolist() == [0, 1, 1, 2, 2, 6, 9, 11]
+
+
+def test_quotas_without_an_accessible_type_are_reported_not_enforced() -> None:
+    rules = {**CN_LIKE, "bays": {"small": CN_LIKE["bays"]["small"]}}  # type: ignore[index]
+    p = parkplan.plan(kerb(100.0), None, rules=rules)
+    assert p.summary["quotas"]["enforced"] is False
+
+
+def test_fragments_too_short_for_a_car_get_motorcycle_bays() -> None:
+    """Driveways (4 m) at 10 and 19 m: free 0-8, 12-17, 21-100. Cars (6 m): 1 + 0 + 13 = 14; the 5 m
+    stretch holds no car, so it gets floor(5 / 1.0) = 5 motorcycle bays (2.0 x 1.0 m); the others none."""
+    rules = {
+        "name": "t",
+        "traffic": "right",
+        "bays": {
+            "small": {"orientation": "parallel", "length_m": 6.0, "width_m": 2.5},
+            "moto": {"orientation": "perpendicular", "length_m": 2.0, "width_m": 1.0, "role": "motorcycle"},
+        },
+    }
+    haz = gpd.GeoDataFrame(
+        {"kind": ["driveway", "driveway"], "width_m": [4.0, 4.0]},
+        geometry=[Point(10, -1), Point(19, -1)],
+        crs=CRS,
+    )
+    p = parkplan.plan(kerb(100.0), haz, rules=rules)
+    assert (p.bays["bay_type"] == "small").sum() == 14
+    moto = p.bays[p.bays["bay_type"] == "moto"]
+    assert len(moto) == 5
+    assert moto["start_m"].min() >= 12.0 - 1e-6
+    assert moto["end_m"].max() <= 17.0 + 1e-6
+    assert p.summary["bays"]["fragments"] == 5
+
+
+@settings(max_examples=25, deadline=None)
+@given(lengths=st.lists(st.floats(3.0, 400.0), min_size=1, max_size=6))
+def test_share_quota_holds_exactly_and_costs_nothing(lengths: list[float]) -> None:
+    """Property: with same-size accessible bays, the count is the plain optimum and exactly
+    ceil(2 % x N) bays are accessible."""
+    k = gpd.GeoDataFrame(
+        {"curb_id": [f"k{i}" for i in range(len(lengths))]},
+        geometry=[LineString([(0, 50 * i), (x, 50 * i)]) for i, x in enumerate(lengths)],
+        crs=CRS,
+    )
+    p = parkplan.plan(k, None, rules=CN_LIKE)
+    n = sum(int((x + 1e-3) // 6.0) for x in lengths)
+    assert len(p.bays) == n
+    assert (p.bays["bay_type"] == "accessible").sum() == int(np.ceil(0.02 * n - 1e-9))
