@@ -24,6 +24,7 @@ from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
 from parkplan.quotas import apply_quotas, fill_fragments, main_types
 from parkplan.rules import Rules, load_rules
 from parkplan.sides import decide
+from parkplan.solve import to_mm
 
 __all__ = ["Plan", "plan"]
 
@@ -132,6 +133,19 @@ def _kerb_types(kerbs: gpd.GeoDataFrame, rules: Rules) -> tuple[np.ndarray, int]
     return mask, unmatched
 
 
+def _subtractive(stretches: pd.DataFrame, rules: Rules) -> dict[str, Any]:
+    """Count the subtractive method's bays: each free stretch of the plan over the first bay's length."""
+    first = next((b for b in rules.bays if b.role == "standard"), rules.bays[0])
+    free = to_mm(stretches["length_m"].to_numpy(dtype=float))
+    pitch = int(np.ceil(first.pitch_m * 1000.0 - 1e-6))
+    return {
+        "subtractive_bays": int((free // pitch).sum()),
+        "bay_type": first.name,
+        "pitch_m": first.pitch_m,
+        "method": "each free stretch of this plan divided by the bay's kerb length, no grouping",
+    }
+
+
 def _kind_rank(rules: Rules) -> dict[str, int]:
     return {k: i for i, k in enumerate(rules.kinds)}
 
@@ -188,6 +202,7 @@ def plan(
     corners: CornerSettings | None = None,
     room: bool = True,
     ways: PathOrFrame | None = None,
+    strategy: str = "optimal",
 ) -> Plan:
     """Plan the most bays the rules allow along the given kerbs.
 
@@ -217,6 +232,9 @@ def plan(
     room
         Forbid kerb where the deepest bay would leave the carriageway or meet the bays of another kerb
         (:mod:`parkplan.carriageway`). ``False`` trusts the kerbs to have room everywhere.
+    strategy
+        ``"optimal"``: sides and depths chosen by the model (:mod:`parkplan.sides`). ``"habit"``: a
+        baseline for comparisons, parallel bays on both sides where wide enough, else the right-hand kerb.
 
     Returns
     -------
@@ -230,6 +248,8 @@ def plan(
     parkplan.errors.RulesError
         For a bad rule set.
     """
+    if strategy not in ("optimal", "habit"):
+        raise ValueError(f"strategy must be 'optimal' or 'habit', not {strategy!r}")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     rule_set = load_rules(rules)
@@ -288,6 +308,7 @@ def plan(
         presolve=presolve,
         time_limit_s=time_limit_s,
         demand_weight=kerb_table["demand_weight"].to_numpy(dtype=float),
+        strategy=strategy,
     )
     zones, stretches, solution = decision.zones, decision.stretches, decision.solution
     timings["intervals"] = time.perf_counter() - t - solution.build_s - solution.solve_s
@@ -315,6 +336,7 @@ def plan(
         summary["kerbs"]["orientation_given"] = int(kerb_table["orientation"].notna().sum())
         summary["kerbs"]["orientation_without_bay_type"] = unmatched_orientation
     summary["cross_section"] = decision.summary
+    summary["baseline"] = _subtractive(stretches, rule_set)
     if quota.summary:
         summary["quotas"] = quota.summary
     if any(b.role == "motorcycle" for b in rule_set.bays):

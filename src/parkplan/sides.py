@@ -86,14 +86,14 @@ def kerb_values(stretches: pd.DataFrame, solution: Solution, n_kerbs: int, rules
 
 @dataclass
 class Facing:
-    """Kerbs across the carriageway from each other.
+    """Kerbs across the carriageway from each other, and the places where that was looked at.
 
     Attributes
     ----------
     a, b
         Kerb indices of each facing pair (``a < b``).
     width_m
-        Smallest carriageway width between the pair (metres).
+        Smallest carriageway width between the pair where both could park (metres).
     oneway
         Whether either kerb is on a one-way street.
     self_width_m
@@ -101,7 +101,8 @@ class Facing:
     self_oneway
         Per kerb: on a one-way street.
     samples
-        Places looked at.
+        Places looked at: ``kerb``, ``s`` (chainage), ``half`` (half the spacing there), ``other`` (kerb
+        opposite or -1), ``s_other``, ``width_m`` (``inf`` if unknown), ``oneway``.
     """
 
     a: NDArray[np.int64]
@@ -110,11 +111,33 @@ class Facing:
     oneway: NDArray[np.bool_]
     self_width_m: NDArray[np.float64]
     self_oneway: NDArray[np.bool_]
-    samples: int = 0
+    samples: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def pairs(self) -> NDArray[np.int64]:
         """Facing pairs as an ``(n, 2)`` array."""
         return np.column_stack([self.a, self.b]).astype(np.int64)
+
+    def with_pairs(self, use: NDArray[np.bool_]) -> Facing:
+        """Return a copy whose pairs and widths come from the samples ``use`` marks (and that hit)."""
+        smp = self.samples
+        other = smp["other"].to_numpy(dtype=np.int64)
+        sel = use & (other >= 0)
+        kerb = smp["kerb"].to_numpy(dtype=np.int64)
+        a = np.minimum(kerb[sel], other[sel])
+        b = np.maximum(kerb[sel], other[sel])
+        frame = pd.DataFrame({"a": a, "b": b, "w": smp["width_m"].to_numpy(dtype=float)[sel]})
+        width = frame.groupby(["a", "b"], sort=True)["w"].min()
+        pa = width.index.get_level_values(0).to_numpy(dtype=np.int64)
+        pb = width.index.get_level_values(1).to_numpy(dtype=np.int64)
+        return Facing(
+            pa,
+            pb,
+            width.to_numpy(dtype=float),
+            self.self_oneway[pa] | self.self_oneway[pb],
+            self.self_width_m,
+            self.self_oneway,
+            smp,
+        )
 
 
 def _oneway(kerbs: gpd.GeoDataFrame) -> NDArray[np.bool_]:
@@ -187,25 +210,22 @@ def facing_kerbs(
     attr = width_attr[kerb]
     attr_pair = np.where(hit, np.fmin(attr, np.where(hit, width_attr[np.maximum(other, 0)], np.nan)), attr)
     width = np.fmin(np.where(np.isfinite(attr_pair), attr_pair, np.inf), measured)
+    samples = pd.DataFrame(
+        {
+            "kerb": kerb,
+            "s": s,
+            "half": np.repeat(length / count / 2.0, count),
+            "other": np.where(hit, other, -1),
+            "s_other": np.where(hit, s_other, 0.0),
+            "width_m": width,
+            "oneway": oneway[kerb] | np.where(hit, oneway[np.maximum(other, 0)], False),
+        }
+    )
     self_width = np.full(n, np.inf)
     np.minimum.at(self_width, kerb, width)
-    if not hit.any():
-        empty = np.zeros(0, dtype=np.int64)
-        return Facing(empty, empty, np.zeros(0), np.zeros(0, dtype=bool), self_width, oneway, len(kerb))
-    a = np.minimum(kerb[hit], other[hit])
-    b = np.maximum(kerb[hit], other[hit])
-    frame = pd.DataFrame({"a": a, "b": b, "w": width[hit]}).groupby(["a", "b"], sort=True)["w"].min()
-    pa_idx = frame.index.get_level_values(0).to_numpy(dtype=np.int64)
-    pb_idx = frame.index.get_level_values(1).to_numpy(dtype=np.int64)
-    return Facing(
-        pa_idx,
-        pb_idx,
-        frame.to_numpy(dtype=float),
-        oneway[pa_idx] | oneway[pb_idx],
-        self_width,
-        oneway,
-        len(kerb),
-    )
+    empty = np.zeros(0, dtype=np.int64)
+    facing = Facing(empty, empty, np.zeros(0), np.zeros(0, dtype=bool), self_width, oneway, samples)
+    return facing.with_pairs(np.ones(len(samples), dtype=bool))
 
 
 def _allowed(
@@ -223,11 +243,17 @@ def _allowed(
     ok = ~finite | (used == 0) | (depth_i + depth_j + clear <= width + 1e-9)
     if cs is not None and (cs.two_way or cs.one_way):
         shape = np.broadcast_shapes(np.shape(used), np.shape(width), np.shape(oneway))
-        w_all = np.broadcast_to(width, shape).ravel()
-        o_all = np.broadcast_to(oneway, shape).ravel()
-        sides = np.array(
-            [cs.sides(float(w), bool(o)) for w, o in zip(w_all, o_all, strict=True)], dtype=np.int64
-        ).reshape(shape)
+        w_all = np.broadcast_to(width, shape)
+        o_all = np.broadcast_to(oneway, shape)
+        sides = np.full(shape, 2, dtype=np.int64)
+        for rows, on in ((cs.one_way, True), (cs.two_way, False)):
+            if not rows:
+                continue
+            minw = np.array([r.min_width_m for r in rows])
+            n_sides = np.array([r.sides for r in rows] + [0])
+            idx = (minw[None, :] > w_all.reshape(-1, 1) + 1e-9).sum(axis=1).reshape(shape)
+            here = (o_all == on) & np.isfinite(w_all)
+            sides = np.where(here, n_sides[idx], sides)
         ok &= used <= sides
     result: NDArray[np.bool_] = ok
     return result
@@ -404,6 +430,39 @@ def choose_levels(
     return Choice(level, status, objective, objective + bound_gain, n_models, closed)
 
 
+def habit_levels(
+    value: NDArray[np.int64],
+    depth_m: NDArray[np.float64],
+    facing: Facing,
+    rules: Rules,
+    prefer: NDArray[np.bool_],
+) -> Choice:
+    """Choose levels the way a fixed habit would, as a baseline for comparisons.
+
+    "Park both sides if the street is wide enough, else the preferred side (the right-hand kerb), parallel
+    only": every kerb at the shallowest level; where a facing pair may not both park, the kerb not
+    preferred (or, both or neither preferred, the later one) gives way. Not optimal by design.
+    """
+    n = len(value)
+    depth = np.full(n, depth_m[0] if len(depth_m) else 0.0)
+    zero = np.zeros(n)
+    alone = _allowed(rules, depth, zero, facing.self_width_m, facing.self_oneway)
+    level = (
+        np.where(alone & (value[:, 0] > 0), 1, 0).astype(np.int64) if len(depth_m) else np.zeros(n, np.int64)
+    )
+    if len(facing.a):
+        d = np.full(len(facing.a), depth_m[0])
+        clash = ~_allowed(rules, d, d, facing.width_m, facing.oneway)
+        for a, b in zip(facing.a[clash].tolist(), facing.b[clash].tolist(), strict=True):
+            if level[a] == 0 or level[b] == 0:
+                continue
+            loser = a if (prefer[b] and not prefer[a]) else b
+            level[loser] = 0
+    objective = int(value[np.arange(n), np.maximum(level - 1, 0)][level > 0].sum()) * 1000 if n else 0
+    closed = (level == 0) & (value > 0).any(axis=1)
+    return Choice(level, "HEURISTIC", objective, objective, 0, closed)
+
+
 @dataclass
 class Decision:
     """Everything the choice of sides and depths settled, ready for the layout.
@@ -433,6 +492,50 @@ class Decision:
     summary: dict[str, object]
 
 
+def _narrow_places(
+    samples: pd.DataFrame, depth_m: float, rules: Rules, lengths: NDArray[np.float64]
+) -> pd.DataFrame:
+    """Zones where the carriageway is too narrow for bays ``depth_m`` deep on even one side.
+
+    Each sample stands for the kerb half a spacing either side of it; where it fails, that piece of kerb
+    (and the piece opposite) is closed, merged into runs.
+    """
+    from parkplan.hazards import merge_intervals
+
+    width = samples["width_m"].to_numpy(dtype=float)
+    fail = ~_allowed(
+        rules,
+        np.full(len(samples), depth_m),
+        np.zeros(len(samples)),
+        width,
+        samples["oneway"].to_numpy(dtype=bool),
+    )
+    kerb = samples["kerb"].to_numpy(dtype=np.int64)[fail]
+    s = samples["s"].to_numpy(dtype=float)[fail]
+    half = samples["half"].to_numpy(dtype=float)[fail]
+    other = samples["other"].to_numpy(dtype=np.int64)[fail]
+    so = samples["s_other"].to_numpy(dtype=float)[fail]
+    hit = other >= 0
+    k = np.concatenate([kerb, other[hit]])
+    lo = np.concatenate([s - half, so[hit] - half[hit]])
+    hi = np.concatenate([s + half, so[hit] + half[hit]])
+    g, a, b = merge_intervals(k, np.clip(lo, 0.0, lengths[k]), np.clip(hi, 0.0, lengths[k]))
+    cs = rules.cross_section
+    clear = "" if cs is None or cs.min_clear_width_m is None else f" plus {cs.min_clear_width_m:g} m clear"
+    return pd.DataFrame(
+        {
+            "kerb": g,
+            "start_m": a,
+            "end_m": b,
+            "hazard_start_m": a,
+            "hazard_end_m": b,
+            "kind": "cross_section",
+            "hazard_id": [f"width@{x:.1f}" for x in a],
+            "rule": f"{rules.name}: carriageway too narrow for bays {depth_m:g} m deep{clear}",
+        }
+    )
+
+
 def _sort_zones(zones: pd.DataFrame) -> pd.DataFrame:
     return zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(drop=True)
 
@@ -448,6 +551,7 @@ def decide(
     presolve: bool = True,
     time_limit_s: float | None = None,
     demand_weight: NDArray[np.float64] | None = None,
+    strategy: str = "optimal",
 ) -> Decision:
     """Solve every depth level, choose each kerb's level and put the chosen bays together.
 
@@ -469,6 +573,8 @@ def decide(
         As for :func:`parkplan.solve.solve_stretches`.
     demand_weight
         Per-kerb weight of its bays in the choice (default 1).
+    strategy
+        ``"optimal"`` (the model above) or ``"habit"`` (:func:`habit_levels`, a baseline).
 
     Returns
     -------
@@ -485,18 +591,26 @@ def decide(
     type_depth = np.array([b.depth_m for b in rules.bays])
     base = free_stretches(hazard_zones, lengths)
     facing = facing_kerbs(kerbs, base)
+    smp = facing.samples
+    s_width = smp["width_m"].to_numpy(dtype=float)
+    s_oneway = smp["oneway"].to_numpy(dtype=bool)
+    without_width = int((~np.isfinite(facing.self_width_m)).sum())
+    # Where even the shallowest bays on one side do not fit (or the table allows no side), the place is
+    # closed locally; the pairs are judged where both sides could park.
+    if len(levels):
+        ok1 = _allowed(rules, np.full(len(smp), levels[0]), np.zeros(len(smp)), s_width, s_oneway)
+        facing = facing.with_pairs(ok1)
+    facing.self_width_m = np.full(n, np.inf)
     pairs = facing.pairs()
     per_level: list[tuple[pd.DataFrame, pd.DataFrame, Solution]] = []
     value = np.zeros((n, len(levels)), dtype=np.int64)
     for j, depth in enumerate(levels):
         types_ok = kerb_types & (type_depth[None, :] <= depth + 1e-6)
-        zones = hazard_zones
+        zones = pd.concat([hazard_zones, _narrow_places(smp, depth, rules, lengths)], ignore_index=True)
         if room:
             kerb_depth = np.where(types_ok, type_depth[None, :], 0.0).max(axis=1)
             zones = _sort_zones(
-                pd.concat(
-                    [hazard_zones, room_zones(kerbs, kerb_depth, street_area, pairs)], ignore_index=True
-                )
+                pd.concat([zones, room_zones(kerbs, kerb_depth, street_area, pairs)], ignore_index=True)
             )
         stretches = free_stretches(zones, lengths)
         solution = solve_stretches(
@@ -508,14 +622,18 @@ def decide(
         )
         value[:, j] = kerb_values(stretches, solution, n, rules)
         per_level.append((zones, stretches, solution))
-    choice = choose_levels(value, levels, facing, rules, demand_weight, time_limit_s)
+    if strategy == "habit":
+        prefer = kerbs["side"].to_numpy(dtype=object) == "right"
+        choice = habit_levels(value, levels, facing, rules, prefer)
+    else:
+        choice = choose_levels(value, levels, facing, rules, demand_weight, time_limit_s)
 
     zone_parts: list[pd.DataFrame] = []
     stretch_parts: list[pd.DataFrame] = []
     block_parts: list[pd.DataFrame] = []
     statuses: list[dict[str, object]] = []
     rank = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2}
-    status = choice.status
+    status = "OPTIMAL" if choice.status == "HEURISTIC" else choice.status
     objective = 0.0
     gap_m = 0.0
     build_s = solve_s = 0.0
@@ -597,11 +715,11 @@ def decide(
         build_s=build_s,
         solve_s=solve_s,
     )
-    finite = np.isfinite(facing.self_width_m)
     summary: dict[str, object] = {
+        "strategy": strategy,
         "facing_pairs": len(facing.a),
         "kerbs_closed": len(closed),
-        "kerbs_without_width": int((~finite).sum()),
+        "kerbs_without_width": without_width,
         "choice_models": choice.models,
         "kerbs_by_depth_m": {f"{d:g}": int((choice.level == j + 1).sum()) for j, d in enumerate(levels)},
     }
