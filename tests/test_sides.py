@@ -169,3 +169,33 @@ def test_chosen_depths_leave_the_clear_width_everywhere(width: float, clear: flo
                 continue
             best = max(best, count.get(("south", ds), 0) + count.get(("north", dn), 0))
     assert len(bays) == best
+
+
+def test_a_kerb_takes_shallower_bays_where_the_street_narrows() -> None:
+    """South kerb 0-100 m; across it a no-parking kerb 12 m away on 0-50 m and 7 m away on 50-100 m.
+
+    Clear width 3.5 m; parallel 5.2 x 2.0 m and perpendicular 5.0 x 2.5 m bays. The north kerbs park
+    nowhere (a no-parking zone covers them), but they bound the carriageway. South: perpendicular fits where
+    5.0 + 3.5 <= 12 (0-50 m: floor(50 / 2.5) = 20), parallel where 2.0 + 3.5 <= 7 (50-100 m:
+    floor(50 / 5.2) = 9). Hand-solved optimum: 20 perpendicular + 9 parallel = 29 (perpendicular alone
+    would leave 50-100 m empty: 20; parallel everywhere: 19).
+    """
+    k = kerbs(
+        ("south", [(0, 0), (100, 0)], "right"),
+        ("north_w", [(0, 12), (50, 12)], "left"),
+        ("north_e", [(50, 7), (100, 7)], "left"),
+    )
+    ban = gpd.GeoDataFrame(
+        {"kind": ["no_parking", "no_parking"]},
+        geometry=[LineString([(0, 12), (50, 12)]), LineString([(50, 7), (100, 7)])],
+        crs=CRS,
+    )
+    p = parkplan.plan(k, ban, rules=rules(MIXED, cross_section={"min_clear_width_m": 3.5}), room=False)
+    south = p.bays[p.bays["curb_id"] == "south"]
+    assert len(p.bays) == len(south) == 29
+    perp = south[south["bay_type"] == "perp"]
+    par = south[south["bay_type"] == "car"]
+    assert len(perp) == 20
+    assert len(par) == 9
+    assert perp["end_m"].max() <= 50.0 + 1e-6
+    assert par["start_m"].min() >= 50.0 - 1e-6

@@ -193,9 +193,9 @@ def facing_kerbs(
     frac = (np.arange(len(kerb)) - first + 0.5) / np.repeat(count, count)
     s = np.repeat(st["start_m"].to_numpy(dtype=float), count) + frac * np.repeat(length, count)
     other, s_other = opposite_places(kerbs, kerb, s)
+    # The width is measured to any kerb opposite (of the same street, where both have one); the kerbs
+    # face each other (a pair) only where the place opposite is free too.
     hit = other >= 0
-    if hit.any():
-        hit[hit] = _in_stretch(st, other[hit], s_other[hit])
     street = kerbs["street_id"].to_numpy(dtype=object)
     if hit.any():
         sa, sb = street[kerb[hit]], street[other[hit]]
@@ -207,6 +207,9 @@ def facing_kerbs(
         pa = shapely.line_interpolate_point(geoms[kerb[hit]], s[hit])
         pb = shapely.line_interpolate_point(geoms[other[hit]], s_other[hit])
         measured[hit] = shapely.distance(pa, pb)
+    facing_free = hit.copy()
+    if hit.any():
+        facing_free[hit] = _in_stretch(st, other[hit], s_other[hit])
     attr = width_attr[kerb]
     attr_pair = np.where(hit, np.fmin(attr, np.where(hit, width_attr[np.maximum(other, 0)], np.nan)), attr)
     width = np.fmin(np.where(np.isfinite(attr_pair), attr_pair, np.inf), measured)
@@ -215,8 +218,8 @@ def facing_kerbs(
             "kerb": kerb,
             "s": s,
             "half": np.repeat(length / count / 2.0, count),
-            "other": np.where(hit, other, -1),
-            "s_other": np.where(hit, s_other, 0.0),
+            "other": np.where(facing_free, other, -1),
+            "s_other": np.where(facing_free, s_other, 0.0),
             "width_m": width,
             "oneway": oneway[kerb] | np.where(hit, oneway[np.maximum(other, 0)], False),
         }
@@ -536,6 +539,54 @@ def _narrow_places(
     )
 
 
+def _cap_intervals(
+    samples: pd.DataFrame, cap: NDArray[np.int64], level: int, lengths: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Stretches of kerb where bays may reach only a shallower level than ``level`` (1 <= cap < level).
+
+    Returns ``(kerb, start, end, cap)`` of merged runs of equal cap, sorted by kerb and start.
+    """
+    from parkplan.hazards import merge_intervals
+
+    sel = (cap >= 1) & (cap < level)
+    kerb = samples["kerb"].to_numpy(dtype=np.int64)[sel]
+    s = samples["s"].to_numpy(dtype=float)[sel]
+    half = samples["half"].to_numpy(dtype=float)[sel]
+    c = cap[sel]
+    if len(kerb) == 0:
+        empty = np.zeros(0)
+        return np.zeros(0, dtype=np.int64), empty, empty, np.zeros(0, dtype=np.int64)
+    group = kerb * (level + 1) + c
+    g, lo, hi = merge_intervals(
+        group, np.clip(s - half, 0.0, lengths[kerb]), np.clip(s + half, 0.0, lengths[kerb])
+    )
+    k, c = g // (level + 1), g % (level + 1)
+    order = np.lexsort((lo, k))
+    return k[order], lo[order], hi[order], c[order]
+
+
+def _lookup(
+    kerb: NDArray[np.int64],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    value: NDArray[np.int64],
+    at_kerb: NDArray[np.int64],
+    at_s: NDArray[np.float64],
+    default: int,
+) -> NDArray[np.int64]:
+    """Value of the interval (sorted by kerb, start) containing each place, else ``default``."""
+    out = np.full(len(at_kerb), default, dtype=np.int64)
+    if len(kerb) == 0 or len(at_kerb) == 0:
+        return out
+    span = float(max(hi.max(), at_s.max())) + 1.0
+    i = np.searchsorted(kerb * span + lo, at_kerb * span + at_s, side="right") - 1
+    ok = i >= 0
+    i = np.maximum(i, 0)
+    inside = ok & (kerb[i] == at_kerb) & (at_s <= hi[i])
+    out[inside] = value[i[inside]]
+    return out
+
+
 def _sort_zones(zones: pd.DataFrame) -> pd.DataFrame:
     return zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(drop=True)
 
@@ -604,21 +655,37 @@ def decide(
     pairs = facing.pairs()
     per_level: list[tuple[pd.DataFrame, pd.DataFrame, Solution]] = []
     value = np.zeros((n, len(levels)), dtype=np.int64)
+    # The deepest level that fits at each place with nothing opposite (levels are nested: a place that
+    # takes depth d takes every shallower one).
+    fits_level = np.zeros(len(smp), dtype=np.int64)
+    for depth in levels:
+        fits_level += _allowed(rules, np.full(len(smp), depth), np.zeros(len(smp)), s_width, s_oneway)
+    closed_places = _narrow_places(smp, float(levels[0]), rules, lengths) if len(levels) else None
     for j, depth in enumerate(levels):
         types_ok = kerb_types & (type_depth[None, :] <= depth + 1e-6)
-        zones = pd.concat([hazard_zones, _narrow_places(smp, depth, rules, lengths)], ignore_index=True)
+        zones = pd.concat([hazard_zones, closed_places], ignore_index=True)
         if room:
             kerb_depth = np.where(types_ok, type_depth[None, :], 0.0).max(axis=1)
             zones = _sort_zones(
                 pd.concat([zones, room_zones(kerbs, kerb_depth, street_area, pairs)], ignore_index=True)
             )
-        stretches = free_stretches(zones, lengths)
+        # Places too narrow for this level but not for a shallower one keep the shallower bays there.
+        cap_k, cap_lo, cap_hi, cap_level = _cap_intervals(smp, np.minimum(fits_level, j + 1), j + 1, lengths)
+        cuts = pd.DataFrame(
+            {"kerb": np.concatenate([cap_k, cap_k]), "start_m": np.concatenate([cap_lo, cap_hi])}
+        ).assign(end_m=lambda f: f["start_m"])
+        stretches = free_stretches(pd.concat([zones, cuts], ignore_index=True), lengths)
+        st_kerb = stretches["kerb"].to_numpy(dtype=np.int64)
+        mid = (stretches["start_m"].to_numpy(dtype=float) + stretches["end_m"].to_numpy(dtype=float)) / 2.0
+        cap = _lookup(cap_k, cap_lo, cap_hi, cap_level, st_kerb, mid, default=j + 1)
+        depth_cap = np.concatenate([[0.0], levels])[cap]
+        allowed = kerb_types[st_kerb] & (type_depth[None, :] <= depth_cap[:, None] + 1e-6)
         solution = solve_stretches(
             stretches["length_m"].to_numpy(dtype=float),
             rules,
             presolve=presolve,
             time_limit_s=time_limit_s,
-            allowed=types_ok[stretches["kerb"].to_numpy(dtype=np.int64)],
+            allowed=allowed,
         )
         value[:, j] = kerb_values(stretches, solution, n, rules)
         per_level.append((zones, stretches, solution))
