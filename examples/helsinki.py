@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import parkplan
-from parkplan.osm import bays_by_way_side, osm_extent
+from parkplan.osm import capacity_summary, enforce_capacity, osm_extent
 
 DATA = Path(__file__).resolve().parent / "data" / "helsinki" / "Helsinki.osm.pbf"
 
@@ -60,14 +60,25 @@ def main() -> None:
         {k: int(v) for k, v in plan.bays["orientation"].value_counts().items()},
     )
     print("by type:", plan.summary["bays"]["by_type"])
-    per_side = bays_by_way_side(plan.bays, ways)
-    tagged = per_side[per_side["capacity"].notna()]
-    disagree = int((tagged["difference"] != 0).sum())
     print(
-        f"tagged capacity on {len(tagged)} way sides: {int(tagged['capacity'].sum())} spaces tagged, "
-        f"{int(tagged['bays'].sum())} bays placed there; {disagree} sides disagree"
+        "obstacles and school gates read:",
+        {k: int(v) for k, v in hazards["kind"].value_counts().items() if k in ("obstacle", "school")},
     )
-    print(f"read {t1 - t0:.2f} s, plan {t2 - t1:.2f} s ({plan.summary['solver']['status']})")
+    # Tagged parking:<side>:capacity is a count on the street: no way side keeps more bays than it.
+    plan.bays, report = enforce_capacity(plan.bays, ways, rules=plan.rules)
+    t3 = time.perf_counter()
+    counts = capacity_summary(report)
+    spaces = int(report["capacity"].sum())  # NaN (untagged) is skipped
+    print(
+        f"tagged capacity on {counts['way_sides_tagged']} way sides ({spaces} spaces): "
+        f"{counts['bays_dropped']} bays capped, {counts['disagree']} sides disagree with the geometry "
+        f"({counts['capped']} capped, {counts['capped_partly']} capped partly, "
+        f"{counts['geometry_fits_fewer']} fit fewer), {counts['agrees']} agree; {len(plan.bays)} bays left"
+    )
+    print(
+        f"read {t1 - t0:.2f} s, plan {t2 - t1:.2f} s ({plan.summary['solver']['status']}), "
+        f"capacity {t3 - t2:.2f} s"
+    )
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

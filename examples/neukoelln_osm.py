@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import parkplan
+from parkplan.osm import capacity_summary, enforce_capacity
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "osm" / "neukoelln-2024.osm"
 
@@ -34,9 +35,14 @@ def main() -> None:
             DATA, mode=mode, return_ways=True, return_parking=True
         )
         plan = parkplan.plan(areas, hazards, rules=args.rules)
+        report = None
+        if mode == "existing":  # no way side keeps more bays than its tagged parking:<side>:capacity
+            plan.bays, report = enforce_capacity(plan.bays, ways, rules=plan.rules)
         dt = time.perf_counter() - t0
         by_orientation = {k: int(v) for k, v in plan.bays["orientation"].value_counts().items()}
         print(f"{mode:8s} {len(plan.bays):4d} bays {by_orientation} in {dt:.2f} s")
+        counts = hazards["kind"].value_counts()
+        print(f"         obstacles {counts.get('obstacle', 0)}, school gates {counts.get('school', 0)} read")
         if mode == "existing":
             allowed = int(ways["parking_left"].sum() + ways["parking_right"].sum())
             capacity = ways["capacity_left"].sum() + ways["capacity_right"].sum()
@@ -44,6 +50,12 @@ def main() -> None:
             print(
                 f"         {len(parking)} separately mapped street-side parking ways "
                 f"(tagged capacity {parking['capacity'].sum():.0f}), kept free of kerb bays"
+            )
+            assert report is not None
+            counts = capacity_summary(report)
+            print(
+                f"         tagged capacity on {counts['way_sides_tagged']} way sides: "
+                f"{counts['bays_dropped']} bays capped, {counts['disagree']} sides disagree with the geometry"
             )
         path = out / f"neukoelln_osm_{mode}_bays.geojson"
         plan.bays.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")

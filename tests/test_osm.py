@@ -28,6 +28,8 @@ KINDS = {
     "no_parking",
     "railway_crossing",
     "fire_station",
+    "obstacle",
+    "school",
 }
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
 

@@ -7,8 +7,10 @@ two frames :func:`parkplan.plan` takes:
   drawn as several parallel ways (dual carriageways, turn lanes) becomes one carriageway polygon whose
   boundary is the kerb, and no bays land in a median or on top of each other;
 * **hazards**: junction nodes, driveways, crossings, hydrants, bus stops, traffic signals, stop and
-  give-way signs, no-parking areas and fire stations, with a ``kind``, ``hazard_id`` (``node/123`` or
-  ``way/456``), ``width_m`` where tagged, and ``source = "osm"``.
+  give-way signs, no-parking areas (ways and multipolygons), fire stations, obstacles in the carriageway
+  (``barrier=bollard`` and the like, anything tagged ``obstacle:parking=yes``, bicycle parking on the
+  street) and school and kindergarten gates, with a ``kind``, ``hazard_id`` (``node/123``, ``way/456`` or
+  ``relation/789``), ``width_m`` where known, and ``source = "osm"``.
 
 With ``mode="existing"`` the street-parking tags are read too: every kerb side of a carriageway way that
 the tags do not allow parking on gets a ``no_parking`` line along that kerb, so bays land only where
@@ -44,7 +46,11 @@ __all__ = [
     "CARRIAGEWAY_HIGHWAYS",
     "DEFAULT_WIDTHS_M",
     "LANE_WIDTH_M",
+    "OBSTACLE_BARRIERS",
+    "OBSTACLE_WIDTHS_M",
     "bays_by_way_side",
+    "capacity_summary",
+    "enforce_capacity",
     "from_osm",
     "osm_extent",
     "separate_bays",
@@ -100,6 +106,57 @@ MODES: frozenset[str] = frozenset({"plan", "existing"})
 #: ``parking=*`` values of a separately mapped ``amenity=parking`` that is street-side parking.
 STREET_SIDE_PARKING: frozenset[str] = frozenset({"street_side", "lane", "on_kerb", "half_on_kerb", "layby"})
 
+#: ``barrier=*`` values that keep a car from standing where they stand: posts and blocks put there to stop
+#: vehicles. Read as ``obstacle`` only where they stand in the carriageway (inside the street area), where
+#: a bay would be drawn over them; on the footway, even at the kerb edge, they leave the carriageway beside
+#: them free. Not obstacles: ``kerb`` (the kerb itself, or a lowered kerb at a crossing), the linear
+#: boundaries of footways and plots (``fence``, ``wall``, ``hedge``, ``retaining_wall``, ``guard_rail``,
+#: ``railing``, ``handrail``), and barriers across a way (``gate``, ``lift_gate``, ``swing_gate``,
+#: ``sliding_gate``, ``chain``, ``cycle_barrier``, ``turnstile``, ...): they close an access, which the
+#: driveway or path they stand on stands for; a gate in a school's fence is read as ``school``.
+OBSTACLE_BARRIERS: frozenset[str] = frozenset(
+    {"bollard", "block", "planter", "jersey_barrier", "collision_protection", "rock"}
+)
+
+#: ``amenity`` values of two-wheeler parking and rental that is an obstacle where its position is on the
+#: street (``<amenity>:position``, ``position`` or ``parking`` in :data:`ON_STREET_POSITIONS`): the
+#: Berlin street-parking scheme (TILDA) maps bicycle stands in the parking lane so.
+TWO_WHEEL_AMENITIES: frozenset[str] = frozenset(
+    {"bicycle_parking", "motorcycle_parking", "small_electric_vehicle_parking", "bicycle_rental"}
+)
+
+#: Positions of two-wheeler parking that take room in the carriageway or parking lane.
+ON_STREET_POSITIONS: frozenset[str] = frozenset({"lane", "street_side", "shoulder", "kerb_extension"})
+
+#: Own extent along the kerb (metres) of an untagged obstacle point, by what it is: twice the buffer
+#: radius of the Berlin street-parking processing (TILDA parking obstacles: bollard 0.3 m, street lamp
+#: 0.4 m, tree and street cabinet 1.5 m, sign 0.3 m). A ``width`` tag wins. Others get ``"other"``, a
+#: parkplan default (a block, a planter).
+OBSTACLE_WIDTHS_M: Mapping[str, float] = {
+    "bollard": 0.6,
+    "street_lamp": 0.8,
+    "tree": 3.0,
+    "street_cabinet": 3.0,
+    "traffic_sign": 0.6,
+    "other": 1.0,
+}
+
+#: Two-wheeler parking on the street without a ``width`` tag: this many metres of kerb per tagged
+#: ``capacity`` (TILDA: capacity / 2 stands x 1.6 m), or :data:`TWO_WHEEL_MIN_WIDTH_M` without capacity.
+TWO_WHEEL_WIDTH_PER_SPACE_M = 0.8
+TWO_WHEEL_MIN_WIDTH_M = 0.5
+
+#: ``amenity`` values whose gates and entrances are ``school`` hazards.
+SCHOOL_AMENITIES: frozenset[str] = frozenset({"school", "kindergarten"})
+
+#: ``barrier`` values of a gate in a school's fence.
+GATE_BARRIERS: frozenset[str] = frozenset(
+    {"gate", "swing_gate", "sliding_gate", "lift_gate", "entrance", "turnstile", "full-height_turnstile"}
+)
+
+#: A gate or ``entrance=*`` node this close (metres) to a school's outline is one of its gates.
+GATE_REACH_M = 1.0
+
 # Current scheme (parking:left|right|both=*), old scheme (parking:lane:left|right|both=*).
 _CURRENT_YES = frozenset({"lane", "street_side", "on_kerb", "half_on_kerb", "shoulder"})
 _CURRENT_NO = frozenset({"no", "separate"})
@@ -127,6 +184,11 @@ _WIDTH_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(m|meters?|metres?)?\s*$", re.I
 
 _Kind = str
 
+# Internal kinds of collected features, resolved in _hazards: a barrier becomes an obstacle where it stands
+# in the carriageway; a school's outline gives its gates (or a point facing the street).
+_BARRIER = "barrier?"
+_SCHOOL_AREA = "school_area?"
+
 
 @dataclass
 class _Way:
@@ -135,14 +197,35 @@ class _Way:
     refs: list[int]
     coords: list[tuple[float, float]]
 
+    @property
+    def closed(self) -> bool:
+        return len(self.coords) >= 4 and self.refs[0] == self.refs[-1]
+
+    def geometry(self) -> Any:
+        """Return the way as a (valid) Polygon when closed, else as a LineString (EPSG:4326)."""
+        if self.closed:
+            return shapely.make_valid(shapely.Polygon(self.coords))
+        return shapely.LineString(self.coords)
+
+
+@dataclass
+class _Area:
+    """A multipolygon relation assembled by pyosmium's area handler."""
+
+    osm_id: int
+    tags: dict[str, str]
+    geom: Any  # Polygon or MultiPolygon, EPSG:4326
+
 
 @dataclass
 class _Collected:
     carriageway: list[_Way] = field(default_factory=list)
     hazard_ways: list[tuple[_Way, _Kind]] = field(default_factory=list)
     hazard_nodes: list[tuple[int, float, float, dict[str, str], _Kind]] = field(default_factory=list)
+    hazard_areas: list[tuple[_Area, _Kind]] = field(default_factory=list)
     node_xy: dict[int, tuple[float, float]] = field(default_factory=dict)
-    parking: list[_Way] = field(default_factory=list)
+    parking: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)  # (osm_id, tags, geometry)
+    gates: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -221,11 +304,13 @@ def _node_kind(tags: Mapping[str, str]) -> _Kind | None:
         return "railway_crossing"
     if tags.get("amenity") == "fire_station":
         return "fire_station"
-    return None
+    if tags.get("amenity") in SCHOOL_AMENITIES:
+        return "school"
+    return _obstacle_kind(tags)
 
 
 def _way_kind(tags: Mapping[str, str]) -> _Kind | None:
-    """Hazard kind of a way, or None."""
+    """Hazard kind of a way or multipolygon, or None."""
     highway = tags.get("highway")
     if highway == "service" and tags.get("service") == "driveway":
         return "driveway"
@@ -237,7 +322,71 @@ def _way_kind(tags: Mapping[str, str]) -> _Kind | None:
         return "bus_stop"
     if tags.get("amenity") == "fire_station":
         return "fire_station"
+    if tags.get("amenity") in SCHOOL_AMENITIES:
+        return _SCHOOL_AREA
+    return _obstacle_kind(tags)
+
+
+def _obstacle_kind(tags: Mapping[str, str]) -> _Kind | None:
+    """Obstacle kind of a feature, or None.
+
+    ``obstacle`` where the tags put it in the parking lane; :data:`_BARRIER` for a barrier that is an
+    obstacle only where it stands in the carriageway.
+    """
+    amenity = tags.get("amenity")
+    if amenity in TWO_WHEEL_AMENITIES and any(
+        tags.get(key) in ON_STREET_POSITIONS for key in (f"{amenity}:position", "position", "parking")
+    ):
+        return "obstacle"
+    leisure = tags.get("leisure")
+    if leisure == "parklet" or (leisure == "outdoor_seating" and tags.get("outdoor_seating") == "parklet"):
+        return "obstacle"
+    if tags.get("obstacle:parking") == "yes":
+        return "obstacle"
+    if tags.get("barrier") in OBSTACLE_BARRIERS:
+        return _BARRIER
     return None
+
+
+def _obstacle_width(tags: Mapping[str, str]) -> float:
+    """Own extent along the kerb of an obstacle point: ``width``, else by what it is."""
+    tagged = parse_width(tags.get("width"))
+    if tagged is not None:
+        return tagged
+    if tags.get("amenity") in TWO_WHEEL_AMENITIES:
+        capacity = _parse_capacity(tags.get("capacity"))
+        if capacity:
+            return capacity * TWO_WHEEL_WIDTH_PER_SPACE_M
+        return TWO_WHEEL_MIN_WIDTH_M
+    if tags.get("natural") in ("tree", "tree_stump"):
+        return OBSTACLE_WIDTHS_M["tree"]
+    if tags.get("highway") == "street_lamp":
+        return OBSTACLE_WIDTHS_M["street_lamp"]
+    if tags.get("man_made") == "street_cabinet":
+        return OBSTACLE_WIDTHS_M["street_cabinet"]
+    if tags.get("barrier") in ("bollard", "collision_protection"):
+        return OBSTACLE_WIDTHS_M["bollard"]
+    if "traffic_sign" in tags or tags.get("highway") == "traffic_sign" or "advertising" in tags:
+        return OBSTACLE_WIDTHS_M["traffic_sign"]
+    return OBSTACLE_WIDTHS_M["other"]
+
+
+def _is_gate(tags: Mapping[str, str]) -> bool:
+    """Tell a gate or entrance node (a school's gate when it lies on the school's outline)."""
+    return tags.get("barrier") in GATE_BARRIERS or tags.get("entrance", "no") != "no"
+
+
+#: Tags of the multipolygon relations worth assembling (pyosmium's area handler, first pass).
+_AREA_TAGS: tuple[tuple[str, str], ...] = (
+    ("area:highway", "prohibited"),
+    ("amenity", "parking"),
+    ("amenity", "fire_station"),
+    *(("amenity", a) for a in sorted(SCHOOL_AMENITIES | TWO_WHEEL_AMENITIES)),
+    ("obstacle:parking", "yes"),
+    ("leisure", "parklet"),
+    ("leisure", "outdoor_seating"),
+    *(("barrier", b) for b in sorted(OBSTACLE_BARRIERS)),
+)
 
 
 def _osmium() -> Any:
@@ -250,18 +399,27 @@ def _osmium() -> Any:
 
 
 def _collect(path: Path, service: bool) -> _Collected:
-    """One pass over the file with node locations; copies out what the frames need."""
+    """Read the file once with node locations; copy out what the frames need.
+
+    The area handler reads it a second time, for the multipolygon relations with :data:`_AREA_TAGS`.
+    """
     osmium = _osmium()
 
     out = _Collected()
-    for obj in osmium.FileProcessor(str(path)).with_locations():
+    wkb = osmium.geom.WKBFactory()
+    processor = osmium.FileProcessor(str(path)).with_locations()
+    filters = getattr(osmium, "filter", None)  # pyosmium 4: assemble only the relations of interest
+    processor = processor.with_areas(*([filters.TagFilter(*_AREA_TAGS)] if filters is not None else []))
+    for obj in processor:
         if isinstance(obj, osmium.osm.Node):
-            if len(obj.tags) == 0:
+            if len(obj.tags) == 0 or not obj.location.valid():
                 continue
             tags = {t.k: t.v for t in obj.tags}
             kind = _node_kind(tags)
-            if kind is not None and obj.location.valid():
+            if kind is not None:
                 out.hazard_nodes.append((obj.id, obj.location.lon, obj.location.lat, tags, kind))
+            elif _is_gate(tags):
+                out.gates.append((obj.id, obj.location.lon, obj.location.lat, tags))
         elif isinstance(obj, osmium.osm.Way):
             if len(obj.tags) == 0:
                 continue
@@ -285,12 +443,34 @@ def _collect(path: Path, service: bool) -> _Collected:
                 continue
             way = _Way(obj.id, tags, refs, coords)
             if separate:
-                out.parking.append(way)
+                out.parking.append((f"way/{obj.id}", tags, way.geometry()))
             if kind is not None:
                 out.hazard_ways.append((way, kind))
             elif carriageway:
                 out.carriageway.append(way)
                 out.node_xy.update(zip(refs, coords, strict=True))
+        elif isinstance(obj, osmium.osm.Area) and not obj.from_way():  # closed ways are read as ways
+            tags = {t.k: t.v for t in obj.tags}
+            try:
+                geom = shapely.make_valid(shapely.from_wkb(wkb.create_multipolygon(obj)))
+            except (RuntimeError, shapely.errors.GEOSException):  # pragma: no cover - broken multipolygon
+                continue
+            polygons = [
+                q
+                for g in shapely.get_parts(geom)  # a GeometryCollection from make_valid: its polygons
+                for q in shapely.get_parts(g)
+                if q.geom_type == "Polygon" and not q.is_empty
+            ]
+            if not polygons:
+                continue
+            geom = polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
+            area = _Area(obj.orig_id(), tags, geom)
+            if tags.get("amenity") == "parking" and tags.get("parking") in STREET_SIDE_PARKING:
+                out.parking.append((f"relation/{area.osm_id}", tags, geom))
+                continue
+            kind = _way_kind(tags)
+            if kind is not None:
+                out.hazard_areas.append((area, kind))
     return out
 
 
@@ -501,24 +681,22 @@ def _side_lines(
     return ids, reasons, geoms
 
 
-def _parking_frame(ways: list[_Way]) -> gpd.GeoDataFrame:
-    """Separately mapped street-side parking: closed ways as Polygons, others as LineStrings."""
-    geoms: list[object] = []
-    for w in ways:
-        closed = len(w.coords) >= 4 and w.refs[0] == w.refs[-1]
-        geoms.append(
-            shapely.make_valid(shapely.Polygon(w.coords)) if closed else shapely.LineString(w.coords)
-        )
-    capacity = [_parse_capacity(w.tags.get("capacity")) for w in ways]
-    orientation = [w.tags.get("orientation", w.tags.get("parking:orientation")) for w in ways]
+def _parking_frame(parking: list[tuple[str, dict[str, str], Any]]) -> gpd.GeoDataFrame:
+    """Frame the separately mapped street-side parking.
+
+    Closed ways and multipolygons are (Multi)Polygons, open ways LineStrings.
+    """
+    capacity = [_parse_capacity(tags.get("capacity")) for _, tags, _ in parking]
     return gpd.GeoDataFrame(
         {
-            "osm_id": [f"way/{w.osm_id}" for w in ways],
-            "parking": [w.tags.get("parking") for w in ways],
+            "osm_id": [oid for oid, _, _ in parking],
+            "parking": [tags.get("parking") for _, tags, _ in parking],
             "capacity": np.array([np.nan if c is None else c for c in capacity], dtype=float),
-            "orientation": orientation,
+            "orientation": [
+                tags.get("orientation", tags.get("parking:orientation")) for _, tags, _ in parking
+            ],
         },
-        geometry=gpd.GeoSeries(geoms, crs="EPSG:4326").values,
+        geometry=gpd.GeoSeries([g for _, _, g in parking], crs="EPSG:4326").values,
         crs="EPSG:4326",
     )
 
@@ -545,51 +723,138 @@ def _ways_frame(
     return gpd.GeoDataFrame(columns, geometry=[shapely.LineString(w.coords) for w in ways], crs="EPSG:4326")
 
 
-def _hazards(data: _Collected, parking: list[tuple[str, str, object]] | None = None) -> gpd.GeoDataFrame:
+def _to_utm(geoms: list[Any], crs: Any) -> Any:
+    """Reproject EPSG:4326 geometries to ``crs``, as an object array."""
+    return np.asarray(gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(crs).values, dtype=object)
+
+
+def _facing_points(geoms: list[Any], areas: gpd.GeoDataFrame) -> list[Any]:
+    """Find, for each outline (polygon or line), its point nearest the street areas (EPSG:4326).
+
+    A fire station's or a school's gate opens onto the street it faces: without a mapped gate, this is
+    the best place for it (a large building's centroid can lie tens of metres behind the kerb).
+    """
+    if not geoms:
+        return []
+    utm = areas.estimate_utm_crs()
+    street = areas.to_crs(utm).union_all()
+    g = _to_utm(geoms, utm)
+    edge = np.where(np.isin(shapely.get_type_id(g), (3, 6)), shapely.boundary(g), g)
+    points = shapely.get_point(shapely.shortest_line(edge, street), 0)
+    return list(gpd.GeoSeries(points, crs=utm).to_crs("EPSG:4326").values)
+
+
+def _gates_on(
+    gates: list[tuple[int, float, float, dict[str, str]]], outlines: list[Any], areas: gpd.GeoDataFrame
+) -> list[list[int]]:
+    """Find, for each outline, the gates (indexes, in file order) within :data:`GATE_REACH_M` of it."""
+    found: list[list[int]] = [[] for _ in outlines]
+    if not gates or not outlines:
+        return found
+    utm = areas.estimate_utm_crs()
+    points = _to_utm([shapely.Point(lon, lat) for _, lon, lat, _ in gates], utm)
+    edges = shapely.boundary(_to_utm(outlines, utm))
+    o_idx, g_idx = shapely.STRtree(points).query(edges, predicate="dwithin", distance=GATE_REACH_M)
+    for o, g in sorted(zip(o_idx.tolist(), g_idx.tolist(), strict=True)):
+        found[o].append(g)
+    return found
+
+
+def _hazards(
+    data: _Collected, areas: gpd.GeoDataFrame, parking: list[tuple[str, str, object]] | None = None
+) -> gpd.GeoDataFrame:
     """Build the hazard frame.
 
-    ``parking`` (existing mode) adds ``no_parking`` rows ``(hazard_id, reason, geometry)`` and a
-    ``reason`` column (None for the other hazards).
+    ``areas`` (the street areas) decides which barriers stand in the carriageway and where a fire station
+    or a school without mapped gates faces the street. ``parking`` (existing mode) adds ``no_parking``
+    rows ``(hazard_id, reason, geometry)`` and a ``reason`` column (None for the other hazards).
     """
-    rows: list[dict[str, object]] = []
+    hids: list[str] = []
+    kinds: list[str] = []
+    widths: list[float | None] = []
     geoms: list[object] = []
+    reasons: list[str | None] = []
     seen: set[str] = set()
-    for node_id, lon, lat, tags, kind in data.hazard_nodes:
-        rows.append({"hazard_id": f"node/{node_id}", "kind": kind, "width_m": parse_width(tags.get("width"))})
-        geoms.append(shapely.Point(lon, lat))
-        seen.add(f"node/{node_id}")
-    for node_id in sorted(_junction_nodes(data.carriageway)):
-        hid = f"node/{node_id}"
-        if hid in seen:  # a junction that is also a signal or crossing keeps that kind (ids stay unique)
-            hid = f"{hid}/intersection"
-        lon, lat = data.node_xy[node_id]
-        rows.append({"hazard_id": hid, "kind": "intersection", "width_m": None})
-        geoms.append(shapely.Point(lon, lat))
-    for way, kind in data.hazard_ways:
-        closed = len(way.coords) >= 4 and way.refs[0] == way.refs[-1]
-        geom: object
-        if kind == "fire_station":
-            geom = shapely.Polygon(way.coords).centroid if closed else shapely.LineString(way.coords).centroid
-        elif closed and kind in ("no_parking", "bus_stop"):
-            geom = shapely.make_valid(shapely.Polygon(way.coords))
-        else:
-            geom = shapely.LineString(way.coords)
-        rows.append(
-            {"hazard_id": f"way/{way.osm_id}", "kind": kind, "width_m": parse_width(way.tags.get("width"))}
-        )
+    street = areas.union_all()
+    shapely.prepare(street)
+    facing: list[tuple[int, object]] = []  # rows placed where their outline faces the street
+
+    def add(hid: str, kind: str, width: float | None, geom: object, reason: str | None = None) -> None:
+        if hid in seen:  # a node read twice (a junction that is also a signal) keeps ids unique
+            hid = f"{hid}/{kind}"
+        seen.add(hid)
+        hids.append(hid)
+        kinds.append(kind)
+        widths.append(width)
         geoms.append(geom)
-    reasons: list[str | None] = [None] * len(rows)
-    for hid, reason, geom in parking or []:
-        rows.append({"hazard_id": hid, "kind": "no_parking", "width_m": None})
         reasons.append(reason)
-        geoms.append(geom)
+
+    def in_street(geom: object) -> object | None:
+        """Return the part of a barrier in the carriageway (inside the street areas), or None."""
+        if not shapely.intersects(street, geom):
+            return None
+        if shapely.get_type_id(geom) == 0:
+            return geom
+        part = shapely.intersection(geom, street)
+        return None if part.is_empty else part
+
+    for node_id, lon, lat, tags, kind in data.hazard_nodes:
+        point = shapely.Point(lon, lat)
+        if kind == _BARRIER:
+            if in_street(point) is None:
+                continue
+            kind = "obstacle"
+        width = _obstacle_width(tags) if kind == "obstacle" else parse_width(tags.get("width"))
+        add(f"node/{node_id}", kind, width, point)
+    for node_id in sorted(_junction_nodes(data.carriageway)):
+        lon, lat = data.node_xy[node_id]
+        add(f"node/{node_id}", "intersection", None, shapely.Point(lon, lat))
+
+    # Ways (closed ones as polygons where the kind is an area) and multipolygon relations.
+    areal = ("no_parking", "bus_stop", "obstacle", "fire_station", _BARRIER, _SCHOOL_AREA)
+    features: list[tuple[str, dict[str, str], Any, str]] = [
+        (f"way/{w.osm_id}", w.tags, w.geometry() if k in areal else shapely.LineString(w.coords), k)
+        for w, k in data.hazard_ways
+    ]
+    features += [(f"relation/{a.osm_id}", a.tags, a.geom, k) for a, k in data.hazard_areas]
+    outlines: list[tuple[str, Any]] = []
+    for hid, tags, geom, kind in features:
+        if kind == _SCHOOL_AREA:
+            if shapely.get_type_id(geom) in (3, 6):
+                outlines.append((hid, geom))
+            continue
+        if kind == _BARRIER:
+            part = in_street(geom)
+            if part is None:
+                continue
+            kind, geom = "obstacle", part
+        width = _obstacle_width(tags) if kind == "obstacle" else parse_width(tags.get("width"))
+        if kind == "fire_station":
+            facing.append((len(hids), geom))
+        add(hid, kind, width, geom)
+
+    # Schools: each gate on the outline, else the outline where it faces the street.
+    gate_rows: set[int] = set()
+    gates_near = _gates_on(data.gates, [g for _, g in outlines], areas)
+    for (hid, geom), near in zip(outlines, gates_near, strict=True):
+        for j in near:
+            if j not in gate_rows:  # a gate shared by two outlines is one hazard
+                gate_rows.add(j)
+                node_id, lon, lat, tags = data.gates[j]
+                add(f"node/{node_id}", "school", parse_width(tags.get("width")), shapely.Point(lon, lat))
+        if not near:
+            facing.append((len(hids), geom))
+            add(hid, "school", None, geom)
+
+    for hid, reason, geom in parking or []:
+        add(hid, "no_parking", None, geom, reason)
+    for (i, _), point in zip(facing, _facing_points([g for _, g in facing], areas), strict=True):
+        geoms[i] = point
     frame = gpd.GeoDataFrame(
         {
-            "hazard_id": [r["hazard_id"] for r in rows],
-            "kind": [r["kind"] for r in rows],
-            "width_m": np.array(
-                [np.nan if r["width_m"] is None else r["width_m"] for r in rows], dtype=float
-            ),
+            "hazard_id": hids,
+            "kind": kinds,
+            "width_m": np.array([np.nan if w is None else w for w in widths], dtype=float),
             "source": "osm",
         },
         geometry=gpd.GeoSeries(geoms, crs="EPSG:4326").values,
@@ -681,24 +946,27 @@ def from_osm(
     return_ways
         Also return the carriageway ways themselves.
     return_parking
-        Also return the separately mapped street-side parking (``amenity=parking`` ways with
-        ``parking=street_side|lane|on_kerb|half_on_kerb|layby``), after the ways when both are asked for.
+        Also return the separately mapped street-side parking (``amenity=parking`` ways and multipolygons
+        with ``parking=street_side|lane|on_kerb|half_on_kerb|layby``), after the ways when both are asked
+        for.
 
     Returns
     -------
     tuple of geopandas.GeoDataFrame
         ``(street_areas, hazards)``, or ``(street_areas, hazards, ways)`` with ``return_ways``, all in
         EPSG:4326. ``street_areas``: one Polygon per connected piece of carriageway, column ``curb_id``
-        (``osm-area-<n>``). ``hazards``: columns ``hazard_id`` (``node/<id>``, ``way/<id>``;
-        ``node/<id>/intersection`` for a junction node that is also another hazard), ``kind``, ``width_m``
-        (NaN unless tagged ``width``) and ``source`` (``"osm"``). ``ways``: ``osm_id`` (``way/<id>``),
+        (``osm-area-<n>``). ``hazards``: columns ``hazard_id`` (``node/<id>``, ``way/<id>``,
+        ``relation/<id>``; ``node/<id>/intersection`` for a junction node that is also another hazard),
+        ``kind``, ``width_m`` (NaN unless tagged ``width``; obstacles always have one) and ``source``
+        (``"osm"``). ``ways``: ``osm_id`` (``way/<id>``),
         ``name``, ``highway``, ``oneway`` (tag value), ``width_m`` (as used for the buffer) and the line;
         in existing mode also, per side ``<s>`` in ``left``/``right`` (of the digitised direction):
         ``parking_<s>`` (bool, parking allowed), ``parking_tag_<s>`` (deciding tag ``key=value``, None
         when untagged), ``reason_<s>`` (why not allowed, None when allowed), ``orientation_<s>``
         (``parallel``/``diagonal``/``perpendicular`` or None) and ``capacity_<s>`` (NaN unless tagged).
-        ``parking``: ``osm_id``, ``parking``, ``capacity`` (NaN unless tagged), ``orientation`` (tag
-        ``orientation`` or ``parking:orientation``) and a Polygon (closed way) or LineString.
+        ``parking``: ``osm_id`` (``way/<id>`` or ``relation/<id>``), ``parking``, ``capacity`` (NaN unless
+        tagged), ``orientation`` (tag ``orientation`` or ``parking:orientation``) and a Polygon (closed way),
+        MultiPolygon (relation) or LineString.
 
     Raises
     ------
@@ -721,8 +989,18 @@ def from_osm(
     ``bus_stop`` (``highway=bus_stop``, ``public_transport=platform``, ``railway=tram_stop``),
     ``traffic_signal`` (``highway=traffic_signals``), ``stop_sign`` (``highway=stop`` / ``give_way``),
     ``railway_crossing`` (``railway=level_crossing`` / ``crossing`` nodes), ``no_parking``
-    (``area:highway=prohibited``; closed ways as polygons) and ``fire_station`` (``amenity=fire_station``;
-    closed ways as their centroid). Relations (multipolygons) are not read.
+    (``area:highway=prohibited``; closed ways and multipolygons as polygons), ``fire_station``
+    (``amenity=fire_station``; ways and multipolygons at the point of their outline nearest the street
+    areas), ``obstacle`` and ``school``. Obstacles: ``barrier`` = one of :data:`OBSTACLE_BARRIERS` where it
+    stands in the carriageway (a node inside the street areas, or a way's part inside them); anything
+    tagged ``obstacle:parking=yes``; two-wheeler parking and rental (:data:`TWO_WHEEL_AMENITIES`) whose
+    position is on the street (:data:`ON_STREET_POSITIONS`); parklets. Their ``width_m`` is the ``width``
+    tag, else :data:`OBSTACLE_WIDTHS_M` by what they are (two-wheeler parking:
+    :data:`TWO_WHEEL_WIDTH_PER_SPACE_M` per ``capacity``), so a point keeps its own extent free without a
+    clearance in the rules. Schools: every gate (:data:`GATE_BARRIERS`) or ``entrance=*`` node within
+    :data:`GATE_REACH_M` of the outline of an ``amenity=school`` / ``kindergarten`` way or multipolygon;
+    an outline without one, at its point nearest the street areas; school nodes as they are. Multipolygon
+    relations are read for these kinds and for separately mapped parking; other relations are not.
 
     Existing mode, per way side (left/right of the digitised direction, whatever ``oneway`` says), the
     side's own key before the ``both`` key. Not allowed, first match wins:
@@ -739,8 +1017,10 @@ def from_osm(
     :data:`CLIP_INSET_M` (a LineString or MultiLineString), which the planner matches to the kerb beside
     it (3 m snap); a side whose line lies wholly outside (or deep inside merged carriageway) is dropped
     or matches no kerb; its ``reason`` column gives the forbidding tag (``"untagged"`` when there
-    is none). Each separately mapped street-side parking way is a ``no_parking`` hazard ``way/<id>`` too
-    (reason ``"separate"``; polygon for a closed way), so the kerb beside it gets no bay of its own.
+    is none). Each separately mapped street-side parking way or multipolygon is a ``no_parking`` hazard
+    ``way/<id>`` / ``relation/<id>`` too (reason ``"separate"``; polygon for a closed way), so the kerb
+    beside it gets no bay of its own. The tagged ``parking:<side>:capacity`` caps the planned bays with
+    :func:`enforce_capacity`.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be 'plan' or 'existing', not {mode!r}")
@@ -762,13 +1042,31 @@ def from_osm(
         ids, reasons, geoms = _side_lines(data.carriageway, widths, sides, areas)
         extra = list(zip(ids, reasons, geoms, strict=True))
         extra += [(oid, "separate", g) for oid, g in zip(parking["osm_id"], parking.geometry, strict=True)]
-    hazards = _hazards(data, extra)
+    hazards = _hazards(data, areas, extra)
     frames: list[gpd.GeoDataFrame] = [areas, hazards]
     if return_ways:
         frames.append(_ways_frame(data.carriageway, widths, sides))
     if return_parking:
         frames.append(parking)
     return tuple(frames)
+
+
+def _way_sides(
+    bays: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, reach_m: float
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.object_]]]:
+    """Find the way (row of ``ways``; -1: none within ``reach_m``) and its side of each bay's centre."""
+    crs = ways.to_crs(4326).estimate_utm_crs()
+    w = ways.to_crs(crs)
+    wg = np.asarray(w.geometry.values, dtype=object)
+    centre = shapely.centroid(np.asarray(bays.to_crs(crs).geometry.values, dtype=object))
+    way = np.full(len(bays), -1, dtype=np.int64)
+    side = np.full(len(bays), None, dtype=object)
+    if len(bays) == 0 or len(wg) == 0:
+        return way, side
+    bi, wi = shapely.STRtree(wg).query_nearest(centre, max_distance=reach_m, all_matches=False)
+    way[bi] = wi
+    side[bi], _ = side_of(wg[wi], centre[bi])
+    return way, side
 
 
 def bays_by_way_side(
@@ -793,24 +1091,215 @@ def bays_by_way_side(
         ``osm_id``, ``side``, ``bays``; with existing-mode ways also ``parking`` (allowed by the tags),
         ``capacity`` (tagged, NaN when not tagged) and ``difference`` (bays minus tagged capacity).
     """
-    crs = ways.to_crs(4326).estimate_utm_crs()
-    w = ways.to_crs(crs)
-    wg = np.asarray(w.geometry.values, dtype=object)
-    centre = shapely.centroid(np.asarray(bays.to_crs(crs).geometry.values, dtype=object))
-    bi, wi = shapely.STRtree(wg).query_nearest(centre, max_distance=reach_m, all_matches=False)
-    bay_side, _ = side_of(wg[wi], centre[bi])
-    counts = pd.DataFrame({"way": wi, "side": bay_side}).value_counts()
+    way, side = _way_sides(bays, ways, reach_m)
+    counts = pd.DataFrame({"way": way, "side": side})[way >= 0].value_counts()
     rows = []
-    for i, osm_id in enumerate(w["osm_id"].to_numpy(dtype=object)):
-        for side in ("left", "right"):
-            row: dict[str, object] = {"osm_id": osm_id, "side": side, "bays": int(counts.get((i, side), 0))}
-            if f"parking_{side}" in w.columns:
-                row["parking"] = bool(w[f"parking_{side}"].iloc[i])
-                cap = float(w[f"capacity_{side}"].iloc[i])
+    for i, osm_id in enumerate(ways["osm_id"].to_numpy(dtype=object)):
+        for s in ("left", "right"):
+            row: dict[str, object] = {"osm_id": osm_id, "side": s, "bays": int(counts.get((i, s), 0))}
+            if f"parking_{s}" in ways.columns:
+                row["parking"] = bool(ways[f"parking_{s}"].iloc[i])
+                cap = float(ways[f"capacity_{s}"].iloc[i])
                 row["capacity"] = cap
                 row["difference"] = row["bays"] - cap if math.isfinite(cap) else float("nan")  # type: ignore[operator]
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: ``status`` values of :func:`enforce_capacity`'s report.
+CAPACITY_STATUSES = ("capped", "capped_partly", "geometry_fits_fewer", "agrees", "not_allowed", "untagged")
+
+
+def _runs(
+    start: np.ndarray[Any, Any], end: np.ndarray[Any, Any], kerb: np.ndarray[Any, Any], rows: Any
+) -> list[list[int]]:
+    """Group bays ``rows`` into runs of touching bays on one kerb (in kerb and chainage order)."""
+    order = sorted((int(i) for i in rows), key=lambda i: (str(kerb[i]), float(start[i]), i))
+    runs: list[list[int]] = []
+    for i in order:
+        last = runs[-1][-1] if runs else None
+        if last is not None and kerb[last] == kerb[i] and float(start[i]) <= float(end[last]) + 1e-3:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _surplus(
+    runs: list[list[int]], mine: set[int], n: int, length: np.ndarray[Any, Any], gap_m: float | None
+) -> list[int]:
+    """Pick up to ``n`` bays of ``mine`` (the droppable bays of one way side) to drop; ``runs`` change.
+
+    Each comes from an end of the run with the most bays left that ends in one of ``mine`` (ties: the first
+    in kerb and chainage order); where both ends are, the far and the near end in turn, so what is left
+    stays centred on its stretch. Dropping the end bay of a run only shortens the run and widens the gap to
+    the next: no clearance or grouping rule can break. When no run ends in one of ``mine`` (its bays lie
+    inside runs that go on beside the next way, or behind an accessible bay), a bay inside a run is dropped
+    only if ``gap_m`` is given and the gap it leaves (its length) is at least ``gap_m``.
+    """
+    out: list[int] = []
+    while len(out) < n:
+        ends = [j for j, run in enumerate(runs) if run and (run[0] in mine or run[-1] in mine)]
+        if ends:
+            run = runs[max(ends, key=lambda j: (len(runs[j]), -j))]
+            far = run[-1] in mine and (len(run) % 2 == 0 or run[0] not in mine)
+            out.append(run.pop() if far else run.pop(0))
+            continue
+        if gap_m is None:
+            break
+        inner = [
+            (len(run), -j, j, k)
+            for j, run in enumerate(runs)
+            for k in run[1:-1]
+            if k in mine and float(length[k]) + 1e-3 >= gap_m
+        ]
+        if not inner:
+            break
+        _, _, j, k = max(inner)  # in the longest run, the last such bay
+        i = runs[j].index(k)
+        runs[j : j + 1] = [runs[j][:i], runs[j][i + 1 :]]
+        out.append(k)
+    return out
+
+
+def enforce_capacity(
+    bays: gpd.GeoDataFrame,
+    ways: gpd.GeoDataFrame,
+    *,
+    rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None = None,
+    reach_m: float = 40.0,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Hold the planned kerb bays beside each way side to its tagged ``parking:<side>:capacity``.
+
+    In existing mode the kerb geometry can fit more bays than the mappers counted on the street (the
+    carriageway is an estimate, the tag a count). Each kerb bay belongs to the way side its centre is
+    nearest (as in :func:`bays_by_way_side`); where a way side has more bays than its tagged capacity, the
+    surplus is dropped, one bay at a time from an end of the run (touching bays on one kerb) with the most
+    bays left, so no clearance or grouping rule can break. The other bays keep their places and ids.
+    Where the geometry fits fewer bays than tagged nothing is added: the side is reported.
+
+    Parameters
+    ----------
+    bays
+        ``plan.bays`` (any CRS). Bays with ``source = "separate"`` (separately mapped parking) are kept and
+        not counted: their own tagged capacity applies.
+    ways
+        Ways frame of :func:`from_osm` with ``mode="existing"`` and ``return_ways=True``.
+    rules
+        The rules the bays were planned with (``plan.rules``; pass them). With them, bays of an
+        ``accessible`` bay type are counted but never dropped (dropping a standard bay never raises what
+        a quota asks for), ``motorcycle`` bays are neither counted nor dropped, and where a way side's
+        bays lie inside runs that go on beside the next way, a bay inside a run is dropped when the rules
+        have no ``[grouping]`` or when the gap it leaves is at least its ``gap_m``. Without them every bay
+        counts and may go, and only run ends are dropped; a surplus left inside runs is reported
+        (``capped_partly``).
+    reach_m
+        Farthest a bay's centre may be from its way (metres).
+
+    Returns
+    -------
+    bays : geopandas.GeoDataFrame
+        ``bays`` without the dropped bays (same columns and CRS, index reset).
+    report : pandas.DataFrame
+        One row per way side: ``osm_id``, ``side``, ``parking`` (allowed by the tags), ``capacity``
+        (tagged, NaN when not), ``bays_geometry`` (kerb bays placed before capping), ``bays_kept``,
+        ``dropped`` and ``status``: ``capped`` (more bays than tagged: dropped down to the capacity),
+        ``capped_partly`` (more bays than tagged, and not all of the surplus could be dropped without
+        leaving a gap inside a run or dropping an accessible bay), ``geometry_fits_fewer`` (fewer bays
+        than tagged), ``agrees``, ``not_allowed`` (a capacity tagged on a side the tags do not allow
+        parking on, with no bays) or ``untagged``.
+
+    Raises
+    ------
+    ValueError
+        ``ways`` has no ``capacity_left`` / ``capacity_right`` columns (not read in existing mode).
+
+    Examples
+    --------
+    >>> areas, hazards, ways = parkplan.from_osm(path, mode="existing", return_ways=True)  # doctest: +SKIP
+    >>> plan = parkplan.plan(areas, hazards, ways=ways)  # doctest: +SKIP
+    >>> plan.bays, report = enforce_capacity(plan.bays, ways, rules=plan.rules)  # doctest: +SKIP
+    """
+    if not {"capacity_left", "capacity_right"} <= set(ways.columns):
+        raise ValueError(
+            "enforce_capacity needs the ways of from_osm(..., mode='existing', return_ways=True)"
+        )
+    gap_m: float | None = None
+    role = np.full(len(bays), "standard", dtype=object)
+    if rules is not None:
+        rule_set = load_rules(rules)
+        gap_m = rule_set.grouping.gap_m if rule_set.grouping is not None else 0.0
+        if "bay_type" in bays.columns:
+            roles = {b.name: b.role for b in rule_set.bays}
+            role = np.array([roles.get(t, "standard") for t in bays["bay_type"]], dtype=object)
+    kerb_bay = np.ones(len(bays), dtype=bool)
+    if "source" in bays.columns:
+        kerb_bay = bays["source"].fillna("kerb").to_numpy(dtype=object) == "kerb"
+    way, side = _way_sides(bays, ways, reach_m)
+    way = np.where(kerb_bay & (role != "motorcycle"), way, -1)
+    curb = bays["curb_id"].to_numpy(dtype=object) if "curb_id" in bays.columns else np.zeros(len(bays))
+    start = bays["start_m"].to_numpy(dtype=float)
+    end = bays["end_m"].to_numpy(dtype=float)
+    runs = _runs(start, end, curb, np.flatnonzero(kerb_bay))
+    drop = np.zeros(len(bays), dtype=bool)
+    rows: list[dict[str, object]] = []
+    for i, osm_id in enumerate(ways["osm_id"].to_numpy(dtype=object)):
+        for s in ("left", "right"):
+            mine = np.flatnonzero((way == i) & (side == s))
+            cap = float(ways[f"capacity_{s}"].iloc[i])
+            allowed = bool(ways[f"parking_{s}"].iloc[i]) if f"parking_{s}" in ways.columns else True
+            limit = math.floor(cap + 1e-9) if math.isfinite(cap) else None
+            n = len(mine)
+            dropped = 0
+            if limit is None:
+                status = "untagged"
+            elif n > limit:
+                droppable = set(mine[role[mine] != "accessible"].tolist())
+                gone = _surplus(runs, droppable, n - limit, end - start, gap_m)
+                drop[gone] = True
+                dropped = len(gone)
+                status = "capped" if n - dropped == limit else "capped_partly"
+            elif not allowed and n == 0:
+                status = "not_allowed"
+            else:
+                status = "agrees" if n == limit else "geometry_fits_fewer"
+            rows.append(
+                {
+                    "osm_id": osm_id,
+                    "side": s,
+                    "parking": allowed,
+                    "capacity": cap,
+                    "bays_geometry": n,
+                    "bays_kept": n - dropped,
+                    "dropped": dropped,
+                    "status": status,
+                }
+            )
+    kept = bays.loc[~drop].reset_index(drop=True)
+    return gpd.GeoDataFrame(kept, geometry=bays.geometry.name, crs=bays.crs), pd.DataFrame(rows)
+
+
+def capacity_summary(report: pd.DataFrame) -> dict[str, int]:
+    """Sum up :func:`enforce_capacity`'s report for a plan summary or a printout.
+
+    Parameters
+    ----------
+    report
+        The report frame of :func:`enforce_capacity`.
+
+    Returns
+    -------
+    dict
+        ``way_sides_tagged`` (sides with a tagged capacity), one count per status other than ``untagged``
+        (:data:`CAPACITY_STATUSES`), ``disagree`` (``capped`` + ``capped_partly`` +
+        ``geometry_fits_fewer``: the geometry and the tag give different numbers) and ``bays_dropped``.
+    """
+    status = report["status"].value_counts()
+    out = {"way_sides_tagged": int((report["status"] != "untagged").sum())}
+    out.update({s: int(status.get(s, 0)) for s in CAPACITY_STATUSES if s != "untagged"})
+    out["disagree"] = out["capped"] + out["capped_partly"] + out["geometry_fits_fewer"]
+    out["bays_dropped"] = int(report["dropped"].sum())
+    return out
 
 
 FALLBACK_PITCH_M = {"parallel": 5.2, "angled": 3.1, "perpendicular": 2.5}
