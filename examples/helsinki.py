@@ -65,7 +65,8 @@ def main() -> None:
         {k: int(v) for k, v in hazards["kind"].value_counts().items() if k in ("obstacle", "school")},
     )
     # Tagged parking:<side>:capacity is a count on the street: no way side keeps more bays than it.
-    plan.bays, report = enforce_capacity(plan.bays, ways, rules=plan.rules)
+    capped, report = enforce_capacity(plan.bays, ways, rules=plan.rules)
+    plan.keep_bays(plan.bays["bay_id"].isin(capped["bay_id"]), reason="capped_by_capacity")
     t3 = time.perf_counter()
     counts = capacity_summary(report)
     spaces = int(report["capacity"].sum())  # NaN (untagged) is skipped

@@ -37,7 +37,8 @@ def main() -> None:
         plan = parkplan.plan(areas, hazards, rules=args.rules)
         report = None
         if mode == "existing":  # no way side keeps more bays than its tagged parking:<side>:capacity
-            plan.bays, report = enforce_capacity(plan.bays, ways, rules=plan.rules)
+            capped, report = enforce_capacity(plan.bays, ways, rules=plan.rules)
+            plan.keep_bays(plan.bays["bay_id"].isin(capped["bay_id"]), reason="capped_by_capacity")
         dt = time.perf_counter() - t0
         by_orientation = {k: int(v) for k, v in plan.bays["orientation"].value_counts().items()}
         print(f"{mode:8s} {len(plan.bays):4d} bays {by_orientation} in {dt:.2f} s")

@@ -423,3 +423,31 @@ def test_neukoelln_obstacles_and_schools():
     schools = hazards[hazards["kind"] == "school"]
     # Kita Uthmannstraße through its gate, Kita Magdalenen (no gate mapped) where it faces the street.
     assert sorted(schools["hazard_id"]) == ["node/765091583", "way/656180437"]
+
+
+def test_cli_existing_mode_caps_at_the_tagged_capacity_and_recounts(tmp_path):
+    """The CLI applies the cap; the summary and the kerbs table count the bays that remain."""
+    import json
+
+    from parkplan.cli import main
+
+    path = tmp_path / "capacity.osm"
+    path.write_text(CAPACITY, encoding="utf-8")
+    rules = tmp_path / "r.toml"
+    rules.write_text(
+        'name = "r"\ntraffic = "right"\n[bays.car]\n'
+        'orientation = "parallel"\nlength_m = 5.2\nwidth_m = 2.0\n',
+        encoding="utf-8",
+    )
+    out, summary, kerbs = tmp_path / "b.geojson", tmp_path / "s.json", tmp_path / "k.geojson"
+    argv = [
+        "plan", str(path), "--mode", "existing", "--rules", str(rules),
+        "-o", str(out), "--summary", str(summary), "--kerbs-out", str(kerbs), "--quiet",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    s = json.loads(summary.read_text(encoding="utf-8"))
+    bays = gpd.read_file(out)
+    assert s["capacity"]["capped"] == 1
+    assert s["bays"]["capped_by_capacity"] == s["capacity"]["bays_dropped"] > 0
+    assert s["bays"]["total"] == len(bays)
+    assert int(gpd.read_file(kerbs)["bays"].sum()) == len(bays)

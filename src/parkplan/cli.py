@@ -204,6 +204,12 @@ def _run_plan(args: argparse.Namespace) -> int:
         extent=extent,
         ways=ways,
     )
+    if args.mode == "existing" and ways is not None:
+        from parkplan.osm import capacity_summary, enforce_capacity
+
+        capped, report = enforce_capacity(result.bays, ways, rules=result.rules)
+        result.keep_bays(result.bays["bay_id"].isin(capped["bay_id"]), reason="capped_by_capacity")
+        result.summary["capacity"] = capacity_summary(report)
     if args.mode == "existing" and parking is not None and len(parking):
         from parkplan.osm import separate_bays
 

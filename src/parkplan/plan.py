@@ -77,6 +77,40 @@ class Plan:
         self.summary["bays"]["separate"] = len(extra)
         self.summary["bays"]["total"] = len(self.bays)
 
+    def keep_bays(self, keep: pd.Series | np.ndarray, reason: str = "removed") -> int:
+        """Keep only the bays ``keep`` marks (e.g. after :func:`parkplan.osm.enforce_capacity`).
+
+        Removing bays never breaks a rule. The kerbs table moves the kerb length of each removed kerb bay
+        from ``bay_m`` to ``leftover_m`` and lowers ``bays``; the summary's counts are redone and
+        ``bays.<reason>`` says how many went. Returns that number.
+        """
+        mask = np.asarray(keep, dtype=bool)
+        gone = self.bays[~mask]
+        if "source" in gone.columns:
+            gone = gone[gone["source"].fillna("kerb") == "kerb"]
+        if len(gone):
+            per = (
+                gone.assign(len_m=gone["end_m"] - gone["start_m"])
+                .groupby("curb_id")
+                .agg(n=("bay_id", "size"), m=("len_m", "sum"))
+            )
+            row = self.kerbs["curb_id"].map(per["n"]).fillna(0).to_numpy()
+            metres = self.kerbs["curb_id"].map(per["m"]).fillna(0.0).to_numpy()
+            self.kerbs["bays"] = self.kerbs["bays"].to_numpy() - row.astype(np.int64)
+            self.kerbs["bay_m"] = np.round(self.kerbs["bay_m"].to_numpy() - metres, 3)
+            self.kerbs["leftover_m"] = np.round(self.kerbs["leftover_m"].to_numpy() + metres, 3)
+        removed = int((~mask).sum())
+        self.bays = self.bays[mask].reset_index(drop=True)
+        counts = self.summary["bays"]
+        counts["total"] = len(self.bays)
+        counts["by_type"] = {b.name: int((self.bays["bay_type"] == b.name).sum()) for b in self.rules.bays}
+        counts["by_orientation"] = {
+            o: int((self.bays["orientation"] == o).sum())
+            for o in sorted({b.orientation for b in self.rules.bays})
+        }
+        counts[reason] = counts.get(reason, 0) + removed
+        return removed
+
     def to_geojson(self, path: str | os.PathLike[str]) -> Path:
         """Write the bays as an RFC 7946 GeoJSON FeatureCollection (atomic)."""
         return output.write_layer(self.bays, path)
