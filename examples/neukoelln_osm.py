@@ -34,7 +34,7 @@ def main() -> None:
         areas, hazards, ways, parking = parkplan.from_osm(
             DATA, mode=mode, return_ways=True, return_parking=True
         )
-        plan = parkplan.plan(areas, hazards, rules=args.rules)
+        plan = parkplan.plan(areas, hazards, rules=args.rules, ways=ways)
         report = None
         if mode == "existing":  # no way side keeps more bays than its tagged parking:<side>:capacity
             capped, report = enforce_capacity(plan.bays, ways, rules=plan.rules)

@@ -440,3 +440,21 @@ def test_narrow_street_parks_deep_on_one_side_when_that_is_worth_more() -> None:
     assert len(p.bays) == 40
     assert p.bays["curb_id"].nunique() == 1
     assert (p.bays["bay_type"] == "perp").all()
+
+
+def test_default_orientation_keeps_untagged_kerbs_to_it() -> None:
+    """de-parkraum offers diagonal and perpendicular bays only where a kerb's orientation says so."""
+    kerbs = gpd.GeoDataFrame(
+        {"curb_id": ["tagged", "untagged"], "orientation": ["perpendicular", None]},
+        geometry=[LineString([(0, y), (100, y)]) for y in (0.0, 100.0)],
+        crs=CRS,
+    )
+    p = parkplan.plan(kerbs, None, rules="de-parkraum")
+    got = p.bays.groupby("curb_id")["bay_type"].agg(lambda s: (s.iloc[0], len(s), s.nunique())).to_dict()
+    # floor(100 / 2.5) = 40 perpendicular; floor(100 / 5.2) = 19 parallel.
+    assert got == {"tagged": ("perpendicular", 40, 1), "untagged": ("car", 19, 1)}
+
+
+def test_default_orientation_must_name_a_bay_type() -> None:
+    with pytest.raises(parkplan.RulesError, match="default_orientation"):
+        load_rules(rules(default_orientation="perpendicular"))

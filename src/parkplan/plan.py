@@ -150,14 +150,19 @@ class Plan:
 def _kerb_types(kerbs: gpd.GeoDataFrame, rules: Rules) -> tuple[np.ndarray, int]:
     """Which bay types each kerb may hold: those of its ``orientation`` where it has one.
 
+    A kerb without one holds the rules' ``default_orientation`` where they have one, else every type.
+
     A kerb whose orientation no bay type of the rules has keeps every type, and is counted.
     """
     orient = np.array([b.orientation for b in rules.bays], dtype=object)
     given = kerbs["orientation"].to_numpy(dtype=object)
     mask = np.ones((len(kerbs), len(orient)), dtype=bool)
     unmatched = 0
+    default = rules.default_orientation
     for i, o in enumerate(given):
         if o is None or o != o:
+            if default is not None:
+                mask[i] = orient == default
             continue
         match = orient == o
         if match.any():

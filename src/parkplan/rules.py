@@ -256,6 +256,9 @@ class Rules:
         District-wide requirements (accessible bays).
     sources
         Provenance of every number: dotted key (``"clearances.hydrant.before_m"``) to its source.
+    default_orientation
+        Orientation of the bays on a kerb that has no ``orientation`` of its own; ``None``: the optimiser
+        chooses among all bay types.
     """
 
     name: str
@@ -270,6 +273,7 @@ class Rules:
     cross_section: CrossSection | None = None
     quotas: Quotas | None = None
     sources: Mapping[str, Source] = field(default_factory=dict)
+    default_orientation: str | None = None
 
     def canonical_kind(self, kind: str) -> str:
         """Return the kind a hazard's ``kind`` value names.
@@ -609,6 +613,7 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
             "jurisdiction",
             "cross_section",
             "quotas",
+            "default_orientation",
         },
         where,
     )
@@ -692,6 +697,12 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
         raise RulesError(f"{where}: jurisdiction must be a string, not {jurisdiction!r}")
     cross_section = _parse_cross_section(data["cross_section"], where) if "cross_section" in data else None
     quotas = _parse_quotas(data["quotas"], where) if "quotas" in data else None
+    default_orientation = data.get("default_orientation")
+    if default_orientation is not None and default_orientation not in {b.orientation for b in bays}:
+        raise RulesError(
+            f"{where}: default_orientation {default_orientation!r} is not the orientation of any bay type "
+            f"({', '.join(sorted({b.orientation for b in bays}))})"
+        )
     return Rules(
         name,
         traffic,
@@ -705,6 +716,7 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
         cross_section,
         quotas,
         dict(sources),
+        default_orientation,
     )
 
 

@@ -41,6 +41,7 @@ def rules_to_dict(rules: Rules) -> dict[str, Any]:
         "jurisdiction": rules.jurisdiction,
         "description": rules.description,
         "traffic": rules.traffic,
+        **({"default_orientation": rules.default_orientation} if rules.default_orientation else {}),
         "bays": {},
         "clearances": {},
     }
@@ -138,6 +139,11 @@ def rules_markdown(names: list[str] | None = None) -> str:
         if rules.description:
             lines += [rules.description, ""]
         lines += [f"Traffic keeps to the {rules.traffic}.", ""]
+        if rules.default_orientation:
+            lines += [
+                f"Kerbs without an orientation of their own get {rules.default_orientation} bays.",
+                "",
+            ]
         lines += ["| key | value | source | verified |", "|---|--:|---|---|"]
         for row in rule_rows(rules):
             source = row.source.replace("|", "\\|") or "(none given)"
@@ -155,6 +161,8 @@ def show_text(rules: Rules) -> str:
     out = [head]
     if rules.description and rules.jurisdiction:
         out.append(rules.description)
+    if rules.default_orientation:
+        out.append(f"kerbs without an orientation of their own get {rules.default_orientation} bays")
     width = max([len(r.key) for r in rows] + [3])
     for r in rows:
         flag = "" if r.verified else "  [UNVERIFIED]"
