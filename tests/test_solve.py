@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 from itertools import product
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shapely.geometry import LineString
 
 import parkplan
 from parkplan.solve import bay_arrays, closed_form, solve_stretches, to_mm
@@ -505,3 +507,69 @@ def test_hand_solved_angled_end_triangle():
         sol = solve_stretches(np.array([20.0]), make_rules(bay, (12.0, 1.0)), presolve=presolve)
         assert totals(sol, 1).tolist() == [4]
         assert_proven(sol, 4.0)
+
+
+# ------------------------------------------------------------------------ end-of-run bays (issue 3)
+
+END_BAYS = {
+    "name": "t",
+    "traffic": "right",
+    "bays": {"car": {"orientation": "parallel", "length_m": 5.7, "width_m": 2.0, "end_length_m": 5.2}},
+}
+
+
+@pytest.mark.parametrize(
+    ("free_m", "expected"),
+    # 16.4 m: 5.2 + 5.7 + 5.2 = 16.1 fits (without end bays only 2); 5.3 m: one 5.2 m bay; 5.1 m: none;
+    # 10.4 m: two end bays exactly; 22.0 m: 5.2 + 2 x 5.7 + 5.2 = 21.8.
+    [(16.4, 3), (5.3, 1), (5.1, 0), (10.4, 2), (22.0, 4)],
+)
+def test_end_of_run_bays_closed_form(free_m: float, expected: int) -> None:
+    k = gpd.GeoDataFrame({"curb_id": ["k"]}, geometry=[LineString([(0, 0), (free_m, 0)])], crs="EPSG:25833")
+    p = parkplan.plan(k, None, rules=END_BAYS)
+    assert len(p.bays) == expected
+    if expected >= 2:
+        lengths = p.bays.sort_values("start_m")["length_m"].tolist()
+        assert lengths[0] == lengths[-1] == pytest.approx(5.2)
+        assert all(x == pytest.approx(5.7) for x in lengths[1:-1])
+        starts = p.bays.sort_values("start_m")
+        assert np.allclose(starts["start_m"].to_numpy()[1:], starts["end_m"].to_numpy()[:-1])
+
+
+def test_end_of_run_bays_with_grouping() -> None:
+    """Runs of at most 30 m, gaps of 3 m: a full run holds 5 (2 x 5.2 + 3 x 5.7 = 27.5; 6 would be 33.2).
+    70 m: two full runs (27.5 + 3 + 27.5 = 58 m), a gap (3 m), and 9 m left: one bay of 5.2 m (two would
+    need 10.4 m). Total 11, also through CP-SAT's path (end-of-run bays always use the closed form)."""
+    rules = {**END_BAYS, "grouping": {"max_run_m": 30.0, "gap_m": 3.0}}
+    k = gpd.GeoDataFrame({"curb_id": ["k"]}, geometry=[LineString([(0, 0), (70, 0)])], crs="EPSG:25833")
+    assert len(parkplan.plan(k, None, rules=rules).bays) == 11
+    assert len(parkplan.plan(k, None, rules=rules, presolve=False).bays) == 11
+
+
+@settings(max_examples=60, deadline=None)
+@given(free_mm=st.integers(0, 60_000), end_mm=st.integers(3_000, 8_000))
+def test_end_of_run_closed_form_matches_brute_force(free_mm: int, end_mm: int) -> None:
+    pitch = 5_700
+    delta = end_mm - pitch
+
+    def fits(n: int) -> bool:
+        return (
+            n == 0 or (n == 1 and end_mm <= free_mm) or (n >= 2 and 2 * end_mm + (n - 2) * pitch <= free_mm)
+        )
+
+    best = max(n for n in range(0, 30) if fits(n))
+    _, _, n = closed_form(np.array([free_mm]), pitch, 0, None, 0, delta)
+    assert int(n[0]) == best
+
+
+def test_end_of_run_bays_need_one_type_per_kerb() -> None:
+    rules = {
+        **END_BAYS,
+        "bays": {
+            **END_BAYS["bays"],
+            "perp": {"orientation": "perpendicular", "length_m": 5.0, "width_m": 2.5},
+        },
+    }
+    k = gpd.GeoDataFrame({"curb_id": ["k"]}, geometry=[LineString([(0, 0), (50, 0)])], crs="EPSG:25833")
+    with pytest.raises(parkplan.RulesError, match="end_length_m"):
+        parkplan.plan(k, None, rules=rules)

@@ -69,7 +69,8 @@ def place_bays(
     run = b["run"].to_numpy(dtype=np.int64)
     typ = b["type"].to_numpy(dtype=np.int64)
     cnt = b["count"].to_numpy(dtype=np.int64)
-    blen = cnt * pitch[typ] + end[typ]
+    blen = arrays.block_mm(typ, cnt) / 1000.0
+    delta = arrays.delta / 1000.0
 
     # Offset of each block inside its stretch: earlier blocks plus one gap per earlier run.
     cum = np.cumsum(blen) - blen
@@ -98,7 +99,11 @@ def place_bays(
     i = np.arange(len(bay_block)) - first_bay[bay_block]
     t = typ[bay_block]
     kerb = stretches["kerb"].to_numpy(dtype=np.int64)[st[bay_block]]
-    base = block_start[bay_block] + i * pitch[t]
+    # End-of-run bays (delta != 0): the first and the last bay of a block are ``delta`` longer.
+    d = delta[t]
+    last_in_block = i == cnt[bay_block] - 1
+    base = block_start[bay_block] + i * pitch[t] + np.where(i >= 1, d, 0.0)
+    own = pitch[t] + np.where((i == 0) | last_in_block, d, 0.0)
     s_end = (s_start + s_len)[stretch_no[bay_block]]
     # Cars nose into angled bays forwards, so a bay's kerb edge lies downstream of its far edge by the
     # end triangle: forward flow puts the triangle at the low-chainage end of the run, backward flow at
@@ -114,9 +119,9 @@ def place_bays(
             "run": run[bay_block],
             "type": t,
             "start_m": kerb_start,
-            "end_m": np.minimum(kerb_start + pitch[t], s_end),
+            "end_m": np.minimum(kerb_start + own, s_end),
             "far_start_m": far_start,
-            "far_end_m": np.minimum(far_start + pitch[t], s_end),
+            "far_end_m": np.minimum(far_start + own, s_end),
         }
     )
 

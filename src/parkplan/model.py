@@ -57,11 +57,28 @@ class BayArrays:
         Extra kerb length per run of that type (mm): the end triangle of angled bays, else 0.
     weight
         Integer objective weight per bay, per type.
+    delta_mm
+        End-of-run bay length minus inner bay length (mm), per type (``None``: no end-of-run bays).
     """
 
     pitch_mm: NDArray[np.int64]
     end_mm: NDArray[np.int64]
     weight: NDArray[np.int64]
+    delta_mm: NDArray[np.int64] | None = None
+
+    @property
+    def delta(self) -> NDArray[np.int64]:
+        """End-of-run bay length minus inner bay length (mm) per type; 0 for types without end bays."""
+        return np.zeros_like(self.pitch_mm) if self.delta_mm is None else self.delta_mm
+
+    def block_mm(self, types: NDArray[np.int64], counts: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Kerb length of a block of ``counts`` bays of each type, end-of-run bays included (mm)."""
+        d = self.delta[types]
+        ends = np.where(counts >= 2, 2 * d, np.where(counts == 1, d, 0))
+        out: NDArray[np.int64] = (
+            counts * self.pitch_mm[types] + np.where(counts > 0, self.end_mm[types], 0) + ends
+        )
+        return out
 
     @property
     def n_types(self) -> int:

@@ -410,7 +410,12 @@ def _bays_table(
             "street_id": kerbs["street_id"].to_numpy(dtype=object)[k],
             "bay_type": names[t],
             "orientation": orient[t],
-            "length_m": length[t],
+            # Parallel bays: the kerb length they take (end-of-run bays may differ from length_m).
+            "length_m": np.where(
+                orient[t] == "parallel",
+                np.round(placed["end_m"].to_numpy(dtype=float) - placed["start_m"].to_numpy(dtype=float), 3),
+                length[t],
+            ),
             "width_m": width[t],
             "start_m": np.round(placed["start_m"].to_numpy(dtype=float), 3),
             "end_m": np.round(placed["end_m"].to_numpy(dtype=float), 3),

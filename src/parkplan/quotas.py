@@ -171,7 +171,7 @@ def apply_quotas(
         main_type[first["s"].to_numpy(dtype=np.int64)] = first["t"].to_numpy(dtype=np.int64)
         n_conv[first["s"].to_numpy(dtype=np.int64)] = first["c"].to_numpy(dtype=np.int64)
     used = np.zeros(n_st, dtype=np.int64)
-    np.add.at(used, b_st, b_cnt * arrays.pitch_mm[b_type] + arrays.end_mm[b_type])
+    np.add.at(used, b_st, arrays.block_mm(b_type, b_cnt))
     runs = out.groupby("stretch")["run"].max().reindex(range(n_st)).fillna(-1).to_numpy(dtype=np.int64)
     gap_mm = 0 if rules.grouping is None else math.ceil(rules.grouping.gap_m * 1000.0 - 1e-6)
     used += np.maximum(runs, 0) * gap_mm
@@ -184,7 +184,7 @@ def apply_quotas(
         end_run = np.where(at_end, runs, 0)
         run_len = np.zeros(n_st, dtype=np.int64)
         sel = out["run"].to_numpy(dtype=np.int64) == end_run[b_st]
-        np.add.at(run_len, b_st[sel], (b_cnt * arrays.pitch_mm[b_type] + arrays.end_mm[b_type])[sel])
+        np.add.at(run_len, b_st[sel], arrays.block_mm(b_type, b_cnt)[sel])
         slack = np.minimum(slack, np.maximum(run_mm - run_len, 0))
     pitch_t = np.where(main_type >= 0, arrays.pitch_mm[np.maximum(main_type, 0)], 0)
     delta = np.where(main_type >= 0, int(arrays.pitch_mm[a]) - pitch_t, 0)
@@ -192,7 +192,8 @@ def apply_quotas(
     def converts(s: int, lost: int) -> int:
         """Bays of stretch ``s`` that can be accessible when ``lost`` standard bays are given up."""
         n = int(n_conv[s]) - lost
-        if n <= 0:
+        if n <= 0 or arrays.delta[main_type[s]] != 0:
+            # Runs with end-of-run bays are not converted (their ends would change length).
             return 0
         if delta[s] <= 0:
             return n

@@ -77,6 +77,9 @@ class BayType:
     role
         What the bay is for: ``"standard"``, ``"accessible"``, ``"large"``, ``"motorcycle"`` or
         ``"loading"`` (quotas count bays by role).
+    end_length_m
+        Length of the first and the last bay of a run, where a standard gives end-of-run bays their own
+        length (parallel bays only); ``None``: the same as ``length_m``.
     """
 
     name: str
@@ -86,6 +89,12 @@ class BayType:
     angle_deg: float | None = None
     weight: float = 1.0
     role: str = "standard"
+    end_length_m: float | None = None
+
+    @property
+    def end_delta_m(self) -> float:
+        """How much longer an end-of-run bay is than an inner one (metres; negative: shorter)."""
+        return 0.0 if self.end_length_m is None else self.end_length_m - self.length_m
 
     @property
     def pitch_m(self) -> float:
@@ -413,7 +422,9 @@ def _table(value: Any, where: str) -> Mapping[str, Any]:
 
 def _parse_bay(name: str, table: Mapping[str, Any], where: str) -> BayType:
     at = f"{where}: [bays.{name}]"
-    _check_keys(table, {"orientation", "length_m", "width_m", "angle_deg", "weight", "role"}, at)
+    _check_keys(
+        table, {"orientation", "length_m", "width_m", "angle_deg", "weight", "role", "end_length_m"}, at
+    )
     role = table.get("role", "standard")
     if role not in ROLES:
         raise RulesError(f"{at} role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -443,7 +454,14 @@ def _parse_bay(name: str, table: Mapping[str, Any], where: str) -> BayType:
             )
     elif "angle_deg" in table:
         raise RulesError(f"{at} angle_deg is only for orientation = 'angled'")
-    return BayType(name, orientation, length, width, angle, weight, role)
+    end_length: float | None = None
+    if "end_length_m" in table:
+        if orientation != "parallel":
+            raise RulesError(f"{at} end_length_m is only for orientation = 'parallel'")
+        end_length = _number(table["end_length_m"], f"{at} end_length_m", strict=True)
+        if end_length < MIN_BAY_SIDE_M:
+            raise RulesError(f"{at} end_length_m = {end_length:g} m is below {MIN_BAY_SIDE_M:g} m")
+    return BayType(name, orientation, length, width, angle, weight, role, end_length)
 
 
 _VALUE_KEYS = {"value", "source", "verified", "note", "unit"}

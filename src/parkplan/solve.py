@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from parkplan.errors import SolverError
+from parkplan.errors import RulesError, SolverError
 from parkplan.model import BayArrays, ChunkResult, fits, run_patterns, solve_chunk
 from parkplan.presolve import presolve_stretches
 from parkplan.rules import Rules
@@ -61,11 +61,17 @@ def bay_arrays(rules: Rules) -> BayArrays:
     pitch = np.array([math.ceil(b.pitch_m * 1000.0 - 1e-6) for b in rules.bays], dtype=np.int64)
     end = np.array([math.ceil(b.end_m * 1000.0 - 1e-6) for b in rules.bays], dtype=np.int64)
     weight = np.array([round(b.weight * WEIGHT_SCALE) for b in rules.bays], dtype=np.int64)
-    return BayArrays(pitch, end, np.maximum(weight, 1))
+    delta = np.array([round(b.end_delta_m * 1000.0) for b in rules.bays], dtype=np.int64)
+    return BayArrays(pitch, end, np.maximum(weight, 1), delta if delta.any() else None)
 
 
 def closed_form(
-    free_mm: NDArray[np.int64], pitch_mm: int, end_mm: int, run_mm: int | None, gap_mm: int
+    free_mm: NDArray[np.int64],
+    pitch_mm: int,
+    end_mm: int,
+    run_mm: int | None,
+    gap_mm: int,
+    delta_mm: int = 0,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Optimal bay count for one bay type, vectorised.
 
@@ -77,15 +83,20 @@ def closed_form(
         everything is one "partial" run.
     """
     f = np.asarray(free_mm, dtype=np.int64)
+
+    def one_run(length: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Most bays in one run of at most ``length``: ``n * p + e + 2 delta``, or one of ``p + delta``."""
+        many = (length - end_mm - 2 * delta_mm) // pitch_mm
+        single = length >= pitch_mm + end_mm + delta_mm
+        return np.where(many >= 2, many, np.where(single, 1, 0)).astype(np.int64)
+
     if run_mm is None:
-        last = np.where(f >= pitch_mm + end_mm, (f - end_mm) // pitch_mm, 0)
-        return np.zeros_like(f), np.zeros_like(f), last
-    k = (run_mm - end_mm) // pitch_mm
-    span = k * pitch_mm + end_mm + gap_mm
+        return np.zeros_like(f), np.zeros_like(f), one_run(f)
+    k = int(one_run(np.array([run_mm], dtype=np.int64))[0])
+    span = k * pitch_mm + end_mm + (2 * delta_mm if k >= 2 else delta_mm) + gap_mm
     m = (f + gap_mm) // span
     r = f - m * span
-    last = np.where(r - end_mm >= pitch_mm, (r - end_mm) // pitch_mm, 0)
-    return m, np.full_like(f, k), last
+    return m, np.full_like(f, k), np.minimum(one_run(np.maximum(r, 0)), k)
 
 
 @dataclass
@@ -168,9 +179,24 @@ def solve_stretches(
     build_s = solve_s = 0.0
     todo = np.ones(len(free), dtype=bool)
 
-    if presolve and bays.n_types == 1:
+    if bays.delta.any() and bays.n_types > 1:
+        names = ", ".join(b.name for b in rules.bays)
+        raise RulesError(
+            f"{rules.name}: end_length_m (end-of-run bays) works when one bay type may stand on a kerb; "
+            f"here {names} may share kerbs. Limit the kerbs to one type (an orientation column, "
+            "default_orientation) or drop end_length_m"
+        )
+    if bays.delta.any() and rules.grouping is not None and 2 * int(bays.delta[0]) + gap_mm < 0:
+        raise RulesError(
+            f"{rules.name}: end-of-run bays shorter than inner bays by more than half the gap between runs "
+            "would make many short runs worth more than full ones; this is not modelled"
+        )
+    if (presolve or bays.delta.any()) and bays.n_types == 1:
+        # End-of-run bays are solved in the closed form only (it is exact), also with presolve=False.
         t0 = time.perf_counter()
-        m, k, last = closed_form(free, int(bays.pitch_mm[0]), int(bays.end_mm[0]), run_mm, gap_mm)
+        m, k, last = closed_form(
+            free, int(bays.pitch_mm[0]), int(bays.end_mm[0]), run_mm, gap_mm, int(bays.delta[0])
+        )
         total = m * k + last
         weight_total += int(total.sum()) * int(bays.weight[0])
         bound_total += int(total.sum()) * int(bays.weight[0])
