@@ -154,3 +154,31 @@ def test_share_quota_holds_exactly_and_costs_nothing(lengths: list[float]) -> No
     n = sum(int((x + 1e-3) // 6.0) for x in lengths)
     assert len(p.bays) == n
     assert (p.bays["bay_type"] == "accessible").sum() == int(np.ceil(0.02 * n - 1e-9))
+
+
+def test_loading_bays_per_block_face_where_the_kerbs_ask() -> None:
+    """Two 100 m kerbs; the first asks for 2 loading bays (10 x 2.5 m), the second for none.
+
+    Hand-solved: 16 cars of 6 m take 96 m (4 m slack). A loading bay is 4 m longer than a car: the first
+    fits in the slack; 16 bays with two loading bays would need 14 x 6 + 2 x 10 = 104 m > 100 m, so one car
+    is given up: 13 x 6 + 2 x 10 = 98 m, 15 bays. The second kerb keeps its 16 cars.
+    """
+    rules = {
+        "name": "t",
+        "traffic": "right",
+        "bays": {
+            "small": {"orientation": "parallel", "length_m": 6.0, "width_m": 2.5},
+            "loading": {"orientation": "parallel", "length_m": 10.0, "width_m": 2.5, "role": "loading"},
+        },
+    }
+    k = kerb(100.0, 2).assign(loading_demand=[2, None])
+    p = parkplan.plan(k, None, rules=rules)
+    by = p.bays.groupby(["curb_id", "bay_type"]).size().to_dict()
+    assert by == {("k0", "loading"): 2, ("k0", "small"): 13, ("k1", "small"): 16}
+    assert p.summary["quotas"]["loading"] == {
+        "demanded": 2,
+        "placed": 2,
+        "bays_given_up": 1,
+        "shortfall": 0,
+        "exact": False,
+    }

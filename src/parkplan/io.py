@@ -658,6 +658,10 @@ def read_kerbs(data: PathOrFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
         gdf["demand_weight"] = _check_width(
             gdf, label=label, names=names, column="demand_weight", what="number (a weight, 1 = normal)"
         ).fillna(1.0)
+    if "loading_demand" in gdf.columns:
+        gdf["loading_demand"] = _check_width(
+            gdf, label=label, names=names, column="loading_demand", what="number of loading bays"
+        ).fillna(0.0)
     _check_streets(gdf, label=label, names=names)
     if "orientation" in gdf.columns:
         text = gdf["orientation"].astype(object).where(gdf["orientation"].notna(), None)

@@ -37,6 +37,7 @@ KERB_COLUMNS = [
     "oneway",
     "orientation",
     "demand_weight",
+    "loading_demand",
     "corner_start_m",
     "corner_end_m",
     "length_m",
@@ -322,7 +323,16 @@ def build_kerbs(
     type_ids = shapely.get_type_id(geoms)
     has = {
         c: c in gdf.columns
-        for c in ("side", "flow", "street_id", "oneway", "osm_id", "orientation", "demand_weight")
+        for c in (
+            "side",
+            "flow",
+            "street_id",
+            "oneway",
+            "osm_id",
+            "orientation",
+            "demand_weight",
+            "loading_demand",
+        )
     }
     default_flow = "forward"
     inner_extent = None if extent is None else shapely.buffer(extent, -0.05)
@@ -347,6 +357,7 @@ def build_kerbs(
             "oneway": oneway,
             "orientation": gdf["orientation"].iloc[i] if has["orientation"] else None,
             "demand_weight": float(gdf["demand_weight"].iloc[i]) if has["demand_weight"] else 1.0,
+            "loading_demand": float(gdf["loading_demand"].iloc[i]) if has["loading_demand"] else 0.0,
         }
         if type_ids[i] in (1, 5):  # LineString, MultiLineString
             parts = shapely.get_parts(geom)

@@ -355,7 +355,9 @@ def plan(
     timings["solve"] = solution.solve_s
 
     t = time.perf_counter()
-    quota = apply_quotas(solution.blocks, stretches, zones, rule_set)
+    quota = apply_quotas(
+        solution.blocks, stretches, zones, rule_set, kerb_table["loading_demand"].to_numpy(dtype=float)
+    )
     blocks, fragments = fill_fragments(quota.blocks, stretches, rule_set, all_types)
     timings["quotas"] = time.perf_counter() - t
 

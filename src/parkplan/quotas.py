@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from parkplan.rules import Rules
+from parkplan.rules import Quotas, Rules
 from parkplan.solve import bay_arrays, closed_form, to_mm
 
 __all__ = ["QuotaResult", "apply_quotas", "fill_fragments", "main_types", "required_per_face"]
@@ -49,8 +49,8 @@ RAMP_KINDS = {"crossing": 0, "intersection": 1}
 
 
 def main_types(rules: Rules) -> NDArray[np.bool_]:
-    """Bay types the main optimiser may place: all but accessible and motorcycle bays."""
-    return np.array([b.role not in ("accessible", "motorcycle") for b in rules.bays], dtype=bool)
+    """Bay types the main optimiser may place: all but accessible, loading and motorcycle bays."""
+    return np.array([b.role not in ("accessible", "loading", "motorcycle") for b in rules.bays], dtype=bool)
 
 
 def required_per_face(n_bays: NDArray[np.int64], rules: Rules) -> NDArray[np.int64]:
@@ -115,9 +115,13 @@ def _ramp_end(stretches: pd.DataFrame, zones: pd.DataFrame) -> tuple[NDArray[np.
 
 
 def apply_quotas(
-    blocks: pd.DataFrame, stretches: pd.DataFrame, zones: pd.DataFrame, rules: Rules
+    blocks: pd.DataFrame,
+    stretches: pd.DataFrame,
+    zones: pd.DataFrame,
+    rules: Rules,
+    loading_demand: NDArray[np.float64] | None = None,
 ) -> QuotaResult:
-    """Convert standard bays to accessible bays until the rules' quotas hold.
+    """Convert standard bays to accessible and loading bays until the quotas and demands hold.
 
     Parameters
     ----------
@@ -128,7 +132,9 @@ def apply_quotas(
     zones
         Forbidden zones (to find crossings and intersections beside each stretch).
     rules
-        Rules with ``[quotas]`` and a bay type of role ``accessible``.
+        Rules with ``[quotas]`` and a bay type of role ``accessible`` (and ``loading`` for the demand).
+    loading_demand
+        Per kerb (block face): loading bays wanted (the kerbs' ``loading_demand``; NaN or 0: none).
 
     Returns
     -------
@@ -137,19 +143,51 @@ def apply_quotas(
     """
     q = rules.quotas
     out = blocks.assign(slot=blocks["type"].to_numpy(dtype=np.int64))
-    if q is None or (q.accessible_min_share is None and not q.accessible_per_block):
-        return QuotaResult(out)
-    acc = [i for i, b in enumerate(rules.bays) if b.role == "accessible"]
-    if not acc:
-        return QuotaResult(
-            out, {"enforced": False, "why": "the rules have [quotas] but no bay type with role accessible"}
-        )
-    a = acc[0]
+    summary: dict[str, object] = {}
+    if q is not None and (q.accessible_min_share is not None or q.accessible_per_block):
+        acc = [i for i, b in enumerate(rules.bays) if b.role == "accessible"]
+        if not acc:
+            summary = {
+                "enforced": False,
+                "why": "the rules have [quotas] but no bay type with role accessible",
+            }
+        else:
+            out, summary = _convert(out, stretches, zones, rules, acc[0], None, q)
+    demand = None if loading_demand is None else np.nan_to_num(np.asarray(loading_demand, dtype=float))
+    if demand is not None and (demand > 0).any():
+        load = [i for i, b in enumerate(rules.bays) if b.role == "loading"]
+        if not load:
+            summary["loading"] = {
+                "placed": 0,
+                "why": "kerbs ask for loading bays but no bay type has role loading",
+            }
+        else:
+            out, done = _convert(
+                out, stretches, zones, rules, load[0], np.ceil(demand).astype(np.int64), None
+            )
+            summary["loading"] = {
+                "demanded": int(np.ceil(demand).sum()),
+                "placed": done["accessible"],
+                "bays_given_up": done["bays_given_up"],
+                "shortfall": done["shortfall"],
+                "exact": done["exact"],
+            }
+    return QuotaResult(out, summary)
+
+
+def _convert(
+    out: pd.DataFrame,
+    stretches: pd.DataFrame,
+    zones: pd.DataFrame,
+    rules: Rules,
+    a: int,
+    per_kerb: NDArray[np.int64] | None,
+    q: Quotas | None,
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Convert standard bays to type ``a``: ``per_kerb`` bays on each kerb, or what quotas ``q`` ask."""
     arrays = bay_arrays(rules)
     orient = rules.bays[a].orientation
-    same = np.array(
-        [b.orientation == orient and b.role not in ("accessible", "motorcycle") for b in rules.bays]
-    )
+    same = np.array([b.orientation == orient and b.role in ("standard", "large") for b in rules.bays])
     n_st = len(stretches)
     b_st = out["stretch"].to_numpy(dtype=np.int64)
     b_type = out["type"].to_numpy(dtype=np.int64)
@@ -238,7 +276,10 @@ def apply_quotas(
 
     shortfall = 0
     faces_needing = 0
-    if q.accessible_per_block:
+    if per_kerb is not None:
+        for k in np.flatnonzero(per_kerb).tolist():
+            shortfall += meet(np.flatnonzero(kerb == k), int(per_kerb[k]))
+    if q is not None and q.accessible_per_block:
         face_bays = np.zeros(int(kerb.max(initial=-1)) + 1, dtype=np.int64)
         np.add.at(face_bays, kerb, total_bays)
         need_face = required_per_face(face_bays, rules)
@@ -246,24 +287,21 @@ def apply_quotas(
         for k in np.flatnonzero(need_face).tolist():
             cand = np.flatnonzero(kerb == k)
             shortfall += meet(cand, int(need_face[k]))
-    if q.accessible_min_share is not None:
+    if q is not None and q.accessible_min_share is not None:
         n_total = int(total_bays.sum() - lost.sum())
         need = math.ceil(q.accessible_min_share * n_total - 1e-9) - int(x.sum())
         shortfall += meet(np.arange(n_st), need)
 
     out = _rewrite(out, x, lost, main_type, at_end, runs, a)
     exact = bool((delta[x > 0] <= 0).all()) and int(lost.sum()) == 0
-    return QuotaResult(
-        out,
-        {
-            "enforced": True,
-            "accessible": int(x.sum()),
-            "block_faces_with_quota": faces_needing,
-            "bays_given_up": int(lost.sum()),
-            "shortfall": shortfall,
-            "exact": exact,
-        },
-    )
+    return out, {
+        "enforced": True,
+        "accessible": int(x.sum()),
+        "block_faces_with_quota": faces_needing,
+        "bays_given_up": int(lost.sum()),
+        "shortfall": shortfall,
+        "exact": exact,
+    }
 
 
 def _rewrite(
