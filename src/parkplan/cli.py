@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from parkplan import __version__
-from parkplan.errors import OutputError, ParkplanError
+from parkplan.errors import InputError, OutputError, ParkplanError
 from parkplan.io import HazardSource
 
 __all__ = ["main"]
@@ -108,7 +108,25 @@ def _parser() -> argparse.ArgumentParser:
             "OSM parking tags allow parking today (untagged kerb sides get none)"
         ),
     )
+    p.add_argument(
+        "--keep",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="BAYS",
+        help=(
+            "reach the optimum with as many existing bays left in place as possible: the bays of file BAYS, "
+            "or (OSM input with --mode existing and no file) the bays the OSM parking tags give today; "
+            "the result is the optimal plan"
+        ),
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument(
+        "--strategy",
+        choices=("optimal", "habit"),
+        default="optimal",
+        help="'habit': a baseline for comparisons (parallel bays, both sides if wide enough, else right)",
+    )
 
     r = sub.add_parser("rules", help="list or show rule presets")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -183,12 +201,31 @@ def _run_plan(args: argparse.Namespace) -> int:
     kerbs: object = args.kerbs
     hazards: list[object] = [HazardSource.parse(h) for h in args.hazards]
     ways = parking = None
-    if str(args.kerbs).lower().endswith(OSM_SUFFIXES):
+    keep: object = args.keep or None
+    is_osm = str(args.kerbs).lower().endswith(OSM_SUFFIXES)
+    mode = args.mode
+    if args.keep == "":
+        if not (is_osm and args.mode == "existing"):
+            raise InputError("--keep without a file needs OSM input and --mode existing (today's bays)")
+        from parkplan.osm import from_osm, osm_extent
+
+        # Today's layout from the parking tags, then the optimal plan that keeps most of it.
+        e_kerbs, e_hazards, e_ways = from_osm(args.kerbs, mode="existing", return_ways=True)
+        today = plan(
+            e_kerbs,
+            [e_hazards, *hazards],
+            rules=args.rules,
+            extent=extent if extent is not None else osm_extent(args.kerbs),
+            ways=e_ways,
+        )
+        keep = today.bays
+        mode = "plan"
+    if is_osm:
         from parkplan.osm import from_osm, osm_extent
 
         # The ways give street-area kerbs their street, width, side and one-way flow.
         kerbs, osm_hazards, ways, parking = from_osm(
-            args.kerbs, mode=args.mode, return_ways=True, return_parking=True
+            args.kerbs, mode=mode, return_ways=True, return_parking=True
         )
         hazards.insert(0, osm_hazards)
         if extent is None:
@@ -203,14 +240,16 @@ def _run_plan(args: argparse.Namespace) -> int:
         presolve=not args.no_presolve,
         extent=extent,
         ways=ways,
+        strategy=args.strategy,
+        keep=keep,
     )
-    if args.mode == "existing" and ways is not None:
+    if mode == "existing" and ways is not None:
         from parkplan.osm import capacity_summary, enforce_capacity
 
         capped, report = enforce_capacity(result.bays, ways, rules=result.rules)
         result.keep_bays(result.bays["bay_id"].isin(capped["bay_id"]), reason="capped_by_capacity")
         result.summary["capacity"] = capacity_summary(report)
-    if args.mode == "existing" and parking is not None and len(parking):
+    if mode == "existing" and parking is not None and len(parking):
         from parkplan.osm import separate_bays
 
         result.add_separate(separate_bays(parking, result.rules))
@@ -234,8 +273,15 @@ def _run_plan(args: argparse.Namespace) -> int:
             f"{s['bays']['total']} bays ({by_type}) on {s['kerbs']['count']} kerbs, "
             f"{s['kerbs']['length_m'] / 1000:.1f} km; solver {solver['status']}, "
             f"objective {solver['objective']:g}, bound {solver['best_bound']:g}, gap {solver['gap']:.2%}; "
-            f"hazards matched {s['hazards']['matched']} of {s['hazards']['total']}; wrote {args.output}"
+            f"hazards matched {s['hazards']['matched']} of {s['hazards']['total']}; "
+            f"subtractive method {s['baseline']['subtractive_bays']} bays; wrote {args.output}"
         )
+        if "keep" in s:
+            k = s["keep"]
+            print(
+                f"kept {k['kept']} of {k['existing_features']} existing bays in place; "
+                f"{k['restriped']} bays to mark, {k['removed']} to remove"
+            )
     return 0
 
 

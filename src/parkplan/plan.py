@@ -19,6 +19,7 @@ from pyproj import CRS
 from parkplan import output
 from parkplan.hazards import match_hazards, zones_from_matches
 from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, read_vector, to_metric
+from parkplan.keep import existing_spans, keep_layout
 from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
 from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
 from parkplan.quotas import apply_quotas, fill_fragments, main_types
@@ -242,6 +243,7 @@ def plan(
     room: bool = True,
     ways: PathOrFrame | None = None,
     strategy: str = "optimal",
+    keep: PathOrFrame | None = None,
 ) -> Plan:
     """Plan the most bays the rules allow along the given kerbs.
 
@@ -274,6 +276,9 @@ def plan(
     strategy
         ``"optimal"``: sides and depths chosen by the model (:mod:`parkplan.sides`). ``"habit"``: a
         baseline for comparisons, parallel bays on both sides where wide enough, else the right-hand kerb.
+    keep
+        Existing bays (polygons or lines, any CRS): reach the same optimal count with as many of them
+        left in place as possible (:mod:`parkplan.keep`); the bays get a ``kept`` column.
 
     Returns
     -------
@@ -364,9 +369,18 @@ def plan(
     t = time.perf_counter()
     backward = kerb_table["flow"].to_numpy(dtype=object) == "backward"
     placed = place_bays(blocks, stretches, rule_set, backward)
+    kept_summary: dict[str, Any] | None = None
+    kept = None
+    if keep is not None:
+        existing = to_metric(read_vector(keep, what="existing bays"), crs)[0]
+        kept_result = keep_layout(placed, stretches, existing_spans(existing, kerb_table), rule_set)
+        placed, kept = kept_result.placed, kept_result.kept
+        kept_summary = {"existing_features": len(existing), **kept_result.summary}
     index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
     polys = bay_polygons(placed, kerb_table, rule_set, index)
     bays_gdf = _bays_table(placed, polys, kerb_table, rule_set, crs)
+    if kept is not None:
+        bays_gdf["kept"] = kept
     zones_gdf = _zones_table(zones, kerb_table, index, crs)
     kerbs_gdf = _kerbs_table(kerb_table, zones, stretches, placed, rule_set)
     timings["layout"] = time.perf_counter() - t
@@ -378,6 +392,8 @@ def plan(
         summary["kerbs"]["orientation_without_bay_type"] = unmatched_orientation
     summary["cross_section"] = decision.summary
     summary["baseline"] = _subtractive(stretches, rule_set)
+    if kept_summary is not None:
+        summary["keep"] = kept_summary
     if quota.summary:
         summary["quotas"] = quota.summary
     if any(b.role == "motorcycle" for b in rule_set.bays):
