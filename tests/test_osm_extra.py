@@ -1,4 +1,5 @@
-"""OpenStreetMap input: obstacles, school gates, multipolygon relations and tagged capacity."""
+"""OpenStreetMap input: obstacles, school gates, multipolygon relations, tagged capacity and signs for one
+direction of traffic."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 import shapely
 
 import parkplan
+from parkplan.kerbs import side_of
 from parkplan.osm import bays_by_way_side, capacity_summary, enforce_capacity, from_osm
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
@@ -404,6 +406,192 @@ def test_capacity_never_drops_an_accessible_bay():
 
 
 # --------------------------------------------------------------------------------------------------
+# Signs and signals for one direction of traffic
+# --------------------------------------------------------------------------------------------------
+
+# One west-to-east residential way 10 (node 1 to node 2, about 200 m, 8 m wide: kerbs 4 m either side) at
+# 52.4730 N; a side street (way 11) leaves it northwards at node 7. On way 10, about 40 m apart: 3 a stop
+# sign for the forward (eastbound) traffic, 4 one for the backward (westbound) traffic, 5 a signal for the
+# forward traffic (traffic_signals:direction), 6 a stop sign without a direction, and 7 (the junction) a
+# signal tagged forward. Under right-hand traffic the forward traffic keeps to the right of the way: the
+# south kerb.
+SIGNS = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="52.4730" lon="13.4380"/>
+  <node id="3" lat="52.4730" lon="13.4386"><tag k="highway" v="stop"/><tag k="direction" v="forward"/></node>
+  <node id="4" lat="52.4730" lon="13.4392">
+    <tag k="highway" v="give_way"/><tag k="direction" v="backward"/></node>
+  <node id="5" lat="52.4730" lon="13.4398">
+    <tag k="highway" v="traffic_signals"/><tag k="traffic_signals:direction" v="forward"/></node>
+  <node id="6" lat="52.4730" lon="13.4403"><tag k="highway" v="stop"/></node>
+  <node id="7" lat="52.4730" lon="13.4407">
+    <tag k="highway" v="traffic_signals"/><tag k="traffic_signals:direction" v="forward"/></node>
+  <node id="2" lat="52.4730" lon="13.4412"/>
+  <node id="8" lat="52.4740" lon="13.4407"/>
+  <way id="10">
+    <nd ref="1"/><nd ref="3"/><nd ref="4"/><nd ref="5"/><nd ref="6"/><nd ref="7"/><nd ref="2"/>
+    <tag k="highway" v="residential"/><tag k="width" v="8"/>ONEWAY
+  </way>
+  <way id="11"><nd ref="7"/><nd ref="8"/><tag k="highway" v="residential"/><tag k="width" v="8"/></way>
+</osm>
+"""
+
+SIGN_RULES = {
+    **RULES,
+    "clearances": {"stop_sign": {"before_m": 10.0}, "traffic_signal": {"before_m": 10.0}},
+}
+
+#: The same, with the snap mode the moved signs ask for (their ``match`` column) set for the whole kind:
+#: the planner does not read a per-feature ``match`` yet.
+SIGN_RULES_NEAREST = {
+    **SIGN_RULES,
+    "kinds": {"stop_sign": {"match": "nearest"}, "traffic_signal": {"match": "nearest"}},
+}
+
+
+@pytest.fixture(scope="module")
+def signs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("osm")
+    two_way = folder / "signs.osm"
+    two_way.write_text(SIGNS.replace("ONEWAY", ""), encoding="utf-8")
+    one_way = folder / "signs-oneway.osm"
+    one_way.write_text(SIGNS.replace("ONEWAY", '<tag k="oneway" v="yes"/>'), encoding="utf-8")
+    return two_way, one_way
+
+
+def _placed(hazards):
+    """Side of way 10 (looking along it), distance from it (m) and ``match`` of each sign node."""
+    way = _metric(gpd.GeoSeries([shapely.LineString([(13.4380, 52.4730), (13.4412, 52.4730)])], crs=4326))
+    signs = hazards[hazards["kind"].isin(["stop_sign", "traffic_signal"])].set_index("hazard_id")
+    points = np.asarray(_metric(signs.geometry).values, dtype=object)
+    lines = np.full(len(points), way.iloc[0], dtype=object)
+    side, _ = side_of(lines, points)
+    distance = shapely.distance(lines, points)
+    return {
+        hid: (str(s), round(float(d), 1), m if isinstance(m, str) else None)
+        for hid, s, d, m in zip(signs.index, side, distance, signs["match"], strict=True)
+    }
+
+
+def _zone_sides(plan, hazard_id):
+    """Which kerbs (north or south of way 10) the zones of a hazard lie on."""
+    zones = plan.zones[plan.zones["hazard_id"] == hazard_id].to_crs(4326)
+    return {"north" if g.centroid.y > 52.4730 else "south" for g in zones.geometry}
+
+
+def test_a_sign_for_one_direction_moves_beside_its_traffic(signs):
+    _, hazards = from_osm(signs[0])
+    placed = _placed(hazards)
+    # Half the 8 m carriageway plus the 1 m setback, on the side of the traffic it governs, ids kept.
+    assert placed["node/3"] == ("right", 5.0, "nearest")
+    assert placed["node/4"] == ("left", 5.0, "nearest")
+    assert placed["node/5"] == ("right", 5.0, "nearest")
+    # No direction, or a junction node (forward along which way?): on the centreline as before.
+    assert placed["node/6"][1:] == (0.0, None)
+    assert placed["node/7"][1:] == (0.0, None)
+    assert hazards.loc[hazards["match"].notna(), "kind"].tolist() == [
+        "stop_sign",
+        "stop_sign",
+        "traffic_signal",
+    ]
+
+
+def test_left_hand_traffic_flips_the_side(signs):
+    _, hazards = from_osm(signs[0], traffic="left")
+    placed = _placed(hazards)
+    assert placed["node/3"] == ("left", 5.0, "nearest")
+    assert placed["node/4"] == ("right", 5.0, "nearest")
+    assert placed["node/5"] == ("left", 5.0, "nearest")
+    assert placed["node/6"][1:] == (0.0, None)
+
+
+def test_a_one_way_street_keeps_both_kerbs(signs):
+    """Both kerbs of a one-way street carry the traffic the sign governs."""
+    areas, hazards = from_osm(signs[1])
+    placed = _placed(hazards)
+    assert all(d == 0.0 and m is None for _, d, m in placed.values())
+    assert hazards["match"].isna().all()
+    plan = parkplan.plan(areas, hazards, rules=SIGN_RULES)
+    for hid in ("node/3", "node/4", "node/5", "node/6"):
+        assert _zone_sides(plan, hid) == {"north", "south"}, hid
+
+
+def test_untagged_signs_are_read_as_before(signs, tmp_path):
+    plain = tmp_path / "plain.osm"
+    text = signs[0].read_text(encoding="utf-8")
+    for tag in ('<tag k="direction" v="forward"/>', '<tag k="direction" v="backward"/>'):
+        text = text.replace(tag, "")
+    plain.write_text(text.replace('<tag k="traffic_signals:direction" v="forward"/>', ""), encoding="utf-8")
+    _, tagged = from_osm(signs[0])
+    _, untagged = from_osm(plain)
+    assert untagged["match"].isna().all()
+    assert tagged["hazard_id"].tolist() == untagged["hazard_id"].tolist()
+    nodes = {"node/3": 13.4386, "node/4": 13.4392, "node/5": 13.4398}
+    by_id = untagged.set_index("hazard_id")
+    for hid, lon in nodes.items():
+        assert by_id.loc[hid, "geometry"].equals_exact(shapely.Point(lon, 52.4730), 1e-9)
+
+
+def test_the_clearance_of_a_sign_for_one_direction_lands_on_its_kerb_only(signs):
+    areas, hazards = from_osm(signs[0])
+    plan = parkplan.plan(areas, hazards, rules=SIGN_RULES_NEAREST)
+    assert _zone_sides(plan, "node/3") == {"south"}  # forward traffic, right-hand: the right-hand kerb
+    assert _zone_sides(plan, "node/4") == {"north"}
+    assert _zone_sides(plan, "node/5") == {"south"}
+    assert _zone_sides(plan, "node/6") == {"north", "south"}  # no direction: both kerbs
+    # 10 m before the sign for the traffic it governs: west of it eastbound, east of it westbound.
+    bounds = plan.zones.set_index("hazard_id").to_crs(4326).bounds
+    ten = 10 * 1.475e-5  # 10 m of longitude here
+    assert bounds.loc["node/3", ["minx", "maxx"]].tolist() == pytest.approx(
+        [13.4386 - ten, 13.4386], abs=2e-6
+    )
+    assert bounds.loc["node/4", ["minx", "maxx"]].tolist() == pytest.approx(
+        [13.4392, 13.4392 + ten], abs=2e-6
+    )
+    # Left-hand traffic: the other kerb.
+    areas, hazards = from_osm(signs[0], traffic="left")
+    plan = parkplan.plan(areas, hazards, rules={**SIGN_RULES_NEAREST, "traffic": "left"})
+    assert _zone_sides(plan, "node/3") == {"north"}
+    assert _zone_sides(plan, "node/4") == {"south"}
+
+
+def test_the_planner_honours_the_match_column_of_a_moved_sign(signs):
+    """With the built-in kinds (stop_sign and traffic_signal match "all") the column alone must do it."""
+    areas, hazards = from_osm(signs[0])
+    plan = parkplan.plan(areas, hazards, rules=SIGN_RULES)
+    assert _zone_sides(plan, "node/3") == {"south"}
+    assert _zone_sides(plan, "node/4") == {"north"}
+    assert _zone_sides(plan, "node/6") == {"north", "south"}
+
+
+# Way 10 split at the stop sign (node 3) into two ways, 12 (1 to 3) and 13: drawn on in one direction
+# (3 to 2), or head to head (2 to 3), where "forward" means opposite things on the two ways.
+SPLIT = """<?xml version="1.0" encoding="UTF-8"?>
+<osm version="0.6" generator="hand">
+  <node id="1" lat="52.4730" lon="13.4380"/>
+  <node id="3" lat="52.4730" lon="13.4396"><tag k="highway" v="stop"/><tag k="direction" v="forward"/></node>
+  <node id="2" lat="52.4730" lon="13.4412"/>
+  <way id="12"><nd ref="1"/><nd ref="3"/><tag k="highway" v="residential"/><tag k="width" v="8"/></way>
+  <way id="13">WAY13<tag k="highway" v="residential"/><tag k="width" v="8"/></way>
+</osm>
+"""
+
+
+def test_a_sign_where_two_ways_meet(tmp_path):
+    along = tmp_path / "along.osm"
+    along.write_text(SPLIT.replace("WAY13", '<nd ref="3"/><nd ref="2"/>'), encoding="utf-8")
+    head_to_head = tmp_path / "head.osm"
+    head_to_head.write_text(SPLIT.replace("WAY13", '<nd ref="2"/><nd ref="3"/>'), encoding="utf-8")
+    assert _placed(from_osm(along)[1])["node/3"] == ("right", 5.0, "nearest")
+    assert _placed(from_osm(head_to_head)[1])["node/3"][1:] == (0.0, None)
+
+
+def test_traffic_must_be_right_or_left(signs):
+    with pytest.raises(ValueError, match="traffic must be 'right' or 'left'"):
+        from_osm(signs[0], traffic="middle")
+
+
+# --------------------------------------------------------------------------------------------------
 # Real data: the Neukölln 2024 extract
 # --------------------------------------------------------------------------------------------------
 
@@ -451,3 +639,27 @@ def test_cli_existing_mode_caps_at_the_tagged_capacity_and_recounts(tmp_path):
     assert s["bays"]["capped_by_capacity"] == s["capacity"]["bays_dropped"] > 0
     assert s["bays"]["total"] == len(bays)
     assert int(gpd.read_file(kerbs)["bays"].sum()) == len(bays)
+
+
+def test_neukoelln_signals_for_one_direction():
+    """Five signals are tagged traffic_signals:direction: three on two-way carriageway ways move beside
+    their traffic; one on a one-way way and one on no carriageway way stay where they are."""
+    _, hazards, ways = from_osm(NEUKOELLN, return_ways=True)
+    moved = hazards[hazards["match"] == "nearest"].set_index("hazard_id")
+    assert set(moved["kind"]) == {"traffic_signal"}
+    expected = {  # node: (its way, the side of the way its traffic keeps to under right-hand traffic)
+        "node/6331736880": ("way/940414774", "left"),  # backward
+        "node/6331736881": ("way/51857216", "left"),  # backward
+        "node/6331736882": ("way/37184618", "right"),  # forward
+    }
+    assert set(moved.index) == set(expected)
+    w = ways.set_index("osm_id").to_crs(25833)
+    points = np.asarray(moved.to_crs(25833).geometry.values, dtype=object)
+    lines = np.array([w.geometry.loc[expected[h][0]] for h in moved.index], dtype=object)
+    side, _ = side_of(lines, points)
+    assert side.tolist() == [expected[h][1] for h in moved.index]
+    widths = np.array([w.loc[expected[h][0], "width_m"] for h in moved.index])
+    assert shapely.distance(lines, points) == pytest.approx(widths / 2 + 1.0, abs=0.05)
+    by_id = hazards.set_index("hazard_id")
+    assert pd.isna(by_id.loc["node/6331736883", "match"])  # on the one-way Karl-Marx-Platz
+    assert pd.isna(by_id.loc["node/3329891221", "match"])  # on no carriageway way

@@ -237,6 +237,10 @@ def room_zones(
     tree = shapely.STRtree(strips)
     qa, qb = tree.query(strips)  # bounding boxes first; the exact test only for pairs of different kerbs
     keep = strip_kerb[qa] < strip_kerb[qb]
+    if facing is not None and len(facing):
+        # Facing kerbs are kept apart by the choice of sides: no need to measure their overlaps.
+        key = strip_kerb[qa] * n + strip_kerb[qb]
+        keep &= ~np.isin(key, facing.min(axis=1) * n + facing.max(axis=1))
     qa, qb = qa[keep], qb[keep]
     touching = shapely.intersects(strips[qa], strips[qb])
     qa, qb = qa[touching], qb[touching]
@@ -244,10 +248,6 @@ def room_zones(
         inter = shapely.intersection(strips[qa], strips[qb])
         thin = shapely.is_empty(shapely.buffer(inter, -SLIVER_M / 2.0))
         a, b, inter = strip_kerb[qa[~thin]], strip_kerb[qb[~thin]], inter[~thin]
-        if facing is not None and len(facing):
-            key = np.minimum(a, b) * n + np.maximum(a, b)
-            exempt = np.isin(key, facing.min(axis=1) * n + facing.max(axis=1))
-            a, b, inter = a[~exempt], b[~exempt], inter[~exempt]
         for mine, other in ((a, b), (b, a)):
             part, s0, s1, k = _project(inter, mine, geoms)
             rule = "bays would overlap bays of the kerb opposite"

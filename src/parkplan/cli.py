@@ -191,6 +191,7 @@ OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")
 
 def _run_plan(args: argparse.Namespace) -> int:
     from parkplan.plan import plan
+    from parkplan.rules import load_rules
 
     outputs = _check_outputs(args)
     extent = None
@@ -210,7 +211,9 @@ def _run_plan(args: argparse.Namespace) -> int:
         from parkplan.osm import from_osm, osm_extent
 
         # Today's layout from the parking tags, then the optimal plan that keeps most of it.
-        e_kerbs, e_hazards, e_ways = from_osm(args.kerbs, mode="existing", return_ways=True)
+        e_kerbs, e_hazards, e_ways = from_osm(
+            args.kerbs, mode="existing", return_ways=True, traffic=load_rules(args.rules).traffic
+        )
         today = plan(
             e_kerbs,
             [e_hazards, *hazards],
@@ -225,7 +228,11 @@ def _run_plan(args: argparse.Namespace) -> int:
 
         # The ways give street-area kerbs their street, width, side and one-way flow.
         kerbs, osm_hazards, ways, parking = from_osm(
-            args.kerbs, mode=mode, return_ways=True, return_parking=True
+            args.kerbs,
+            mode=mode,
+            return_ways=True,
+            return_parking=True,
+            traffic=load_rules(args.rules).traffic,
         )
         hazards.insert(0, osm_hazards)
         if extent is None:

@@ -137,6 +137,10 @@ def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rul
     kinds = hazards["kind"].to_numpy(dtype=object)
     snap = np.array([rules.kind_defaults(k).snap_m for k in kinds], dtype=float)
     nearest_mode = np.array([rules.kind_defaults(k).match == "nearest" for k in kinds], dtype=bool)
+    if "match" in hazards.columns:
+        # A feature's own match (e.g. a sign for one direction of traffic) wins over its kind's.
+        own = hazards["match"].to_numpy(dtype=object)
+        nearest_mode = np.where(pd.notna(own), own == "nearest", nearest_mode)
     empty = pd.DataFrame(
         {"hazard": [], "kerb": [], "s0_m": [], "s1_m": [], "point_like": [], "distance_m": []}
     )

@@ -741,6 +741,15 @@ def read_hazards(
                 "hazards have no 'kind' property; use -f KIND=PATH to give them one", source=label
             )
         width = _check_width(gdf, label=label, names=names)
+        match = pd.Series([None] * len(gdf), index=gdf.index, dtype=object)
+        if "match" in gdf.columns:
+            match = gdf["match"].astype(object).where(gdf["match"].notna(), None)
+            bad = match.notna() & ~match.isin(["nearest", "all"])
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InputError(
+                    f"match must be 'nearest' or 'all', not {match.iloc[i]!r}", source=label, feature=names[i]
+                )
         ids = None
         for col in ("hazard_id", "id", "osm_id"):
             if col in gdf.columns:
@@ -755,6 +764,7 @@ def read_hazards(
                 "kind": kinds.astype(str).str.strip().to_numpy(),
                 "hazard_id": hazard_id,
                 "width_m": width.to_numpy(),
+                "match": match.to_numpy(dtype=object),
                 "source": label,
                 "feature": names,
             },

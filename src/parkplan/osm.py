@@ -1,7 +1,7 @@
 """OpenStreetMap input: street areas and hazards from a raw OSM file.
 
-:func:`from_osm` reads an ``.osm`` (XML), ``.osm.pbf`` or ``.osm.bz2`` file with pyosmium and returns the
-two frames :func:`parkplan.plan` takes:
+:func:`from_osm` reads an ``.osm`` (XML), ``.osm.pbf`` or ``.osm.bz2`` file with pyosmium (4.0 or
+later) and returns the two frames :func:`parkplan.plan` takes:
 
 * **street areas**: every carriageway way buffered by half its width and the buffers merged, so a street
   drawn as several parallel ways (dual carriageways, turn lanes) becomes one carriageway polygon whose
@@ -10,7 +10,9 @@ two frames :func:`parkplan.plan` takes:
   give-way signs, no-parking areas (ways and multipolygons), fire stations, obstacles in the carriageway
   (``barrier=bollard`` and the like, anything tagged ``obstacle:parking=yes``, bicycle parking on the
   street) and school and kindergarten gates, with a ``kind``, ``hazard_id`` (``node/123``, ``way/456`` or
-  ``relation/789``), ``width_m`` where known, and ``source = "osm"``.
+  ``relation/789``), ``width_m`` where known, and ``source = "osm"``. A sign or signal tagged for one
+  direction of a two-way street (``direction=forward|backward``) is placed beside the kerb of that
+  traffic (``traffic="right"`` or ``"left"``) with ``match = "nearest"``.
 
 With ``mode="existing"`` the street-parking tags are read too: every kerb side of a carriageway way that
 the tags do not allow parking on gets a ``no_parking`` line along that kerb, so bays land only where
@@ -52,6 +54,7 @@ __all__ = [
     "capacity_summary",
     "enforce_capacity",
     "from_osm",
+    "governed_side",
     "osm_extent",
     "separate_bays",
 ]
@@ -156,6 +159,26 @@ GATE_BARRIERS: frozenset[str] = frozenset(
 
 #: A gate or ``entrance=*`` node this close (metres) to a school's outline is one of its gates.
 GATE_REACH_M = 1.0
+
+#: Kinds of the nodes on a carriageway way that may govern one direction of its traffic only, and the tags
+#: giving that direction (``forward``/``backward``, relative to the way's digitised direction), the first
+#: tagged one deciding: a ``highway=traffic_signals`` node's ``traffic_signals:direction`` or ``direction``,
+#: a ``highway=stop`` / ``give_way`` node's ``direction``.
+DIRECTION_KEYS: Mapping[str, tuple[str, ...]] = {
+    "traffic_signal": ("traffic_signals:direction", "direction"),
+    "stop_sign": ("direction",),
+}
+
+#: A sign or signal that governs one direction of a two-way way is moved from the centreline to this far
+#: (metres) behind the kerb beside that traffic, where its pole stands: half the way's carriageway width
+#: plus this, at right angles to the way.
+SIGN_SETBACK_M = 1.0
+
+#: ``oneway`` values of a one-way way (both kerbs carry its traffic): one-way either way, or by turns.
+ONEWAY_VALUES: frozenset[str] = frozenset({"yes", "true", "1", "-1", "reverse", "reversible", "alternating"})
+
+#: Values of :func:`from_osm`'s ``traffic``: the side of the road traffic keeps to.
+TRAFFIC_SIDES: frozenset[str] = frozenset({"right", "left"})
 
 # Current scheme (parking:left|right|both=*), old scheme (parking:lane:left|right|both=*).
 _CURRENT_YES = frozenset({"lane", "street_side", "on_kerb", "half_on_kerb", "shoulder"})
@@ -327,6 +350,105 @@ def _way_kind(tags: Mapping[str, str]) -> _Kind | None:
     return _obstacle_kind(tags)
 
 
+def _direction(tags: Mapping[str, str], kind: _Kind) -> str | None:
+    """Direction (``forward``/``backward`` of its way) a sign or signal node governs, or None.
+
+    None for other kinds, an untagged node, and any other value (``both``, a compass bearing).
+    """
+    for key in DIRECTION_KEYS.get(kind, ()):
+        value = tags.get(key, "").strip().lower()
+        if value:
+            return value if value in ("forward", "backward") else None
+    return None
+
+
+def _is_oneway(tags: Mapping[str, str]) -> bool:
+    """Tell a one-way way: tagged :data:`ONEWAY_VALUES`, or implied (roundabouts, motorways)."""
+    value = tags.get("oneway", "").strip().lower()
+    if value:
+        return value in ONEWAY_VALUES
+    return tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway"
+
+
+def governed_side(direction: str, traffic: str = "right") -> Literal["left", "right"]:
+    """Return the side of a way (of its digitised direction) whose traffic goes ``direction``.
+
+    Under right-hand traffic, traffic going ``forward`` keeps to the right of the way, so the right-hand
+    kerb is beside it; ``backward`` traffic, the left-hand kerb. Left-hand traffic the other way round.
+    """
+    forward: Literal["left", "right"] = "right" if traffic == "right" else "left"
+    if direction == "forward":
+        return forward
+    return "left" if forward == "right" else "right"
+
+
+def _directional_places(
+    data: _Collected, widths: list[float], areas: gpd.GeoDataFrame, traffic: str
+) -> dict[int, Any]:
+    """Place the signs and signals that govern one direction of a two-way way beside that traffic.
+
+    Returns the node id and the new point (EPSG:4326) of every sign or signal node (:data:`DIRECTION_KEYS`)
+    tagged ``forward``/``backward`` on one two-way carriageway way (or on two joined end to end in one
+    direction), away from any junction: at right angles to the way, half its width plus
+    :data:`SIGN_SETBACK_M` to the side whose traffic goes that way (:func:`governed_side`). The others
+    stay where they are: on a one-way way both kerbs carry the traffic, and at a junction or where two
+    ways meet head to head "forward" is ambiguous.
+    """
+    wanted = {
+        node_id: direction
+        for node_id, _, _, tags, kind in data.hazard_nodes
+        if (direction := _direction(tags, kind)) is not None
+    }
+    if not wanted:
+        return {}
+    on: dict[int, list[tuple[int, int]]] = {}  # node id -> (way, position) of each carriageway way at it
+    for wi, w in enumerate(data.carriageway):
+        last = len(w.refs) - 1
+        for i, ref in enumerate(w.refs):
+            if ref in wanted and not (i == last and w.closed):  # a closed way's last node is its first
+                on.setdefault(ref, []).append((wi, i))
+    junctions = _junction_nodes(data.carriageway)
+    nodes: list[int] = []
+    chords: list[tuple[Any, Any, Any]] = []  # per (node, way at it): the node and its way neighbours
+    owners: list[int] = []
+    for node_id, places in on.items():
+        if node_id in junctions or any(_is_oneway(data.carriageway[wi].tags) for wi, _ in places):
+            continue
+        for wi, i in places:
+            w = data.carriageway[wi]
+            last = len(w.refs) - 1
+            before = i - 1 if i > 0 else (last - 1 if w.closed else i)
+            after = i + 1 if i < last else i
+            chords.append((w.coords[i], w.coords[before], w.coords[after]))
+            owners.append(len(nodes))
+        nodes.append(node_id)
+    if not nodes:
+        return {}
+    utm = areas.estimate_utm_crs()
+    xy = shapely.get_coordinates(_to_utm([shapely.Point(c) for chord in chords for c in chord], utm))
+    xy = xy.reshape(len(chords), 3, 2)
+    tangent = xy[:, 2] - xy[:, 1]
+    norm = np.hypot(tangent[:, 0], tangent[:, 1])
+    owner = np.asarray(owners)
+    placed: list[int] = []
+    points: list[Any] = []
+    for n, node_id in enumerate(nodes):
+        rows = np.flatnonzero(owner == n)
+        if (norm[rows] <= 0).any():  # a way doubling back on one point: no direction to go by
+            continue
+        unit = tangent[rows] / norm[rows, None]
+        if (unit @ unit.T).min() < 0:  # two ways meeting head to head or tail to tail
+            continue
+        t = unit.sum(axis=0)
+        t /= np.hypot(t[0], t[1])
+        left = governed_side(wanted[node_id], traffic) == "left"
+        normal = np.array([-t[1], t[0]]) if left else np.array([t[1], -t[0]])
+        reach = max(widths[wi] for wi, _ in on[node_id]) / 2.0 + SIGN_SETBACK_M
+        placed.append(node_id)
+        points.append(shapely.Point(xy[rows[0], 0] + normal * reach))
+    return dict(zip(placed, gpd.GeoSeries(points, crs=utm).to_crs("EPSG:4326").values, strict=True))
+
+
 def _obstacle_kind(tags: Mapping[str, str]) -> _Kind | None:
     """Obstacle kind of a feature, or None.
 
@@ -408,8 +530,8 @@ def _collect(path: Path, service: bool) -> _Collected:
     out = _Collected()
     wkb = osmium.geom.WKBFactory()
     processor = osmium.FileProcessor(str(path)).with_locations()
-    filters = getattr(osmium, "filter", None)  # pyosmium 4: assemble only the relations of interest
-    processor = processor.with_areas(*([filters.TagFilter(*_AREA_TAGS)] if filters is not None else []))
+    # Assemble only the multipolygon relations of interest (osmium.filter: pyosmium 4.0).
+    processor = processor.with_areas(osmium.filter.TagFilter(*_AREA_TAGS))
     for obj in processor:
         if isinstance(obj, osmium.osm.Node):
             if len(obj.tags) == 0 or not obj.location.valid():
@@ -761,25 +883,39 @@ def _gates_on(
 
 
 def _hazards(
-    data: _Collected, areas: gpd.GeoDataFrame, parking: list[tuple[str, str, object]] | None = None
+    data: _Collected,
+    areas: gpd.GeoDataFrame,
+    parking: list[tuple[str, str, object]] | None = None,
+    moved: Mapping[int, object] | None = None,
 ) -> gpd.GeoDataFrame:
     """Build the hazard frame.
 
     ``areas`` (the street areas) decides which barriers stand in the carriageway and where a fire station
     or a school without mapped gates faces the street. ``parking`` (existing mode) adds ``no_parking``
     rows ``(hazard_id, reason, geometry)`` and a ``reason`` column (None for the other hazards).
+    ``moved`` (:func:`_directional_places`) gives the nodes that govern one direction of traffic their
+    point beside it; their ``match`` is ``"nearest"`` (None for the other hazards: the kind's own).
     """
     hids: list[str] = []
     kinds: list[str] = []
     widths: list[float | None] = []
     geoms: list[object] = []
     reasons: list[str | None] = []
+    matches: list[str | None] = []
+    moved = moved or {}
     seen: set[str] = set()
     street = areas.union_all()
     shapely.prepare(street)
     facing: list[tuple[int, object]] = []  # rows placed where their outline faces the street
 
-    def add(hid: str, kind: str, width: float | None, geom: object, reason: str | None = None) -> None:
+    def add(
+        hid: str,
+        kind: str,
+        width: float | None,
+        geom: object,
+        reason: str | None = None,
+        match: str | None = None,
+    ) -> None:
         if hid in seen:  # a node read twice (a junction that is also a signal) keeps ids unique
             hid = f"{hid}/{kind}"
         seen.add(hid)
@@ -788,6 +924,7 @@ def _hazards(
         widths.append(width)
         geoms.append(geom)
         reasons.append(reason)
+        matches.append(match)
 
     def in_street(geom: object) -> object | None:
         """Return the part of a barrier in the carriageway (inside the street areas), or None."""
@@ -805,7 +942,10 @@ def _hazards(
                 continue
             kind = "obstacle"
         width = _obstacle_width(tags) if kind == "obstacle" else parse_width(tags.get("width"))
-        add(f"node/{node_id}", kind, width, point)
+        if node_id in moved:  # a sign or signal for one direction: beside that traffic, its kerb only
+            add(f"node/{node_id}", kind, width, moved[node_id], match="nearest")
+        else:
+            add(f"node/{node_id}", kind, width, point)
     for node_id in sorted(_junction_nodes(data.carriageway)):
         lon, lat = data.node_xy[node_id]
         add(f"node/{node_id}", "intersection", None, shapely.Point(lon, lat))
@@ -856,6 +996,7 @@ def _hazards(
             "kind": kinds,
             "width_m": np.array([np.nan if w is None else w for w in widths], dtype=float),
             "source": "osm",
+            "match": matches,
         },
         geometry=gpd.GeoSeries(geoms, crs="EPSG:4326").values,
         crs="EPSG:4326",
@@ -872,6 +1013,7 @@ def from_osm(
     mode: str = ...,
     service: bool = ...,
     default_widths: Mapping[str, float] | None = ...,
+    traffic: str = ...,
     return_ways: Literal[False] = ...,
     return_parking: Literal[False] = ...,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
@@ -884,6 +1026,7 @@ def from_osm(
     mode: str = ...,
     service: bool = ...,
     default_widths: Mapping[str, float] | None = ...,
+    traffic: str = ...,
     return_ways: Literal[True],
     return_parking: Literal[False] = ...,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
@@ -896,6 +1039,7 @@ def from_osm(
     mode: str = ...,
     service: bool = ...,
     default_widths: Mapping[str, float] | None = ...,
+    traffic: str = ...,
     return_ways: Literal[False] = ...,
     return_parking: Literal[True],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
@@ -908,6 +1052,7 @@ def from_osm(
     mode: str = ...,
     service: bool = ...,
     default_widths: Mapping[str, float] | None = ...,
+    traffic: str = ...,
     return_ways: Literal[True],
     return_parking: Literal[True],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
@@ -919,6 +1064,7 @@ def from_osm(
     mode: str = "plan",
     service: bool = False,
     default_widths: Mapping[str, float] | None = None,
+    traffic: str = "right",
     return_ways: bool = False,
     return_parking: bool = False,
 ) -> (
@@ -943,6 +1089,10 @@ def from_osm(
     default_widths
         Carriageway width (metres) per ``highway`` value for ways without ``width:carriageway``,
         ``width`` or ``lanes``; merged over :data:`DEFAULT_WIDTHS_M`.
+    traffic
+        ``"right"`` (default) or ``"left"``: the side of the road traffic keeps to, as in the rules the
+        hazards are planned with (pass ``rules.traffic``). It decides which kerb a sign or signal tagged
+        for one direction of traffic applies to (see Notes).
     return_ways
         Also return the carriageway ways themselves.
     return_parking
@@ -957,8 +1107,10 @@ def from_osm(
         EPSG:4326. ``street_areas``: one Polygon per connected piece of carriageway, column ``curb_id``
         (``osm-area-<n>``). ``hazards``: columns ``hazard_id`` (``node/<id>``, ``way/<id>``,
         ``relation/<id>``; ``node/<id>/intersection`` for a junction node that is also another hazard),
-        ``kind``, ``width_m`` (NaN unless tagged ``width``; obstacles always have one) and ``source``
-        (``"osm"``). ``ways``: ``osm_id`` (``way/<id>``),
+        ``kind``, ``width_m`` (NaN unless tagged ``width``; obstacles always have one), ``source``
+        (``"osm"``) and ``match`` (``"nearest"`` for a sign or signal moved beside the one direction of
+        traffic it governs, which must match only the kerb nearest it; None elsewhere: the kind's own
+        ``match``). ``ways``: ``osm_id`` (``way/<id>``),
         ``name``, ``highway``, ``oneway`` (tag value), ``width_m`` (as used for the buffer) and the line;
         in existing mode also, per side ``<s>`` in ``left``/``right`` (of the digitised direction):
         ``parking_<s>`` (bool, parking allowed), ``parking_tag_<s>`` (deciding tag ``key=value``, None
@@ -973,7 +1125,8 @@ def from_osm(
     parkplan.InputError
         The file is missing, unreadable, malformed or truncated, or holds no carriageway way.
     ValueError
-        ``mode`` is neither ``"plan"`` nor ``"existing"``.
+        ``mode`` is neither ``"plan"`` nor ``"existing"``, or ``traffic`` neither ``"right"`` nor
+        ``"left"``.
 
     Notes
     -----
@@ -1002,6 +1155,19 @@ def from_osm(
     an outline without one, at its point nearest the street areas; school nodes as they are. Multipolygon
     relations are read for these kinds and for separately mapped parking; other relations are not.
 
+    Direction: a ``traffic_signal`` or ``stop_sign`` node tagged ``direction=forward|backward`` (a signal
+    also ``traffic_signals:direction``, which wins) governs only the traffic going that way along its way
+    (relative to the way's digitised direction), so its clearance belongs on the kerb beside that traffic:
+    under right-hand ``traffic`` the right-hand kerb for ``forward`` and the left-hand one for
+    ``backward``, under left-hand traffic the other way round (:func:`governed_side`). Such a node on a
+    two-way carriageway way is moved at right angles to the way to half the way's width plus
+    :data:`SIGN_SETBACK_M` on that side (just behind that kerb, where the sign's pole stands) and gets
+    ``match = "nearest"``; it keeps its ``hazard_id``. It stays on the centreline, matching both kerbs as
+    before, where its way is one-way (``oneway`` = one of :data:`ONEWAY_VALUES`, or implied by
+    ``junction=roundabout`` / ``circular`` or ``highway=motorway``: both kerbs carry that traffic), where
+    it is a junction node or lies where two ways meet head to head (the direction is ambiguous), and where
+    the direction is untagged or any other value (``both``, a compass bearing).
+
     Existing mode, per way side (left/right of the digitised direction, whatever ``oneway`` says), the
     side's own key before the ``both`` key. Not allowed, first match wins:
     ``parking:<side>:restriction`` = ``no_parking``/``no_stopping``/``no_standing``;
@@ -1024,6 +1190,8 @@ def from_osm(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be 'plan' or 'existing', not {mode!r}")
+    if traffic not in TRAFFIC_SIDES:
+        raise ValueError(f"traffic must be 'right' or 'left', not {traffic!r}")
     p = Path(path)
     label = str(p)
     data = _read(p, service)
@@ -1042,7 +1210,8 @@ def from_osm(
         ids, reasons, geoms = _side_lines(data.carriageway, widths, sides, areas)
         extra = list(zip(ids, reasons, geoms, strict=True))
         extra += [(oid, "separate", g) for oid, g in zip(parking["osm_id"], parking.geometry, strict=True)]
-    hazards = _hazards(data, areas, extra)
+    moved = _directional_places(data, widths, areas, traffic)
+    hazards = _hazards(data, areas, extra, moved)
     frames: list[gpd.GeoDataFrame] = [areas, hazards]
     if return_ways:
         frames.append(_ways_frame(data.carriageway, widths, sides))

@@ -330,7 +330,9 @@ def plan(
         haz = gpd.GeoDataFrame(haz, geometry="geometry", crs=crs)
     else:
         haz = gpd.GeoDataFrame(
-            {"kind": [], "hazard_id": [], "width_m": [], "source": [], "feature": []}, geometry=[], crs=crs
+            {"kind": [], "hazard_id": [], "width_m": [], "source": [], "feature": [], "match": []},
+            geometry=[],
+            crs=crs,
         )
     haz["kind"] = [rule_set.canonical_kind(k) for k in haz["kind"].to_numpy(dtype=object)]
     # A MultiPoint is several hazards under one id: each part finds its own kerbs.

@@ -661,11 +661,23 @@ def decide(
     for depth in levels:
         fits_level += _allowed(rules, np.full(len(smp), depth), np.zeros(len(smp)), s_width, s_oneway)
     closed_places = _narrow_places(smp, float(levels[0]), rules, lengths) if len(levels) else None
+    # The deepest level each kerb reaches anywhere (kerbs never sampled: every level).
+    kerb_reach = np.full(n, len(levels), dtype=np.int64)
+    sampled = np.zeros(n, dtype=bool)
+    sampled[smp["kerb"].to_numpy(dtype=np.int64)] = True
+    kerb_reach[sampled] = 0
+    np.maximum.at(kerb_reach, smp["kerb"].to_numpy(dtype=np.int64), fits_level)
+    depth0 = np.concatenate([[0.0], levels])
     for j, depth in enumerate(levels):
         types_ok = kerb_types & (type_depth[None, :] <= depth + 1e-6)
         zones = pd.concat([hazard_zones, closed_places], ignore_index=True)
         if room:
-            kerb_depth = np.where(types_ok, type_depth[None, :], 0.0).max(axis=1)
+            # Room for the deepest bay the kerb may hold at this level and that fits its carriageway.
+            reach = depth0[np.minimum(kerb_reach, j + 1)]
+            kerb_depth = np.where(
+                types_ok & (type_depth[None, :] <= reach[:, None] + 1e-6), type_depth[None, :], 0.0
+            )
+            kerb_depth = kerb_depth.max(axis=1)
             zones = _sort_zones(
                 pd.concat([zones, room_zones(kerbs, kerb_depth, street_area, pairs)], ignore_index=True)
             )
