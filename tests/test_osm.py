@@ -21,6 +21,8 @@ KINDS = {
     "intersection",
     "driveway",
     "crossing",
+    "crossing_marked",
+    "crossing_kerb_extension",
     "hydrant",
     "bus_stop",
     "traffic_signal",

@@ -663,3 +663,33 @@ def test_neukoelln_signals_for_one_direction():
     by_id = hazards.set_index("hazard_id")
     assert pd.isna(by_id.loc["node/6331736883", "match"])  # on the one-way Karl-Marx-Platz
     assert pd.isna(by_id.loc["node/3329891221", "match"])  # on no carriageway way
+
+
+@pytest.mark.parametrize(
+    ("tags", "kind"),
+    [
+        ({"highway": "crossing", "crossing": "marked"}, "crossing_marked"),
+        ({"highway": "crossing", "crossing": "uncontrolled", "crossing_ref": "zebra"}, "crossing"),
+        ({"highway": "crossing", "crossing": "zebra"}, "crossing"),
+        ({"highway": "crossing", "crossing": "traffic_signals"}, "crossing"),
+        ({"highway": "crossing", "crossing": "unmarked"}, "crossing"),
+        ({"highway": "crossing", "crossing:kerb_extension": "both"}, "crossing_kerb_extension"),
+        ({"highway": "crossing"}, "crossing"),
+    ],
+)
+def test_crossing_types_from_tags(tags: dict[str, str], kind: str) -> None:
+    from parkplan.osm import crossing_kind
+
+    assert crossing_kind(tags) == kind
+
+
+def test_crossing_subtypes_fall_back_to_the_crossing_rules() -> None:
+    """de-parkraum gives marked crossings 2 m; cn has no entry for them, so its crossing rule applies."""
+    from parkplan.rules import load_rules
+
+    parkraum = load_rules("de-parkraum").clearance_rules("crossing_marked")
+    assert (parkraum[0].before_m, parkraum[0].after_m) == (2.0, 2.0)
+    cn = load_rules("cn")
+    marked = cn.clearance_rules("crossing_marked")
+    assert marked[0].kind == "crossing_marked"
+    assert marked[0].default_width_m == cn.clearance("crossing").default_width_m == 5.0

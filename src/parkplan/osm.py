@@ -318,7 +318,7 @@ def _node_kind(tags: Mapping[str, str]) -> _Kind | None:
     ):
         return "bus_stop"
     if highway == "crossing":
-        return "crossing"
+        return crossing_kind(tags)
     if highway == "traffic_signals":
         return "traffic_signal"
     if highway in ("stop", "give_way"):
@@ -332,13 +332,31 @@ def _node_kind(tags: Mapping[str, str]) -> _Kind | None:
     return _obstacle_kind(tags)
 
 
+def crossing_kind(tags: Mapping[str, str]) -> str:
+    """Kind of a pedestrian crossing from its ``crossing=*`` tags (the Berlin analyses' three types).
+
+    ``crossing_kerb_extension`` where ``crossing:kerb_extension`` is tagged (other than ``no``);
+    ``crossing_marked`` for ``crossing=marked|uncontrolled`` that is neither a zebra (``crossing_ref`` /
+    ``crossing:markings=zebra``) nor signalised; ``crossing`` otherwise (zebras, signals, unmarked and
+    untagged crossings). Rules without an entry for a subtype treat it as a ``crossing`` (kinds.toml
+    ``parent``).
+    """
+    if tags.get("crossing:kerb_extension", "no") != "no":
+        return "crossing_kerb_extension"
+    zebra = tags.get("crossing_ref") == "zebra" or tags.get("crossing:markings") == "zebra"
+    signals = tags.get("crossing") == "traffic_signals" or tags.get("crossing:signals") == "yes"
+    if tags.get("crossing") in ("marked", "uncontrolled", "zebra") and not zebra and not signals:
+        return "crossing" if tags.get("crossing") == "zebra" else "crossing_marked"
+    return "crossing"
+
+
 def _way_kind(tags: Mapping[str, str]) -> _Kind | None:
     """Hazard kind of a way or multipolygon, or None."""
     highway = tags.get("highway")
     if highway == "service" and tags.get("service") == "driveway":
         return "driveway"
     if tags.get("footway") == "crossing" or tags.get("cycleway") == "crossing":
-        return "crossing"
+        return crossing_kind(tags)
     if tags.get("area:highway") == "prohibited":
         return "no_parking"
     if tags.get("public_transport") == "platform" or tags.get("railway") == "tram_stop":

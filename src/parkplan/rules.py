@@ -11,7 +11,7 @@ import math
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -232,6 +232,7 @@ class KindDefaults:
     snap_m: float
     match: Match
     description: str = ""
+    parent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -294,8 +295,18 @@ class Rules:
         return norm if norm in self.kinds else self.aliases.get(norm, norm)
 
     def clearance_rules(self, kind: str) -> tuple[Clearance, ...]:
-        """Return the clearance rules for ``kind`` (one zero clearance when the rules give none)."""
-        return self.clearances.get(kind) or (Clearance(kind),)
+        """Return the clearance rules for ``kind``.
+
+        When the rules give the kind none, those of its ``parent`` kind (``crossing_marked`` -> ``crossing``),
+        with the kind's own name; else one zero clearance.
+        """
+        own = self.clearances.get(kind)
+        if own:
+            return own
+        parent = self.kinds[kind].parent if kind in self.kinds else None
+        if parent is not None and self.clearances.get(parent):
+            return tuple(replace(c, kind=kind) for c in self.clearances[parent])
+        return (Clearance(kind),)
 
     def clearance(self, kind: str) -> Clearance:
         """Return the first clearance rule for ``kind`` (zero clearance when the rules give none)."""
@@ -670,7 +681,7 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
             kinds_raw[kind] = {**base, **snap_keys}
     for raw_kind, raw in _table(data.get("kinds", {}), f"{where}: kinds").items():
         table = _table(raw, f"{where}: [kinds.{raw_kind}]")
-        _check_keys(table, {"snap_m", "match", "aliases"}, f"{where}: [kinds.{raw_kind}]")
+        _check_keys(table, {"snap_m", "match", "aliases", "parent"}, f"{where}: [kinds.{raw_kind}]")
         kind = normalise_kind(raw_kind)
         base = kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"})
         merged = {**base, **table}
@@ -690,7 +701,16 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
         if match not in ("nearest", "all"):
             raise RulesError(f"{where}: kind {kind}: match must be 'nearest' or 'all', not {match!r}")
         snap = _number(table.get("snap_m", 3.0), f"{where}: kind {kind} snap_m")
-        kinds[kind] = KindDefaults(kind, snap, match, str(table.get("description", "")))
+        parent = table.get("parent")
+        if parent is not None and normalise_kind(str(parent)) not in kinds_raw:
+            raise RulesError(f"{where}: kind {kind}: parent {parent!r} is not a known kind")
+        kinds[kind] = KindDefaults(
+            kind,
+            snap,
+            match,
+            str(table.get("description", "")),
+            None if parent is None else normalise_kind(parent),
+        )
 
     grouping = None
     if "grouping" in data:
