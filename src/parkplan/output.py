@@ -12,6 +12,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -175,22 +176,6 @@ def _json_value(value: Any) -> Any:
     return value if isinstance(value, (int, str)) else str(value)
 
 
-def _ring_json(coords: np.ndarray) -> str:
-    return "[" + ",".join(f"[{x!r},{y!r}]" for x, y in coords.tolist()) + "]"
-
-
-def _geometry_json(geom: Any) -> str:
-    """GeoJSON text of a (rounded, WGS84) Polygon or LineString; other types via shapely."""
-    tid = shapely.get_type_id(geom)
-    if tid == 3:  # Polygon
-        rings = [geom.exterior, *geom.interiors]
-        body = ",".join(_ring_json(np.asarray(r.coords)) for r in rings)
-        return '{"type":"Polygon","coordinates":[' + body + "]}"
-    if tid == 1:  # LineString
-        return '{"type":"LineString","coordinates":' + _ring_json(np.asarray(geom.coords)) + "}"
-    return str(shapely.to_geojson(geom))
-
-
 def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
     geoms = np.asarray(out.geometry.values, dtype=object)
@@ -199,22 +184,40 @@ def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out.drop(columns=out.geometry.name), geometry=geoms, crs=4326)
 
 
-def geojson_text(gdf: gpd.GeoDataFrame) -> Iterator[str]:
+_LONG_NUMBER = re.compile(r"-?\d+\.\d{8,}(?:e-?\d+)?")
+
+
+def _short(match: re.Match[str]) -> str:
+    return repr(round(float(match.group(0)), COORD_DECIMALS))
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, chunk: int = 20_000) -> Iterator[str]:
     """Yield the chunks of an RFC 7946 FeatureCollection.
 
     WGS84 lon/lat, counter-clockwise exterior rings (clockwise holes), coordinates rounded to 1e-7
-    degree, no ``crs`` member.
+    degree, no ``crs`` member. Vectorised: geometries through GEOS's GeoJSON writer, properties through
+    pandas' JSON writer, ``chunk`` features at a time.
     """
     wgs = _to_wgs84(gdf)
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
-    values = [wgs[c].to_numpy(dtype=object) for c in columns]
+    props = pd.DataFrame(wgs[columns])
     geoms = np.asarray(wgs.geometry.values, dtype=object)
     yield '{"type":"FeatureCollection","features":['
-    for i, geom in enumerate(geoms):
-        props = {c: _json_value(v[i]) for c, v in zip(columns, values, strict=True)}
-        prefix = "," if i else ""
-        props_json = json.dumps(props, ensure_ascii=False, separators=(",", ":"))
-        yield f'{prefix}\n{{"type":"Feature","properties":{props_json},"geometry":{_geometry_json(geom)}}}'
+    for lo in range(0, len(geoms), chunk):
+        hi = min(lo + chunk, len(geoms))
+        # GEOS prints some rounded coordinates with 17 digits (52.461862000000004): round those back.
+        geo = [_LONG_NUMBER.sub(_short, g) for g in shapely.to_geojson(geoms[lo:hi]).tolist()]
+        if columns:
+            text = props.iloc[lo:hi].to_json(
+                orient="records", lines=True, force_ascii=False, double_precision=15
+            )
+            rows = text.rstrip("\n").split("\n")
+        else:
+            rows = ["{}"] * (hi - lo)
+        body = ",".join(
+            f'\n{{"type":"Feature","properties":{r},"geometry":{g}}}' for r, g in zip(rows, geo, strict=True)
+        )
+        yield ("," if lo else "") + body
     yield "\n]}\n"
 
 
