@@ -208,16 +208,32 @@ def test_stdout_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert str(tmp_path / "bays.geojson") in out
 
 
-@pytest.mark.parametrize("suffix", [".gpkg", ".fgb"])
+@pytest.mark.parametrize("suffix", [".gpkg", ".fgb", ".parquet", ".geojsonl", ".geojsons"])
 def test_other_formats_read_back(run_all: dict[str, Any], suffix: str, tmp_path: Path) -> None:
     out = tmp_path / f"bays{suffix}"
     args = plan_args(tmp_path, "-q")
     args[args.index("-o") + 1] = str(out)
     assert main(args) == 0
-    gdf = gpd.read_file(out)
+    gdf = gpd.read_parquet(out) if suffix == ".parquet" else gpd.read_file(out)
     assert len(gdf) == run_all["summary"]["bays"]["total"]
     assert {"bay_id", "curb_id", "bay_type"} <= set(gdf.columns)
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def test_geojson_seq_is_one_feature_per_line(run_all: dict[str, Any], tmp_path: Path) -> None:
+    """.geojsonl: newline-delimited features; .geojsons: each record starts with RS (RFC 8142)."""
+    for suffix, prefix in ((".geojsonl", ""), (".geojsons", "\x1e")):
+        out = tmp_path / f"bays{suffix}"
+        args = plan_args(tmp_path, "-q")
+        args[args.index("-o") + 1] = str(out)
+        assert main(args) == 0
+        lines = out.read_text(encoding="utf-8").rstrip("\n").split("\n")
+        assert len(lines) == run_all["summary"]["bays"]["total"]
+        for line in lines:
+            assert line.startswith(prefix)
+            feature = json.loads(line[len(prefix) :])
+            assert feature["type"] == "Feature"
+            assert feature["geometry"]["type"] == "Polygon"
 
 
 def test_rules_list(capsys: pytest.CaptureFixture[str]) -> None:

@@ -87,7 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rules", default=None, help="preset name or rules TOML file (default: cn)")
     p.add_argument(
-        "-o", "--output", required=True, help="bays output (.geojson; .gpkg, .fgb, .parquet also work)"
+        "-o",
+        "--output",
+        required=True,
+        help="bays output: .geojson, .geojsonl/.geojsons (a feature per line), .gpkg, .fgb, .parquet",
     )
     p.add_argument("--zones", help="also write the forbidden stretches with their reasons")
     p.add_argument("--kerbs-out", "--kerbs", dest="kerbs_out", help="also write the per-kerb accounting")

@@ -34,6 +34,7 @@ __all__ = [
     "check_output",
     "dump_json",
     "dump_layer",
+    "geojson_seq_text",
     "geojson_text",
     "write_layer",
 ]
@@ -42,8 +43,10 @@ COORD_DECIMALS = 7
 """Decimal places of lon/lat in GeoJSON: 1e-7 degree is about 1.1 cm."""
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
-LAYER_SUFFIXES = (".geojson", ".json", ".gpkg", ".fgb", ".parquet")
-"""Extensions :func:`write_layer` writes: GeoJSON (own writer), GeoPackage, FlatGeobuf, GeoParquet."""
+SEQ_SUFFIXES = (".geojsonl", ".geojsons", ".geojsonseq")
+LAYER_SUFFIXES = (".geojson", ".json", ".geojsonl", ".geojsons", ".geojsonseq", ".gpkg", ".fgb", ".parquet")
+"""Extensions :func:`write_layer` writes: GeoJSON (own writer), GeoJSONSeq (newline-delimited ``.geojsonl``;
+RFC 8142 ``.geojsons`` / ``.geojsonseq``, streamed), GeoPackage, FlatGeobuf, GeoParquet."""
 
 WRITE_ERRORS: tuple[type[Exception], ...] = (*PYOGRIO_ERRORS, ImportError)
 """What pyogrio / GeoPandas raise when a format cannot be written; each becomes an OutputError."""
@@ -191,18 +194,12 @@ def _short(match: re.Match[str]) -> str:
     return repr(round(float(match.group(0)), COORD_DECIMALS))
 
 
-def geojson_text(gdf: gpd.GeoDataFrame, chunk: int = 20_000) -> Iterator[str]:
-    """Yield the chunks of an RFC 7946 FeatureCollection.
-
-    WGS84 lon/lat, counter-clockwise exterior rings (clockwise holes), coordinates rounded to 1e-7
-    degree, no ``crs`` member. Vectorised: geometries through GEOS's GeoJSON writer, properties through
-    pandas' JSON writer, ``chunk`` features at a time.
-    """
+def _feature_chunks(gdf: gpd.GeoDataFrame, chunk: int) -> Iterator[list[str]]:
+    """Yield lists of RFC 7946 Feature texts, ``chunk`` at a time (WGS84, rounded, oriented)."""
     wgs = _to_wgs84(gdf)
     columns = [c for c in wgs.columns if c != wgs.geometry.name]
     props = pd.DataFrame(wgs[columns])
     geoms = np.asarray(wgs.geometry.values, dtype=object)
-    yield '{"type":"FeatureCollection","features":['
     for lo in range(0, len(geoms), chunk):
         hi = min(lo + chunk, len(geoms))
         # GEOS prints some rounded coordinates with 17 digits (52.461862000000004): round those back.
@@ -211,21 +208,49 @@ def geojson_text(gdf: gpd.GeoDataFrame, chunk: int = 20_000) -> Iterator[str]:
             text = props.iloc[lo:hi].to_json(
                 orient="records", lines=True, force_ascii=False, double_precision=15
             )
-            rows = text.rstrip("\n").split("\n")
+            # pandas escapes "/" as "\/" (valid, but noisy): unescape it.
+            rows = text.rstrip("\n").replace("\\/", "/").split("\n")
         else:
             rows = ["{}"] * (hi - lo)
-        body = ",".join(
-            f'\n{{"type":"Feature","properties":{r},"geometry":{g}}}' for r, g in zip(rows, geo, strict=True)
-        )
-        yield ("," if lo else "") + body
+        yield [
+            f'{{"type":"Feature","properties":{r},"geometry":{g}}}' for r, g in zip(rows, geo, strict=True)
+        ]
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, chunk: int = 20_000) -> Iterator[str]:
+    """Yield the chunks of an RFC 7946 FeatureCollection.
+
+    WGS84 lon/lat, counter-clockwise exterior rings (clockwise holes), coordinates rounded to 1e-7
+    degree, no ``crs`` member. Vectorised: geometries through GEOS's GeoJSON writer, properties through
+    pandas' JSON writer, ``chunk`` features at a time.
+    """
+    yield '{"type":"FeatureCollection","features":['
+    first = True
+    for features in _feature_chunks(gdf, chunk):
+        yield ("" if first else ",") + ",".join("\n" + f for f in features)
+        first = False
     yield "\n]}\n"
+
+
+def geojson_seq_text(
+    gdf: gpd.GeoDataFrame, *, record_separator: bool = False, chunk: int = 20_000
+) -> Iterator[str]:
+    """Yield GeoJSON text sequences: one RFC 7946 Feature per line.
+
+    ``record_separator=True`` starts every record with the ASCII record separator (RFC 8142, ``.geojsons``);
+    otherwise newline-delimited (``.geojsonl``). Written ``chunk`` features at a time, never as one document.
+    """
+    prefix = "\x1e" if record_separator else ""
+    for features in _feature_chunks(gdf, chunk):
+        yield "".join(f"{prefix}{f}\n" for f in features)
 
 
 def dump_layer(gdf: gpd.GeoDataFrame, tmp: Path, target: str | os.PathLike[str]) -> None:
     """Write a layer to the temporary file ``tmp`` in the format ``target``'s extension names.
 
-    ``.geojson`` / ``.json`` use parkplan's RFC 7946 writer; ``.gpkg`` and ``.fgb`` go through
-    pyogrio, ``.parquet`` through GeoPandas.
+    ``.geojson`` / ``.json`` use parkplan's RFC 7946 writer, ``.geojsonl`` / ``.geojsons`` its GeoJSON
+    text-sequence writer (streamed); ``.gpkg`` and ``.fgb`` go through pyogrio, ``.parquet`` through
+    GeoPandas.
 
     Raises
     ------
@@ -238,6 +263,9 @@ def dump_layer(gdf: gpd.GeoDataFrame, tmp: Path, target: str | os.PathLike[str])
         if suffix in GEOJSON_SUFFIXES:
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                 _write_chunks(fh, geojson_text(gdf))
+        elif suffix in SEQ_SUFFIXES:
+            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+                _write_chunks(fh, geojson_seq_text(gdf, record_separator=suffix != ".geojsonl"))
         elif suffix == ".parquet":
             gdf.to_parquet(tmp)
         else:
