@@ -340,29 +340,44 @@ def build_kerbs(
         shapely.prepare(inner_extent)
     rows: list[dict[str, object]] = []
     lines: list[object] = []
+    # Columns as plain arrays once (indexing a frame row by row is slow on large layers).
+    n_in = len(gdf)
+
+    def column(name: str, default: object) -> NDArray[np.object_]:
+        if has.get(name, name in gdf.columns):
+            return np.asarray(gdf[name].to_numpy(dtype=object))
+        return np.full(n_in, default, dtype=object)
+
+    width_col = gdf["width_m"].to_numpy(dtype=float)
+    street_col = column("street_id", None)
+    oneway_col = column("oneway", None)
+    osm_col = column("osm_id", None)
+    orient_col = column("orientation", None)
+    demand_col = column("demand_weight", 1.0)
+    loading_col = column("loading_demand", 0.0)
+    flow_col = column("flow", None)
+    side_col = column("side", None)
 
     for i, geom in enumerate(geoms):
-        width = float(gdf["width_m"].iloc[i])
-        street = gdf["street_id"].iloc[i] if has["street_id"] else None
+        width = float(width_col[i])
+        street = street_col[i]
         street = None if street is None or (isinstance(street, float) and np.isnan(street)) else str(street)
-        oneway = gdf["oneway"].iloc[i] if has["oneway"] else None
-        source_id = (
-            str(gdf["osm_id"].iloc[i]) if has["osm_id"] and pd.notna(gdf["osm_id"].iloc[i]) else ids[i]
-        )
+        oneway = oneway_col[i]
+        source_id = str(osm_col[i]) if osm_col[i] is not None and pd.notna(osm_col[i]) else ids[i]
         base = {
             "input_index": i,
             "source_id": source_id,
             "street_id": street,
             "width_m": width,
             "oneway": oneway,
-            "orientation": gdf["orientation"].iloc[i] if has["orientation"] else None,
-            "demand_weight": float(gdf["demand_weight"].iloc[i]) if has["demand_weight"] else 1.0,
-            "loading_demand": float(gdf["loading_demand"].iloc[i]) if has["loading_demand"] else 0.0,
+            "orientation": orient_col[i],
+            "demand_weight": float(demand_col[i]),
+            "loading_demand": float(loading_col[i]),
         }
         if type_ids[i] in (1, 5):  # LineString, MultiLineString
             parts = shapely.get_parts(geom)
-            flow = gdf["flow"].iloc[i] if has["flow"] and gdf["flow"].iloc[i] is not None else default_flow
-            side = gdf["side"].iloc[i] if has["side"] else None
+            flow = flow_col[i] if flow_col[i] is not None else default_flow
+            side = side_col[i]
             if side == "right":
                 cw = "left"
             elif side == "left":

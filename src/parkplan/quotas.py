@@ -88,29 +88,33 @@ def _ramp_end(stretches: pd.DataFrame, zones: pd.DataFrame) -> tuple[NDArray[np.
     if n == 0 or len(zones) == 0:
         return prio, at_end
     zk = zones["kerb"].to_numpy(dtype=np.int64)
-    zrank = np.array([RAMP_KINDS.get(str(k), 2) for k in zones["kind"].to_numpy(dtype=object)])
+    zrank = zones["kind"].map(RAMP_KINDS).fillna(2).to_numpy(dtype=np.int64)
     keep = zrank < 2
     if not keep.any():
         return prio, at_end
-    sk = stretches["kerb"].to_numpy(dtype=np.int64)
-    s0 = stretches["start_m"].to_numpy(dtype=float)
-    s1 = stretches["end_m"].to_numpy(dtype=float)
-    # A ramp zone touches the stretch's start if it ends there, its end if it starts there (1 cm).
+    # A ramp zone touches a stretch's start if it ends exactly there (free stretches start where merged
+    # zones end) and its end if it starts exactly there.
     z0 = zones["start_m"].to_numpy(dtype=float)[keep]
     z1 = zones["end_m"].to_numpy(dtype=float)[keep]
     zk, zrank = zk[keep], zrank[keep]
-    frame = pd.DataFrame({"k": zk, "z0": z0, "z1": z1, "r": zrank})
-    by_kerb = {int(str(k)): g for k, g in frame.groupby("k")}
-    for i in range(n):
-        g = by_kerb.get(int(sk[i]))
-        if g is None:
-            continue
-        r0 = g["r"][np.abs(g["z1"].to_numpy() - s0[i]) < 0.01]
-        r1 = g["r"][np.abs(g["z0"].to_numpy() - s1[i]) < 0.01]
-        best0 = int(r0.min()) if len(r0) else 2
-        best1 = int(r1.min()) if len(r1) else 2
-        prio[i] = min(best0, best1)
-        at_end[i] = best1 < best0
+    st = pd.DataFrame(
+        {
+            "k": stretches["kerb"].to_numpy(dtype=np.int64),
+            "s0": stretches["start_m"].to_numpy(dtype=float),
+            "s1": stretches["end_m"].to_numpy(dtype=float),
+            "i": np.arange(n),
+        }
+    )
+    ends = pd.DataFrame({"k": zk, "s0": z1, "r": zrank}).groupby(["k", "s0"], as_index=False)["r"].min()
+    starts = pd.DataFrame({"k": zk, "s1": z0, "r": zrank}).groupby(["k", "s1"], as_index=False)["r"].min()
+    best0 = np.full(n, 2, dtype=np.int64)
+    best1 = np.full(n, 2, dtype=np.int64)
+    m0 = st.merge(ends, on=["k", "s0"], how="inner")
+    best0[m0["i"].to_numpy(dtype=np.int64)] = m0["r"].to_numpy(dtype=np.int64)
+    m1 = st.merge(starts, on=["k", "s1"], how="inner")
+    best1[m1["i"].to_numpy(dtype=np.int64)] = m1["r"].to_numpy(dtype=np.int64)
+    prio = np.minimum(best0, best1)
+    at_end = best1 < best0
     return prio, at_end
 
 
