@@ -291,9 +291,18 @@ def _untangle(
             out[tilted] = shapely.make_valid(out[tilted])
         out[bad] = _largest_polygon(out[bad])
     tree = shapely.STRtree(out)
-    i, j = tree.query(out, predicate="overlaps")
+    i, j = tree.query(out)
     keep = i < j
+    # Two bays each within one straight segment of the same kerb lie side by side and cannot overlap:
+    # only the other candidate pairs are tested (most bays of a city are such neighbours).
+    seg_a = idx.segment(k, a)
+    straight = seg_a == idx.segment(k, np.maximum(b - 1e-9, a))
+    same = (k[i] == k[j]) & straight[i] & straight[j] & (seg_a[i] == seg_a[j])
+    keep &= ~same
     i, j = i[keep], j[keep]
+    if len(i):
+        touching = shapely.overlaps(out[i], out[j])
+        i, j = i[touching], j[touching]
     if len(i):
         area = shapely.area(shapely.intersection(out[i], out[j]))
         real = area > 1e-9

@@ -244,7 +244,12 @@ def _convert(
     x = np.zeros(n_st, dtype=np.int64)  # conversions per stretch
     lost = np.zeros(n_st, dtype=np.int64)  # standard bays given up per stretch
     kerb = stretches["kerb"].to_numpy(dtype=np.int64)
-    cap0 = np.array([converts(s, 0) for s in range(n_st)], dtype=np.int64)
+    # Conversions without losing a bay, per stretch (vectorised ``converts(s, 0)``).
+    blocked = (n_conv <= 0) | (main_type < 0) | (arrays.delta[np.maximum(main_type, 0)] != 0)
+    cap0 = np.where(delta <= 0, n_conv, np.minimum(n_conv, slack // np.maximum(delta, 1)))
+    cap0 = np.where(blocked, 0, cap0).astype(np.int64)
+    # Stretches of each kerb (stretches are sorted by kerb).
+    kerb_first = np.searchsorted(kerb, np.arange(int(kerb.max(initial=-1)) + 2))
 
     def meet(candidates: NDArray[np.int64], need: int) -> int:
         """Convert ``need`` more bays among ``candidates`` (stretches), losing bays only when needed."""
@@ -260,6 +265,8 @@ def _convert(
         pick = np.lexsort((np.arange(len(unit_s)), unit_i))[:need]
         np.add.at(x, unit_s[pick], 1)
         need -= len(pick)
+        if need <= 0:
+            return 0
         # Then give up bays, most conversions gained per lost bay first.
         heap: list[tuple[int, int, int]] = []
         for s in cand.tolist():
@@ -281,16 +288,15 @@ def _convert(
     shortfall = 0
     faces_needing = 0
     if per_kerb is not None:
-        for k in np.flatnonzero(per_kerb).tolist():
-            shortfall += meet(np.flatnonzero(kerb == k), int(per_kerb[k]))
+        for k in np.flatnonzero(per_kerb[: len(kerb_first) - 1]).tolist():
+            shortfall += meet(np.arange(kerb_first[k], kerb_first[k + 1]), int(per_kerb[k]))
     if q is not None and q.accessible_per_block:
         face_bays = np.zeros(int(kerb.max(initial=-1)) + 1, dtype=np.int64)
         np.add.at(face_bays, kerb, total_bays)
         need_face = required_per_face(face_bays, rules)
         faces_needing = int((need_face > 0).sum())
         for k in np.flatnonzero(need_face).tolist():
-            cand = np.flatnonzero(kerb == k)
-            shortfall += meet(cand, int(need_face[k]))
+            shortfall += meet(np.arange(kerb_first[k], kerb_first[k + 1]), int(need_face[k]))
     if q is not None and q.accessible_min_share is not None:
         n_total = int(total_bays.sum() - lost.sum())
         need = math.ceil(q.accessible_min_share * n_total - 1e-9) - int(x.sum())
@@ -324,38 +330,35 @@ def _rewrite(
     """
     out = blocks.copy()
     take = x + lost
-    todo = np.flatnonzero(take)
-    if len(todo) == 0:
+    if not take.any():
         return out
     counts = out["count"].to_numpy(dtype=np.int64).copy()
     st = out["stretch"].to_numpy(dtype=np.int64)
     typ = out["type"].to_numpy(dtype=np.int64)
     run = out["run"].to_numpy(dtype=np.int64)
-    extra: list[dict[str, int]] = []
-    for s in todo.tolist():
-        end_run = int(runs[s]) if at_end[s] else 0
-        rows = np.flatnonzero((st == s) & (typ == main_type[s]))
-        # The end run first, then the others from that end inwards.
-        rows = rows[np.argsort(np.abs(run[rows] - end_run), kind="stable")]
-        left = int(take[s])
-        for r in rows.tolist():
-            d = min(left, int(counts[r]))
-            counts[r] -= d
-            left -= d
-            if left == 0:
-                break
-        if x[s] > 0:
-            extra.append(
-                {
-                    "stretch": s,
-                    "run": end_run,
-                    "type": acc_type,
-                    "count": int(x[s]),
-                    "slot": SLOT_END if at_end[s] else SLOT_START,
-                }
-            )
+    end_run = np.where(at_end, runs, 0)
+    # Rows that give bays: the stretch's main type, the end run first, then inwards from that end.
+    rows = np.flatnonzero((take[st] > 0) & (typ == main_type[st]))
+    rows = rows[np.lexsort((np.abs(run[rows] - end_run[st[rows]]), st[rows]))]
+    c = counts[rows]
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = st[rows][1:] != st[rows][:-1]
+    cum = np.cumsum(c)
+    base = np.maximum.accumulate(np.where(first, cum - c, 0))
+    before = cum - c - base  # bays of this stretch in the rows before this one
+    counts[rows] = c - np.clip(take[st[rows]] - before, 0, c)
     out["count"] = counts
-    out = pd.concat([out, pd.DataFrame(extra)], ignore_index=True) if extra else out
+    has = np.flatnonzero(x > 0)
+    extra = pd.DataFrame(
+        {
+            "stretch": has,
+            "run": end_run[has],
+            "type": acc_type,
+            "count": x[has],
+            "slot": np.where(at_end[has], SLOT_END, SLOT_START),
+        }
+    )
+    out = pd.concat([out, extra], ignore_index=True) if len(extra) else out
     out = out[out["count"] > 0].astype(np.int64)
     return out.sort_values(["stretch", "run", "slot"], kind="stable").reset_index(drop=True)
 
