@@ -437,10 +437,15 @@ def opposite_places(
 
     A ray leaves the place at right angles to its kerb, towards the carriageway, for
     :data:`OPPOSITE_REACH_M`; the first other kerb it meets is the kerb opposite, and the place there is
-    where the ray meets it. ``-1`` where no kerb is met.
+    where the ray meets it. ``-1`` where no kerb is met. The rays are tested against the kerbs' straight
+    segments in closed form (numpy), after a bounding-box query.
     """
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
     lengths = kerbs["length_m"].to_numpy(dtype=float)
+    out_k = np.full(len(kerb), -1, dtype=np.int64)
+    out_s = np.zeros(len(kerb))
+    if len(kerb) == 0 or len(geoms) == 0:
+        return out_k, out_s
     side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[kerb]
     s = np.clip(s, 0.0, lengths[kerb])
     p = shapely.get_coordinates(shapely.line_interpolate_point(geoms[kerb], s))
@@ -453,28 +458,53 @@ def opposite_places(
     norm = np.where(norm > 0, norm, 1.0)
     n = np.column_stack([-d[:, 1], d[:, 0]]) / norm[:, None] * side[:, None]
     start = p + n * 0.05
-    rays = shapely.linestrings(np.stack([start, p + n * OPPOSITE_REACH_M], axis=1))
-    out_k = np.full(len(kerb), -1, dtype=np.int64)
-    out_s = np.zeros(len(kerb))
-    if len(kerb) == 0:
-        return out_k, out_s
-    ri, ki = shapely.STRtree(geoms).query(rays, predicate="intersects")
-    other = ki != kerb[ri]
-    ri, ki = ri[other], ki[other]
+    ray = n * (OPPOSITE_REACH_M - 0.05)
+
+    # The kerbs' segments, with the chainage where each starts.
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    same = owner[1:] == owner[:-1]
+    seg_a, seg_b, seg_k = coords[:-1][same], coords[1:][same], owner[:-1][same]
+    seg_len = np.hypot(*(seg_b - seg_a).T)
+    cum = np.concatenate([[0.0], np.cumsum(np.where(same, np.hypot(*np.diff(coords, axis=0).T), 0.0))])
+    first = np.ones(len(owner), dtype=bool)
+    first[1:] = ~same
+    chain0 = (cum - cum[np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))])[:-1][same]
+    boxes = shapely.box(
+        np.minimum(seg_a[:, 0], seg_b[:, 0]),
+        np.minimum(seg_a[:, 1], seg_b[:, 1]),
+        np.maximum(seg_a[:, 0], seg_b[:, 0]),
+        np.maximum(seg_a[:, 1], seg_b[:, 1]),
+    )
+    ends = start + ray
+    ray_boxes = shapely.box(
+        np.minimum(start[:, 0], ends[:, 0]),
+        np.minimum(start[:, 1], ends[:, 1]),
+        np.maximum(start[:, 0], ends[:, 0]),
+        np.maximum(start[:, 1], ends[:, 1]),
+    )
+    ri, si = shapely.STRtree(boxes).query(ray_boxes)
+    other = seg_k[si] != kerb[ri]
+    ri, si = ri[other], si[other]
     if len(ri) == 0:
         return out_k, out_s
-    hits, which = shapely.get_parts(shapely.intersection(rays[ri], geoms[ki]), return_index=True)
-    pts = shapely.get_coordinates(hits, return_index=True)
-    coords, part = pts
-    pair = which[part]
-    dist = np.hypot(*(coords - start[ri[pair]]).T)
-    order = np.lexsort((dist, ri[pair]))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = ri[pair][order][1:] != ri[pair][order][:-1]
-    best = order[first]
-    r, kk = ri[pair][best], ki[pair][best]
-    out_k[r] = kk
-    out_s[r] = shapely.line_locate_point(geoms[kk], shapely.points(coords[best]))
+    # Ray: start + t * ray, 0 <= t <= 1; segment: a + u * (b - a), 0 <= u <= 1.
+    r = ray[ri]
+    e = seg_b[si] - seg_a[si]
+    w = seg_a[si] - start[ri]
+    den = r[:, 0] * e[:, 1] - r[:, 1] * e[:, 0]
+    ok = np.abs(den) > 1e-12
+    den = np.where(ok, den, 1.0)
+    t = (w[:, 0] * e[:, 1] - w[:, 1] * e[:, 0]) / den
+    u = (w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den
+    hit = ok & (t >= 0.0) & (t <= 1.0) & (u >= -1e-9) & (u <= 1.0 + 1e-9)
+    ri, si, t, u = ri[hit], si[hit], t[hit], u[hit]
+    if len(ri) == 0:
+        return out_k, out_s
+    order = np.lexsort((t, ri))
+    best = order[np.concatenate([[True], ri[order][1:] != ri[order][:-1]])]
+    r_best, s_best = ri[best], si[best]
+    out_k[r_best] = seg_k[s_best]
+    out_s[r_best] = chain0[s_best] + np.clip(u[best], 0.0, 1.0) * seg_len[s_best]
     return out_k, out_s
 
 
