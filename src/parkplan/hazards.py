@@ -353,19 +353,27 @@ def zones_from_matches(
     point_like = np.concatenate([point_like, np.zeros(len(cs) + len(ce), dtype=bool)])
 
     # One row per (place, clearance rule of its kind): a kind may have several rules.
-    rule_lists = {str(kind): rules.clearance_rules(str(kind)) for kind in pd.unique(kinds)}
-    counts = np.array([len(rule_lists[str(kind)]) for kind in kinds], dtype=np.int64)
+    # The rules of every kind present, flattened; each place points at its kind's first rule.
+    flat: list[Clearance] = []
+    first_rule: dict[str, int] = {}
+    n_rules: dict[str, int] = {}
+    for kind in pd.unique(kinds):
+        listed = rules.clearance_rules(str(kind))
+        first_rule[str(kind)], n_rules[str(kind)] = len(flat), len(listed)
+        flat += listed
+    kind_series = pd.Series(kinds, dtype=object).astype(str)
+    counts = kind_series.map(n_rules).to_numpy(dtype=np.int64)
     row = np.repeat(np.arange(len(k)), counts)
     which = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
-    rule_of = [rule_lists[str(kinds[r])][i] for r, i in zip(row.tolist(), which.tolist(), strict=True)]
+    rid = kind_series.map(first_rule).to_numpy(dtype=np.int64)[row] + which
     k, kinds, hid, width, s0, s1, point_like = (x[row] for x in (k, kinds, hid, width, s0, s1, point_like))
-    before = np.array([c.before_m for c in rule_of])
-    after = np.array([c.after_m for c in rule_of])
-    default_w = np.array([c.default_width_m if c.default_width_m is not None else 0.0 for c in rule_of])
-    min_w = np.array([c.min_width_m for c in rule_of])
-    centre = np.array([c.anchor == "centre" for c in rule_of], dtype=bool)
-    applies = np.array([c.applies_to for c in rule_of], dtype=object)
-    rule_text = np.array([_rule_text(rules.name, c) for c in rule_of], dtype=object)
+    before = np.array([c.before_m for c in flat])[rid]
+    after = np.array([c.after_m for c in flat])[rid]
+    default_w = np.array([c.default_width_m if c.default_width_m is not None else 0.0 for c in flat])[rid]
+    min_w = np.array([c.min_width_m for c in flat])[rid]
+    centre = np.array([c.anchor == "centre" for c in flat], dtype=bool)[rid]
+    applies = np.array([c.applies_to for c in flat], dtype=object)[rid]
+    rule_text = np.array([_rule_text(rules.name, c) for c in flat], dtype=object)[rid]
 
     w = np.where(np.isnan(width), default_w, width)
     w = np.where(point_like, np.maximum(w, min_w), 0.0)

@@ -336,7 +336,9 @@ def _feature_names(gdf: pd.DataFrame, id_column: str | None) -> list[str]:
     for col in ([id_column] if id_column else []) + list(ID_COLUMNS):
         if col and col in gdf.columns:
             values = gdf[col]
-            return [f"{col}={v}" if pd.notna(v) else f"#{i}" for i, v in enumerate(values)]
+            named = (col + "=" + values.astype(str)).to_numpy(dtype=object)
+            numbered = ("#" + pd.Series(np.arange(len(values)).astype(str))).to_numpy(dtype=object)
+            return list(np.where(values.notna().to_numpy(), named, numbered))
     return [f"#{i}" for i in range(len(gdf))]
 
 
@@ -755,10 +757,15 @@ def read_hazards(
             if col in gdf.columns:
                 ids = gdf[col]
                 break
-        hazard_id = [
-            str(v) if ids is not None and pd.notna(v) else f"{Path(label).stem}#{i}"
-            for i, v in enumerate(ids if ids is not None else [None] * len(gdf))
-        ]
+        numbered = (f"{Path(label).stem}#" + pd.Series(np.arange(len(gdf)).astype(str))).to_numpy(
+            dtype=object
+        )
+        if ids is None:
+            hazard_id = list(numbered)
+        else:
+            hazard_id = list(
+                np.where(ids.notna().to_numpy(), ids.astype(str).to_numpy(dtype=object), numbered)
+            )
         out = gpd.GeoDataFrame(
             {
                 "kind": kinds.astype(str).str.strip().to_numpy(),

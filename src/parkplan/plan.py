@@ -334,7 +334,10 @@ def plan(
             geometry=[],
             crs=crs,
         )
-    haz["kind"] = [rule_set.canonical_kind(k) for k in haz["kind"].to_numpy(dtype=object)]
+    kinds_in = haz["kind"].astype(str)
+    haz["kind"] = kinds_in.map({k: rule_set.canonical_kind(k) for k in pd.unique(kinds_in)}).to_numpy(
+        dtype=object
+    )
     # A MultiPoint is several hazards under one id: each part finds its own kerbs.
     if (shapely.get_type_id(np.asarray(haz.geometry.values, dtype=object)) == 4).any():
         haz = haz.explode(index_parts=False).reset_index(drop=True)
