@@ -17,7 +17,7 @@ import shapely
 from pyproj import CRS
 
 from parkplan import output
-from parkplan.hazards import match_hazards, zones_from_matches
+from parkplan.hazards import match_hazards, merge_intervals, zones_from_matches
 from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, read_vector, to_metric
 from parkplan.keep import existing_spans, keep_layout
 from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
@@ -214,20 +214,20 @@ def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFra
     ok = s1 > s0
     sk, s0, s1, prio, kind_of = sk[ok], s0[ok], s1[ok], prio[ok], kind_of[ok]
     out = np.zeros((n_kerbs, len(kinds)))
-    order = np.argsort(sk, kind="stable")
-    sk, s0, s1, prio, kind_of = sk[order], s0[order], s1[order], prio[order], kind_of[order]
-    bounds = np.flatnonzero(np.diff(sk)) + 1
-    for lo, hi in zip(np.concatenate([[0], bounds]), np.concatenate([bounds, [len(sk)]]), strict=True):
-        if hi <= lo:
-            continue
-        cuts = np.unique(np.concatenate([s0[lo:hi], s1[lo:hi]]))
-        mids = (cuts[:-1] + cuts[1:]) / 2.0
-        widths = np.diff(cuts)
-        cover = (s0[lo:hi, None] <= mids[None, :]) & (s1[lo:hi, None] >= mids[None, :])
-        p = np.where(cover, prio[lo:hi, None], np.iinfo(np.int64).max)
-        best = np.argmin(p, axis=0)
-        covered = cover.any(axis=0)
-        np.add.at(out[sk[lo]], kind_of[lo:hi][best[covered]], widths[covered])
+    # Priority by priority: what a level adds to the union of the levels before it is its own share.
+    u_k = np.zeros(0, dtype=np.int64)
+    u_a = np.zeros(0)
+    u_b = np.zeros(0)
+    covered = np.zeros(n_kerbs)
+    for p in np.unique(prio):
+        sel = prio == p
+        u_k, u_a, u_b = merge_intervals(
+            np.concatenate([u_k, sk[sel]]), np.concatenate([u_a, s0[sel]]), np.concatenate([u_b, s1[sel]])
+        )
+        now = np.zeros(n_kerbs)
+        np.add.at(now, u_k, u_b - u_a)
+        out[:, int(kind_of[sel][0])] += now - covered
+        covered = now
     return pd.DataFrame(out, columns=[f"lost_{k}_m" for k in kinds])
 
 
