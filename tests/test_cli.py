@@ -262,3 +262,33 @@ def test_rules_show_text(capsys: pytest.CaptureFixture[str]) -> None:
     out, _ = capsys.readouterr()
     assert out.startswith("de-parkraum")
     assert "bay " in out
+
+
+def test_progress_line_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """plan(progress=True) shows its stages on stderr and clears the line; off by default, and the CLI
+    shows none when stderr is not a terminal (as under pytest)."""
+    import io
+
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    import parkplan
+    from parkplan.progress import Progress
+
+    k = gpd.GeoDataFrame({"curb_id": ["k"]}, geometry=[LineString([(0, 0), (50, 0)])], crs="EPSG:25833")
+    parkplan.plan(k, None, rules="de-parkraum")
+    assert capsys.readouterr().err == ""
+    parkplan.plan(k, None, rules="de-parkraum", progress=True)
+    err = capsys.readouterr().err
+    assert "parkplan: reading" in err
+    assert "parkplan: layout" in err
+    assert err.endswith("\r")
+    buf = io.StringIO()
+    bar = Progress(True, buf)
+    bar.stage("bays at depth 2 m", 1, 3)
+    assert "bays at depth 2 m 1/3" in buf.getvalue()
+    silent = io.StringIO()
+    Progress(False, silent).stage("x")
+    assert silent.getvalue() == ""
+    assert main(plan_args(tmp_path)) == 0
+    assert "parkplan:" not in capsys.readouterr().err

@@ -24,6 +24,7 @@ from typing import IO, NoReturn
 from parkplan import __version__
 from parkplan.errors import InputError, OutputError, ParkplanError
 from parkplan.io import HazardSource
+from parkplan.progress import Progress
 
 __all__ = ["main"]
 
@@ -252,6 +253,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         ways=ways,
         strategy=args.strategy,
         keep=keep,
+        progress=not args.quiet and sys.stderr.isatty(),
     )
     if mode == "existing" and ways is not None:
         from parkplan.osm import capacity_summary, enforce_capacity
@@ -270,9 +272,12 @@ def _run_plan(args: argparse.Namespace) -> int:
             f"; does the extent {args.extent} cover the kerbs, in the right CRS?" if args.extent else "",
         )
     named = dict(outputs)
+    bar = Progress(not args.quiet and sys.stderr.isatty())
+    bar.stage("writing")
     result.write(
         named.get("bays"), zones=named.get("zones"), kerbs=named.get("kerbs"), summary=named.get("summary")
     )
+    bar.done()
     if not args.quiet:
         s = result.summary
         by_type = ", ".join(f"{k} {v}" for k, v in s["bays"]["by_type"].items())

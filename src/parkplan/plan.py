@@ -22,6 +22,7 @@ from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, rea
 from parkplan.keep import existing_spans, keep_layout
 from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
 from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
+from parkplan.progress import Progress
 from parkplan.quotas import apply_quotas, fill_fragments, main_types
 from parkplan.rules import Rules, load_rules
 from parkplan.sides import decide
@@ -244,6 +245,7 @@ def plan(
     ways: PathOrFrame | None = None,
     strategy: str = "optimal",
     keep: PathOrFrame | None = None,
+    progress: bool = False,
 ) -> Plan:
     """Plan the most bays the rules allow along the given kerbs.
 
@@ -279,6 +281,8 @@ def plan(
     keep
         Existing bays (polygons or lines, any CRS): reach the same optimal count with as many of them
         left in place as possible (:mod:`parkplan.keep`); the bays get a ``kept`` column.
+    progress
+        Show the running stage on standard error (:mod:`parkplan.progress`).
 
     Returns
     -------
@@ -295,6 +299,8 @@ def plan(
     if strategy not in ("optimal", "habit"):
         raise ValueError(f"strategy must be 'optimal' or 'habit', not {strategy!r}")
     timings: dict[str, float] = {}
+    bar = Progress(progress)
+    bar.stage("reading")
     t0 = time.perf_counter()
     rule_set = load_rules(rules)
     kerb_in, warnings = read_kerbs(kerbs)
@@ -308,6 +314,7 @@ def plan(
     warnings += warn
     timings["read"] = time.perf_counter() - t0
 
+    bar.stage("kerbs")
     t = time.perf_counter()
     input_crs = kerb_in.crs
     kerb_m, crs = to_metric(kerb_in)
@@ -324,6 +331,7 @@ def plan(
     drawn_m = float(np.where(is_line, shapely.length(geoms), shapely.length(shapely.boundary(geoms))).sum())
     timings["kerbs"] = time.perf_counter() - t
 
+    bar.stage("hazards and clearances")
     t = time.perf_counter()
     if hazard_frames:
         haz = pd.concat([to_metric(f, crs)[0] for f in hazard_frames], ignore_index=True)
@@ -358,12 +366,14 @@ def plan(
         time_limit_s=time_limit_s,
         demand_weight=kerb_table["demand_weight"].to_numpy(dtype=float),
         strategy=strategy,
+        progress=bar,
     )
     zones, stretches, solution = decision.zones, decision.stretches, decision.solution
     timings["intervals"] = time.perf_counter() - t - solution.build_s - solution.solve_s
     timings["model_build"] = solution.build_s
     timings["solve"] = solution.solve_s
 
+    bar.stage("quotas")
     t = time.perf_counter()
     quota = apply_quotas(
         solution.blocks, stretches, zones, rule_set, kerb_table["loading_demand"].to_numpy(dtype=float)
@@ -371,6 +381,7 @@ def plan(
     blocks, fragments = fill_fragments(quota.blocks, stretches, rule_set, all_types)
     timings["quotas"] = time.perf_counter() - t
 
+    bar.stage("layout")
     t = time.perf_counter()
     backward = kerb_table["flow"].to_numpy(dtype=object) == "backward"
     placed = place_bays(blocks, stretches, rule_set, backward)
@@ -407,6 +418,7 @@ def plan(
     summary["kerbs"]["outside_extent_m"] = round(max(drawn_m - float(kerb_table["length_m"].sum()), 0.0), 3)
     for w in warnings:
         log.warning(w)
+    bar.done()
     return Plan(bays_gdf, zones_gdf, kerbs_gdf, summary, crs, rule_set)
 
 

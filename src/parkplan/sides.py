@@ -43,6 +43,7 @@ from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
 from parkplan.hazards import opposite_places
+from parkplan.progress import Progress
 from parkplan.rules import Rules
 from parkplan.solve import Solution, bay_arrays
 
@@ -603,6 +604,7 @@ def decide(
     time_limit_s: float | None = None,
     demand_weight: NDArray[np.float64] | None = None,
     strategy: str = "optimal",
+    progress: Progress | None = None,
 ) -> Decision:
     """Solve every depth level, choose each kerb's level and put the chosen bays together.
 
@@ -626,6 +628,8 @@ def decide(
         Per-kerb weight of its bays in the choice (default 1).
     strategy
         ``"optimal"`` (the model above) or ``"habit"`` (:func:`habit_levels`, a baseline).
+    progress
+        Status line to report the depth levels and the choice on.
 
     Returns
     -------
@@ -668,7 +672,9 @@ def decide(
     kerb_reach[sampled] = 0
     np.maximum.at(kerb_reach, smp["kerb"].to_numpy(dtype=np.int64), fits_level)
     depth0 = np.concatenate([[0.0], levels])
+    bar = progress if progress is not None else Progress()
     for j, depth in enumerate(levels):
+        bar.stage(f"bays at depth {depth:g} m", j + 1, len(levels))
         types_ok = kerb_types & (type_depth[None, :] <= depth + 1e-6)
         zones = pd.concat([hazard_zones, closed_places], ignore_index=True)
         if room:
@@ -701,6 +707,7 @@ def decide(
         )
         value[:, j] = kerb_values(stretches, solution, n, rules)
         per_level.append((zones, stretches, solution))
+    bar.stage("choosing sides and depths")
     if strategy == "habit":
         prefer = kerbs["side"].to_numpy(dtype=object) == "right"
         choice = habit_levels(value, levels, facing, rules, prefer)
