@@ -422,7 +422,15 @@ def zones_from_matches(
         }
     )
     zones = zones[zones["end_m"] > zones["start_m"]]
-    return zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(drop=True)
+    # Numeric keys only (a text key is slow on millions of zones); ties keep their input order.
+    order = np.lexsort(
+        (
+            zones["end_m"].to_numpy(dtype=float),
+            zones["start_m"].to_numpy(dtype=float),
+            zones["kerb"].to_numpy(dtype=np.int64),
+        )
+    )
+    return zones.iloc[order].reset_index(drop=True)
 
 
 def _rule_text(name: str, c: Clearance) -> str:

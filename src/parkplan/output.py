@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import NDArray
 
 from parkplan.errors import OutputError
 from parkplan.io import PYOGRIO_ERRORS
@@ -194,6 +195,44 @@ def _short(match: re.Match[str]) -> str:
     return repr(round(float(match.group(0)), COORD_DECIMALS))
 
 
+_WKT_TYPES = {0: ("POINT ", "Point"), 1: ("LINESTRING ", "LineString"), 3: ("POLYGON ", "Polygon")}
+
+
+def _geometry_texts(geoms: NDArray[np.object_]) -> list[str]:
+    """GeoJSON geometry texts, coordinates with at most :data:`COORD_DECIMALS` decimals.
+
+    Points, LineStrings and Polygons go through GEOS's WKT writer (correctly rounded, trailing zeros
+    trimmed) and plain string replacement into GeoJSON coordinates, on one joined string per type; other
+    types through GEOS's GeoJSON writer, whose occasional 17-digit numbers (52.461862000000004) are
+    rounded back.
+    """
+    out = np.empty(len(geoms), dtype=object)
+    tid = shapely.get_type_id(geoms)
+    empty = shapely.is_empty(geoms)
+    done = np.zeros(len(geoms), dtype=bool)
+    for type_id, (prefix, name) in _WKT_TYPES.items():
+        sel = np.flatnonzero((tid == type_id) & ~empty)
+        if len(sel) == 0:
+            continue
+        wkt = shapely.to_wkt(geoms[sel], rounding_precision=COORD_DECIMALS, trim=True)
+        body = "|".join(w[len(prefix) :] for w in wkt.tolist())
+        if type_id == 0:  # (x y)
+            body = body.replace("(", "[").replace(")", "]")
+        elif type_id == 1:  # (x y, x y)
+            body = body.replace("(", "[[").replace(")", "]]").replace(", ", "],[")
+        else:  # ((x y, ...), (x y, ...))
+            body = (
+                body.replace("), (", "]],[[").replace("((", "[[[").replace("))", "]]]").replace(", ", "],[")
+            )
+        coords = body.replace(" ", ",").split("|")
+        out[sel] = [f'{{"type":"{name}","coordinates":{c}}}' for c in coords]
+        done[sel] = True
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        out[rest] = [_LONG_NUMBER.sub(_short, g) for g in shapely.to_geojson(geoms[rest]).tolist()]
+    return list(out)
+
+
 def _feature_chunks(gdf: gpd.GeoDataFrame, chunk: int) -> Iterator[list[str]]:
     """Yield lists of RFC 7946 Feature texts, ``chunk`` at a time (WGS84, rounded, oriented)."""
     wgs = _to_wgs84(gdf)
@@ -202,8 +241,7 @@ def _feature_chunks(gdf: gpd.GeoDataFrame, chunk: int) -> Iterator[list[str]]:
     geoms = np.asarray(wgs.geometry.values, dtype=object)
     for lo in range(0, len(geoms), chunk):
         hi = min(lo + chunk, len(geoms))
-        # GEOS prints some rounded coordinates with 17 digits (52.461862000000004): round those back.
-        geo = [_LONG_NUMBER.sub(_short, g) for g in shapely.to_geojson(geoms[lo:hi]).tolist()]
+        geo = _geometry_texts(geoms[lo:hi])
         if columns:
             text = props.iloc[lo:hi].to_json(
                 orient="records", lines=True, force_ascii=False, double_precision=15

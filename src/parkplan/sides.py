@@ -33,6 +33,7 @@ strips meeting elsewhere (inside a corner, round a median's tip) still close the
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -287,6 +288,7 @@ class Choice:
     bound: int
     models: int
     closed: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    solve_s: float = 0.0
 
 
 def _components(n: int, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -388,6 +390,7 @@ def choose_levels(
     status = "OPTIMAL"
     bound_gain = 0
     n_models = int(model_of_comp.max()) + 1
+    t_models = time.perf_counter()
     for m in range(n_models):
         kerbs_m = np.flatnonzero(model_of_kerb == m)
         model = cp_model.CpModel()
@@ -431,7 +434,9 @@ def choose_levels(
         )
     objective = int(full[np.arange(n), level].sum())
     closed = (level == 0) & (value > 0).any(axis=1)
-    return Choice(level, status, objective, objective + bound_gain, n_models, closed)
+    return Choice(
+        level, status, objective, objective + bound_gain, n_models, closed, time.perf_counter() - t_models
+    )
 
 
 def habit_levels(
@@ -589,7 +594,15 @@ def _lookup(
 
 
 def _sort_zones(zones: pd.DataFrame) -> pd.DataFrame:
-    return zones.sort_values(["kerb", "start_m", "end_m", "hazard_id"], kind="stable").reset_index(drop=True)
+    # Numeric keys only (a text key is slow on millions of zones); ties keep their input order.
+    order = np.lexsort(
+        (
+            zones["end_m"].to_numpy(dtype=float),
+            zones["start_m"].to_numpy(dtype=float),
+            zones["kerb"].to_numpy(dtype=np.int64),
+        )
+    )
+    return zones.iloc[order].reset_index(drop=True)
 
 
 def decide(
@@ -649,7 +662,10 @@ def decide(
     smp = facing.samples
     s_width = smp["width_m"].to_numpy(dtype=float)
     s_oneway = smp["oneway"].to_numpy(dtype=bool)
-    without_width = int((~np.isfinite(facing.self_width_m)).sum())
+    # Kerbs with free kerb but no width anywhere along it (no width_m, no kerb opposite): not limited.
+    sampled_kerbs = np.zeros(n, dtype=bool)
+    sampled_kerbs[smp["kerb"].to_numpy(dtype=np.int64)] = True
+    without_width = int((sampled_kerbs & ~np.isfinite(facing.self_width_m)).sum())
     # Where even the shallowest bays on one side do not fit (or the table allows no side), the place is
     # closed locally; the pairs are judged where both sides could park.
     if len(levels):
@@ -799,7 +815,7 @@ def decide(
         n_models=n_models + choice.models,
         model_statuses=statuses,
         build_s=build_s,
-        solve_s=solve_s,
+        solve_s=solve_s + choice.solve_s,
     )
     summary: dict[str, object] = {
         "strategy": strategy,
