@@ -23,17 +23,14 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import os
-import platform
-import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from _common import fmt_s, git_state, load_average, machine, med, same, source_hash, write_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -150,17 +147,8 @@ def child(data: Path, rules: str, presolve: bool) -> dict[str, Any]:
         "geojson_sha256": hashlib.sha256(raw).hexdigest(),
         "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "parkplan_file": str(Path(parkplan.__file__).parent),
-        "source_sha256": _source_hash(Path(parkplan.__file__).parent),
+        "source_sha256": source_hash(Path(parkplan.__file__).parent),
     }
-
-
-def _source_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.suffix in (".py", ".toml"):
-            h.update(str(p.relative_to(folder)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:12]
 
 
 # -------------------------------------------------------------------------------------------- parent
@@ -179,79 +167,6 @@ def run_child(data: Path, rules: str, presolve: bool) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     result["process_s"] = wall
     return result
-
-
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = None
-    try:
-        m = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
-        mem = int(m.group(1)) / 1024 / 1024 if m else None
-    except OSError:
-        pass
-    try:
-        nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        nproc = str(os.cpu_count())
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return {
-        "nproc": nproc,
-        "cpu": cpu,
-        "mem_gib": mem,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "versions": versions,
-    }
-
-
-def git_state() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        try:
-            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-        return done.stdout
-
-    dirty = [line[3:] for line in git("status", "--porcelain", "--", "src").splitlines() if line.strip()]
-    return {
-        "commit": git("rev-parse", "--short", "HEAD").strip() or "unknown",
-        "subject": git("log", "-1", "--format=%s").strip(),
-        "dirty": dirty,
-    }
-
-
-def load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def _med(values: list[float]) -> float:
-    return float(statistics.median(values))
-
-
-def _fmt_s(values: list[float]) -> str:
-    med, lo = _med(values), min(values)
-    digits = 3 if med < 10 else 1
-    return f"{med:.{digits}f} / {lo:.{digits}f}"
-
-
-def _same(values: list[Any]) -> str:
-    first = values[0]
-    return str(first) if all(v == first for v in values) else " / ".join(map(str, values)) + " (differs!)"
 
 
 def label(rules: str, presolve: bool) -> str:
@@ -294,14 +209,14 @@ def markdown(groups: list[list[dict[str, Any]]], info: dict[str, Any], data: Pat
     for grp in groups:
         r0 = grp[0]
         rss = [r["maxrss_kb"] / 1024 for r in grp]
-        same = "yes" if len({r["geojson_sha256"] for r in grp}) == 1 else "**no**"
+        identical = "yes" if len({r["geojson_sha256"] for r in grp}) == 1 else "**no**"
         gaps = [f"{r['gap']:.2%}" for r in grp]
         lines.append(
-            f"| {label(r0['rules'], r0['presolve'])} | {_same([r['bays'] for r in grp])} "
-            f"| {_same([r['objective'] for r in grp])} | {_same([r['bound'] for r in grp])} "
-            f"| {_same(gaps)} | {_same([r['status'] for r in grp])} "
+            f"| {label(r0['rules'], r0['presolve'])} | {same([r['bays'] for r in grp])} "
+            f"| {same([r['objective'] for r in grp])} | {same([r['bound'] for r in grp])} "
+            f"| {same(gaps)} | {same([r['status'] for r in grp])} "
             f"| {r0['kerbs']} | {r0['kerb_km']:.1f} | {r0['stretches']} | {r0['presolved']} | {r0['models']} "
-            f"| {_med(rss):.0f} / {max(rss):.0f} | {r0['geojson_mb']:.1f} | {same} |"
+            f"| {med(rss):.0f} / {max(rss):.0f} | {r0['geojson_mb']:.1f} | {identical} |"
         )
     lines += [
         "",
@@ -323,17 +238,17 @@ def markdown(groups: list[list[dict[str, Any]]], info: dict[str, Any], data: Pat
         "total": "load to written file",
     }
     for stage in STAGES:
-        cells = [_fmt_s([r["timings_s"].get(stage, 0.0) for r in grp]) for grp in groups]
+        cells = [fmt_s([r["timings_s"].get(stage, 0.0) for r in grp]) for grp in groups]
         name = f"**{stage}**" if stage == "total" else stage
         lines.append(f"| {name}: {notes[stage]} | " + " | ".join(cells) + " |")
     lines.append(
         "| import (parkplan, geopandas, ortools) | "
-        + " | ".join(_fmt_s([r["import_s"] for r in grp]) for grp in groups)
+        + " | ".join(fmt_s([r["import_s"] for r in grp]) for grp in groups)
         + " |"
     )
     lines.append(
         "| whole process (start to exit) | "
-        + " | ".join(_fmt_s([r["process_s"] for r in grp]) for grp in groups)
+        + " | ".join(fmt_s([r["process_s"] for r in grp]) for grp in groups)
         + " |"
     )
     lines += [
@@ -361,22 +276,10 @@ def markdown(groups: list[list[dict[str, Any]]], info: dict[str, Any], data: Pat
             f"| {label(r0['rules'], r0['presolve'])} | {r0['bay_length_m']:g}{types} | {grouping} "
             f"| {r0['free_km']:.1f} "
             f"| {r0['baseline_bays']} | {r0['bays']} | {diff:+d} ({diff / max(r0['baseline_bays'], 1):+.2%}) "
-            f"| {r0['berlin_bays']} | {_med([r['baseline_count_s'] for r in grp]):.5f} | {_med(opt):.4f} |"
+            f"| {r0['berlin_bays']} | {med([r['baseline_count_s'] for r in grp]):.5f} | {med(opt):.4f} |"
         )
     lines += ["", END]
     return "\n".join(lines)
-
-
-def write_doc(section: str, path: Path) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -414,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
 
     info = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": machine(PACKAGES),
         "git": git_state(),
         "load_start": load_average(),
     }
@@ -439,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(groups, info, data, args.repeats)
     print(section)
     if not args.no_doc:
-        write_doc(section, args.doc)
+        write_doc(section, args.doc, START, END)
         print(f"updated {args.doc}", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps({"info": info, "runs": groups}, indent=2) + "\n", encoding="utf-8")

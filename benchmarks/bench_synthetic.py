@@ -40,16 +40,14 @@ import datetime as dt
 import hashlib
 import json
 import os
-import platform
-import re
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from _common import fmt_s, git_state, load_average, machine, med, nproc, same, source_hash, write_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -196,7 +194,7 @@ def child_plan(size: int, seed: int, rules: str, folder: Path, fmt: str) -> dict
         "geojson_mb": len(raw) / 1e6,
         "geojson_sha256": hashlib.sha256(raw).hexdigest(),
         "maxrss_kb": maxrss_kb,
-        "source_sha256": _source_hash(Path(parkplan.__file__).parent),
+        "source_sha256": source_hash(Path(parkplan.__file__).parent),
     }
 
 
@@ -316,15 +314,6 @@ def child_naive(folder: Path, rules: str, time_limit_s: float, workers: int) -> 
     }
 
 
-def _source_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.suffix in (".py", ".toml"):
-            h.update(str(p.relative_to(folder)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()[:12]
-
-
 # ------------------------------------------------------------------------------------------ calibration
 
 
@@ -430,82 +419,6 @@ def export_commit(rev: str, dest: Path) -> dict[str, Any]:
     }
 
 
-def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = None
-    try:
-        m = re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text())
-        mem = int(m.group(1)) / 1024 / 1024 if m else None
-    except OSError:
-        pass
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return {
-        "nproc": nproc(),
-        "cpu": cpu,
-        "mem_gib": mem,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "versions": versions,
-    }
-
-
-def nproc() -> int:
-    try:
-        return int(subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip())
-    except (OSError, ValueError, subprocess.CalledProcessError):
-        return os.cpu_count() or 1
-
-
-def git_state() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        try:
-            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-        return done.stdout
-
-    dirty = [line[3:] for line in git("status", "--porcelain", "--", "src").splitlines() if line.strip()]
-    return {
-        "commit": git("rev-parse", "--short", "HEAD").strip() or "unknown",
-        "subject": git("log", "-1", "--format=%s").strip(),
-        "dirty": dirty,
-    }
-
-
-def load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
-
-
-def _med(values: list[float]) -> float:
-    return float(statistics.median(values))
-
-
-def _fmt_s(values: list[float]) -> str:
-    med, lo = _med(values), min(values)
-    digits = 3 if med < 10 else 1
-    return f"{med:.{digits}f} / {lo:.{digits}f}" if len(values) > 1 else f"{med:.{digits}f}"
-
-
-def _same(values: list[Any]) -> str:
-    first = values[0]
-    return str(first) if all(v == first for v in values) else " / ".join(map(str, values)) + " (differs!)"
-
-
 def _n(x: float) -> str:
     return f"{x:,.0f}"
 
@@ -570,15 +483,15 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         runs = res["runs"]
         r0 = runs[0]
         rss = [r["maxrss_kb"] / 1024 for r in runs]
-        same = "yes" if len({r["geojson_sha256"] for r in runs}) == 1 else "**no**"
+        identical = "yes" if len({r["geojson_sha256"] for r in runs}) == 1 else "**no**"
         if len(runs) == 1:
-            same = "(1 run)"
+            identical = "(1 run)"
         gaps = [f"{r['gap']:.2%}" for r in runs]
         lines.append(
-            f"| {_n(res['size'])} | {_same([r['bays'] for r in runs])} | {r0['bays'] / res['size'] - 1:+.1%} "
-            f"| {_same([r['bound'] for r in runs])} | {_same(gaps)} "
-            f"| {_same([r['status'] for r in runs])} | {r0['hazards_unmatched']} | {_n(r0['stretches'])} "
-            f"| {max(rss):,.0f} | {r0['geojson_mb']:.1f} | {same} |"
+            f"| {_n(res['size'])} | {same([r['bays'] for r in runs])} | {r0['bays'] / res['size'] - 1:+.1%} "
+            f"| {same([r['bound'] for r in runs])} | {same(gaps)} "
+            f"| {same([r['status'] for r in runs])} | {r0['hazards_unmatched']} | {_n(r0['stretches'])} "
+            f"| {max(rss):,.0f} | {r0['geojson_mb']:.1f} | {identical} |"
         )
     notes = {
         "read": "parkplan: read and check the input files",
@@ -602,17 +515,17 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         + " |",
     ]
     for stage in STAGES:
-        cells = [_fmt_s([r["timings_s"].get(stage, 0.0) for r in res["runs"]]) for res in results]
+        cells = [fmt_s([r["timings_s"].get(stage, 0.0) for r in res["runs"]]) for res in results]
         name = f"**{stage}**" if stage == "total" else stage
         lines.append(f"| {name}: {notes[stage]} | " + " | ".join(cells) + " |")
     lines.append(
         "| import (numpy, shapely, parkplan) | "
-        + " | ".join(_fmt_s([r["import_s"] for r in res["runs"]]) for res in results)
+        + " | ".join(fmt_s([r["import_s"] for r in res["runs"]]) for res in results)
         + " |"
     )
     lines.append(
         "| whole process (start to exit) | "
-        + " | ".join(_fmt_s([r["process_s"] for r in res["runs"]]) for res in results)
+        + " | ".join(fmt_s([r["process_s"] for r in res["runs"]]) for res in results)
         + " |"
     )
     lines.append(
@@ -624,7 +537,7 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
     for res in results:
         if res["size"] in TARGETS:
             secs, mb = TARGETS[res["size"]]
-            total = _med([r["timings_s"]["total"] for r in res["runs"]])
+            total = med([r["timings_s"]["total"] for r in res["runs"]])
             rss = max(r["maxrss_kb"] for r in res["runs"]) / 1024
             verdict = f"{_n(res['size'])} bays: total {total:.1f} s against {secs:g} s " + (
                 "(met)" if total <= secs else "(**missed**)"
@@ -664,7 +577,7 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         runs = res["runs"]
         r0 = runs[0]
         diff = r0["bays"] - r0["baseline_bays"]
-        opt = _med([_optimisation_s(r) for r in runs])
+        opt = med([_optimisation_s(r) for r in runs])
         nv = res.get("naive")
         if nv is None:
             naive = "| — | not run | — | — | — |"
@@ -684,7 +597,7 @@ def markdown(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
         lines.append(
             f"| {_n(res['size'])} | {r0['free_km']:,.1f} | {_n(r0['baseline_bays'])} | {_n(r0['bays'])} "
             f"| {diff:+,d} ({diff / max(r0['baseline_bays'], 1):+.2%}) "
-            f"| {_med([r['baseline_count_s'] for r in runs]):.5f} | {opt:.4f} " + naive
+            f"| {med([r['baseline_count_s'] for r in runs]):.5f} | {opt:.4f} " + naive
         )
     lines += ["", END]
     return "\n".join(lines)
@@ -695,18 +608,6 @@ def _optimisation_s(run: dict[str, Any]) -> float:
     t = run["timings_s"]
     # Since commit 5d32529 the choice of sides' CP-SAT time is part of ``solve``.
     return float(t.get("model_build", 0.0) + t.get("solve", 0.0))
-
-
-def write_doc(section: str, path: Path) -> None:
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def print_profile(path: Path, top: int = 30) -> None:
@@ -766,7 +667,7 @@ def main(argv: list[str] | None = None) -> int:
     exported = tempfile.TemporaryDirectory(prefix="parkplan-source-") if args.commit else None
     info: dict[str, Any] = {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": machine(PACKAGES),
         "git": export_commit(args.commit, Path(exported.name)) if exported is not None else git_state(),
         "load_start": load_average(),
         "seed": args.seed,
@@ -835,7 +736,7 @@ def main(argv: list[str] | None = None) -> int:
     section = markdown(results, info)
     print(section)
     if not args.no_doc:
-        write_doc(section, args.doc)
+        write_doc(section, args.doc, START, END)
         print(f"updated {args.doc}", file=sys.stderr)
     if args.json:
         args.json.write_text(
