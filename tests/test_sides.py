@@ -199,3 +199,17 @@ def test_a_kerb_takes_shallower_bays_where_the_street_narrows() -> None:
     assert len(par) == 9
     assert perp["end_m"].max() <= 50.0 + 1e-6
     assert par["start_m"].min() >= 50.0 - 1e-6
+
+
+def test_habit_baseline_is_feasible_and_never_better_than_the_optimum() -> None:
+    """The fixed habit (parallel, both sides if wide enough, else the right-hand kerb) on the 12 m street of
+    the first test: parallel both sides, 18 + 19 = 37 bays, against the optimum's 58."""
+    k = kerbs(("south", [(0, 0), (100, 0)], "right"), ("north", [(0, 12), (100, 12)], "left"))
+    haz = gpd.GeoDataFrame({"kind": ["driveway"], "width_m": [4.0]}, geometry=[Point(50, -1)], crs=CRS)
+    r = rules(MIXED, cross_section={"min_clear_width_m": 3.5})
+    habit = parkplan.plan(k, haz, rules=r, strategy="habit")
+    assert per_kerb(habit) == {"north": ("car", 19), "south": ("car", 18)}
+    assert habit.summary["solver"]["status"] == "FEASIBLE"
+    assert habit.summary["cross_section"]["strategy"] == "habit"
+    with pytest.raises(ValueError, match="strategy"):
+        parkplan.plan(k, haz, rules=r, strategy="greedy")

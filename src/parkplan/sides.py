@@ -6,10 +6,19 @@ same carriageway. Each kerb gets a **level**: ``0`` (no bays) or ``j`` (bays of 
 zones plus the room zones of :mod:`parkplan.carriageway` at that depth) are solved exactly on their own
 (:func:`parkplan.solve.solve_stretches`), which gives each kerb a value per level, ``V[k, j]``.
 
-Kerbs interact across the carriageway. Where a ray at right angles to kerb ``a`` (sampled every
-:data:`SAMPLE_SPACING_M` inside its free stretches) meets kerb ``b`` inside one of *its* free stretches,
-``a`` and ``b`` **face** each other over a width ``w`` (the kerbs' ``width_m`` where given, else the
-distance measured along the ray; the smallest over all samples of the pair). Opposite stretches
+Kerbs interact across the carriageway. Rays at right angles to each kerb, every
+:data:`SAMPLE_SPACING_M` inside its free stretches, measure the carriageway width there (the kerbs'
+``width_m`` where given, else the distance to the first kerb the ray meets). Each sample stands for the
+kerb half a spacing either side of it:
+
+* where even the shallowest bays on one side do not fit (the cross-section table allows no side, or
+  ``depth + min_clear_width_m > w``), that piece of kerb (and the piece opposite) is closed locally, a
+  ``cross_section`` zone;
+* where a level's depth does not fit but a shallower one does, a kerb at that level holds only the
+  shallower bays there (its stretches are cut at those places and their bay types limited).
+
+Where the ray meets kerb ``b`` inside one of *its* free stretches, ``a`` and ``b`` **face** each other; a
+pair's width ``w`` is the smallest over its samples where one side could park. Opposite stretches
 interact only where they overlap: kerbs that never face each other are independent. A pair of levels
 ``(i, j)`` is allowed on a facing pair when
 
@@ -18,7 +27,7 @@ interact only where they overlap: kerbs that never face each other are independe
 * the depths leave the clear width: ``depth[i] + depth[j] + min_clear_width_m <= w`` (Japan 3.5 m; 0 m
   without the rule: the bays must physically fit side by side).
 
-A kerb alone is checked the same way against its own smallest width. The choice is then::
+The choice is then::
 
     x[k, j]  boolean     kerb k at level j           sum_j x[k, j] = 1
     x[a, i] + x[b, j] <= 1                           for every facing pair and disallowed (i, j)
@@ -29,6 +38,8 @@ two kerbs). A level that is worth no more than a shallower one is never needed (
 allowed wherever a deeper one is) and is dropped before the model is built. Ties go to the shallower
 level. Facing pairs are exempt from the room check's ``narrow`` zones (this choice replaces it there);
 strips meeting elsewhere (inside a corner, round a median's tip) still close the kerb where they meet.
+One level per kerb (block face) is the model's granularity; a facing pair is judged at its narrowest
+place where both could park.
 """
 
 from __future__ import annotations
@@ -51,10 +62,13 @@ from parkplan.solve import Solution, bay_arrays
 __all__ = [
     "SAMPLE_SPACING_M",
     "Choice",
+    "Decision",
     "Facing",
     "choose_levels",
+    "decide",
     "depth_levels",
     "facing_kerbs",
+    "habit_levels",
     "kerb_values",
 ]
 
@@ -735,7 +749,8 @@ def decide(
     block_parts: list[pd.DataFrame] = []
     statuses: list[dict[str, object]] = []
     rank = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2}
-    status = "OPTIMAL" if choice.status == "HEURISTIC" else choice.status
+    # The habit baseline is a feasible layout, not a proven optimum.
+    status = "FEASIBLE" if choice.status == "HEURISTIC" else choice.status
     objective = 0.0
     gap_m = 0.0
     build_s = solve_s = 0.0
