@@ -182,3 +182,24 @@ def test_loading_bays_per_block_face_where_the_kerbs_ask() -> None:
         "shortfall": 0,
         "exact": False,
     }
+
+
+def test_rule_sets_of_special_bays_only_still_plan() -> None:
+    """Only a motorcycle (or only an accessible) bay type: the optimiser places it everywhere; a kerb whose
+    orientation only a quota type has gets the optimiser's types and is counted."""
+    moto = {"m": {"orientation": "perpendicular", "length_m": 2.0, "width_m": 1.0, "role": "motorcycle"}}
+    p = parkplan.plan(kerb(100.0), None, rules={"name": "t", "traffic": "left", "bays": moto})
+    assert len(p.bays) == 100
+    bays = {
+        "car": {"orientation": "parallel", "length_m": 5.0, "width_m": 2.0},
+        "acc": {
+            "orientation": "angled",
+            "angle_deg": 45,
+            "length_m": 5.0,
+            "width_m": 2.5,
+            "role": "accessible",
+        },
+    }
+    p = parkplan.plan(kerb(100.0).assign(orientation="angled"), None, rules={"name": "t", "bays": bays})
+    assert len(p.bays) == 20
+    assert p.summary["kerbs"]["orientation_without_bay_type"] == 1

@@ -154,9 +154,11 @@ def _kerb_types(kerbs: gpd.GeoDataFrame, rules: Rules) -> tuple[np.ndarray, int]
 
     A kerb without one holds the rules' ``default_orientation`` where they have one, else every type.
 
-    A kerb whose orientation no bay type of the rules has keeps every type, and is counted.
+    A kerb whose orientation no bay type of the rules has (that the optimiser places: accessible, loading and
+    motorcycle types aside) keeps every type, and is counted.
     """
     orient = np.array([b.orientation for b in rules.bays], dtype=object)
+    main = main_types(rules)
     given = kerbs["orientation"].to_numpy(dtype=object)
     mask = np.ones((len(kerbs), len(orient)), dtype=bool)
     unmatched = 0
@@ -167,7 +169,7 @@ def _kerb_types(kerbs: gpd.GeoDataFrame, rules: Rules) -> tuple[np.ndarray, int]
                 mask[i] = orient == default
             continue
         match = orient == o
-        if match.any():
+        if (match & main).any():
             mask[i] = match
         else:
             unmatched += 1

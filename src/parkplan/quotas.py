@@ -49,8 +49,12 @@ RAMP_KINDS = {"crossing": 0, "intersection": 1}
 
 
 def main_types(rules: Rules) -> NDArray[np.bool_]:
-    """Bay types the main optimiser may place: all but accessible, loading and motorcycle bays."""
-    return np.array([b.role not in ("accessible", "loading", "motorcycle") for b in rules.bays], dtype=bool)
+    """Bay types the main optimiser may place: all but accessible, loading and motorcycle bays.
+
+    A rule set with no other type (only motorcycle bays, say) has all its types placed by the optimiser.
+    """
+    main = np.array([b.role not in ("accessible", "loading", "motorcycle") for b in rules.bays], dtype=bool)
+    return main if main.any() else np.ones(len(main), dtype=bool)
 
 
 def required_per_face(n_bays: NDArray[np.int64], rules: Rules) -> NDArray[np.int64]:

@@ -809,6 +809,10 @@ def decide(
             )
         )
     weights = bay_arrays(rules).weight
+    if not stretch_parts:  # no kerb may hold any bay type: nothing to place
+        stretch_parts = [base.iloc[:0]]
+        zone_parts.append(hazard_zones)
+        block_parts.append(pd.DataFrame({"stretch": [], "run": [], "type": [], "count": []}, dtype=np.int64))
     final = pd.concat(stretch_parts, ignore_index=True)
     order = np.lexsort((final["start_m"].to_numpy(dtype=float), final["kerb"].to_numpy(dtype=np.int64)))
     rank_of = np.empty(len(order), dtype=np.int64)
