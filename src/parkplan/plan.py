@@ -335,9 +335,12 @@ def plan(
 
     bar.stage("hazards and clearances")
     t = time.perf_counter()
+    n_input = len(kerb_m)
+    del kerb_in, kerb_m  # large layers: keep memory for the later stages
     if hazard_frames:
         haz = pd.concat([to_metric(f, crs)[0] for f in hazard_frames], ignore_index=True)
         haz = gpd.GeoDataFrame(haz, geometry="geometry", crs=crs)
+        hazard_frames.clear()
     else:
         haz = gpd.GeoDataFrame(
             {"kind": [], "hazard_id": [], "width_m": [], "source": [], "feature": [], "match": []},
@@ -356,7 +359,10 @@ def plan(
     all_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
     # Accessible and motorcycle bays are placed by the quotas after the main choice, not by it.
     kerb_types = all_types & main_types(rule_set)[None, :]
+    hazard_summary = _hazard_summary(haz, matches)
+    del matches, haz
     area = shapely.union_all(geoms[~is_line]) if room and (~is_line).any() else None
+    del geoms
     decision = decide(
         kerb_table,
         zones,
@@ -403,8 +409,10 @@ def plan(
     kerbs_gdf = _kerbs_table(kerb_table, zones, stretches, placed, rule_set)
     timings["layout"] = time.perf_counter() - t
 
-    summary = _summary(rule_set, crs, kerb_table, haz, matches, bays_gdf, solution, warnings, timings, zones)
-    summary["kerbs"]["input_features"] = len(kerb_m)
+    summary = _summary(
+        rule_set, crs, kerb_table, hazard_summary, bays_gdf, solution, warnings, timings, zones
+    )
+    summary["kerbs"]["input_features"] = n_input
     if kerb_table["orientation"].notna().any():
         summary["kerbs"]["orientation_given"] = int(kerb_table["orientation"].notna().sum())
         summary["kerbs"]["orientation_without_bay_type"] = unmatched_orientation
@@ -540,18 +548,8 @@ def _kerbs_table(
     return gpd.GeoDataFrame(table, geometry=kerbs.geometry.values, crs=kerbs.crs)
 
 
-def _summary(
-    rules: Rules,
-    crs: CRS,
-    kerbs: gpd.GeoDataFrame,
-    hazards: gpd.GeoDataFrame,
-    matches: Any,
-    bays: gpd.GeoDataFrame,
-    solution: Any,
-    warnings: list[str],
-    timings: dict[str, float],
-    zones: pd.DataFrame,
-) -> dict[str, Any]:
+def _hazard_summary(hazards: gpd.GeoDataFrame, matches: Any) -> dict[str, Any]:
+    """Count the hazards matched and unmatched, by kind, and list the unmatched features."""
     matched = np.zeros(len(hazards), dtype=bool)
     if len(matches.table):
         matched[matches.table["hazard"].to_numpy(dtype=np.int64)] = True
@@ -563,6 +561,29 @@ def _summary(
             "matched": int(grp["m"].sum()),
             "unmatched": int((~grp["m"]).sum()),
         }
+    return {
+        "total": len(hazards),
+        "matched": int(matched.sum()),
+        "unmatched": int((~matched).sum()),
+        "by_kind": by_kind,
+        "unmatched_features": [
+            {"hazard_id": str(r.hazard_id), "kind": str(r.kind), "source": str(r.source)}
+            for r in unmatched.itertuples(index=False)
+        ],
+    }
+
+
+def _summary(
+    rules: Rules,
+    crs: CRS,
+    kerbs: gpd.GeoDataFrame,
+    hazards: dict[str, Any],
+    bays: gpd.GeoDataFrame,
+    solution: Any,
+    warnings: list[str],
+    timings: dict[str, float],
+    zones: pd.DataFrame,
+) -> dict[str, Any]:
     corner_zones = int(zones["hazard_id"].astype(str).str.startswith("corner:").sum()) if len(zones) else 0
     return {
         "rules": rules.name,
@@ -589,16 +610,7 @@ def _summary(
             "models": solution.n_models,
             "not_optimal": solution.model_statuses,
         },
-        "hazards": {
-            "total": len(hazards),
-            "matched": int(matched.sum()),
-            "unmatched": int((~matched).sum()),
-            "by_kind": by_kind,
-            "unmatched_features": [
-                {"hazard_id": str(r.hazard_id), "kind": str(r.kind), "source": str(r.source)}
-                for r in unmatched.itertuples(index=False)
-            ],
-        },
+        "hazards": hazards,
         "warnings": list(warnings),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }
