@@ -234,22 +234,22 @@ def _geometry_texts(geoms: NDArray[np.object_]) -> list[str]:
 
 
 def _feature_chunks(gdf: gpd.GeoDataFrame, chunk: int) -> Iterator[list[str]]:
-    """Yield lists of RFC 7946 Feature texts, ``chunk`` at a time (WGS84, rounded, oriented)."""
-    wgs = _to_wgs84(gdf)
-    columns = [c for c in wgs.columns if c != wgs.geometry.name]
-    props = pd.DataFrame(wgs[columns])
-    geoms = np.asarray(wgs.geometry.values, dtype=object)
-    for lo in range(0, len(geoms), chunk):
-        hi = min(lo + chunk, len(geoms))
-        geo = _geometry_texts(geoms[lo:hi])
+    """Yield lists of RFC 7946 Feature texts, ``chunk`` at a time (WGS84, rounded, oriented).
+
+    Each chunk is reprojected on its own, so no second copy of the whole layer is ever held.
+    """
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    for lo in range(0, len(gdf), chunk):
+        part = _to_wgs84(gdf.iloc[lo : lo + chunk])
+        geo = _geometry_texts(np.asarray(part.geometry.values, dtype=object))
         if columns:
-            text = props.iloc[lo:hi].to_json(
+            text = pd.DataFrame(part[columns]).to_json(
                 orient="records", lines=True, force_ascii=False, double_precision=15
             )
             # pandas escapes "/" as "\/" (valid, but noisy): unescape it.
             rows = text.rstrip("\n").replace("\\/", "/").split("\n")
         else:
-            rows = ["{}"] * (hi - lo)
+            rows = ["{}"] * len(part)
         yield [
             f'{{"type":"Feature","properties":{r},"geometry":{g}}}' for r, g in zip(rows, geo, strict=True)
         ]
