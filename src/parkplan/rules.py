@@ -217,7 +217,7 @@ class AccessibleRow:
 
 @dataclass(frozen=True)
 class Quotas:
-    """District or block-face requirements on bay types: parsed and checked, not yet enforced."""
+    """District or block-face requirements on accessible bays (enforced by :mod:`parkplan.quotas`)."""
 
     accessible_min_share: float | None = None
     accessible_per_block: tuple[AccessibleRow, ...] = ()
