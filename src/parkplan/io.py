@@ -7,6 +7,7 @@ of range; negative widths; unknown kinds), and the data is reprojected to one lo
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import math
@@ -93,6 +94,10 @@ class HazardSource:
                 return cls(text)
             return cls(tail, head)
         return cls(text)
+
+
+_HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
+"""Read files through Arrow when pyarrow is installed (the ``parquet`` extra)."""
 
 
 def _label(data: PathOrFrame, default: str) -> str:
@@ -309,7 +314,8 @@ def read_vector(data: PathOrFrame, *, what: str) -> gpd.GeoDataFrame:
             # ring, NaN) would print as extra stderr lines; the checks below report each problem.
             warnings.simplefilter("always")
             try:
-                gdf = gpd.read_file(path, engine="pyogrio")
+                # Through Arrow when pyarrow is installed (the same frame, about twice as fast).
+                gdf = gpd.read_file(path, engine="pyogrio", use_arrow=_HAS_ARROW)
             except READ_ERRORS as exc:
                 found = diagnose_geojson(path) if is_json else None
                 if found is not None:
