@@ -198,3 +198,23 @@ def test_writer_orients_rounds_and_nulls() -> None:
     for lon, lat in exterior + interior:
         assert -lon.as_tuple().exponent <= 7
         assert -lat.as_tuple().exponent <= 7
+
+
+def test_writing_with_worker_processes_gives_the_same_bytes() -> None:
+    """GeoJSON chunks turned into text by forked workers come back in order: same text for 1 and 3."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    import parkplan
+    from parkplan.output import geojson_seq_text, geojson_text
+
+    k = gpd.GeoDataFrame(
+        {"curb_id": [f"k{i}" for i in range(5)]},
+        geometry=[LineString([(0, 20 * i), (200, 20 * i)]) for i in range(5)],
+        crs="EPSG:25833",
+    )
+    bays = parkplan.plan(k, None, rules="de-parkraum").bays
+    one = "".join(geojson_text(bays, chunk=7, workers=1))
+    three = "".join(geojson_text(bays, chunk=7, workers=3))
+    assert one == three
+    assert "".join(geojson_seq_text(bays, chunk=5, workers=2)) == "".join(geojson_seq_text(bays, workers=1))

@@ -124,6 +124,13 @@ def _parser() -> argparse.ArgumentParser:
             "the result is the optimal plan"
         ),
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes for writing GeoJSON (default: all CPUs; the output is the same for any number)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument(
         "--strategy",
@@ -275,7 +282,11 @@ def _run_plan(args: argparse.Namespace) -> int:
     bar = Progress(not args.quiet and sys.stderr.isatty())
     bar.stage("writing")
     result.write(
-        named.get("bays"), zones=named.get("zones"), kerbs=named.get("kerbs"), summary=named.get("summary")
+        named.get("bays"),
+        zones=named.get("zones"),
+        kerbs=named.get("kerbs"),
+        summary=named.get("summary"),
+        workers=args.workers,
     )
     bar.done()
     if not args.quiet:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import multiprocessing as mp
 import os
 import re
 import tempfile
@@ -233,45 +234,78 @@ def _geometry_texts(geoms: NDArray[np.object_]) -> list[str]:
     return list(out)
 
 
-def _feature_chunks(gdf: gpd.GeoDataFrame, chunk: int) -> Iterator[list[str]]:
-    """Yield lists of RFC 7946 Feature texts, ``chunk`` at a time (WGS84, rounded, oriented).
-
-    Each chunk is reprojected on its own, so no second copy of the whole layer is ever held.
-    """
+def _chunk_features(gdf: gpd.GeoDataFrame, lo: int, chunk: int) -> list[str]:
+    """RFC 7946 Feature texts of rows ``lo .. lo + chunk`` (WGS84, rounded, oriented)."""
     columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    for lo in range(0, len(gdf), chunk):
-        part = _to_wgs84(gdf.iloc[lo : lo + chunk])
-        geo = _geometry_texts(np.asarray(part.geometry.values, dtype=object))
-        if columns:
-            text = pd.DataFrame(part[columns]).to_json(
-                orient="records", lines=True, force_ascii=False, double_precision=15
-            )
-            # pandas escapes "/" as "\/" (valid, but noisy): unescape it.
-            rows = text.rstrip("\n").replace("\\/", "/").split("\n")
-        else:
-            rows = ["{}"] * len(part)
-        yield [
-            f'{{"type":"Feature","properties":{r},"geometry":{g}}}' for r, g in zip(rows, geo, strict=True)
-        ]
+    part = _to_wgs84(gdf.iloc[lo : lo + chunk])
+    geo = _geometry_texts(np.asarray(part.geometry.values, dtype=object))
+    if columns:
+        text = pd.DataFrame(part[columns]).to_json(
+            orient="records", lines=True, force_ascii=False, double_precision=15
+        )
+        # pandas escapes "/" as "\/" (valid, but noisy): unescape it.
+        rows = text.rstrip("\n").replace("\\/", "/").split("\n")
+    else:
+        rows = ["{}"] * len(part)
+    return [f'{{"type":"Feature","properties":{r},"geometry":{g}}}' for r, g in zip(rows, geo, strict=True)]
 
 
-def geojson_text(gdf: gpd.GeoDataFrame, chunk: int = 20_000) -> Iterator[str]:
+_SHARED: dict[str, Any] = {}
+"""The layer being written, for forked worker processes (inherited, not pickled)."""
+
+
+def _shared_chunk(lo: int) -> list[str]:
+    return _chunk_features(_SHARED["gdf"], lo, _SHARED["chunk"])
+
+
+def _feature_chunks(gdf: gpd.GeoDataFrame, chunk: int, workers: int | None = None) -> Iterator[list[str]]:
+    """Yield lists of RFC 7946 Feature texts, ``chunk`` at a time, in row order.
+
+    Each chunk is reprojected on its own, so no second copy of the whole layer is ever held. Large
+    layers are turned into text by ``workers`` forked processes (default: the CPUs this process may use;
+    sequential where ``fork`` is unavailable); the chunks come back in order, so the file is the same
+    whatever the number of workers.
+    """
+    starts = list(range(0, len(gdf), chunk))
+    n = _workers(workers)
+    if n <= 1 or len(starts) < 2 or "fork" not in mp.get_all_start_methods():
+        for lo in starts:
+            yield _chunk_features(gdf, lo, chunk)
+        return
+    _SHARED.update(gdf=gdf, chunk=chunk)
+    try:
+        with mp.get_context("fork").Pool(min(n, len(starts))) as pool:
+            yield from pool.imap(_shared_chunk, starts)
+    finally:
+        _SHARED.clear()
+
+
+def _workers(workers: int | None) -> int:
+    if workers is not None:
+        return max(int(workers), 1)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def geojson_text(gdf: gpd.GeoDataFrame, chunk: int = 20_000, workers: int | None = None) -> Iterator[str]:
     """Yield the chunks of an RFC 7946 FeatureCollection.
 
     WGS84 lon/lat, counter-clockwise exterior rings (clockwise holes), coordinates rounded to 1e-7
     degree, no ``crs`` member. Vectorised: geometries through GEOS's GeoJSON writer, properties through
-    pandas' JSON writer, ``chunk`` features at a time.
+    pandas' JSON writer, ``chunk`` features at a time, by ``workers`` processes (default: all CPUs).
     """
     yield '{"type":"FeatureCollection","features":['
     first = True
-    for features in _feature_chunks(gdf, chunk):
+    for features in _feature_chunks(gdf, chunk, workers):
         yield ("" if first else ",") + ",".join("\n" + f for f in features)
         first = False
     yield "\n]}\n"
 
 
 def geojson_seq_text(
-    gdf: gpd.GeoDataFrame, *, record_separator: bool = False, chunk: int = 20_000
+    gdf: gpd.GeoDataFrame, *, record_separator: bool = False, chunk: int = 20_000, workers: int | None = None
 ) -> Iterator[str]:
     """Yield GeoJSON text sequences: one RFC 7946 Feature per line.
 
@@ -279,16 +313,19 @@ def geojson_seq_text(
     otherwise newline-delimited (``.geojsonl``). Written ``chunk`` features at a time, never as one document.
     """
     prefix = "\x1e" if record_separator else ""
-    for features in _feature_chunks(gdf, chunk):
+    for features in _feature_chunks(gdf, chunk, workers):
         yield "".join(f"{prefix}{f}\n" for f in features)
 
 
-def dump_layer(gdf: gpd.GeoDataFrame, tmp: Path, target: str | os.PathLike[str]) -> None:
+def dump_layer(
+    gdf: gpd.GeoDataFrame, tmp: Path, target: str | os.PathLike[str], workers: int | None = None
+) -> None:
     """Write a layer to the temporary file ``tmp`` in the format ``target``'s extension names.
 
     ``.geojson`` / ``.json`` use parkplan's RFC 7946 writer, ``.geojsonl`` / ``.geojsons`` its GeoJSON
     text-sequence writer (streamed); ``.gpkg`` and ``.fgb`` go through pyogrio, ``.parquet`` through
-    GeoPandas.
+    GeoPandas. ``workers``: processes that turn GeoJSON chunks into text (default: all CPUs; the file is
+    the same for any number).
 
     Raises
     ------
@@ -300,10 +337,12 @@ def dump_layer(gdf: gpd.GeoDataFrame, tmp: Path, target: str | os.PathLike[str])
     try:
         if suffix in GEOJSON_SUFFIXES:
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-                _write_chunks(fh, geojson_text(gdf))
+                _write_chunks(fh, geojson_text(gdf, workers=workers))
         elif suffix in SEQ_SUFFIXES:
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-                _write_chunks(fh, geojson_seq_text(gdf, record_separator=suffix != ".geojsonl"))
+                _write_chunks(
+                    fh, geojson_seq_text(gdf, record_separator=suffix != ".geojsonl", workers=workers)
+                )
         elif suffix == ".parquet":
             gdf.to_parquet(tmp)
         else:

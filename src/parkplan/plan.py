@@ -124,13 +124,14 @@ class Plan:
         zones: str | os.PathLike[str] | None = None,
         kerbs: str | os.PathLike[str] | None = None,
         summary: str | os.PathLike[str] | None = None,
+        workers: int | None = None,
     ) -> None:
         """Write any of the outputs, all or nothing; formats follow the extensions.
 
         Every path is checked before anything is written (:func:`parkplan.output.check_output`), and
         the files replace their targets together only once all are complete: on any error no target is
         touched. Layers go through :func:`parkplan.output.dump_layer` (``.geojson`` is RFC 7946), the
-        summary is JSON.
+        summary is JSON. ``workers``: processes writing GeoJSON (default: all CPUs; same bytes for any).
         """
         layers = {"bays": (self.bays, bays), "zones": (self.zones, zones), "kerbs": (self.kerbs, kerbs)}
         targets = [
@@ -143,7 +144,7 @@ class Plan:
         with output.atomic_paths(paths) as temps:
             t0 = time.perf_counter()
             for (_, frame, target), tmp in zip(targets, temps, strict=False):
-                output.dump_layer(frame, tmp, target)
+                output.dump_layer(frame, tmp, target, workers)
             self.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
             if summary_path is not None:
                 output.dump_json(self.summary, temps[-1])
