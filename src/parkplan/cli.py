@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="processes for writing GeoJSON (default: all CPUs; the output is the same for any number)",
+        help="local processes (default: all CPUs; the output is the same for any number)",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument(
@@ -261,6 +261,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         keep=keep,
         progress=not args.quiet and sys.stderr.isatty(),
+        workers=args.workers,
     )
     if mode == "existing" and ways is not None:
         from parkplan.osm import capacity_summary, enforce_capacity

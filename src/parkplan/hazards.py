@@ -32,6 +32,7 @@ import shapely
 from numpy.typing import NDArray
 
 from parkplan.errors import InputError
+from parkplan.parallel import chunk_bounds, fork_map
 from parkplan.rules import Clearance, Rules
 
 __all__ = [
@@ -114,7 +115,9 @@ def _crossing_places(line: object, kerb: object, snap_m: float) -> list[tuple[fl
     return places
 
 
-def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> HazardMatch:
+def match_hazards(
+    hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules, workers: int | None = 1
+) -> HazardMatch:
     """Find, for every hazard, the kerbs it applies to and its own extent along each.
 
     Parameters
@@ -125,6 +128,10 @@ def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rul
         Kerb table from :func:`parkplan.kerbs.build_kerbs`.
     rules
         Rules (snap settings per kind).
+    workers
+        Processes for large inputs (:mod:`parkplan.parallel`; ``None``: all CPUs). Each hazard is matched
+        on its own, so the hazards are split into contiguous chunks and the result is the same for any
+        number of workers.
 
     Returns
     -------
@@ -132,6 +139,20 @@ def match_hazards(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rul
         The matches; hazards with no row matched no kerb.
     """
     _check_kinds(hazards, rules)
+    bounds = chunk_bounds(len(hazards), workers)
+    if len(bounds) > 1:
+        tables = fork_map(lambda b: _match(hazards.iloc[b[0] : b[1]], kerbs, rules).table, bounds, workers)
+        shifted = [
+            t.assign(hazard=t["hazard"].to_numpy() + lo) for t, (lo, _) in zip(tables, bounds, strict=True)
+        ]
+        table = pd.concat(shifted, ignore_index=True).astype({"hazard": np.int64, "kerb": np.int64})
+        table = table.sort_values(["kerb", "s0_m", "hazard"], kind="stable").reset_index(drop=True)
+        return HazardMatch(table)
+    return _match(hazards, kerbs, rules)
+
+
+def _match(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> HazardMatch:
+    """Match the hazards in this process (see :func:`match_hazards`)."""
     kgeom = np.asarray(kerbs.geometry.values, dtype=object)
     hgeom = np.asarray(hazards.geometry.values, dtype=object)
     kinds = hazards["kind"].to_numpy(dtype=object)
@@ -447,15 +468,27 @@ OPPOSITE_REACH_M = 60.0
 
 
 def opposite_places(
-    kerbs: gpd.GeoDataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64]
+    kerbs: gpd.GeoDataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64], workers: int | None = 1
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Find the kerb across the carriageway from each place, and the chainage there.
 
     A ray leaves the place at right angles to its kerb, towards the carriageway, for
     :data:`OPPOSITE_REACH_M`; the first other kerb it meets is the kerb opposite, and the place there is
     where the ray meets it. ``-1`` where no kerb is met. The rays are tested against the kerbs' straight
-    segments in closed form (numpy), after a bounding-box query.
+    segments in closed form (numpy), after a bounding-box query. Many places are split among ``workers``
+    processes (:mod:`parkplan.parallel`); each ray is independent, so the result is the same.
     """
+    bounds = chunk_bounds(len(kerb), workers)
+    if len(bounds) > 1:
+        parts = fork_map(lambda b: _opposite(kerbs, kerb[b[0] : b[1]], s[b[0] : b[1]]), bounds, workers)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return _opposite(kerbs, kerb, s)
+
+
+def _opposite(
+    kerbs: gpd.GeoDataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Cast the rays of :func:`opposite_places` in this process."""
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
     lengths = kerbs["length_m"].to_numpy(dtype=float)
     out_k = np.full(len(kerb), -1, dtype=np.int64)

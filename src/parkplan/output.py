@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
-import multiprocessing as mp
 import os
 import re
 import tempfile
@@ -28,6 +27,7 @@ from numpy.typing import NDArray
 
 from parkplan.errors import OutputError
 from parkplan.io import PYOGRIO_ERRORS
+from parkplan.parallel import fork_imap
 
 __all__ = [
     "LAYER_SUFFIXES",
@@ -250,43 +250,16 @@ def _chunk_features(gdf: gpd.GeoDataFrame, lo: int, chunk: int) -> list[str]:
     return [f'{{"type":"Feature","properties":{r},"geometry":{g}}}' for r, g in zip(rows, geo, strict=True)]
 
 
-_SHARED: dict[str, Any] = {}
-"""The layer being written, for forked worker processes (inherited, not pickled)."""
-
-
-def _shared_chunk(lo: int) -> list[str]:
-    return _chunk_features(_SHARED["gdf"], lo, _SHARED["chunk"])
-
-
 def _feature_chunks(gdf: gpd.GeoDataFrame, chunk: int, workers: int | None = None) -> Iterator[list[str]]:
     """Yield lists of RFC 7946 Feature texts, ``chunk`` at a time, in row order.
 
-    Each chunk is reprojected on its own, so no second copy of the whole layer is ever held. Large
-    layers are turned into text by ``workers`` forked processes (default: the CPUs this process may use;
-    sequential where ``fork`` is unavailable); the chunks come back in order, so the file is the same
+    Each chunk is reprojected on its own, so no second copy of the whole layer is ever held. Layers of
+    several chunks are turned into text by ``workers`` forked processes (:mod:`parkplan.parallel`;
+    default: the CPUs this process may use); the chunks come back in order, so the file is the same
     whatever the number of workers.
     """
     starts = list(range(0, len(gdf), chunk))
-    n = _workers(workers)
-    if n <= 1 or len(starts) < 2 or "fork" not in mp.get_all_start_methods():
-        for lo in starts:
-            yield _chunk_features(gdf, lo, chunk)
-        return
-    _SHARED.update(gdf=gdf, chunk=chunk)
-    try:
-        with mp.get_context("fork").Pool(min(n, len(starts))) as pool:
-            yield from pool.imap(_shared_chunk, starts)
-    finally:
-        _SHARED.clear()
-
-
-def _workers(workers: int | None) -> int:
-    if workers is not None:
-        return max(int(workers), 1)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    yield from fork_imap(lambda lo: _chunk_features(gdf, lo, chunk), starts, workers)
 
 
 def geojson_text(gdf: gpd.GeoDataFrame, chunk: int = 20_000, workers: int | None = None) -> Iterator[str]:

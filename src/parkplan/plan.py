@@ -249,6 +249,7 @@ def plan(
     strategy: str = "optimal",
     keep: PathOrFrame | None = None,
     progress: bool = False,
+    workers: int | None = None,
 ) -> Plan:
     """Plan the most bays the rules allow along the given kerbs.
 
@@ -286,6 +287,10 @@ def plan(
         left in place as possible (:mod:`parkplan.keep`); the bays get a ``kept`` column.
     progress
         Show the running stage on standard error (:mod:`parkplan.progress`).
+    workers
+        Local processes for the stages that split into independent chunks (hazard matching, the rays
+        across the carriageway; :mod:`parkplan.parallel`). ``None``: all CPUs. Small inputs run in this
+        process. The plan is the same for any number.
 
     Returns
     -------
@@ -355,7 +360,7 @@ def plan(
     # A MultiPoint is several hazards under one id: each part finds its own kerbs.
     if (shapely.get_type_id(np.asarray(haz.geometry.values, dtype=object)) == 4).any():
         haz = haz.explode(index_parts=False).reset_index(drop=True)
-    matches = match_hazards(haz, kerb_table, rule_set)
+    matches = match_hazards(haz, kerb_table, rule_set, workers)
     zones = zones_from_matches(matches, haz, kerb_table, rule_set)
     all_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
     # Accessible and motorcycle bays are placed by the quotas after the main choice, not by it.
@@ -376,6 +381,7 @@ def plan(
         demand_weight=kerb_table["demand_weight"].to_numpy(dtype=float),
         strategy=strategy,
         progress=bar,
+        workers=workers,
     )
     zones, stretches, solution = decision.zones, decision.stretches, decision.solution
     timings["intervals"] = time.perf_counter() - t - solution.build_s - solution.solve_s

@@ -180,7 +180,10 @@ def _in_stretch(
 
 
 def facing_kerbs(
-    kerbs: gpd.GeoDataFrame, stretches: pd.DataFrame, spacing_m: float = SAMPLE_SPACING_M
+    kerbs: gpd.GeoDataFrame,
+    stretches: pd.DataFrame,
+    spacing_m: float = SAMPLE_SPACING_M,
+    workers: int | None = 1,
 ) -> Facing:
     """Find the kerbs that face each other across the carriageway where both could hold bays.
 
@@ -192,6 +195,8 @@ def facing_kerbs(
         Free stretches (``kerb``, ``start_m``, ``end_m``, ``length_m``) after the hazard zones.
     spacing_m
         Distance between samples along each stretch (every stretch gets at least one, at its middle).
+    workers
+        Processes for the rays (:func:`parkplan.hazards.opposite_places`).
 
     Returns
     -------
@@ -208,7 +213,7 @@ def facing_kerbs(
     first = np.repeat(np.cumsum(count) - count, count)
     frac = (np.arange(len(kerb)) - first + 0.5) / np.repeat(count, count)
     s = np.repeat(st["start_m"].to_numpy(dtype=float), count) + frac * np.repeat(length, count)
-    other, s_other = opposite_places(kerbs, kerb, s)
+    other, s_other = opposite_places(kerbs, kerb, s, workers)
     # The width is measured to any kerb opposite (of the same street, where both have one); the kerbs
     # face each other (a pair) only where the place opposite is free too.
     hit = other >= 0
@@ -632,6 +637,7 @@ def decide(
     demand_weight: NDArray[np.float64] | None = None,
     strategy: str = "optimal",
     progress: Progress | None = None,
+    workers: int | None = 1,
 ) -> Decision:
     """Solve every depth level, choose each kerb's level and put the chosen bays together.
 
@@ -657,6 +663,8 @@ def decide(
         ``"optimal"`` (the model above) or ``"habit"`` (:func:`habit_levels`, a baseline).
     progress
         Status line to report the depth levels and the choice on.
+    workers
+        Processes for the rays across the carriageway (:mod:`parkplan.parallel`).
 
     Returns
     -------
@@ -672,7 +680,7 @@ def decide(
     levels = depth_levels(rules, kerb_types)
     type_depth = np.array([b.depth_m for b in rules.bays])
     base = free_stretches(hazard_zones, lengths)
-    facing = facing_kerbs(kerbs, base)
+    facing = facing_kerbs(kerbs, base, workers=workers)
     smp = facing.samples
     s_width = smp["width_m"].to_numpy(dtype=float)
     s_oneway = smp["oneway"].to_numpy(dtype=bool)

@@ -1,0 +1,79 @@
+"""Local worker processes for the stages that split into independent chunks.
+
+A stage whose result for one chunk of rows depends only on that chunk (and on large read-only inputs
+such as the kerb table) is mapped over contiguous chunks by forked processes: the inputs are inherited,
+not pickled, and the chunks come back in order, so the result is the same for any number of workers.
+Where ``fork`` is not available (macOS' and Windows' default start methods), or the input is small, the
+chunks run in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+__all__ = ["MIN_ROWS_PER_WORKER", "chunk_bounds", "fork_map", "worker_count"]
+
+T = TypeVar("T")
+
+MIN_ROWS_PER_WORKER = 50_000
+"""Below this many rows per worker a stage runs in this process (forking costs more than it saves)."""
+
+_SHARED: dict[str, Any] = {}
+
+
+def worker_count(workers: int | None = None) -> int:
+    """Count the processes to use: ``workers`` if given (at least 1), else the CPUs available."""
+    if workers is not None:
+        return max(int(workers), 1)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def chunk_bounds(
+    n_rows: int, workers: int | None, min_rows: int = MIN_ROWS_PER_WORKER
+) -> list[tuple[int, int]]:
+    """Contiguous ``(start, stop)`` row ranges, one per worker, none smaller than ``min_rows``."""
+    n = max(min(worker_count(workers), n_rows // max(min_rows, 1)), 1)
+    step = -(-n_rows // n) if n_rows else 0
+    return [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)] if n_rows else [(0, 0)]
+
+
+def _run(index: int) -> Any:
+    func = _SHARED["func"]
+    return func(_SHARED["items"][index])
+
+
+def fork_map(func: Callable[[Any], T], items: Sequence[Any], workers: int | None = None) -> list[T]:
+    """``[func(item) for item in items]``, by forked processes when there are several items.
+
+    ``func`` and everything it reads are inherited by the children; only the results are pickled back.
+    """
+    n = min(worker_count(workers), len(items))
+    if n <= 1 or "fork" not in mp.get_all_start_methods():
+        return [func(item) for item in items]
+    _SHARED.update(func=func, items=items)
+    try:
+        with mp.get_context("fork").Pool(n) as pool:
+            return list(pool.imap(_run, range(len(items))))
+    finally:
+        _SHARED.clear()
+
+
+def fork_imap(func: Callable[[Any], T], items: Sequence[Any], workers: int | None = None) -> Iterator[T]:
+    """Like :func:`fork_map`, yielding the results in order as they come (for streaming writers)."""
+    n = min(worker_count(workers), len(items))
+    if n <= 1 or "fork" not in mp.get_all_start_methods():
+        for item in items:
+            yield func(item)
+        return
+    _SHARED.update(func=func, items=items)
+    try:
+        with mp.get_context("fork").Pool(n) as pool:
+            yield from pool.imap(_run, range(len(items)))
+    finally:
+        _SHARED.clear()
