@@ -30,4 +30,6 @@ def test_the_plan_is_the_same_for_any_number_of_workers(monkeypatch: pytest.Monk
     two = parkplan.plan(kerbs, hazards, rules="cn", workers=2)
     assert one.summary["bays"] == two.summary["bays"]
     assert one.zones.drop(columns="geometry").equals(two.zones.drop(columns="geometry"))
+    assert one.zones.geometry.geom_equals_exact(two.zones.geometry, 0.0).all()
+    assert one.bays.geometry.geom_equals_exact(two.bays.geometry, 0.0).all()
     assert "".join(geojson_text(one.bays, workers=1)) == "".join(geojson_text(two.bays, chunk=100, workers=2))
