@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import parkplan
@@ -33,3 +35,52 @@ def test_the_plan_is_the_same_for_any_number_of_workers(monkeypatch: pytest.Monk
     assert one.zones.geometry.geom_equals_exact(two.zones.geometry, 0.0).all()
     assert one.bays.geometry.geom_equals_exact(two.bays.geometry, 0.0).all()
     assert "".join(geojson_text(one.bays, workers=1)) == "".join(geojson_text(two.bays, chunk=100, workers=2))
+
+
+def test_a_dask_local_cluster_gives_the_same_plan_and_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The chunked stages as Dask tasks on a real LocalCluster (2 worker processes): same plan, same file."""
+    distributed = pytest.importorskip("distributed")
+    kerbs, hazards = make_city(2_000, seed=2)
+    local = parkplan.plan(kerbs, hazards, rules="cn", workers=1)
+    local.write(tmp_path / "local.geojson", workers=1)
+    monkeypatch.setattr(parallel, "MIN_ROWS_PER_WORKER", 10)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        remote = parkplan.plan(kerbs, hazards, rules="cn", client=client)
+        with parallel.using(client):
+            assert parallel.worker_count() == 2
+        remote.write(tmp_path / "remote.geojson", client=client)
+    assert local.summary["bays"] == remote.summary["bays"]
+    assert local.zones.drop(columns="geometry").equals(remote.zones.drop(columns="geometry"))
+    assert (tmp_path / "local.geojson").read_bytes() == (tmp_path / "remote.geojson").read_bytes()
+
+
+def test_cli_scheduler_address(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--scheduler tcp://...`` plans on that cluster; an unreachable one is a clear error."""
+    distributed = pytest.importorskip("distributed")
+    from parkplan import cli
+    from parkplan.cli import main
+
+    monkeypatch.setattr(cli, "SCHEDULER_TIMEOUT_S", 1.0)
+    kerbs, hazards = make_city(500, seed=3)
+    kerbs.to_file(tmp_path / "kerbs.gpkg")
+    hazards.to_file(tmp_path / "hazards.gpkg")
+    args = ["plan", str(tmp_path / "kerbs.gpkg"), "-f", str(tmp_path / "hazards.gpkg"), "--rules", "cn", "-q"]
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        assert main([*args, "-o", str(tmp_path / "a.geojson"), "--scheduler", cluster.scheduler_address]) == 0
+    assert main([*args, "-o", str(tmp_path / "b.geojson")]) == 0
+    assert (tmp_path / "a.geojson").read_bytes() == (tmp_path / "b.geojson").read_bytes()
+    capsys.readouterr()
+    assert main([*args, "-o", str(tmp_path / "c.geojson"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "Dask scheduler" in capsys.readouterr().err
+    assert not (tmp_path / "c.geojson").exists()

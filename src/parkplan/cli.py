@@ -31,6 +31,10 @@ __all__ = ["main"]
 log = logging.getLogger("parkplan")
 
 
+SCHEDULER_TIMEOUT_S = 10.0
+"""How long ``--scheduler`` waits to reach the Dask scheduler (seconds)."""
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line, like every other parkplan error."""
 
@@ -131,6 +135,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="local processes (default: all CPUs; the output is the same for any number)",
     )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="a Dask scheduler (tcp://host:8786): run the chunked stages on that cluster (the dask extra)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument(
         "--strategy",
@@ -201,6 +211,21 @@ OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")
 
 
 def _run_plan(args: argparse.Namespace) -> int:
+    if args.scheduler is None:
+        return _plan_with(args, None)
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise InputError("--scheduler needs dask.distributed: pip install 'parkplan[dask]'") from exc
+    try:
+        client = Client(args.scheduler, timeout=SCHEDULER_TIMEOUT_S)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler {args.scheduler}: {exc}") from exc
+    with client:
+        return _plan_with(args, client)
+
+
+def _plan_with(args: argparse.Namespace, client: object) -> int:
     from parkplan.plan import plan
     from parkplan.rules import load_rules
 
@@ -262,6 +287,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         keep=keep,
         progress=not args.quiet and sys.stderr.isatty(),
         workers=args.workers,
+        client=client,
     )
     if mode == "existing" and ways is not None:
         from parkplan.osm import capacity_summary, enforce_capacity
@@ -288,6 +314,7 @@ def _run_plan(args: argparse.Namespace) -> int:
         kerbs=named.get("kerbs"),
         summary=named.get("summary"),
         workers=args.workers,
+        client=client,
     )
     bar.done()
     if not args.quiet:

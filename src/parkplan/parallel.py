@@ -1,10 +1,13 @@
-"""Local worker processes for the stages that split into independent chunks.
+"""Worker processes for the stages that split into independent chunks: local (fork) or a Dask cluster.
 
 A stage whose result for one chunk of rows depends only on that chunk (and on large read-only inputs
 such as the kerb table) is mapped over contiguous chunks by forked processes: the inputs are inherited,
 not pickled, and the chunks come back in order, so the result is the same for any number of workers.
 Where ``fork`` is not available (macOS' and Windows' default start methods), or the input is small, the
 chunks run in this process.
+
+With a ``dask.distributed`` client active (:func:`using`; ``plan(..., client=...)``, ``--scheduler``), the
+same chunks are Dask tasks on that cluster instead, gathered in order: the result is again the same.
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["MIN_ROWS_PER_WORKER", "chunk_bounds", "fork_map", "worker_count"]
+__all__ = ["MIN_ROWS_PER_WORKER", "chunk_bounds", "fork_imap", "fork_map", "using", "worker_count"]
 
 T = TypeVar("T")
 
@@ -22,12 +26,37 @@ MIN_ROWS_PER_WORKER = 50_000
 """Below this many rows per worker a stage runs in this process (forking costs more than it saves)."""
 
 _SHARED: dict[str, Any] = {}
+_CLIENT: list[Any] = []
+"""The active ``dask.distributed.Client``, if any (a stack: :func:`using` nests)."""
+
+
+@contextmanager
+def using(client: Any | None) -> Iterator[None]:
+    """Run the chunked stages inside the block on the Dask cluster of ``client`` (``None``: locally)."""
+    if client is None:
+        yield
+        return
+    _CLIENT.append(client)
+    try:
+        yield
+    finally:
+        _CLIENT.pop()
+
+
+def _dask_workers() -> int:
+    info = _CLIENT[-1].scheduler_info()
+    return max(len(info.get("workers", {})), 1)
 
 
 def worker_count(workers: int | None = None) -> int:
-    """Count the processes to use: ``workers`` if given (at least 1), else the CPUs available."""
+    """Count the processes to use.
+
+    ``workers`` if given (at least 1), else the Dask workers of an active client, else the CPUs available.
+    """
     if workers is not None:
         return max(int(workers), 1)
+    if _CLIENT:
+        return _dask_workers()
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -53,6 +82,9 @@ def fork_map(func: Callable[[Any], T], items: Sequence[Any], workers: int | None
 
     ``func`` and everything it reads are inherited by the children; only the results are pickled back.
     """
+    if _CLIENT and len(items) > 1:
+        client = _CLIENT[-1]
+        return list(client.gather(client.map(func, list(items), pure=False)))
     n = min(worker_count(workers), len(items))
     if n <= 1 or "fork" not in mp.get_all_start_methods():
         return [func(item) for item in items]
@@ -66,6 +98,11 @@ def fork_map(func: Callable[[Any], T], items: Sequence[Any], workers: int | None
 
 def fork_imap(func: Callable[[Any], T], items: Sequence[Any], workers: int | None = None) -> Iterator[T]:
     """Like :func:`fork_map`, yielding the results in order as they come (for streaming writers)."""
+    if _CLIENT and len(items) > 1:
+        client = _CLIENT[-1]
+        for future in client.map(func, list(items), pure=False):
+            yield future.result()
+        return
     n = min(worker_count(workers), len(items))
     if n <= 1 or "fork" not in mp.get_all_start_methods():
         for item in items:

@@ -16,7 +16,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from parkplan import output
+from parkplan import output, parallel
 from parkplan.hazards import match_hazards, merge_intervals, zones_from_matches
 from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, read_vector, to_metric
 from parkplan.keep import existing_spans, keep_layout
@@ -125,13 +125,15 @@ class Plan:
         kerbs: str | os.PathLike[str] | None = None,
         summary: str | os.PathLike[str] | None = None,
         workers: int | None = None,
+        client: Any | None = None,
     ) -> None:
         """Write any of the outputs, all or nothing; formats follow the extensions.
 
         Every path is checked before anything is written (:func:`parkplan.output.check_output`), and
         the files replace their targets together only once all are complete: on any error no target is
         touched. Layers go through :func:`parkplan.output.dump_layer` (``.geojson`` is RFC 7946), the
-        summary is JSON. ``workers``: processes writing GeoJSON (default: all CPUs; same bytes for any).
+        summary is JSON. ``workers``: processes writing GeoJSON (default: all CPUs; same bytes for any);
+        ``client``: a ``dask.distributed.Client`` to write them on instead.
         """
         layers = {"bays": (self.bays, bays), "zones": (self.zones, zones), "kerbs": (self.kerbs, kerbs)}
         targets = [
@@ -143,8 +145,9 @@ class Plan:
         paths = [t for _, _, t in targets] + ([summary_path] if summary_path is not None else [])
         with output.atomic_paths(paths) as temps:
             t0 = time.perf_counter()
-            for (_, frame, target), tmp in zip(targets, temps, strict=False):
-                output.dump_layer(frame, tmp, target, workers)
+            with parallel.using(client):
+                for (_, frame, target), tmp in zip(targets, temps, strict=False):
+                    output.dump_layer(frame, tmp, target, workers)
             self.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
             if summary_path is not None:
                 output.dump_json(self.summary, temps[-1])
@@ -250,6 +253,7 @@ def plan(
     keep: PathOrFrame | None = None,
     progress: bool = False,
     workers: int | None = None,
+    client: Any | None = None,
 ) -> Plan:
     """Plan the most bays the rules allow along the given kerbs.
 
@@ -291,6 +295,9 @@ def plan(
         Local processes for the stages that split into independent chunks (hazard matching, the rays
         across the carriageway; :mod:`parkplan.parallel`). ``None``: all CPUs. Small inputs run in this
         process. The plan is the same for any number.
+    client
+        A ``dask.distributed.Client``: those stages run as Dask tasks on its cluster instead (the ``dask``
+        extra); the plan is the same.
 
     Returns
     -------
@@ -360,7 +367,8 @@ def plan(
     # A MultiPoint is several hazards under one id: each part finds its own kerbs.
     if (shapely.get_type_id(np.asarray(haz.geometry.values, dtype=object)) == 4).any():
         haz = haz.explode(index_parts=False).reset_index(drop=True)
-    matches = match_hazards(haz, kerb_table, rule_set, workers)
+    with parallel.using(client):
+        matches = match_hazards(haz, kerb_table, rule_set, workers)
     zones = zones_from_matches(matches, haz, kerb_table, rule_set)
     all_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
     # Accessible and motorcycle bays are placed by the quotas after the main choice, not by it.
@@ -369,20 +377,21 @@ def plan(
     del matches, haz
     area = shapely.union_all(geoms[~is_line]) if room and (~is_line).any() else None
     del geoms
-    decision = decide(
-        kerb_table,
-        zones,
-        kerb_types,
-        rule_set,
-        street_area=area,
-        room=room,
-        presolve=presolve,
-        time_limit_s=time_limit_s,
-        demand_weight=kerb_table["demand_weight"].to_numpy(dtype=float),
-        strategy=strategy,
-        progress=bar,
-        workers=workers,
-    )
+    with parallel.using(client):
+        decision = decide(
+            kerb_table,
+            zones,
+            kerb_types,
+            rule_set,
+            street_area=area,
+            room=room,
+            presolve=presolve,
+            time_limit_s=time_limit_s,
+            demand_weight=kerb_table["demand_weight"].to_numpy(dtype=float),
+            strategy=strategy,
+            progress=bar,
+            workers=workers,
+        )
     zones, stretches, solution = decision.zones, decision.stretches, decision.solution
     timings["intervals"] = time.perf_counter() - t - solution.build_s - solution.solve_s
     timings["model_build"] = solution.build_s
