@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
@@ -125,6 +125,7 @@ def test_cross_section_table_and_clear_width_together() -> None:
 
 
 @settings(max_examples=25, deadline=None)
+@example(width=5.0, clear=0.0, south_gap=0.0)  # perpendicular bays exactly as deep as the street is wide
 @given(
     width=st.floats(4.0, 20.0),
     clear=st.floats(0.0, 4.0),

@@ -65,12 +65,14 @@ def _strips(
     eps = SLIVER_M / 2.0
     tangent = d / length[:, None] * np.minimum(eps, length / 3.0)[:, None]
     lift = unit * eps
+    # The far side is pulled in too: a bay whose far edge just reaches another kerb line is not across it.
+    far = normal - lift
     inset = np.stack(
         [
             p0 + tangent + lift,
             p1 - tangent + lift,
-            p1 - tangent + normal,
-            p0 + tangent + normal,
+            p1 - tangent + far,
+            p0 + tangent + far,
             p0 + tangent + lift,
         ],
         axis=1,
