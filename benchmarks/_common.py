@@ -124,3 +124,20 @@ def write_doc(section: str, path: Path, start: str, end: str) -> None:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def summary_record(summary: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a plan summary both benchmarks record."""
+    s = summary
+    return {
+        "bays": s["bays"]["total"],
+        "objective": s["solver"]["objective"],
+        "bound": s["solver"]["best_bound"],
+        "gap": s["solver"]["gap"],
+        "status": s["solver"]["status"],
+        "presolved": s["solver"]["presolved_stretches"],
+        "models": s["solver"]["models"],
+        "kerbs": s["kerbs"]["count"],
+        "kerb_km": s["kerbs"]["length_m"] / 1000.0,
+        "hazards": s["hazards"]["total"],
+    }

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import fmt_s, git_state, load_average, machine, med, same, source_hash, write_doc
+from _common import fmt_s, git_state, load_average, machine, med, same, source_hash, summary_record, write_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -121,18 +121,9 @@ def child(data: Path, rules: str, presolve: bool) -> dict[str, Any]:
         "presolve": presolve,
         "import_s": import_s,
         "timings_s": timings,
-        "bays": s["bays"]["total"],
+        **summary_record(s),
         "bays_by_type": s["bays"]["by_type"],
-        "objective": s["solver"]["objective"],
-        "bound": s["solver"]["best_bound"],
-        "gap": s["solver"]["gap"],
-        "status": s["solver"]["status"],
-        "presolved": s["solver"]["presolved_stretches"],
-        "models": s["solver"]["models"],
-        "kerbs": s["kerbs"]["count"],
-        "kerb_km": s["kerbs"]["length_m"] / 1000.0,
         "corners": s["kerbs"]["corners"],
-        "hazards": s["hazards"]["total"],
         "hazards_matched": s["hazards"]["matched"],
         "stretches": len(stretches),
         "free_km": float(free.sum()) / 1000.0,

@@ -47,7 +47,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import fmt_s, git_state, load_average, machine, med, nproc, same, source_hash, write_doc
+from _common import (
+    fmt_s,
+    git_state,
+    load_average,
+    machine,
+    med,
+    nproc,
+    same,
+    source_hash,
+    summary_record,
+    write_doc,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -166,16 +177,7 @@ def child_plan(size: int, seed: int, rules: str, folder: Path, fmt: str) -> dict
         "size": size,
         "import_s": import_s,
         "timings_s": timings,
-        "bays": s["bays"]["total"],
-        "objective": s["solver"]["objective"],
-        "bound": s["solver"]["best_bound"],
-        "gap": s["solver"]["gap"],
-        "status": s["solver"]["status"],
-        "presolved": s["solver"]["presolved_stretches"],
-        "models": s["solver"]["models"],
-        "kerbs": s["kerbs"]["count"],
-        "kerb_km": s["kerbs"]["length_m"] / 1000.0,
-        "hazards": s["hazards"]["total"],
+        **summary_record(s),
         "hazards_unmatched": s["hazards"]["unmatched"],
         "unmatched_by_kind": {
             k: v["unmatched"] for k, v in s["hazards"]["by_kind"].items() if v["unmatched"]
