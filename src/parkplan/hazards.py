@@ -474,41 +474,43 @@ def opposite_places(
 
     A ray leaves the place at right angles to its kerb, towards the carriageway, for
     :data:`OPPOSITE_REACH_M`; the first other kerb it meets is the kerb opposite, and the place there is
-    where the ray meets it. ``-1`` where no kerb is met. The rays are tested against the kerbs' straight
-    segments in closed form (numpy), after a bounding-box query. Many places are split among ``workers``
+    where the ray meets it. ``-1`` where no kerb is met. See :func:`opposite_hits`.
+    """
+    k, at, _ = opposite_hits(kerbs, kerb, s, workers)
+    return k, at
+
+
+def opposite_hits(
+    kerbs: gpd.GeoDataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64], workers: int | None = 1
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Cast the rays of :func:`opposite_places`; also return how far each ray went (metres, ``inf``: no hit).
+
+    Everything is closed-form numpy on the kerbs' straight segments: the place and its direction from the
+    segment that holds it, the hits after a bounding-box query. Many places are split among ``workers``
     processes (:mod:`parkplan.parallel`); each ray is independent, so the result is the same.
     """
     bounds = chunk_bounds(len(kerb), workers)
     if len(bounds) > 1:
         parts = fork_map(lambda b: _opposite(kerbs, kerb[b[0] : b[1]], s[b[0] : b[1]]), bounds, workers)
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
     return _opposite(kerbs, kerb, s)
 
 
 def _opposite(
     kerbs: gpd.GeoDataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Cast the rays of :func:`opposite_places` in this process."""
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Cast the rays of :func:`opposite_hits` in this process."""
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
     lengths = kerbs["length_m"].to_numpy(dtype=float)
     out_k = np.full(len(kerb), -1, dtype=np.int64)
     out_s = np.zeros(len(kerb))
+    out_d = np.full(len(kerb), np.inf)
     if len(kerb) == 0 or len(geoms) == 0:
-        return out_k, out_s
-    side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[kerb]
-    s = np.clip(s, 0.0, lengths[kerb])
-    p = shapely.get_coordinates(shapely.line_interpolate_point(geoms[kerb], s))
-    q0 = shapely.get_coordinates(shapely.line_interpolate_point(geoms[kerb], np.maximum(s - 0.5, 0.0)))
-    q1 = shapely.get_coordinates(
-        shapely.line_interpolate_point(geoms[kerb], np.minimum(s + 0.5, lengths[kerb]))
-    )
-    d = q1 - q0
-    norm = np.hypot(d[:, 0], d[:, 1])
-    norm = np.where(norm > 0, norm, 1.0)
-    n = np.column_stack([-d[:, 1], d[:, 0]]) / norm[:, None] * side[:, None]
-    start = p + n * 0.05
-    ray = n * (OPPOSITE_REACH_M - 0.05)
-
+        return out_k, out_s, out_d
     # The kerbs' segments, with the chainage where each starts.
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     same = owner[1:] == owner[:-1]
@@ -518,6 +520,29 @@ def _opposite(
     first = np.ones(len(owner), dtype=bool)
     first[1:] = ~same
     chain0 = (cum - cum[np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))])[:-1][same]
+
+    # Each place on the segment that holds it (segments of positive length, in kerb and chainage order).
+    side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[kerb]
+    s = np.clip(s, 0.0, lengths[kerb])
+    real = np.flatnonzero(seg_len > 1e-9)
+    if len(real) == 0:
+        return out_k, out_s, out_d
+    stride = float(lengths.max()) + 1.0
+    key = seg_k[real] * stride + chain0[real]
+    q = np.searchsorted(key, kerb * stride + s, side="right") - 1
+    lo = np.searchsorted(seg_k[real], kerb, side="left")
+    hi = np.searchsorted(seg_k[real], kerb, side="right") - 1
+    has = hi >= lo  # a kerb of no length casts no ray
+    q = real[np.minimum(np.clip(q, lo, np.maximum(hi, lo)), len(real) - 1)]
+    e_q = seg_b[q] - seg_a[q]
+    len_q = np.where(seg_len[q] > 0, seg_len[q], 1.0)
+    t_q = np.clip((s - chain0[q]) / len_q, 0.0, 1.0)
+    p = seg_a[q] + e_q * t_q[:, None]
+    d = e_q / len_q[:, None]
+    n = np.column_stack([-d[:, 1], d[:, 0]]) * side[:, None]
+    start = p + n * 0.05
+    ray = n * (OPPOSITE_REACH_M - 0.05)
+
     boxes = shapely.box(
         np.minimum(seg_a[:, 0], seg_b[:, 0]),
         np.minimum(seg_a[:, 1], seg_b[:, 1]),
@@ -532,10 +557,10 @@ def _opposite(
         np.maximum(start[:, 1], ends[:, 1]),
     )
     ri, si = shapely.STRtree(boxes).query(ray_boxes)
-    other = seg_k[si] != kerb[ri]
+    other = (seg_k[si] != kerb[ri]) & has[ri]
     ri, si = ri[other], si[other]
     if len(ri) == 0:
-        return out_k, out_s
+        return out_k, out_s, out_d
     # Ray: start + t * ray, 0 <= t <= 1; segment: a + u * (b - a), 0 <= u <= 1.
     r = ray[ri]
     e = seg_b[si] - seg_a[si]
@@ -548,13 +573,14 @@ def _opposite(
     hit = ok & (t >= 0.0) & (t <= 1.0) & (u >= -1e-9) & (u <= 1.0 + 1e-9)
     ri, si, t, u = ri[hit], si[hit], t[hit], u[hit]
     if len(ri) == 0:
-        return out_k, out_s
+        return out_k, out_s, out_d
     order = np.lexsort((t, ri))
     best = order[np.concatenate([[True], ri[order][1:] != ri[order][:-1]])]
     r_best, s_best = ri[best], si[best]
     out_k[r_best] = seg_k[s_best]
     out_s[r_best] = chain0[s_best] + np.clip(u[best], 0.0, 1.0) * seg_len[s_best]
-    return out_k, out_s
+    out_d[r_best] = 0.05 + t[best] * (OPPOSITE_REACH_M - 0.05)
+    return out_k, out_s, out_d
 
 
 def merge_intervals(

@@ -50,11 +50,10 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-from parkplan.hazards import opposite_places
+from parkplan.hazards import opposite_hits
 from parkplan.progress import Progress
 from parkplan.rules import Rules
 from parkplan.solve import Solution, bay_arrays
@@ -213,7 +212,7 @@ def facing_kerbs(
     first = np.repeat(np.cumsum(count) - count, count)
     frac = (np.arange(len(kerb)) - first + 0.5) / np.repeat(count, count)
     s = np.repeat(st["start_m"].to_numpy(dtype=float), count) + frac * np.repeat(length, count)
-    other, s_other = opposite_places(kerbs, kerb, s, workers)
+    other, s_other, reach = opposite_hits(kerbs, kerb, s, workers)
     # The width is measured to any kerb opposite (of the same street, where both have one); the kerbs
     # face each other (a pair) only where the place opposite is free too.
     hit = other >= 0
@@ -222,12 +221,7 @@ def facing_kerbs(
         sa, sb = street[kerb[hit]], street[other[hit]]
         same = np.array([x is None or y is None or x == y for x, y in zip(sa, sb, strict=True)], dtype=bool)
         hit[hit] = same
-    geoms = np.asarray(kerbs.geometry.values, dtype=object)
-    measured = np.full(len(kerb), np.inf)
-    if hit.any():
-        pa = shapely.line_interpolate_point(geoms[kerb[hit]], s[hit])
-        pb = shapely.line_interpolate_point(geoms[other[hit]], s_other[hit])
-        measured[hit] = shapely.distance(pa, pb)
+    measured = np.where(hit, reach, np.inf)
     facing_free = hit.copy()
     if hit.any():
         facing_free[hit] = _in_stretch(st, other[hit], s_other[hit])
