@@ -141,3 +141,26 @@ def summary_record(summary: dict[str, Any]) -> dict[str, Any]:
         "kerb_km": s["kerbs"]["length_m"] / 1000.0,
         "hazards": s["hazards"]["total"],
     }
+
+
+def stretches_from_plan(plan: Any) -> Any:
+    """Free stretches rebuilt from a plan's zones and kerbs (zone ends rounded to 1 mm, as written).
+
+    Returns the stretch table of :func:`parkplan.hazards.free_stretches`.
+    """
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from parkplan.hazards import free_stretches
+
+    row = {c: i for i, c in enumerate(plan.kerbs["curb_id"])}
+    zones = pd.DataFrame(
+        {
+            "kerb": plan.zones["curb_id"].map(row).to_numpy(dtype=np.int64),
+            "start_m": plan.zones["start_m"].to_numpy(dtype=float),
+            "end_m": plan.zones["end_m"].to_numpy(dtype=float),
+        }
+    )
+    lengths = shapely.length(np.asarray(plan.kerbs.geometry.values, dtype=object))
+    return free_stretches(zones, lengths)

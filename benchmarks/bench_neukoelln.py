@@ -30,7 +30,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import fmt_s, git_state, load_average, machine, med, same, source_hash, summary_record, write_doc
+from _common import (
+    fmt_s,
+    git_state,
+    load_average,
+    machine,
+    med,
+    same,
+    source_hash,
+    stretches_from_plan,
+    summary_record,
+    write_doc,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -58,11 +69,8 @@ def child(data: Path, rules: str, presolve: bool) -> dict[str, Any]:
     t_import = time.perf_counter()
     import geopandas as gpd
     import numpy as np
-    import pandas as pd
-    import shapely
 
     import parkplan
-    from parkplan.hazards import free_stretches
 
     spec = importlib.util.spec_from_file_location("neukoelln_kerbs", ROOT / "examples" / "neukoelln_kerbs.py")
     assert spec is not None
@@ -97,16 +105,7 @@ def child(data: Path, rules: str, presolve: bool) -> dict[str, Any]:
 
     # Baseline on the same free stretches: the plan's zones (mapped back to kerb rows) minus the kerbs.
     t = time.perf_counter()
-    row = {c: i for i, c in enumerate(plan.kerbs["curb_id"])}
-    zones = pd.DataFrame(
-        {
-            "kerb": plan.zones["curb_id"].map(row).to_numpy(dtype=np.int64),
-            "start_m": plan.zones["start_m"].to_numpy(dtype=float),
-            "end_m": plan.zones["end_m"].to_numpy(dtype=float),
-        }
-    )
-    lengths = shapely.length(np.asarray(plan.kerbs.geometry.values, dtype=object))
-    stretches = free_stretches(zones, lengths)
+    stretches = stretches_from_plan(plan)
     free = stretches["length_m"].to_numpy(dtype=float)
     stretch_s = time.perf_counter() - t
     bay = plan.rules.bays[0]

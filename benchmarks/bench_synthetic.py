@@ -56,6 +56,7 @@ from _common import (
     nproc,
     same,
     source_hash,
+    stretches_from_plan,
     summary_record,
     write_doc,
 )
@@ -117,11 +118,8 @@ def child_plan(size: int, seed: int, rules: str, folder: Path, fmt: str) -> dict
 
     t_import = time.perf_counter()
     import numpy as np
-    import pandas as pd
-    import shapely
 
     import parkplan
-    from parkplan.hazards import free_stretches
     from parkplan.solve import to_mm
 
     import_s = time.perf_counter() - t_import
@@ -155,16 +153,7 @@ def child_plan(size: int, seed: int, rules: str, folder: Path, fmt: str) -> dict
         free = np.asarray(captured[-1], dtype=float)
         exact = True
     else:
-        row = {c: i for i, c in enumerate(plan.kerbs["curb_id"])}
-        zones = pd.DataFrame(
-            {
-                "kerb": plan.zones["curb_id"].map(row).to_numpy(dtype=np.int64),
-                "start_m": plan.zones["start_m"].to_numpy(dtype=float),
-                "end_m": plan.zones["end_m"].to_numpy(dtype=float),
-            }
-        )
-        lengths = shapely.length(np.asarray(plan.kerbs.geometry.values, dtype=object))
-        free = free_stretches(zones, lengths)["length_m"].to_numpy(dtype=float)
+        free = stretches_from_plan(plan)["length_m"].to_numpy(dtype=float)
         exact = False
     np.save(folder / "free_m.npy", free)
     bay = next((b for b in plan.rules.bays if b.role == "standard"), plan.rules.bays[0])

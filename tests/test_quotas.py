@@ -203,3 +203,13 @@ def test_rule_sets_of_special_bays_only_still_plan() -> None:
     p = parkplan.plan(kerb(100.0).assign(orientation="angled"), None, rules={"name": "t", "bays": bays})
     assert len(p.bays) == 20
     assert p.summary["kerbs"]["orientation_without_bay_type"] == 1
+
+
+def test_summary_shows_the_subtractive_count_beside_the_plan() -> None:
+    """CN-like runs of at most 60 m with 4 m gaps on 130 m: subtractive floor(130 / 6) = 21 ignores the runs;
+    the plan holds 10 + 10 + 0 = 20 (60 + 4 + 60 + 4 = 128 m, 2 m left)."""
+    rules = {**CN_LIKE, "grouping": {"max_run_m": 60.0, "gap_m": 4.0}}
+    p = parkplan.plan(kerb(130.0), None, rules=rules)
+    assert len(p.bays) == 20
+    assert p.summary["baseline"]["subtractive_bays"] == 21
+    assert p.summary["baseline"]["bay_type"] == "small"

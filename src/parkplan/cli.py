@@ -241,15 +241,15 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
     keep: object = args.keep or None
     is_osm = str(args.kerbs).lower().endswith(OSM_SUFFIXES)
     mode = args.mode
+    if is_osm:
+        from parkplan.osm import from_osm, osm_extent
+
+        traffic = load_rules(args.rules).traffic
     if args.keep == "":
         if not (is_osm and args.mode == "existing"):
             raise InputError("--keep without a file needs OSM input and --mode existing (today's bays)")
-        from parkplan.osm import from_osm, osm_extent
-
         # Today's layout from the parking tags, then the optimal plan that keeps most of it.
-        e_kerbs, e_hazards, e_ways = from_osm(
-            args.kerbs, mode="existing", return_ways=True, traffic=load_rules(args.rules).traffic
-        )
+        e_kerbs, e_hazards, e_ways = from_osm(args.kerbs, mode="existing", return_ways=True, traffic=traffic)
         today = plan(
             e_kerbs,
             [e_hazards, *hazards],
@@ -260,15 +260,13 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         keep = today.bays
         mode = "plan"
     if is_osm:
-        from parkplan.osm import from_osm, osm_extent
-
         # The ways give street-area kerbs their street, width, side and one-way flow.
         kerbs, osm_hazards, ways, parking = from_osm(
             args.kerbs,
             mode=mode,
             return_ways=True,
             return_parking=True,
-            traffic=load_rules(args.rules).traffic,
+            traffic=traffic,
         )
         hazards.insert(0, osm_hazards)
         if extent is None:

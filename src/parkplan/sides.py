@@ -53,10 +53,11 @@ import pandas as pd
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-from parkplan.hazards import opposite_hits
+from parkplan.carriageway import room_zones
+from parkplan.hazards import free_stretches, merge_intervals, opposite_hits
 from parkplan.progress import Progress
 from parkplan.rules import Rules
-from parkplan.solve import Solution, bay_arrays
+from parkplan.solve import WEIGHT_SCALE, Solution, bay_arrays, solve_stretches
 
 __all__ = [
     "SAMPLE_SPACING_M",
@@ -522,8 +523,6 @@ def _narrow_places(
     Each sample stands for the kerb half a spacing either side of it; where it fails, that piece of kerb
     (and the piece opposite) is closed, merged into runs.
     """
-    from parkplan.hazards import merge_intervals
-
     width = samples["width_m"].to_numpy(dtype=float)
     fail = ~_allowed(
         rules,
@@ -565,8 +564,6 @@ def _cap_intervals(
 
     Returns ``(kerb, start, end, cap)`` of merged runs of equal cap, sorted by kerb and start.
     """
-    from parkplan.hazards import merge_intervals
-
     sel = (cap >= 1) & (cap < level)
     kerb = samples["kerb"].to_numpy(dtype=np.int64)[sel]
     s = samples["s"].to_numpy(dtype=float)[sel]
@@ -665,10 +662,6 @@ def decide(
     Decision
         Zones, stretches and bays of the chosen levels, with the proof status.
     """
-    from parkplan.carriageway import room_zones
-    from parkplan.hazards import free_stretches
-    from parkplan.solve import WEIGHT_SCALE, solve_stretches
-
     n = len(kerbs)
     lengths = kerbs["length_m"].to_numpy(dtype=float)
     levels = depth_levels(rules, kerb_types)
