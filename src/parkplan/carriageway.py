@@ -23,6 +23,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from parkplan.hazards import no_zones, zone_table
+
 __all__ = ["MAX_STRADDLE_TURN_DEG", "SLIVER_M", "room_zones"]
 
 MAX_STRADDLE_TURN_DEG = 30.0
@@ -139,18 +141,7 @@ def _zones(
 
     ``other`` is the id of the kerb that causes each zone.
     """
-    return pd.DataFrame(
-        {
-            "kerb": kerb,
-            "start_m": start,
-            "end_m": end,
-            "hazard_start_m": start,
-            "hazard_end_m": end,
-            "kind": kind,
-            "hazard_id": [f"kerb:{c}" for c in other],
-            "rule": rule,
-        }
-    )
+    return zone_table(kerb, start, end, kind, [f"kerb:{c}" for c in other], rule)
 
 
 def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]) -> pd.DataFrame:
@@ -183,20 +174,15 @@ def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]) -> pd.Dat
     towards = (a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]) * side > 0
     reach = np.where(towards, depth_m[k] * np.tan(np.minimum(turn, np.radians(170.0)) / 2.0), 0.001)
     s = chain[v]
-    return pd.DataFrame(
-        {
-            "kerb": k,
-            "start_m": s - reach,
-            "end_m": s + reach,
-            "hazard_start_m": s,
-            "hazard_end_m": s,
-            "kind": "bend",
-            "hazard_id": [
-                f"kerb:{c}@{x:.2f}"
-                for c, x in zip(kerbs["curb_id"].to_numpy(dtype=object)[k], s, strict=True)
-            ],
-            "rule": f"no bay straddles a kerb turning {MAX_STRADDLE_TURN_DEG:g} degrees or more",
-        }
+    return zone_table(
+        k,
+        s - reach,
+        s + reach,
+        "bend",
+        [f"kerb:{c}@{x:.2f}" for c, x in zip(kerbs["curb_id"].to_numpy(dtype=object)[k], s, strict=True)],
+        f"no bay straddles a kerb turning {MAX_STRADDLE_TURN_DEG:g} degrees or more",
+        hazard_start_m=s,
+        hazard_end_m=s,
     )
 
 
@@ -225,11 +211,10 @@ def room_zones(
     pandas.DataFrame
         Zones in the format of :func:`parkplan.hazards.zones_from_matches`.
     """
-    columns = ["kerb", "start_m", "end_m", "hazard_start_m", "hazard_end_m", "kind", "hazard_id", "rule"]
     n = len(kerbs)
     depth = np.broadcast_to(np.asarray(depth_m, dtype=float), (n,)).copy()
     if n == 0 or not (depth > 0).any():
-        return pd.DataFrame({c: [] for c in columns})
+        return no_zones()
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
     strips, inner, strip_kerb = _strips(kerbs, depth)
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
@@ -264,7 +249,7 @@ def room_zones(
         rule = "bays would cross the edge of the carriageway"
         frames.append(_zones(k, s0, s1, "outside", curb_ids[k], rule))
     if not frames:
-        return pd.DataFrame({c: [] for c in columns})
+        return no_zones()
     zones = pd.concat(frames, ignore_index=True)
     length = kerbs["length_m"].to_numpy(dtype=float)[zones["kerb"].to_numpy(dtype=np.int64)]
     for col in ("start_m", "end_m", "hazard_start_m", "hazard_end_m"):

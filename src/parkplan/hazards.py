@@ -32,6 +32,7 @@ import shapely
 from numpy.typing import NDArray
 
 from parkplan.errors import InputError
+from parkplan.io import text_column
 from parkplan.parallel import chunk_bounds, fork_map
 from parkplan.rules import Clearance, Rules
 
@@ -324,6 +325,46 @@ def _match(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> 
     return HazardMatch(table)
 
 
+ZONE_COLUMNS = ("kerb", "start_m", "end_m", "hazard_start_m", "hazard_end_m", "kind", "hazard_id", "rule")
+"""Columns of a zones table (see :func:`zones_from_matches`)."""
+
+
+def zone_table(
+    kerb: NDArray[np.int64],
+    start_m: NDArray[np.float64] | float,
+    end_m: NDArray[np.float64] | float,
+    kind: object,
+    hazard_id: object,
+    rule: object,
+    hazard_start_m: NDArray[np.float64] | None = None,
+    hazard_end_m: NDArray[np.float64] | None = None,
+) -> pd.DataFrame:
+    """Build a zones table; ``kind``, ``hazard_id``, ``rule`` are one string or one per zone.
+
+    The hazard's own extent defaults to the whole zone.
+    """
+    n = len(kerb)
+    start = np.broadcast_to(np.asarray(start_m, dtype=float), (n,))
+    end = np.broadcast_to(np.asarray(end_m, dtype=float), (n,))
+    return pd.DataFrame(
+        {
+            "kerb": np.asarray(kerb, dtype=np.int64),
+            "start_m": start,
+            "end_m": end,
+            "hazard_start_m": start if hazard_start_m is None else np.asarray(hazard_start_m, dtype=float),
+            "hazard_end_m": end if hazard_end_m is None else np.asarray(hazard_end_m, dtype=float),
+            "kind": text_column(kind, n),
+            "hazard_id": text_column(hazard_id, n),
+            "rule": text_column(rule, n),
+        }
+    )
+
+
+def no_zones() -> pd.DataFrame:
+    """Return an empty zones table."""
+    return zone_table(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), "", "", "")
+
+
 def zones_from_matches(
     matches: HazardMatch, hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules
 ) -> pd.DataFrame:
@@ -375,18 +416,18 @@ def zones_from_matches(
 
     # One row per (place, clearance rule of its kind): a kind may have several rules.
     # The rules of every kind present, flattened; each place points at its kind's first rule.
+    kind_code, kind_names = pd.factorize(pd.Series(kinds, dtype=object), sort=False)
     flat: list[Clearance] = []
-    first_rule: dict[str, int] = {}
-    n_rules: dict[str, int] = {}
-    for kind in pd.unique(kinds):
+    first_rule = np.zeros(len(kind_names), dtype=np.int64)
+    n_rules = np.zeros(len(kind_names), dtype=np.int64)
+    for i, kind in enumerate(kind_names):
         listed = rules.clearance_rules(str(kind))
-        first_rule[str(kind)], n_rules[str(kind)] = len(flat), len(listed)
+        first_rule[i], n_rules[i] = len(flat), len(listed)
         flat += listed
-    kind_series = pd.Series(kinds, dtype=object).astype(str)
-    counts = kind_series.map(n_rules).to_numpy(dtype=np.int64)
+    counts = n_rules[kind_code]
     row = np.repeat(np.arange(len(k)), counts)
     which = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
-    rid = kind_series.map(first_rule).to_numpy(dtype=np.int64)[row] + which
+    rid = first_rule[kind_code][row] + which
     k, kinds, hid, width, s0, s1, point_like = (x[row] for x in (k, kinds, hid, width, s0, s1, point_like))
     before = np.array([c.before_m for c in flat])[rid]
     after = np.array([c.after_m for c in flat])[rid]
@@ -430,17 +471,15 @@ def zones_from_matches(
     start = np.where(centre, np.minimum(a, mid - up), a - up)
     end = np.where(centre, np.maximum(b, mid + down), b + down)
     length = lengths[k]
-    zones = pd.DataFrame(
-        {
-            "kerb": k,
-            "start_m": np.clip(start, 0.0, length),
-            "end_m": np.clip(end, 0.0, length),
-            "hazard_start_m": np.clip(a, 0.0, length),
-            "hazard_end_m": np.clip(b, 0.0, length),
-            "kind": kinds.astype(object),
-            "hazard_id": hid.astype(object),
-            "rule": rule_text,
-        }
+    zones = zone_table(
+        k,
+        np.clip(start, 0.0, length),
+        np.clip(end, 0.0, length),
+        kinds,
+        hid,
+        rule_text,
+        hazard_start_m=np.clip(a, 0.0, length),
+        hazard_end_m=np.clip(b, 0.0, length),
     )
     zones = zones[zones["end_m"] > zones["start_m"]]
     # Numeric keys only (a text key is slow on millions of zones); ties keep their input order.

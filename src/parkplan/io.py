@@ -35,6 +35,7 @@ __all__ = [
     "read_hazards",
     "read_kerbs",
     "read_vector",
+    "text_column",
     "to_metric",
 ]
 
@@ -98,6 +99,17 @@ class HazardSource:
 
 _HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
 """Read files through Arrow when pyarrow is installed (the ``parquet`` extra)."""
+
+
+def text_column(values: object, n: int) -> pd.Series:
+    """``n`` strings (one value repeated, or a sequence) as a column of Python strings.
+
+    Object dtype on purpose: pandas 3 would otherwise convert every text column to Arrow strings, which
+    costs more than all the arithmetic on a table of millions of zones.
+    """
+    arr = np.empty(n, dtype=object)
+    arr[:] = values
+    return pd.Series(arr, dtype=object, copy=False)
 
 
 def _label(data: PathOrFrame, default: str) -> str:
@@ -774,12 +786,12 @@ def read_hazards(
             )
         out = gpd.GeoDataFrame(
             {
-                "kind": kinds.astype(str).str.strip().to_numpy(),
-                "hazard_id": hazard_id,
+                "kind": text_column(kinds.astype(str).str.strip().to_numpy(dtype=object), len(gdf)),
+                "hazard_id": text_column(hazard_id, len(gdf)),
                 "width_m": width.to_numpy(),
-                "match": match.to_numpy(dtype=object),
-                "source": label,
-                "feature": names,
+                "match": text_column(match.to_numpy(dtype=object), len(gdf)),
+                "source": text_column(label, len(gdf)),
+                "feature": text_column(names, len(gdf)),
             },
             geometry=gdf.geometry.values,
             crs=gdf.crs,

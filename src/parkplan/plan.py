@@ -17,8 +17,16 @@ import shapely
 from pyproj import CRS
 
 from parkplan import output, parallel
-from parkplan.hazards import match_hazards, merge_intervals, zones_from_matches
-from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, read_vector, to_metric
+from parkplan.hazards import match_hazards, zones_from_matches
+from parkplan.io import (
+    HazardSource,
+    PathOrFrame,
+    read_hazards,
+    read_kerbs,
+    read_vector,
+    text_column,
+    to_metric,
+)
 from parkplan.keep import existing_spans, keep_layout
 from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
 from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
@@ -201,40 +209,48 @@ def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFra
     """Metres of each kerb lost to each kind of hazard; overlaps go to one reason only.
 
     Where zones overlap, a hazard's own extent wins over a clearance, then kinds in the order of
-    ``parkplan/data/kinds.toml`` (rules' own kinds after them).
+    ``parkplan/data/kinds.toml`` (rules' own kinds after them). The kerb is cut at every zone end into
+    elementary pieces; each piece goes to the winning zone that covers it.
     """
     if len(zones) == 0:
         return pd.DataFrame(index=pd.RangeIndex(n_kerbs))
     rank = _kind_rank(rules)
-    kinds = sorted(pd.unique(zones["kind"]), key=lambda k: rank.get(k, len(rank)))
+    codes, uniq = pd.factorize(zones["kind"], sort=False)
+    kinds = sorted(uniq, key=lambda k: rank.get(k, len(rank)))
     kind_code = {k: i for i, k in enumerate(kinds)}
-    code = zones["kind"].map(kind_code).to_numpy(dtype=np.int64)
+    code = np.array([kind_code[k] for k in uniq], dtype=np.int64)[codes]
     kerb = zones["kerb"].to_numpy(dtype=np.int64)
-    # Sub-intervals: own extent (priority 0) and the whole zone (priority 1); lower wins.
+    # Sub-intervals: own extent (priority = kind) and the whole zone (priority = kind + kinds); lower wins.
     sk = np.concatenate([kerb, kerb])
     s0 = np.concatenate(
         [zones["hazard_start_m"].to_numpy(dtype=float), zones["start_m"].to_numpy(dtype=float)]
     )
     s1 = np.concatenate([zones["hazard_end_m"].to_numpy(dtype=float), zones["end_m"].to_numpy(dtype=float)])
     prio = np.concatenate([code, code + len(kinds)])
-    kind_of = np.concatenate([code, code])
     ok = s1 > s0
-    sk, s0, s1, prio, kind_of = sk[ok], s0[ok], s1[ok], prio[ok], kind_of[ok]
+    sk, s0, s1, prio = sk[ok], s0[ok], s1[ok], prio[ok]
     out = np.zeros((n_kerbs, len(kinds)))
-    # Priority by priority: what a level adds to the union of the levels before it is its own share.
-    u_k = np.zeros(0, dtype=np.int64)
-    u_a = np.zeros(0)
-    u_b = np.zeros(0)
-    covered = np.zeros(n_kerbs)
-    for p in np.unique(prio):
-        sel = prio == p
-        u_k, u_a, u_b = merge_intervals(
-            np.concatenate([u_k, sk[sel]]), np.concatenate([u_a, s0[sel]]), np.concatenate([u_b, s1[sel]])
-        )
-        now = np.zeros(n_kerbs)
-        np.add.at(now, u_k, u_b - u_a)
-        out[:, int(kind_of[sel][0])] += now - covered
-        covered = now
+    if len(sk) == 0:
+        return pd.DataFrame(out, columns=[f"lost_{k}_m" for k in kinds])
+    # Elementary pieces: between consecutive distinct cut points of a kerb (keys kerb * stride + x, the
+    # same arithmetic for both ends, so equal cut points give equal keys).
+    stride = float(max(s1.max(), 0.0)) + 1.0
+    key0 = sk * stride + s0
+    key1 = sk * stride + s1
+    cuts = np.unique(np.concatenate([key0, key1]))
+    first = np.searchsorted(cuts, key0)
+    stop = np.searchsorted(cuts, key1)  # pieces first .. stop - 1
+    n_pieces = stop - first
+    owner = np.repeat(np.arange(len(sk)), n_pieces)
+    piece = np.arange(len(owner)) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces) + first[owner]
+    best = np.full(len(cuts), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(best, piece, prio[owner])
+    # Each covered piece's kerb: the owner interval of any of its coverings.
+    piece_kerb = np.zeros(len(cuts), dtype=np.int64)
+    piece_kerb[piece] = sk[owner]
+    covered = np.flatnonzero(best != np.iinfo(np.int64).max)
+    length = cuts[covered + 1] - cuts[covered]
+    np.add.at(out, (piece_kerb[covered], best[covered] % len(kinds)), length)
     return pd.DataFrame(out, columns=[f"lost_{k}_m" for k in kinds])
 
 
@@ -454,6 +470,7 @@ def _bays_table(
     k = placed["kerb"].to_numpy(dtype=np.int64)
     t = placed["type"].to_numpy(dtype=np.int64)
     curb = kerbs["curb_id"].to_numpy(dtype=object)[k]
+    n = len(k)
     # Ordinal of each bay along its kerb (placed is sorted by stretch, i.e. by kerb and chainage).
     first = np.ones(len(k), dtype=bool)
     first[1:] = k[1:] != k[:-1]
@@ -465,12 +482,12 @@ def _bays_table(
     width = np.array([b.width_m for b in rules.bays])
     return gpd.GeoDataFrame(
         {
-            "bay_id": [f"{c}#{o}" for c, o in zip(curb, ordinal, strict=True)],
-            "curb_id": curb,
-            "source_id": kerbs["source_id"].to_numpy(dtype=object)[k],
-            "street_id": kerbs["street_id"].to_numpy(dtype=object)[k],
-            "bay_type": names[t],
-            "orientation": orient[t],
+            "bay_id": text_column([f"{c}#{o}" for c, o in zip(curb, ordinal, strict=True)], n),
+            "curb_id": text_column(curb, n),
+            "source_id": text_column(kerbs["source_id"].to_numpy(dtype=object)[k], n),
+            "street_id": text_column(kerbs["street_id"].to_numpy(dtype=object)[k], n),
+            "bay_type": text_column(names[t], n),
+            "orientation": text_column(orient[t], n),
             # Parallel bays: the kerb length they take (end-of-run bays may differ from length_m).
             "length_m": np.where(
                 orient[t] == "parallel",
@@ -494,10 +511,10 @@ def _zones_table(
     b = zones["end_m"].to_numpy(dtype=float)
     return gpd.GeoDataFrame(
         {
-            "curb_id": kerbs["curb_id"].to_numpy(dtype=object)[k],
-            "kind": zones["kind"].to_numpy(dtype=object),
-            "hazard_id": zones["hazard_id"].to_numpy(dtype=object),
-            "rule": zones["rule"].to_numpy(dtype=object),
+            "curb_id": text_column(kerbs["curb_id"].to_numpy(dtype=object)[k], len(k)),
+            "kind": text_column(zones["kind"].to_numpy(dtype=object), len(k)),
+            "hazard_id": text_column(zones["hazard_id"].to_numpy(dtype=object), len(k)),
+            "rule": text_column(zones["rule"].to_numpy(dtype=object), len(k)),
             "start_m": np.round(a, 3),
             "end_m": np.round(b, 3),
             "hazard_start_m": np.round(zones["hazard_start_m"].to_numpy(dtype=float), 3),
@@ -541,12 +558,12 @@ def _kerbs_table(
     lost_kind = _lost_by_kind(zones, n, rules)
     table = pd.DataFrame(
         {
-            "curb_id": kerbs["curb_id"].to_numpy(dtype=object),
+            "curb_id": text_column(kerbs["curb_id"].to_numpy(dtype=object), n),
             "input_index": kerbs["input_index"].to_numpy(dtype=np.int64),
-            "source_id": kerbs["source_id"].to_numpy(dtype=object),
-            "street_id": kerbs["street_id"].to_numpy(dtype=object),
-            "carriageway": kerbs["carriageway"].to_numpy(dtype=object),
-            "flow": kerbs["flow"].to_numpy(dtype=object),
+            "source_id": text_column(kerbs["source_id"].to_numpy(dtype=object), n),
+            "street_id": text_column(kerbs["street_id"].to_numpy(dtype=object), n),
+            "carriageway": text_column(kerbs["carriageway"].to_numpy(dtype=object), n),
+            "flow": text_column(kerbs["flow"].to_numpy(dtype=object), n),
             "width_m": kerbs["width_m"].to_numpy(dtype=float),
             "oneway": kerbs["oneway"].to_numpy(dtype=object),
             "length_m": np.round(lengths, 3),

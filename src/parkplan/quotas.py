@@ -92,7 +92,8 @@ def _ramp_end(stretches: pd.DataFrame, zones: pd.DataFrame) -> tuple[NDArray[np.
     if n == 0 or len(zones) == 0:
         return prio, at_end
     zk = zones["kerb"].to_numpy(dtype=np.int64)
-    zrank = zones["kind"].map(RAMP_KINDS).fillna(2).to_numpy(dtype=np.int64)
+    codes, uniq = pd.factorize(zones["kind"], sort=False)
+    zrank = np.array([RAMP_KINDS.get(str(x), 2) for x in uniq] + [2], dtype=np.int64)[codes]
     keep = zrank < 2
     if not keep.any():
         return prio, at_end

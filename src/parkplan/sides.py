@@ -54,7 +54,7 @@ from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
 from parkplan.carriageway import room_zones
-from parkplan.hazards import free_stretches, merge_intervals, opposite_hits
+from parkplan.hazards import free_stretches, merge_intervals, opposite_hits, zone_table
 from parkplan.progress import Progress
 from parkplan.rules import Rules
 from parkplan.solve import WEIGHT_SCALE, Solution, bay_arrays, solve_stretches
@@ -543,17 +543,13 @@ def _narrow_places(
     g, a, b = merge_intervals(k, np.clip(lo, 0.0, lengths[k]), np.clip(hi, 0.0, lengths[k]))
     cs = rules.cross_section
     clear = "" if cs is None or cs.min_clear_width_m is None else f" plus {cs.min_clear_width_m:g} m clear"
-    return pd.DataFrame(
-        {
-            "kerb": g,
-            "start_m": a,
-            "end_m": b,
-            "hazard_start_m": a,
-            "hazard_end_m": b,
-            "kind": "cross_section",
-            "hazard_id": [f"width@{x:.1f}" for x in a],
-            "rule": f"{rules.name}: carriageway too narrow for bays {depth_m:g} m deep{clear}",
-        }
+    return zone_table(
+        g,
+        a,
+        b,
+        "cross_section",
+        [f"width@{x:.1f}" for x in a],
+        f"{rules.name}: carriageway too narrow for bays {depth_m:g} m deep{clear}",
     )
 
 
@@ -788,19 +784,13 @@ def decide(
             )
         )
         zone_parts.append(
-            pd.DataFrame(
-                {
-                    "kerb": closed,
-                    "start_m": 0.0,
-                    "end_m": lengths[closed],
-                    "hazard_start_m": 0.0,
-                    "hazard_end_m": lengths[closed],
-                    "kind": "cross_section",
-                    "hazard_id": [
-                        f"street:{street[k]}" if street[k] is not None else f"kerb:{curb[k]}" for k in closed
-                    ],
-                    "rule": why,
-                }
+            zone_table(
+                closed,
+                0.0,
+                lengths[closed],
+                "cross_section",
+                [f"street:{street[k]}" if street[k] is not None else f"kerb:{curb[k]}" for k in closed],
+                why,
             )
         )
     weights = bay_arrays(rules).weight
