@@ -24,6 +24,7 @@ import shapely
 from numpy.typing import NDArray
 
 from parkplan.hazards import no_zones, zone_table
+from parkplan.kerbs import polygons_from_rings
 
 __all__ = ["MAX_STRADDLE_TURN_DEG", "SLIVER_M", "room_zones"]
 
@@ -84,9 +85,9 @@ def _strips(
         -1, 2
     )
     owner = np.concatenate([k, k[j]]).astype(np.int64)
-    index = np.repeat(np.arange(len(owner)), 5)
-    polys = shapely.polygons(shapely.linearrings(np.concatenate([ring, joint]), indices=index))
-    inner = shapely.polygons(shapely.linearrings(np.concatenate([inset, joint_inset]), indices=index))
+    counts = np.full(len(owner), 5, dtype=np.int64)
+    polys = polygons_from_rings(np.concatenate([ring, joint]), counts)
+    inner = polygons_from_rings(np.concatenate([inset, joint_inset]), counts)
     return _valid(polys), _valid(inner), owner
 
 

@@ -156,9 +156,10 @@ def _match(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> 
     """Match the hazards in this process (see :func:`match_hazards`)."""
     kgeom = np.asarray(kerbs.geometry.values, dtype=object)
     hgeom = np.asarray(hazards.geometry.values, dtype=object)
-    kinds = hazards["kind"].to_numpy(dtype=object)
-    snap = np.array([rules.kind_defaults(k).snap_m for k in kinds], dtype=float)
-    nearest_mode = np.array([rules.kind_defaults(k).match == "nearest" for k in kinds], dtype=bool)
+    code, kinds = pd.factorize(hazards["kind"], sort=False)
+    defaults = [rules.kind_defaults(str(k)) for k in kinds]
+    snap = np.array([d.snap_m for d in defaults], dtype=float)[code]
+    nearest_mode = np.array([d.match == "nearest" for d in defaults], dtype=bool)[code]
     if "match" in hazards.columns:
         # A feature's own match (e.g. a sign for one direction of traffic) wins over its kind's.
         own = hazards["match"].to_numpy(dtype=object)

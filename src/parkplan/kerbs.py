@@ -23,7 +23,15 @@ from numpy.typing import NDArray
 
 from parkplan.rules import Rules
 
-__all__ = ["CornerSettings", "attach_ways", "build_kerbs", "ring_corners", "side_of"]
+__all__ = [
+    "CornerSettings",
+    "attach_ways",
+    "build_kerbs",
+    "lines_from_points",
+    "polygons_from_rings",
+    "ring_corners",
+    "side_of",
+]
 
 KERB_COLUMNS = [
     "curb_id",
@@ -66,6 +74,27 @@ class CornerSettings:
     angle_deg: float = 45.0
     arc_turn_deg: float = 2.0
     arc_radius_m: float = 30.0
+
+
+def polygons_from_rings(coords: NDArray[np.float64], counts: NDArray[np.int64]) -> NDArray[np.object_]:
+    """One Polygon per closed ring: ``coords`` holds the rings one after another, ``counts`` their sizes.
+
+    Through :func:`shapely.from_ragged_array`, about twice as fast as ``polygons(linearrings(...))``.
+    """
+    ring_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    geom_offsets = np.arange(len(counts) + 1, dtype=np.int64)
+    return np.asarray(
+        shapely.from_ragged_array(shapely.GeometryType.POLYGON, coords, (ring_offsets, geom_offsets)),
+        dtype=object,
+    )
+
+
+def lines_from_points(coords: NDArray[np.float64], counts: NDArray[np.int64]) -> NDArray[np.object_]:
+    """One LineString per run of ``counts`` consecutive points of ``coords`` (each at least 2)."""
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return np.asarray(
+        shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (offsets,)), dtype=object
+    )
 
 
 def _dedupe(coords: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from parkplan.kerbs import lines_from_points, polygons_from_rings
 from parkplan.rules import Rules
 from parkplan.solve import bay_arrays
 
@@ -242,7 +243,7 @@ def bay_polygons(
         q1 = q1 + idx.seg_normal[s1] * depth[m][:, None]
         q0 = q0 + idx.seg_normal[s0] * depth[m][:, None]
         ring = np.stack([p0, p1, q1, q0, p0], axis=1).reshape(-1, 2)
-        out[m] = shapely.polygons(shapely.linearrings(ring, indices=np.repeat(np.arange(len(m)), 5)))
+        out[m] = polygons_from_rings(ring, np.full(len(m), 5, dtype=np.int64))
     return _untangle(out, idx, k, a_k, b_k, depth, angled)
 
 
@@ -353,7 +354,7 @@ def kerb_lines(
     if len(k) == 0:
         return np.zeros(0, dtype=object)
     pts, _, c = _kerb_edge(idx, k, a, b)
-    return np.asarray(shapely.linestrings(pts, indices=np.repeat(np.arange(len(k)), c)), dtype=object)
+    return lines_from_points(pts, c)
 
 
 def _following(
@@ -382,4 +383,4 @@ def _following(
     ring[m1] = fw[base[m1] + q[m1]]
     ring[m2] = off[base[m2] + (2 * cc[m2] - 1 - q[m2])]
     ring[m3] = fw[base[m3]]
-    return np.asarray(shapely.polygons(shapely.linearrings(ring, indices=rowner)), dtype=object)
+    return polygons_from_rings(ring, length)
