@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import parkplan
-from parkplan import parallel
+from parkplan import parallel, sides
 from parkplan.output import geojson_text
 from parkplan.synthetic import make_city
 
@@ -24,12 +24,17 @@ def test_fork_map_keeps_the_order() -> None:
 
 
 def test_the_plan_is_the_same_for_any_number_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A small city with the chunk threshold lowered, so hazard matching and the rays really run in
-    forked workers: bays, zones and the GeoJSON text are identical to a one-process run."""
+    """A small city with the chunk thresholds lowered, so hazard matching, the rays and the choice models
+    (one per few kerbs) really run in forked workers: bays, zones and the GeoJSON text are identical to a
+    one-process run."""
     kerbs, hazards = make_city(2_000, seed=1)
+    monkeypatch.setattr(sides, "CHOICE_BUDGET", 12)
     one = parkplan.plan(kerbs, hazards, rules="cn", workers=1)
+    assert one.summary["cross_section"]["choice_models"] >= 4
     monkeypatch.setattr(parallel, "MIN_ROWS_PER_WORKER", 10)
+    monkeypatch.setattr(sides, "MIN_MODELS_PER_WORKER", 1)
     two = parkplan.plan(kerbs, hazards, rules="cn", workers=2)
+    assert one.summary["cross_section"] == two.summary["cross_section"]
     assert one.summary["bays"] == two.summary["bays"]
     assert one.zones.drop(columns="geometry").equals(two.zones.drop(columns="geometry"))
     assert one.zones.geometry.geom_equals_exact(two.zones.geometry, 0.0).all()
@@ -43,9 +48,11 @@ def test_a_dask_local_cluster_gives_the_same_plan_and_file(
     """The chunked stages as Dask tasks on a real LocalCluster (2 worker processes): same plan, same file."""
     distributed = pytest.importorskip("distributed")
     kerbs, hazards = make_city(2_000, seed=2)
+    monkeypatch.setattr(sides, "CHOICE_BUDGET", 12)
     local = parkplan.plan(kerbs, hazards, rules="cn", workers=1)
     local.write(tmp_path / "local.geojson", workers=1)
     monkeypatch.setattr(parallel, "MIN_ROWS_PER_WORKER", 10)
+    monkeypatch.setattr(sides, "MIN_MODELS_PER_WORKER", 1)
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None

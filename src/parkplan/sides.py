@@ -55,6 +55,7 @@ from ortools.sat.python import cp_model
 
 from parkplan.carriageway import room_zones
 from parkplan.hazards import free_stretches, merge_intervals, opposite_hits, zone_table
+from parkplan.parallel import chunk_bounds, fork_map
 from parkplan.progress import Progress
 from parkplan.rules import Rules
 from parkplan.solve import WEIGHT_SCALE, Solution, bay_arrays, solve_stretches
@@ -325,6 +326,7 @@ def choose_levels(
     rules: Rules,
     demand_weight: NDArray[np.float64] | None = None,
     time_limit_s: float | None = None,
+    workers: int | None = 1,
 ) -> Choice:
     """Choose every kerb's level (0: none, ``j``: bays at most ``depth_m[j - 1]`` deep).
 
@@ -342,6 +344,8 @@ def choose_levels(
         Per-kerb multiplier of its value (default 1).
     time_limit_s
         Limit per CP-SAT model.
+    workers
+        Processes solving the independent models (:mod:`parkplan.parallel`; ``None``: all CPUs).
 
     Returns
     -------
@@ -398,59 +402,94 @@ def choose_levels(
     model_of_comp = (np.cumsum(comp_size) - 1) // CHOICE_BUDGET
     model_of_kerb = np.full(n, -1, dtype=np.int64)
     model_of_kerb[coupled] = model_of_comp[np.searchsorted(comp_ids, label[coupled])]
-    by_model: dict[int, list[tuple[int, int, int, int]]] = {}
-    for c in conflicts:
-        by_model.setdefault(int(model_of_kerb[c[0]]), []).append(c)
-    status = "OPTIMAL"
-    bound_gain = 0
     n_models = int(model_of_comp.max()) + 1
     t_models = time.perf_counter()
-    for m in range(n_models):
-        kerbs_m = np.flatnonzero(model_of_kerb == m)
-        model = cp_model.CpModel()
-        xs: dict[tuple[int, int], cp_model.IntVar] = {}
-        terms = []
-        for k in kerbs_m.tolist():
-            options = np.flatnonzero(usable[k]).tolist()
-            row = [model.new_bool_var("") for _ in options]
-            for o, x in zip(options, row, strict=True):
-                xs[(k, o)] = x
-                # Ties to the shallower level: value dominates, depth index breaks ties.
-                terms.append((int(full[k, o]) * (n_levels + 1) * (len(kerbs_m) + 1) - o) * x)
-            model.add_exactly_one(row)
-        for ka, la, kb, lb in by_model.get(m, []):
-            model.add_bool_or([xs[(ka, la)].Not(), xs[(kb, lb)].Not()])
-        model.maximize(sum(terms))
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = 0
-        if time_limit_s is not None:
-            solver.parameters.max_time_in_seconds = max(float(time_limit_s), 0.01)
-        result = solver.solve(model)
-        name = solver.status_name(result)
-        if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            # Nothing found in time: leave the whole component without bays (always allowed).
-            level[kerbs_m] = 0
+    # The models are independent: solved on the worker pool in contiguous groups, gathered in order, so
+    # the choice is the same for any number of workers (each model is solved by one CP-SAT thread).
+    kerbs_of_model = _group_rows(model_of_kerb, n_models)
+    conflicts_of_model = _group_rows(model_of_kerb[ca], n_models)
+    conflict_arr = np.array(conflicts, dtype=np.int64).reshape(-1, 4)
+
+    def solve_group(bounds: tuple[int, int]) -> list[tuple[NDArray[np.int64], str, int]]:
+        return [
+            _solve_choice(kerbs_of_model[m], conflict_arr[conflicts_of_model[m]], usable, full, time_limit_s)
+            for m in range(*bounds)
+        ]
+
+    status = "OPTIMAL"
+    bound_gain = 0
+    groups = chunk_bounds(n_models, workers, min_rows=MIN_MODELS_PER_WORKER)
+    for m, (chosen, name, gain) in enumerate(x for r in fork_map(solve_group, groups, workers) for x in r):
+        level[kerbs_of_model[m]] = chosen
+        bound_gain += gain
+        if name not in ("OPTIMAL", "FEASIBLE"):
             status = "UNKNOWN"
-            bound_gain += int(np.where(usable[kerbs_m], full[kerbs_m], 0).max(axis=1).sum())
-            continue
-        if name != "OPTIMAL":
-            status = "FEASIBLE" if status == "OPTIMAL" else status
-        scale = (n_levels + 1) * (len(kerbs_m) + 1)
-        chosen = 0
-        for k in kerbs_m.tolist():
-            for o in np.flatnonzero(usable[k]).tolist():
-                if solver.value(xs[(k, o)]):
-                    level[k] = o
-            chosen += int(full[k, level[k]])
-        bound_gain += (
-            max(int(solver.best_objective_bound) // scale + 1 - chosen, 0) if name != "OPTIMAL" else 0
-        )
+        elif name != "OPTIMAL" and status == "OPTIMAL":
+            status = "FEASIBLE"
     objective = int(full[np.arange(n), level].sum())
     closed = (level == 0) & (value > 0).any(axis=1)
     return Choice(
         level, status, objective, objective + bound_gain, n_models, closed, time.perf_counter() - t_models
     )
+
+
+MIN_MODELS_PER_WORKER = 8
+"""Fewer choice models than this per worker are solved in this process."""
+
+
+def _group_rows(group: NDArray[np.int64], n_groups: int) -> list[NDArray[np.int64]]:
+    """Row indices of each group ``0 .. n_groups - 1`` (rows with group -1 belong to none), ascending."""
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(n_groups + 1))
+    return [order[bounds[m] : bounds[m + 1]] for m in range(n_groups)]
+
+
+def _solve_choice(
+    kerbs_m: NDArray[np.int64],
+    conflicts: NDArray[np.int64],
+    usable: NDArray[np.bool_],
+    full: NDArray[np.int64],
+    time_limit_s: float | None,
+) -> tuple[NDArray[np.int64], str, int]:
+    """Solve one choice model: its kerbs, their usable levels and values, the forbidden level pairs.
+
+    Returns the level of each kerb, CP-SAT's status name and how far its bound lies above the choice.
+    A model without a solution in time leaves its kerbs without bays (always allowed).
+    """
+    n_levels = full.shape[1] - 1
+    model = cp_model.CpModel()
+    xs: dict[tuple[int, int], cp_model.IntVar] = {}
+    terms = []
+    for k in kerbs_m.tolist():
+        options = np.flatnonzero(usable[k]).tolist()
+        row = [model.new_bool_var("") for _ in options]
+        for o, x in zip(options, row, strict=True):
+            xs[(k, o)] = x
+            # Ties to the shallower level: value dominates, depth index breaks ties.
+            terms.append((int(full[k, o]) * (n_levels + 1) * (len(kerbs_m) + 1) - o) * x)
+        model.add_exactly_one(row)
+    for ka, la, kb, lb in conflicts.tolist():
+        model.add_bool_or([xs[(ka, la)].Not(), xs[(kb, lb)].Not()])
+    model.maximize(sum(terms))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = 0
+    if time_limit_s is not None:
+        solver.parameters.max_time_in_seconds = max(float(time_limit_s), 0.01)
+    result = solver.solve(model)
+    name = solver.status_name(result)
+    chosen = np.zeros(len(kerbs_m), dtype=np.int64)
+    if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return chosen, name, int(np.where(usable[kerbs_m], full[kerbs_m], 0).max(axis=1).sum())
+    for i, k in enumerate(kerbs_m.tolist()):
+        for o in np.flatnonzero(usable[k]).tolist():
+            if solver.value(xs[(k, o)]):
+                chosen[i] = o
+    if name == "OPTIMAL":
+        return chosen, name, 0
+    scale = (n_levels + 1) * (len(kerbs_m) + 1)
+    value = int(full[kerbs_m, chosen].sum())
+    return chosen, name, max(int(solver.best_objective_bound) // scale + 1 - value, 0)
 
 
 def habit_levels(
@@ -733,7 +772,7 @@ def decide(
         prefer = kerbs["side"].to_numpy(dtype=object) == "right"
         choice = habit_levels(value, levels, facing, rules, prefer)
     else:
-        choice = choose_levels(value, levels, facing, rules, demand_weight, time_limit_s)
+        choice = choose_levels(value, levels, facing, rules, demand_weight, time_limit_s, workers)
 
     zone_parts: list[pd.DataFrame] = []
     stretch_parts: list[pd.DataFrame] = []
