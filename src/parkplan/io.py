@@ -97,8 +97,8 @@ class HazardSource:
         return cls(text)
 
 
-_HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
-"""Read files through Arrow when pyarrow is installed (the ``parquet`` extra)."""
+HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
+"""Read and write files through Arrow when pyarrow is installed (the ``parquet`` extra): about 2x faster."""
 
 
 def text_column(values: object, n: int) -> pd.Series:
@@ -327,7 +327,7 @@ def read_vector(data: PathOrFrame, *, what: str) -> gpd.GeoDataFrame:
             warnings.simplefilter("always")
             try:
                 # Through Arrow when pyarrow is installed (the same frame, about twice as fast).
-                gdf = gpd.read_file(path, engine="pyogrio", use_arrow=_HAS_ARROW)
+                gdf = gpd.read_file(path, engine="pyogrio", use_arrow=HAS_ARROW)
             except READ_ERRORS as exc:
                 found = diagnose_geojson(path) if is_json else None
                 if found is not None:

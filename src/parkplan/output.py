@@ -26,7 +26,7 @@ import shapely
 from numpy.typing import NDArray
 
 from parkplan.errors import OutputError
-from parkplan.io import PYOGRIO_ERRORS
+from parkplan.io import HAS_ARROW, PYOGRIO_ERRORS
 from parkplan.parallel import fork_imap
 
 __all__ = [
@@ -321,10 +321,13 @@ def dump_layer(
         else:
             # The layer is named after the target, not the temporary file (GPKG rejects its dots).
             driver = "GPKG" if suffix == ".gpkg" else "FlatGeobuf"
-            gdf.to_file(tmp, engine="pyogrio", driver=driver, layer=Path(target).stem)
+            gdf.to_file(tmp, engine="pyogrio", driver=driver, layer=Path(target).stem, use_arrow=HAS_ARROW)
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
-    except WRITE_ERRORS as exc:
+    except Exception as exc:
+        # pyogrio's and GeoPandas' errors, and Arrow's when the layer is written through Arrow.
+        if not isinstance(exc, WRITE_ERRORS) and not type(exc).__module__.startswith("pyarrow"):
+            raise
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise OutputError(f"cannot write {suffix}: {reason}", source=str(target)) from exc
 
