@@ -12,9 +12,16 @@ from parkplan.output import geojson_text
 from parkplan.synthetic import make_city
 
 
-def test_chunk_bounds_cover_every_row_once() -> None:
+def test_chunk_bounds_cover_every_row_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "CHUNKS_PER_WORKER", 1)
     assert parallel.chunk_bounds(10, 3, min_rows=1) == [(0, 4), (4, 8), (8, 10)]
     assert parallel.chunk_bounds(10, 3, min_rows=6) == [(0, 10)]
+    monkeypatch.setattr(parallel, "CHUNKS_PER_WORKER", 4)
+    # Several ranges per local worker (handed out as workers become free), never below one row.
+    assert parallel.chunk_bounds(100, 2, min_rows=10) == [(lo, lo + 13) for lo in range(0, 91, 13)] + [
+        (91, 100)
+    ]
+    assert parallel.chunk_bounds(5, 3, min_rows=1) == [(i, i + 1) for i in range(5)]
     assert parallel.chunk_bounds(0, 4, min_rows=1) == [(0, 0)]
     assert parallel.worker_count(0) == 1
 

@@ -367,12 +367,17 @@ def no_zones() -> pd.DataFrame:
 
 
 def zones_from_matches(
-    matches: HazardMatch, hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules
+    matches: HazardMatch,
+    hazards: gpd.GeoDataFrame,
+    kerbs: gpd.GeoDataFrame,
+    rules: Rules,
+    workers: int | None = 1,
 ) -> pd.DataFrame:
     """Turn matches into forbidden zones with their reasons.
 
     Kerb corners of street-area kerbs become ``intersection`` zones whose own extent is the corner arc
-    (``corner_start_m`` from chainage 0, ``corner_end_m`` up to ``length_m``).
+    (``corner_start_m`` from chainage 0, ``corner_end_m`` up to ``length_m``). ``workers`` cast the rays
+    that carry rules to the kerb opposite (:func:`opposite_places`).
 
     Returns
     -------
@@ -451,7 +456,7 @@ def zones_from_matches(
     # Rules for the kerb opposite: the same extent and clearances, projected across the carriageway.
     far = np.flatnonzero(applies != "same")
     if len(far):
-        k_opp, s_opp = opposite_places(kerbs, k[far], (a[far] + b[far]) / 2.0)
+        k_opp, s_opp = opposite_places(kerbs, k[far], (a[far] + b[far]) / 2.0, workers)
         ok = k_opp >= 0
         sel = far[ok]
         half = (b[sel] - a[sel]) / 2.0
@@ -529,98 +534,123 @@ def opposite_hits(
     segment that holds it, the hits after a bounding-box query. Many places are split among ``workers``
     processes (:mod:`parkplan.parallel`); each ray is independent, so the result is the same.
     """
+    segments = _Segments(kerbs)
     bounds = chunk_bounds(len(kerb), workers)
     if len(bounds) > 1:
-        parts = fork_map(lambda b: _opposite(kerbs, kerb[b[0] : b[1]], s[b[0] : b[1]]), bounds, workers)
+        segments.tree  # noqa: B018 - built once here, before the workers fork
+        parts = fork_map(lambda b: segments.cast(kerb[b[0] : b[1]], s[b[0] : b[1]]), bounds, workers)
         return (
             np.concatenate([p[0] for p in parts]),
             np.concatenate([p[1] for p in parts]),
             np.concatenate([p[2] for p in parts]),
         )
-    return _opposite(kerbs, kerb, s)
+    return segments.cast(kerb, s)
 
 
-def _opposite(
-    kerbs: gpd.GeoDataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Cast the rays of :func:`opposite_hits` in this process."""
-    geoms = np.asarray(kerbs.geometry.values, dtype=object)
-    lengths = kerbs["length_m"].to_numpy(dtype=float)
-    out_k = np.full(len(kerb), -1, dtype=np.int64)
-    out_s = np.zeros(len(kerb))
-    out_d = np.full(len(kerb), np.inf)
-    if len(kerb) == 0 or len(geoms) == 0:
-        return out_k, out_s, out_d
-    # The kerbs' segments, with the chainage where each starts.
-    coords, owner = shapely.get_coordinates(geoms, return_index=True)
-    same = owner[1:] == owner[:-1]
-    seg_a, seg_b, seg_k = coords[:-1][same], coords[1:][same], owner[:-1][same]
-    seg_len = np.hypot(*(seg_b - seg_a).T)
-    cum = np.concatenate([[0.0], np.cumsum(np.where(same, np.hypot(*np.diff(coords, axis=0).T), 0.0))])
-    first = np.ones(len(owner), dtype=bool)
-    first[1:] = ~same
-    chain0 = (cum - cum[np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))])[:-1][same]
+class _Segments:
+    """The kerbs' straight segments with the chainage where each starts, and a tree of their boxes.
 
-    # Each place on the segment that holds it (segments of positive length, in kerb and chainage order).
-    side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[kerb]
-    s = np.clip(s, 0.0, lengths[kerb])
-    real = np.flatnonzero(seg_len > 1e-9)
-    if len(real) == 0:
-        return out_k, out_s, out_d
-    stride = float(lengths.max()) + 1.0
-    key = seg_k[real] * stride + chain0[real]
-    q = np.searchsorted(key, kerb * stride + s, side="right") - 1
-    lo = np.searchsorted(seg_k[real], kerb, side="left")
-    hi = np.searchsorted(seg_k[real], kerb, side="right") - 1
-    has = hi >= lo  # a kerb of no length casts no ray
-    q = real[np.minimum(np.clip(q, lo, np.maximum(hi, lo)), len(real) - 1)]
-    e_q = seg_b[q] - seg_a[q]
-    len_q = np.where(seg_len[q] > 0, seg_len[q], 1.0)
-    t_q = np.clip((s - chain0[q]) / len_q, 0.0, 1.0)
-    p = seg_a[q] + e_q * t_q[:, None]
-    d = e_q / len_q[:, None]
-    n = np.column_stack([-d[:, 1], d[:, 0]]) * side[:, None]
-    start = p + n * 0.05
-    ray = n * (OPPOSITE_REACH_M - 0.05)
+    Built once per :func:`opposite_hits` call and shared by its chunks (inherited by forked workers; the
+    tree is rebuilt where the index is unpickled, e.g. on a Dask worker).
+    """
 
-    boxes = shapely.box(
-        np.minimum(seg_a[:, 0], seg_b[:, 0]),
-        np.minimum(seg_a[:, 1], seg_b[:, 1]),
-        np.maximum(seg_a[:, 0], seg_b[:, 0]),
-        np.maximum(seg_a[:, 1], seg_b[:, 1]),
-    )
-    ends = start + ray
-    ray_boxes = shapely.box(
-        np.minimum(start[:, 0], ends[:, 0]),
-        np.minimum(start[:, 1], ends[:, 1]),
-        np.maximum(start[:, 0], ends[:, 0]),
-        np.maximum(start[:, 1], ends[:, 1]),
-    )
-    ri, si = shapely.STRtree(boxes).query(ray_boxes)
-    other = (seg_k[si] != kerb[ri]) & has[ri]
-    ri, si = ri[other], si[other]
-    if len(ri) == 0:
+    def __init__(self, kerbs: gpd.GeoDataFrame) -> None:
+        geoms = np.asarray(kerbs.geometry.values, dtype=object)
+        self.lengths = kerbs["length_m"].to_numpy(dtype=float)
+        self.left = kerbs["carriageway"].to_numpy(dtype=object) == "left"
+        coords, owner = shapely.get_coordinates(geoms, return_index=True)
+        same = owner[1:] == owner[:-1]
+        self.a, self.b, self.k = coords[:-1][same], coords[1:][same], owner[:-1][same]
+        self.length = np.hypot(*(self.b - self.a).T)
+        cum = np.concatenate([[0.0], np.cumsum(np.where(same, np.hypot(*np.diff(coords, axis=0).T), 0.0))])
+        first = np.ones(len(owner), dtype=bool)
+        first[1:] = ~same
+        self.chain0 = (cum - cum[np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))])[:-1][same]
+        self._tree: shapely.STRtree | None = None
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_tree": None}
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        """STRtree of the segments' bounding boxes."""
+        if self._tree is None:
+            a, b = self.a, self.b
+            self._tree = shapely.STRtree(
+                shapely.box(
+                    np.minimum(a[:, 0], b[:, 0]),
+                    np.minimum(a[:, 1], b[:, 1]),
+                    np.maximum(a[:, 0], b[:, 0]),
+                    np.maximum(a[:, 1], b[:, 1]),
+                )
+            )
+        return self._tree
+
+    def cast(
+        self, kerb: NDArray[np.int64], s: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+        """Cast the rays of :func:`opposite_hits` from these places, in this process."""
+        lengths, seg_a, seg_b, seg_k = self.lengths, self.a, self.b, self.k
+        seg_len, chain0 = self.length, self.chain0
+        out_k = np.full(len(kerb), -1, dtype=np.int64)
+        out_s = np.zeros(len(kerb))
+        out_d = np.full(len(kerb), np.inf)
+        if len(kerb) == 0 or len(lengths) == 0:
+            return out_k, out_s, out_d
+        side = np.where(self.left, 1.0, -1.0)[kerb]
+        # Each place on the segment that holds it (segments of positive length, in kerb and chainage order).
+        s = np.clip(s, 0.0, lengths[kerb])
+        real = np.flatnonzero(seg_len > 1e-9)
+        if len(real) == 0:
+            return out_k, out_s, out_d
+        stride = float(lengths.max()) + 1.0
+        key = seg_k[real] * stride + chain0[real]
+        q = np.searchsorted(key, kerb * stride + s, side="right") - 1
+        lo = np.searchsorted(seg_k[real], kerb, side="left")
+        hi = np.searchsorted(seg_k[real], kerb, side="right") - 1
+        has = hi >= lo  # a kerb of no length casts no ray
+        q = real[np.minimum(np.clip(q, lo, np.maximum(hi, lo)), len(real) - 1)]
+        e_q = seg_b[q] - seg_a[q]
+        len_q = np.where(seg_len[q] > 0, seg_len[q], 1.0)
+        t_q = np.clip((s - chain0[q]) / len_q, 0.0, 1.0)
+        p = seg_a[q] + e_q * t_q[:, None]
+        d = e_q / len_q[:, None]
+        n = np.column_stack([-d[:, 1], d[:, 0]]) * side[:, None]
+        start = p + n * 0.05
+        ray = n * (OPPOSITE_REACH_M - 0.05)
+
+        ends = start + ray
+        ray_boxes = shapely.box(
+            np.minimum(start[:, 0], ends[:, 0]),
+            np.minimum(start[:, 1], ends[:, 1]),
+            np.maximum(start[:, 0], ends[:, 0]),
+            np.maximum(start[:, 1], ends[:, 1]),
+        )
+        ri, si = self.tree.query(ray_boxes)
+        other = (seg_k[si] != kerb[ri]) & has[ri]
+        ri, si = ri[other], si[other]
+        if len(ri) == 0:
+            return out_k, out_s, out_d
+        # Ray: start + t * ray, 0 <= t <= 1; segment: a + u * (b - a), 0 <= u <= 1.
+        r = ray[ri]
+        e = seg_b[si] - seg_a[si]
+        w = seg_a[si] - start[ri]
+        den = r[:, 0] * e[:, 1] - r[:, 1] * e[:, 0]
+        ok = np.abs(den) > 1e-12
+        den = np.where(ok, den, 1.0)
+        t = (w[:, 0] * e[:, 1] - w[:, 1] * e[:, 0]) / den
+        u = (w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den
+        hit = ok & (t >= 0.0) & (t <= 1.0) & (u >= -1e-9) & (u <= 1.0 + 1e-9)
+        ri, si, t, u = ri[hit], si[hit], t[hit], u[hit]
+        if len(ri) == 0:
+            return out_k, out_s, out_d
+        order = np.lexsort((t, ri))
+        best = order[np.concatenate([[True], ri[order][1:] != ri[order][:-1]])]
+        r_best, s_best = ri[best], si[best]
+        out_k[r_best] = seg_k[s_best]
+        out_s[r_best] = chain0[s_best] + np.clip(u[best], 0.0, 1.0) * seg_len[s_best]
+        out_d[r_best] = 0.05 + t[best] * (OPPOSITE_REACH_M - 0.05)
         return out_k, out_s, out_d
-    # Ray: start + t * ray, 0 <= t <= 1; segment: a + u * (b - a), 0 <= u <= 1.
-    r = ray[ri]
-    e = seg_b[si] - seg_a[si]
-    w = seg_a[si] - start[ri]
-    den = r[:, 0] * e[:, 1] - r[:, 1] * e[:, 0]
-    ok = np.abs(den) > 1e-12
-    den = np.where(ok, den, 1.0)
-    t = (w[:, 0] * e[:, 1] - w[:, 1] * e[:, 0]) / den
-    u = (w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den
-    hit = ok & (t >= 0.0) & (t <= 1.0) & (u >= -1e-9) & (u <= 1.0 + 1e-9)
-    ri, si, t, u = ri[hit], si[hit], t[hit], u[hit]
-    if len(ri) == 0:
-        return out_k, out_s, out_d
-    order = np.lexsort((t, ri))
-    best = order[np.concatenate([[True], ri[order][1:] != ri[order][:-1]])]
-    r_best, s_best = ri[best], si[best]
-    out_k[r_best] = seg_k[s_best]
-    out_s[r_best] = chain0[s_best] + np.clip(u[best], 0.0, 1.0) * seg_len[s_best]
-    out_d[r_best] = 0.05 + t[best] * (OPPOSITE_REACH_M - 0.05)
-    return out_k, out_s, out_d
 
 
 def merge_intervals(

@@ -18,12 +18,23 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-__all__ = ["MIN_ROWS_PER_WORKER", "chunk_bounds", "fork_imap", "fork_map", "using", "worker_count"]
+__all__ = [
+    "CHUNKS_PER_WORKER",
+    "MIN_ROWS_PER_WORKER",
+    "chunk_bounds",
+    "fork_imap",
+    "fork_map",
+    "using",
+    "worker_count",
+]
 
 T = TypeVar("T")
 
 MIN_ROWS_PER_WORKER = 50_000
 """Below this many rows per worker a stage runs in this process (forking costs more than it saves)."""
+
+CHUNKS_PER_WORKER = 4
+"""Ranges per local worker (see :func:`chunk_bounds`)."""
 
 _SHARED: dict[str, Any] = {}
 _CLIENT: list[Any] = []
@@ -66,8 +77,15 @@ def worker_count(workers: int | None = None) -> int:
 def chunk_bounds(
     n_rows: int, workers: int | None, min_rows: int = MIN_ROWS_PER_WORKER
 ) -> list[tuple[int, int]]:
-    """Contiguous ``(start, stop)`` row ranges, one per worker, none smaller than ``min_rows``."""
+    """Contiguous ``(start, stop)`` row ranges covering ``0 .. n_rows``, none smaller than ``min_rows``.
+
+    With local workers, :data:`CHUNKS_PER_WORKER` ranges per worker: rows differ in cost (a hazard line
+    costs more than a point, and inputs are often sorted by kind), so the pool hands the ranges out as
+    workers become free. On a Dask cluster one range per worker (each task ships its inputs).
+    """
     n = max(min(worker_count(workers), n_rows // max(min_rows, 1)), 1)
+    if n > 1 and not _CLIENT:
+        n = min(n * CHUNKS_PER_WORKER, max(n_rows, 1))
     step = -(-n_rows // n) if n_rows else 0
     return [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)] if n_rows else [(0, 0)]
 

@@ -385,7 +385,8 @@ def plan(
         haz = haz.explode(index_parts=False).reset_index(drop=True)
     with parallel.using(client):
         matches = match_hazards(haz, kerb_table, rule_set, workers)
-    zones = zones_from_matches(matches, haz, kerb_table, rule_set)
+    with parallel.using(client):
+        zones = zones_from_matches(matches, haz, kerb_table, rule_set, workers)
     all_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
     # Accessible and motorcycle bays are placed by the quotas after the main choice, not by it.
     kerb_types = all_types & main_types(rule_set)[None, :]
