@@ -142,7 +142,9 @@ def match_hazards(
     _check_kinds(hazards, rules)
     bounds = chunk_bounds(len(hazards), workers)
     if len(bounds) > 1:
-        tables = fork_map(lambda b: _match(hazards.iloc[b[0] : b[1]], kerbs, rules).table, bounds, workers)
+        # The chunks themselves are the items: a Dask task then ships only its own hazards.
+        chunks = [hazards.iloc[lo:hi] for lo, hi in bounds]
+        tables = fork_map(lambda part: _match(part, kerbs, rules).table, chunks, workers)
         shifted = [
             t.assign(hazard=t["hazard"].to_numpy() + lo) for t, (lo, _) in zip(tables, bounds, strict=True)
         ]
@@ -538,7 +540,8 @@ def opposite_hits(
     bounds = chunk_bounds(len(kerb), workers)
     if len(bounds) > 1:
         segments.tree  # noqa: B018 - built once here, before the workers fork
-        parts = fork_map(lambda b: segments.cast(kerb[b[0] : b[1]], s[b[0] : b[1]]), bounds, workers)
+        places = [(kerb[lo:hi], s[lo:hi]) for lo, hi in bounds]
+        parts = fork_map(lambda p: segments.cast(*p), places, workers)
         return (
             np.concatenate([p[0] for p in parts]),
             np.concatenate([p[1] for p in parts]),

@@ -234,10 +234,10 @@ def _geometry_texts(geoms: NDArray[np.object_]) -> list[str]:
     return list(out)
 
 
-def _chunk_features(gdf: gpd.GeoDataFrame, lo: int, chunk: int) -> list[str]:
-    """RFC 7946 Feature texts of rows ``lo .. lo + chunk`` (WGS84, rounded, oriented)."""
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    part = _to_wgs84(gdf.iloc[lo : lo + chunk])
+def _chunk_features(rows: gpd.GeoDataFrame) -> list[str]:
+    """RFC 7946 Feature texts of the rows (WGS84, rounded, oriented)."""
+    columns = [c for c in rows.columns if c != rows.geometry.name]
+    part = _to_wgs84(rows)
     geo = _geometry_texts(np.asarray(part.geometry.values, dtype=object))
     if columns:
         text = pd.DataFrame(part[columns]).to_json(
@@ -258,8 +258,9 @@ def _feature_chunks(gdf: gpd.GeoDataFrame, chunk: int, workers: int | None = Non
     default: the CPUs this process may use); the chunks come back in order, so the file is the same
     whatever the number of workers.
     """
-    starts = list(range(0, len(gdf), chunk))
-    yield from fork_imap(lambda lo: _chunk_features(gdf, lo, chunk), starts, workers)
+    # The chunks themselves are the items: a Dask task then ships only its own rows.
+    parts = [gdf.iloc[lo : lo + chunk] for lo in range(0, len(gdf), chunk)]
+    yield from fork_imap(_chunk_features, parts, workers)
 
 
 def geojson_text(gdf: gpd.GeoDataFrame, chunk: int = 20_000, workers: int | None = None) -> Iterator[str]:
