@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from parkplan.io import text_column
 from parkplan.rules import Rules
 
 __all__ = [
@@ -367,8 +368,6 @@ def build_kerbs(
     inner_extent = None if extent is None else shapely.buffer(extent, -0.05)
     if inner_extent is not None:
         shapely.prepare(inner_extent)
-    rows: list[dict[str, object]] = []
-    lines: list[object] = []
     # Columns as plain arrays once (indexing a frame row by row is slow on large layers).
     n_in = len(gdf)
 
@@ -377,96 +376,117 @@ def build_kerbs(
             return np.asarray(gdf[name].to_numpy(dtype=object))
         return np.full(n_in, default, dtype=object)
 
-    width_col = gdf["width_m"].to_numpy(dtype=float)
-    street_col = column("street_id", None)
-    oneway_col = column("oneway", None)
-    osm_col = column("osm_id", None)
-    orient_col = column("orientation", None)
-    demand_col = column("demand_weight", 1.0)
-    loading_col = column("loading_demand", 0.0)
+    def present(values: NDArray[np.object_]) -> NDArray[np.bool_]:
+        return np.asarray(pd.notna(values), dtype=bool)
+
+    def text(values: NDArray[np.object_], fallback: NDArray[np.object_]) -> NDArray[np.object_]:
+        out = fallback.copy()
+        ok = present(values)
+        out[ok] = [str(v) for v in values[ok]]
+        return out
+
+    ids_arr = np.asarray(ids, dtype=object)
+    # Per input feature: the columns every kerb drawn from it shares.
+    feature = {
+        "source_id": text(column("osm_id", None), ids_arr),
+        "street_id": text(column("street_id", None), np.full(n_in, None, dtype=object)),
+        "width_m": gdf["width_m"].to_numpy(dtype=float),
+        "oneway": column("oneway", None),
+        "orientation": column("orientation", None),
+        "demand_weight": column("demand_weight", 1.0).astype(float),
+        "loading_demand": column("loading_demand", 0.0).astype(float),
+    }
     flow_col = column("flow", None)
     side_col = column("side", None)
+    tables: list[dict[str, NDArray[np.generic]]] = []
 
-    for i, geom in enumerate(geoms):
-        width = float(width_col[i])
-        street = street_col[i]
-        street = None if street is None or (isinstance(street, float) and np.isnan(street)) else str(street)
-        oneway = oneway_col[i]
-        source_id = str(osm_col[i]) if osm_col[i] is not None and pd.notna(osm_col[i]) else ids[i]
-        base = {
-            "input_index": i,
-            "source_id": source_id,
-            "street_id": street,
-            "width_m": width,
-            "oneway": oneway,
-            "orientation": orient_col[i],
-            "demand_weight": float(demand_col[i]),
-            "loading_demand": float(loading_col[i]),
-        }
-        if type_ids[i] in (1, 5):  # LineString, MultiLineString
-            parts = shapely.get_parts(geom)
-            flow = flow_col[i] if flow_col[i] is not None else default_flow
-            side = side_col[i]
-            if side == "right":
-                cw = "left"
-            elif side == "left":
-                cw = "right"
+    # Kerb lines, all at once: one kerb per part.
+    line_feat = np.flatnonzero(np.isin(type_ids, (1, 5)))
+    if len(line_feat):
+        parts, which = shapely.get_parts(geoms[line_feat], return_index=True)
+        feat = line_feat[which]
+        first = np.ones(len(which), dtype=bool)
+        first[1:] = which[1:] != which[:-1]
+        ordinal = np.arange(len(which)) - np.maximum.accumulate(np.where(first, np.arange(len(which)), 0))
+        single = np.bincount(which, minlength=len(line_feat))[which] == 1
+        cid = ids_arr[feat].copy()
+        cid[~single] = [f"{ids[f]}/{k}" for f, k in zip(feat[~single], ordinal[~single], strict=True)]
+        flow = np.where(present(flow_col[feat]), flow_col[feat], default_flow)
+        side = side_col[feat]
+        # The carriageway is the side traffic keeps to: right-hand traffic drives with the kerb on its
+        # right, so the carriageway lies left of the direction of flow; a given side says it directly.
+        keeps_left_of_flow = rules.traffic == "right"
+        by_flow = np.where((flow == "forward") == keeps_left_of_flow, "left", "right")
+        cw = np.where(side == "right", "left", np.where(side == "left", "right", by_flow)).astype(object)
+        tables.append(
+            {
+                "input_index": feat,
+                "order": ordinal,
+                **{c: v[feat] for c, v in feature.items()},
+                "side": side,
+                "curb_id": cid,
+                "carriageway": cw,
+                "flow": flow.astype(object),
+                "corner_start_m": np.full(len(feat), np.nan),
+                "corner_end_m": np.full(len(feat), np.nan),
+                "geometry": np.asarray(parts, dtype=object),
+            }
+        )
+
+    # Street areas: every ring split at its corners (and where the data was cut).
+    rows: list[dict[str, object]] = []
+    # Walking with the carriageway on the left is the direction of the traffic beside the kerb under
+    # right-hand traffic; under left-hand traffic it flows the other way.
+    area_flow = "forward" if rules.traffic == "right" else "backward"
+    for i in np.flatnonzero(~np.isin(type_ids, (1, 5))).tolist():
+        parts = shapely.get_parts(geoms[i])
+        rings, part_of, ring_no = _rings(parts)
+        for coords, p, r in zip(rings, part_of, ring_no, strict=True):
+            if len(coords) < 3:
+                continue
+            cidx, arc_lo, arc_hi = ring_corners(coords, settings)
+            lo_of = dict(zip(cidx.tolist(), arc_lo.tolist(), strict=True))
+            hi_of = dict(zip(cidx.tolist(), arc_hi.tolist(), strict=True))
+            if inner_extent is None:
+                cut = np.zeros(len(coords), dtype=bool)
             else:
-                # The carriageway is the side traffic keeps to: right-hand traffic drives with the kerb
-                # on its right, so the carriageway lies left of the direction of flow.
-                keeps_left_of_flow = rules.traffic == "right"
-                along = flow == "forward"
-                cw = "left" if keeps_left_of_flow == along else "right"
-            for k, part in enumerate(parts):
-                cid = ids[i] if len(parts) == 1 else f"{ids[i]}/{k}"
+                cut = _cut_segments(coords, inner_extent)
+            pieces = _split_ring(cidx, cut)
+            prefix = ids[i] if len(parts) == 1 else f"{ids[i]}/{p}"
+            for k, (verts, at_start, at_end) in enumerate(pieces):
+                start_m, end_m = _arc_lengths(coords, verts, lo_of, hi_of, at_start, at_end)
                 rows.append(
                     {
-                        **base,
-                        "side": side,
-                        "curb_id": cid,
-                        "carriageway": cw,
-                        "flow": flow,
-                        "corner_start_m": float("nan"),
-                        "corner_end_m": float("nan"),
+                        "input_index": i,
+                        "order": len(rows),
+                        **{c: v[i] for c, v in feature.items()},
+                        "side": None,
+                        "curb_id": f"{prefix}:{r}:{k}",
+                        "carriageway": "left",
+                        "flow": area_flow,
+                        "corner_start_m": start_m,
+                        "corner_end_m": end_m,
+                        "geometry": shapely.linestrings(coords[verts]),
                     }
                 )
-                lines.append(part)
-        else:  # Polygon, MultiPolygon: street areas
-            parts = shapely.get_parts(geom)
-            rings, part_of, ring_no = _rings(parts)
-            # Walking with the carriageway on the left is the direction of the traffic beside the kerb
-            # under right-hand traffic; under left-hand traffic it flows the other way.
-            flow = "forward" if rules.traffic == "right" else "backward"
-            for coords, p, r in zip(rings, part_of, ring_no, strict=True):
-                if len(coords) < 3:
-                    continue
-                cidx, arc_lo, arc_hi = ring_corners(coords, settings)
-                lo_of = dict(zip(cidx.tolist(), arc_lo.tolist(), strict=True))
-                hi_of = dict(zip(cidx.tolist(), arc_hi.tolist(), strict=True))
-                if inner_extent is None:
-                    cut = np.zeros(len(coords), dtype=bool)
-                else:
-                    cut = _cut_segments(coords, inner_extent)
-                pieces = _split_ring(cidx, cut)
-                prefix = ids[i] if len(parts) == 1 else f"{ids[i]}/{p}"
-                for k, (verts, at_start, at_end) in enumerate(pieces):
-                    start_m, end_m = _arc_lengths(coords, verts, lo_of, hi_of, at_start, at_end)
-                    rows.append(
-                        {
-                            **base,
-                            "side": None,
-                            "curb_id": f"{prefix}:{r}:{k}",
-                            "carriageway": "left",
-                            "flow": flow,
-                            "corner_start_m": start_m,
-                            "corner_end_m": end_m,
-                        }
-                    )
-                    lines.append(shapely.linestrings(coords[verts]))
-    kerbs = gpd.GeoDataFrame(rows, geometry=np.asarray(lines, dtype=object) if lines else [], crs=gdf.crs)
-    if len(kerbs) == 0:
-        kerbs = gpd.GeoDataFrame(columns=[*KERB_COLUMNS, "geometry"], geometry="geometry", crs=gdf.crs)
-    kerbs["length_m"] = shapely.length(np.asarray(kerbs.geometry.values, dtype=object))
+    if rows:
+        tables.append({c: np.asarray([row[c] for row in rows], dtype=object) for c in rows[0]})
+    columns = [c for c in KERB_COLUMNS if c != "length_m"]
+    if not tables:
+        return gpd.GeoDataFrame(columns=[*KERB_COLUMNS, "geometry"], geometry="geometry", crs=gdf.crs)
+    merged = {c: np.concatenate([t[c] for t in tables]) for c in [*columns, "order", "geometry"]}
+    # Kerbs in input order, the parts of a feature in their own order.
+    order = np.lexsort((merged["order"].astype(np.int64), merged["input_index"].astype(np.int64)))
+    geometry = np.asarray(merged["geometry"], dtype=object)[order]
+    numeric = {"input_index": np.int64, "width_m": float, "demand_weight": float, "loading_demand": float}
+    numeric |= {"corner_start_m": float, "corner_end_m": float}
+    table = {
+        c: merged[c][order].astype(numeric[c]) if c in numeric else text_column(merged[c][order], len(order))
+        for c in columns
+    }
+    kerbs = gpd.GeoDataFrame(table, geometry=geometry, crs=gdf.crs)
+    kerbs["oneway"] = kerbs["oneway"].infer_objects()
+    kerbs["length_m"] = shapely.length(geometry)
     return kerbs[[*KERB_COLUMNS, "geometry"]]
 
 
