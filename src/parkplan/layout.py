@@ -279,7 +279,12 @@ def _untangle(
     at its far corner. Bays keep their chainages on the kerb.
     """
     out = polys.copy()
-    bad = np.flatnonzero(~shapely.is_valid(out))
+    # A bay within one straight segment of its kerb is a rectangle, valid by construction: only bays
+    # spanning a kerb vertex (and angled ones, whose far edge may lie on another segment) are checked.
+    seg_a = idx.segment(k, a)
+    straight = seg_a == idx.segment(k, np.maximum(b - 1e-9, a))
+    check = np.flatnonzero(~straight | angled)
+    bad = check[~shapely.is_valid(out[check])]
     if len(bad):
         plain = bad[~angled[bad]]
         if len(plain):
@@ -296,8 +301,6 @@ def _untangle(
     keep = i < j
     # Two bays each within one straight segment of the same kerb lie side by side and cannot overlap:
     # only the other candidate pairs are tested (most bays of a city are such neighbours).
-    seg_a = idx.segment(k, a)
-    straight = seg_a == idx.segment(k, np.maximum(b - 1e-9, a))
     same = (k[i] == k[j]) & straight[i] & straight[j] & (seg_a[i] == seg_a[j])
     keep &= ~same
     i, j = i[keep], j[keep]
@@ -330,20 +333,16 @@ def _kerb_edge(
     c = np.maximum(hi - lo, 0) + 2
     fs = np.cumsum(c) - c
     total = int(c.sum())
-    owner = np.repeat(np.arange(len(k)), c)
-    pos = np.arange(total) - fs[owner]
-    vert = lo[owner] + pos - 1
-    is_a = pos == 0
-    is_b = pos == c[owner] - 1
-    inner = ~(is_a | is_b)
-    pts = np.empty((total, 2))
-    nrm = np.empty((total, 2))
-    pts[is_a] = pa
-    pts[is_b] = pb
-    pts[inner] = idx.xy[vert[inner]]
-    nrm[is_a] = idx.seg_normal[sa]
-    nrm[is_b] = idx.seg_normal[sb]
-    nrm[inner] = idx.vertex_normal[vert[inner]]
+    # Vertex lo - 1 + position for every point (one gather), then both ends overwritten.
+    vert = np.repeat(lo - 1 - fs, c) + np.arange(total)
+    np.clip(vert, 0, len(idx.xy) - 1, out=vert)
+    pts = idx.xy[vert]
+    nrm = idx.vertex_normal[vert]
+    last = fs + c - 1
+    pts[fs] = pa
+    pts[last] = pb
+    nrm[fs] = idx.seg_normal[sa]
+    nrm[last] = idx.seg_normal[sb]
     return pts, nrm, c
 
 
