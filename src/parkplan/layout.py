@@ -26,7 +26,7 @@ from parkplan.kerbs import lines_from_points, polygons_from_rings
 from parkplan.rules import Rules
 from parkplan.solve import bay_arrays
 
-__all__ = ["KerbIndex", "bay_polygons", "kerb_lines", "place_bays"]
+__all__ = ["KerbIndex", "bay_polygons", "kerb_edge", "kerb_lines", "place_bays"]
 
 
 def place_bays(
@@ -317,7 +317,7 @@ def _untangle(
     return out
 
 
-def _kerb_edge(
+def kerb_edge(
     idx: KerbIndex, k: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Points of the kerb between chainages ``a`` and ``b``: P(a), the vertices strictly inside, P(b).
@@ -352,7 +352,7 @@ def kerb_lines(
     """LineStrings of the kerb between chainages ``a`` and ``b`` (vectorised ``substring``)."""
     if len(k) == 0:
         return np.zeros(0, dtype=object)
-    pts, _, c = _kerb_edge(idx, k, a, b)
+    pts, _, c = kerb_edge(idx, k, a, b)
     return lines_from_points(pts, c)
 
 
@@ -364,7 +364,7 @@ def _following(
     depth: NDArray[np.float64],
 ) -> NDArray[np.object_]:
     """Kerb-following polygons between chainages ``a`` and ``b``, ``depth`` to the left (negative: right)."""
-    fw, nrm, c = _kerb_edge(idx, k, a, b)
+    fw, nrm, c = kerb_edge(idx, k, a, b)
     fs = np.cumsum(c) - c
     owner = np.repeat(np.arange(len(k)), c)
     off = fw + nrm * depth[owner][:, None]

@@ -16,7 +16,7 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = [
     "CHUNKS_PER_WORKER",
@@ -132,3 +132,49 @@ def fork_imap(func: Callable[[Any], T], items: Sequence[Any], workers: int | Non
             yield from pool.imap(_run, range(len(items)))
     finally:
         _SHARED.clear()
+
+
+class Pending(Generic[T]):
+    """The result of :func:`submit`, ready or on its way: :meth:`result` waits for it."""
+
+    def __init__(self, get: Callable[[], T], close: Callable[[], None] | None = None) -> None:
+        self._get = get
+        self._close = close
+
+    def result(self) -> T:
+        """Wait for the result and return it (a worker's exception is raised here)."""
+        try:
+            return self._get()
+        finally:
+            if self._close is not None:
+                self._close()
+                self._close = None
+
+
+def _call_shared() -> Any:
+    return _SHARED["call"]()
+
+
+def submit(func: Callable[[], T], workers: int | None = None, rows: int = 0) -> Pending[T]:
+    """Start ``func()`` in one other process and return at once; the caller goes on with its own work.
+
+    Two independent pieces of a stage then run side by side: ``func`` in a forked process (its inputs
+    inherited, only its result pickled back) or as a task on the active Dask cluster, the rest in the
+    caller. With one worker, fewer than :data:`MIN_ROWS_PER_WORKER` ``rows``, or no ``fork``, ``func``
+    runs in this process when the result is asked for; the result is the same either way.
+    """
+    if _CLIENT and worker_count(workers) > 1 and rows >= MIN_ROWS_PER_WORKER:
+        future = _CLIENT[-1].submit(func, pure=False)
+        return Pending(future.result)
+    if worker_count(workers) <= 1 or rows < MIN_ROWS_PER_WORKER or "fork" not in mp.get_all_start_methods():
+        return Pending(func)
+    _SHARED["call"] = func
+    pool = mp.get_context("fork").Pool(1)
+    _SHARED.pop("call", None)  # the child has its copy; the parent needs none
+    pending = pool.apply_async(_call_shared)
+
+    def close() -> None:
+        pool.close()
+        pool.join()
+
+    return Pending(pending.get, close)

@@ -28,8 +28,8 @@ from parkplan.io import (
     to_metric,
 )
 from parkplan.keep import existing_spans, keep_layout
-from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
-from parkplan.layout import KerbIndex, bay_polygons, kerb_lines, place_bays
+from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs, lines_from_points
+from parkplan.layout import KerbIndex, bay_polygons, kerb_edge, place_bays
 from parkplan.progress import Progress
 from parkplan.quotas import apply_quotas, fill_fragments, main_types
 from parkplan.rules import Rules, load_rules
@@ -434,12 +434,21 @@ def plan(
         placed, kept = kept_result.placed, kept_result.kept
         kept_summary = {"existing_features": len(existing), **kept_result.summary}
     index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
-    polys = bay_polygons(placed, kerb_table, rule_set, index)
-    bays_gdf = _bays_table(placed, polys, kerb_table, rule_set, crs)
+    # Two independent halves, side by side with several workers: the kerbs' account and the zones' line
+    # coordinates (numbers only) in another process, the bay polygons here.
+    with parallel.using(client):
+        side = parallel.submit(
+            lambda: _side_tables(zones, kerb_table, stretches, placed, rule_set, index),
+            workers,
+            rows=len(zones) + len(placed),
+        )
+        polys = bay_polygons(placed, kerb_table, rule_set, index)
+        bays_gdf = _bays_table(placed, polys, kerb_table, rule_set, crs)
+        account, zone_points, zone_counts = side.result()
     if kept is not None:
         bays_gdf["kept"] = kept
-    zones_gdf = _zones_table(zones, kerb_table, index, crs)
-    kerbs_gdf = _kerbs_table(kerb_table, zones, stretches, placed, rule_set)
+    zones_gdf = _zones_table(zones, kerb_table, lines_from_points(zone_points, zone_counts), crs)
+    kerbs_gdf = _kerbs_table(kerb_table, account)
     timings["layout"] = time.perf_counter() - t
 
     summary = _summary(
@@ -504,31 +513,49 @@ def _bays_table(
     )
 
 
-def _zones_table(
-    zones: pd.DataFrame, kerbs: gpd.GeoDataFrame, index: KerbIndex, crs: CRS
-) -> gpd.GeoDataFrame:
+def _side_tables(
+    zones: pd.DataFrame,
+    kerbs: gpd.GeoDataFrame,
+    stretches: pd.DataFrame,
+    placed: pd.DataFrame,
+    rules: Rules,
+    index: KerbIndex,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Compute the layout's numeric half: the kerbs' account and the points of every zone's line.
+
+    Returns the account (:func:`_kerb_account`) and the zones' line points with the count per zone.
+    """
     k = zones["kerb"].to_numpy(dtype=np.int64)
     a = zones["start_m"].to_numpy(dtype=float)
     b = zones["end_m"].to_numpy(dtype=float)
+    points, _, counts = kerb_edge(index, k, a, b)
+    return _kerb_account(kerbs, zones, stretches, placed, rules), points, counts
+
+
+def _zones_table(
+    zones: pd.DataFrame, kerbs: gpd.GeoDataFrame, lines: np.ndarray, crs: CRS
+) -> gpd.GeoDataFrame:
+    k = zones["kerb"].to_numpy(dtype=np.int64)
     return gpd.GeoDataFrame(
         {
             "curb_id": text_column(kerbs["curb_id"].to_numpy(dtype=object)[k], len(k)),
             "kind": text_column(zones["kind"].to_numpy(dtype=object), len(k)),
             "hazard_id": text_column(zones["hazard_id"].to_numpy(dtype=object), len(k)),
             "rule": text_column(zones["rule"].to_numpy(dtype=object), len(k)),
-            "start_m": np.round(a, 3),
-            "end_m": np.round(b, 3),
+            "start_m": np.round(zones["start_m"].to_numpy(dtype=float), 3),
+            "end_m": np.round(zones["end_m"].to_numpy(dtype=float), 3),
             "hazard_start_m": np.round(zones["hazard_start_m"].to_numpy(dtype=float), 3),
             "hazard_end_m": np.round(zones["hazard_end_m"].to_numpy(dtype=float), 3),
         },
-        geometry=kerb_lines(index, k, a, b),
+        geometry=lines,
         crs=crs,
     )
 
 
-def _kerbs_table(
+def _kerb_account(
     kerbs: gpd.GeoDataFrame, zones: pd.DataFrame, stretches: pd.DataFrame, placed: pd.DataFrame, rules: Rules
-) -> gpd.GeoDataFrame:
+) -> pd.DataFrame:
+    """Each kerb's account: ``bays``, ``bay_m``, ``gap_m``, ``lost_m``, ``leftover_m``, ``lost_<kind>_m``."""
     n = len(kerbs)
     lengths = kerbs["length_m"].to_numpy(dtype=float)
     free = np.zeros(n)
@@ -556,7 +583,21 @@ def _kerbs_table(
             gap_m, per_stretch["kerb"].to_numpy(dtype=np.int64), (per_stretch["runs"].to_numpy() - 1) * gap
         )
     leftover = np.maximum(free - bay_m - gap_m, 0.0)
-    lost_kind = _lost_by_kind(zones, n, rules)
+    account = pd.DataFrame(
+        {
+            "length_m": np.round(lengths, 3),
+            "bays": bays,
+            "bay_m": np.round(bay_m, 3),
+            "gap_m": np.round(gap_m, 3),
+            "lost_m": np.round(lost, 3),
+            "leftover_m": np.round(leftover, 3),
+        }
+    )
+    return pd.concat([account, _lost_by_kind(zones, n, rules).round(3)], axis=1)
+
+
+def _kerbs_table(kerbs: gpd.GeoDataFrame, account: pd.DataFrame) -> gpd.GeoDataFrame:
+    n = len(kerbs)
     table = pd.DataFrame(
         {
             "curb_id": text_column(kerbs["curb_id"].to_numpy(dtype=object), n),
@@ -567,18 +608,14 @@ def _kerbs_table(
             "flow": text_column(kerbs["flow"].to_numpy(dtype=object), n),
             "width_m": kerbs["width_m"].to_numpy(dtype=float),
             "oneway": kerbs["oneway"].to_numpy(dtype=object),
-            "length_m": np.round(lengths, 3),
-            "bays": bays,
-            "bay_m": np.round(bay_m, 3),
-            "gap_m": np.round(gap_m, 3),
-            "lost_m": np.round(lost, 3),
-            "leftover_m": np.round(leftover, 3),
         }
     )
+    main = account[["length_m", "bays", "bay_m", "gap_m", "lost_m", "leftover_m"]]
+    table = pd.concat([table, main], axis=1)
     for col in ("side", "name", "highway"):
         if col in kerbs.columns and kerbs[col].notna().any():
             table[col] = kerbs[col].to_numpy(dtype=object)
-    table = pd.concat([table, lost_kind.round(3)], axis=1)
+    table = pd.concat([table, account.drop(columns=main.columns)], axis=1)
     return gpd.GeoDataFrame(table, geometry=kerbs.geometry.values, crs=kerbs.crs)
 
 
