@@ -42,6 +42,7 @@ __all__ = [
     "match_hazards",
     "merge_intervals",
     "opposite_places",
+    "sort_zones",
     "zones_from_matches",
 ]
 
@@ -490,7 +491,8 @@ def zones_from_matches(
         hazard_end_m=np.clip(b, 0.0, length),
     )
     zones = zones[zones["end_m"] > zones["start_m"]]
-    # Numeric keys only (a text key is slow on millions of zones); ties keep their input order.
+    # Numeric keys only (a text key is slow on millions of zones); ties keep their input order. Clearances
+    # differ by kind, so the matches' order says little about the zones' order: one three-key sort.
     order = np.lexsort(
         (
             zones["end_m"].to_numpy(dtype=float),
@@ -498,6 +500,26 @@ def zones_from_matches(
             zones["kerb"].to_numpy(dtype=np.int64),
         )
     )
+    return zones.iloc[order].reset_index(drop=True)
+
+
+def sort_zones(zones: pd.DataFrame) -> pd.DataFrame:
+    """Sort zones by kerb, start and end; ties keep their input order (numeric keys only).
+
+    The tables sorted here are concatenations of parts that are each sorted already: a stable sort by kerb
+    alone (a radix sort) puts most kerbs in order, and only the kerbs whose zones then still disagree
+    with (start, end) are sorted on all three keys. The result is that of the full three-key sort.
+    """
+    k = zones["kerb"].to_numpy(dtype=np.int64)
+    start = zones["start_m"].to_numpy(dtype=float)
+    end = zones["end_m"].to_numpy(dtype=float)
+    order = np.argsort(k, kind="stable")
+    ks, ss, es = k[order], start[order], end[order]
+    same = ks[1:] == ks[:-1]
+    back = same & ((ss[1:] < ss[:-1]) | ((ss[1:] == ss[:-1]) & (es[1:] < es[:-1])))
+    if back.any():
+        rows = np.flatnonzero(np.isin(ks, np.unique(ks[1:][back])))
+        order[rows] = order[rows[np.lexsort((es[rows], ss[rows], ks[rows]))]]
     return zones.iloc[order].reset_index(drop=True)
 
 

@@ -54,7 +54,7 @@ from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
 from parkplan.carriageway import room_zones
-from parkplan.hazards import free_stretches, merge_intervals, opposite_hits, zone_table
+from parkplan.hazards import free_stretches, merge_intervals, opposite_hits, sort_zones, zone_table
 from parkplan.parallel import chunk_bounds, fork_map
 from parkplan.progress import Progress
 from parkplan.rules import Rules
@@ -638,26 +638,6 @@ def _lookup(
     return out
 
 
-def _sort_zones(zones: pd.DataFrame) -> pd.DataFrame:
-    """Sort zones by kerb, start and end; ties keep their input order (numeric keys only).
-
-    The tables sorted here are concatenations of parts that are each sorted already: a stable sort by kerb
-    alone (a radix sort) puts most kerbs in order, and only the kerbs whose zones then still disagree
-    with (start, end) are sorted on all three keys. The result is that of the full three-key sort.
-    """
-    k = zones["kerb"].to_numpy(dtype=np.int64)
-    start = zones["start_m"].to_numpy(dtype=float)
-    end = zones["end_m"].to_numpy(dtype=float)
-    order = np.argsort(k, kind="stable")
-    ks, ss, es = k[order], start[order], end[order]
-    same = ks[1:] == ks[:-1]
-    back = same & ((ss[1:] < ss[:-1]) | ((ss[1:] == ss[:-1]) & (es[1:] < es[:-1])))
-    if back.any():
-        rows = np.flatnonzero(np.isin(ks, np.unique(ks[1:][back])))
-        order[rows] = order[rows[np.lexsort((es[rows], ss[rows], ks[rows]))]]
-    return zones.iloc[order].reset_index(drop=True)
-
-
 def decide(
     kerbs: gpd.GeoDataFrame,
     hazard_zones: pd.DataFrame,
@@ -752,7 +732,7 @@ def decide(
                 types_ok & (type_depth[None, :] <= reach[:, None] + 1e-6), type_depth[None, :], 0.0
             )
             kerb_depth = kerb_depth.max(axis=1)
-            zones = _sort_zones(
+            zones = sort_zones(
                 pd.concat([zones, room_zones(kerbs, kerb_depth, street_area, pairs)], ignore_index=True)
             )
         # Places too narrow for this level but not for a shallower one keep the shallower bays there.
@@ -877,7 +857,7 @@ def decide(
         "kerbs_by_depth_m": {f"{d:g}": int((choice.level == j + 1).sum()) for j, d in enumerate(levels)},
     }
     return Decision(
-        _sort_zones(pd.concat(zone_parts, ignore_index=True)),
+        sort_zones(pd.concat(zone_parts, ignore_index=True)),
         final,
         solution,
         choice.level,
