@@ -220,16 +220,31 @@ def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFra
     kind_code = {k: i for i, k in enumerate(kinds)}
     code = np.array([kind_code[k] for k in uniq], dtype=np.int64)[codes]
     kerb = zones["kerb"].to_numpy(dtype=np.int64)
+    start = zones["start_m"].to_numpy(dtype=float)
+    end = zones["end_m"].to_numpy(dtype=float)
+    out = np.zeros((n_kerbs, len(kinds)))
+    # A zone that overlaps no other zone of its kerb loses its whole length to its own kind (most zones;
+    # found in one pass when the zones are in kerb and start order, as the plan keeps them).
+    alone = np.zeros(len(zones), dtype=bool)
+    if len(zones) > 1:
+        nxt = (kerb[1:] > kerb[:-1]) | ((kerb[1:] == kerb[:-1]) & (start[1:] >= start[:-1]))
+        if nxt.all():
+            offset = (kerb - kerb.min()).astype(float) * (float(end.max() - start.min()) + 1.0) * 4.0
+            run_end = np.maximum.accumulate(end + offset) - offset  # furthest end so far on the kerb
+            clear_before = np.ones(len(zones), dtype=bool)
+            clear_before[1:] = (kerb[1:] != kerb[:-1]) | (start[1:] >= run_end[:-1])
+            clear_after = np.ones(len(zones), dtype=bool)
+            clear_after[:-1] = clear_before[1:]
+            alone = clear_before & clear_after
+    np.add.at(out, (kerb[alone], code[alone]), end[alone] - start[alone])
+    rest = ~alone
     # Sub-intervals: own extent (priority = kind) and the whole zone (priority = kind + kinds); lower wins.
-    sk = np.concatenate([kerb, kerb])
-    s0 = np.concatenate(
-        [zones["hazard_start_m"].to_numpy(dtype=float), zones["start_m"].to_numpy(dtype=float)]
-    )
-    s1 = np.concatenate([zones["hazard_end_m"].to_numpy(dtype=float), zones["end_m"].to_numpy(dtype=float)])
-    prio = np.concatenate([code, code + len(kinds)])
+    sk = np.concatenate([kerb[rest], kerb[rest]])
+    s0 = np.concatenate([zones["hazard_start_m"].to_numpy(dtype=float)[rest], start[rest]])
+    s1 = np.concatenate([zones["hazard_end_m"].to_numpy(dtype=float)[rest], end[rest]])
+    prio = np.concatenate([code[rest], code[rest] + len(kinds)])
     ok = s1 > s0
     sk, s0, s1, prio = sk[ok], s0[ok], s1[ok], prio[ok]
-    out = np.zeros((n_kerbs, len(kinds)))
     if len(sk) == 0:
         return pd.DataFrame(out, columns=[f"lost_{k}_m" for k in kinds])
     # Elementary pieces: between consecutive distinct cut points of a kerb (keys kerb * stride + x, the
