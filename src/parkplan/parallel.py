@@ -1,10 +1,11 @@
-"""Worker processes for the stages that split into independent chunks: local (fork) or a Dask cluster.
+"""Worker processes for the parts of a plan that split into independent pieces: local (fork) or Dask.
 
 A stage whose result for one chunk of rows depends only on that chunk (and on large read-only inputs
 such as the kerb table) is mapped over contiguous chunks by forked processes: the inputs are inherited,
 not pickled, and the chunks come back in order, so the result is the same for any number of workers.
 Where ``fork`` is not available (macOS' and Windows' default start methods), or the input is small, the
-chunks run in this process.
+chunks run in this process. :func:`submit` runs one independent piece in another process while the caller
+does the rest of its stage (the layout's two halves).
 
 With a ``dask.distributed`` client active (:func:`using`; ``plan(..., client=...)``, ``--scheduler``), the
 same chunks are Dask tasks on that cluster instead, gathered in order: the result is again the same.
@@ -21,9 +22,11 @@ from typing import Any, Generic, TypeVar
 __all__ = [
     "CHUNKS_PER_WORKER",
     "MIN_ROWS_PER_WORKER",
+    "Pending",
     "chunk_bounds",
     "fork_imap",
     "fork_map",
+    "submit",
     "using",
     "worker_count",
 ]
