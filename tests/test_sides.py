@@ -214,3 +214,32 @@ def test_habit_baseline_is_feasible_and_never_better_than_the_optimum() -> None:
     assert habit.summary["cross_section"]["strategy"] == "habit"
     with pytest.raises(ValueError, match="strategy"):
         parkplan.plan(k, haz, rules=r, strategy="greedy")
+
+
+def test_a_choice_model_not_proven_optimal_is_named_with_its_gap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When a model of the choice of sides stops short of a proof (time limit), the summary says which one:
+    its kerbs by id, CP-SAT's status and the gap. Forced here by reporting the first model as FEASIBLE with
+    a bound 7 units above its value."""
+    from parkplan import sides
+    from parkplan.synthetic import make_city
+
+    real = sides._solve_choice
+    calls: list[int] = []
+
+    def first_stops_short(*args: object, **kwargs: object) -> tuple[np.ndarray, str, int]:
+        chosen, _, _ = real(*args, **kwargs)  # type: ignore[arg-type]
+        calls.append(1)
+        return chosen, ("FEASIBLE" if len(calls) == 1 else "OPTIMAL"), (7 if len(calls) == 1 else 0)
+
+    monkeypatch.setattr(sides, "_solve_choice", first_stops_short)
+    kerbs_in, hazards = make_city(2_000, seed=1)
+    p = parkplan.plan(kerbs_in, hazards, rules="cn", workers=1)
+    solver = p.summary["solver"]
+    assert solver["status"] == "FEASIBLE"
+    named = [s for s in solver["not_optimal"] if str(s["component"]).startswith("choice of sides")]
+    assert len(named) == 1
+    assert named[0]["status"] == "FEASIBLE"
+    assert named[0]["kerbs"] >= 2
+    assert set(named[0]["curb_ids"]) <= set(p.kerbs["curb_id"])
+    assert 0 < named[0]["gap"] < 1
+    assert solver["best_bound"] > solver["objective"]

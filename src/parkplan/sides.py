@@ -304,6 +304,8 @@ class Choice:
     models: int
     closed: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     solve_s: float = 0.0
+    not_optimal: list[dict[str, object]] = field(default_factory=list)
+    """Choice models not proven optimal: ``model``, ``kerbs`` (indices), ``status``, ``gap``."""
 
 
 def _components(n: int, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -419,9 +421,15 @@ def choose_levels(
     status = "OPTIMAL"
     bound_gain = 0
     groups = chunk_bounds(n_models, workers, min_rows=MIN_MODELS_PER_WORKER)
+    not_optimal: list[dict[str, object]] = []
     for m, (chosen, name, gain) in enumerate(x for r in fork_map(solve_group, groups, workers) for x in r):
         level[kerbs_of_model[m]] = chosen
         bound_gain += gain
+        if name != "OPTIMAL":
+            found = int(full[kerbs_of_model[m], chosen].sum())
+            not_optimal.append(
+                {"model": m, "kerbs": kerbs_of_model[m], "status": name, "gap": gain / max(found + gain, 1)}
+            )
         if name not in ("OPTIMAL", "FEASIBLE"):
             status = "UNKNOWN"
         elif name != "OPTIMAL" and status == "OPTIMAL":
@@ -429,7 +437,14 @@ def choose_levels(
     objective = int(full[np.arange(n), level].sum())
     closed = (level == 0) & (value > 0).any(axis=1)
     return Choice(
-        level, status, objective, objective + bound_gain, n_models, closed, time.perf_counter() - t_models
+        level,
+        status,
+        objective,
+        objective + bound_gain,
+        n_models,
+        closed,
+        time.perf_counter() - t_models,
+        not_optimal,
     )
 
 
@@ -797,6 +812,19 @@ def decide(
         solve_s += solution.solve_s
         n_presolved += solution.n_presolved
         n_models += solution.n_models
+    curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
+    for r in choice.not_optimal:
+        # Which component of the choice of sides was not proven optimal, by its kerbs (the first 20 named).
+        kerb_rows = np.asarray(r["kerbs"], dtype=np.int64)
+        statuses.append(
+            {
+                "component": f"choice of sides, model {r['model']}",
+                "kerbs": len(kerb_rows),
+                "curb_ids": [str(c) for c in curb_ids[kerb_rows[:20]]],
+                "status": r["status"],
+                "gap": r["gap"],
+            }
+        )
     closed = np.flatnonzero(choice.closed)
     if len(closed):
         street = kerbs["street_id"].to_numpy(dtype=object)
