@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from parkplan.errors import InputError
 from parkplan.io import text_column
+from parkplan.kerbs import KerbIndex
 from parkplan.parallel import chunk_bounds, fork_map
 from parkplan.rules import Clearance, Rules
 
@@ -580,17 +581,13 @@ class _Segments:
     """
 
     def __init__(self, kerbs: gpd.GeoDataFrame) -> None:
-        geoms = np.asarray(kerbs.geometry.values, dtype=object)
+        index = KerbIndex(np.asarray(kerbs.geometry.values, dtype=object))
         self.lengths = kerbs["length_m"].to_numpy(dtype=float)
         self.left = kerbs["carriageway"].to_numpy(dtype=object) == "left"
-        coords, owner = shapely.get_coordinates(geoms, return_index=True)
-        same = owner[1:] == owner[:-1]
-        self.a, self.b, self.k = coords[:-1][same], coords[1:][same], owner[:-1][same]
-        self.length = np.hypot(*(self.b - self.a).T)
-        cum = np.concatenate([[0.0], np.cumsum(np.where(same, np.hypot(*np.diff(coords, axis=0).T), 0.0))])
-        first = np.ones(len(owner), dtype=bool)
-        first[1:] = ~same
-        self.chain0 = (cum - cum[np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))])[:-1][same]
+        v = np.flatnonzero(index.owner[1:] == index.owner[:-1])  # segment v -> v + 1 inside a kerb
+        self.a, self.b, self.k = index.xy[v], index.xy[v + 1], index.owner[v]
+        self.length = index.seg_len[v]
+        self.chain0 = index.chain[v]
         self._tree: shapely.STRtree | None = None
 
     def __getstate__(self) -> dict[str, object]:

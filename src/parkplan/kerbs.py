@@ -26,6 +26,7 @@ from parkplan.rules import Rules
 
 __all__ = [
     "CornerSettings",
+    "KerbIndex",
     "attach_ways",
     "build_kerbs",
     "lines_from_points",
@@ -314,6 +315,73 @@ def _source_ids(gdf: pd.DataFrame) -> list[str]:
             if len(set(ids)) == len(ids):
                 return ids
     return [str(i) for i in range(len(gdf))]
+
+
+class KerbIndex:
+    """Vertex arrays of all kerbs, for vectorised interpolation and offsets along them.
+
+    Parameters
+    ----------
+    geometries
+        Kerb LineStrings.
+    """
+
+    def __init__(self, geometries: NDArray[np.object_]) -> None:
+        coords, owner = shapely.get_coordinates(geometries, return_index=True)
+        self.xy = coords
+        self.owner = owner
+        seg = np.diff(coords, axis=0)
+        seg_len = np.hypot(seg[:, 0], seg[:, 1])
+        same = owner[1:] == owner[:-1]
+        seg_len = np.where(same, seg_len, 0.0)
+        first = np.ones(len(owner), dtype=bool)
+        first[1:] = ~same
+        cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+        start_of = np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))
+        self.chain = cum - cum[start_of]
+        self.first_vertex = np.flatnonzero(first)
+        self.last_vertex = np.append(self.first_vertex[1:] - 1, len(owner) - 1)[: len(self.first_vertex)]
+        span = float(self.chain.max()) + 10.0 if len(self.chain) else 10.0
+        self.stride = span
+        self.key = self.chain + owner * span
+        # Unit left normal of each segment (segment v -> v+1); zero-length segments copy a neighbour.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            nx = -seg[:, 1] / seg_len
+            ny = seg[:, 0] / seg_len
+        nrm = np.column_stack([nx, ny])
+        bad = ~np.isfinite(nrm).all(axis=1)
+        if bad.any():
+            good = np.flatnonzero(~bad)
+            nearest = good[np.clip(np.searchsorted(good, np.flatnonzero(bad)), 0, len(good) - 1)]
+            nrm[bad] = nrm[nearest]
+        self.seg_normal = nrm
+        self.seg_len = seg_len
+        # Mitred normal at each vertex: averages the normals of its two segments so that an offset of d
+        # lies d away from both. Kerb end vertices use their single segment.
+        prev_n = np.vstack([nrm[:1], nrm])
+        next_n = np.vstack([nrm, nrm[-1:]])
+        is_first = first
+        is_last = np.zeros(len(owner), dtype=bool)
+        is_last[self.last_vertex] = True
+        prev_n = np.where(is_first[:, None], next_n, prev_n)
+        next_n = np.where(is_last[:, None], prev_n, next_n)
+        dot = np.clip((prev_n * next_n).sum(axis=1), -1.0, 1.0)
+        self.vertex_normal = (prev_n + next_n) / np.maximum(1.0 + dot, 0.2)[:, None]
+
+    def segment(self, kerb: NDArray[np.int64], s: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Index of the segment holding chainage ``s`` on ``kerb`` (its last segment at the very end)."""
+        seg = np.searchsorted(self.key, kerb * self.stride + s, side="right") - 1
+        return np.clip(seg, self.first_vertex[kerb], self.last_vertex[kerb] - 1)
+
+    def point(
+        self, kerb: NDArray[np.int64], s: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+        """Coordinates at chainage ``s`` and the segment they lie on."""
+        seg = self.segment(kerb, s)
+        length = np.where(self.seg_len[seg] > 0, self.seg_len[seg], 1.0)
+        f = np.clip((s - self.chain[seg]) / length, 0.0, 1.0)
+        xy = self.xy[seg] + (self.xy[seg + 1] - self.xy[seg]) * f[:, None]
+        return xy, seg
 
 
 def build_kerbs(

@@ -28,8 +28,8 @@ from parkplan.io import (
     to_metric,
 )
 from parkplan.keep import existing_spans, keep_layout
-from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs, lines_from_points
-from parkplan.layout import KerbIndex, bay_polygons, kerb_edge, place_bays
+from parkplan.kerbs import CornerSettings, KerbIndex, attach_ways, build_kerbs, lines_from_points
+from parkplan.layout import bay_polygons, kerb_edge, place_bays
 from parkplan.progress import Progress
 from parkplan.quotas import apply_quotas, fill_fragments, main_types
 from parkplan.rules import Rules, load_rules
