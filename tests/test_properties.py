@@ -4,6 +4,7 @@ presolve and determinism do not change the result."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import tempfile
 from pathlib import Path
@@ -352,3 +353,100 @@ def test_presolve_and_determinism(data):
         c.write(zones=Path(tmp) / "zc.geojson", kerbs=Path(tmp) / "kc.geojson")
         assert (Path(tmp) / "za.geojson").read_bytes() == (Path(tmp) / "zc.geojson").read_bytes()
         assert (Path(tmp) / "ka.geojson").read_bytes() == (Path(tmp) / "kc.geojson").read_bytes()
+
+
+# --------------------------------------------------------------------------------------------------
+# The kerb account's loss by kind and the zone sort, against plain-Python references
+# --------------------------------------------------------------------------------------------------
+
+ZONE_KINDS = ["hydrant", "driveway", "crossing", "bus_stop"]
+
+
+@st.composite
+def zone_rows(draw):
+    """Zones on up to 4 kerbs, on a 0.5 m grid so that ends often coincide; own extent inside the zone."""
+    n = draw(st.integers(0, 25))
+    rows = []
+    for _ in range(n):
+        start = draw(st.integers(0, 60)) / 2.0
+        end = start + draw(st.integers(1, 20)) / 2.0
+        own_a = start + draw(st.integers(0, 4)) / 2.0
+        own_b = own_a + draw(st.integers(0, 4)) / 2.0
+        rows.append(
+            (
+                draw(st.integers(0, 3)),
+                start,
+                end,
+                min(own_a, end),
+                min(own_b, end),
+                draw(st.sampled_from(ZONE_KINDS)),
+            )
+        )
+    zones = pd.DataFrame(rows, columns=["kerb", "start_m", "end_m", "hazard_start_m", "hazard_end_m", "kind"])
+    if draw(st.booleans()):  # the plan passes them in kerb and start order; also try any order
+        zones = zones.sort_values(["kerb", "start_m"], kind="stable").reset_index(drop=True)
+    return zones
+
+
+def _lost_reference(zones: pd.DataFrame, n_kerbs: int, order: list[str]) -> dict[tuple[int, str], float]:
+    """Each elementary piece of a kerb goes to the covering zone that wins: its own extent before any
+    clearance, then the kind listed first. Loops, no numpy tricks."""
+    out: dict[tuple[int, str], float] = {}
+    for k in range(n_kerbs):
+        mine = zones[zones["kerb"] == k]
+        cuts = sorted(
+            set(mine["start_m"])
+            | set(mine["end_m"])
+            | set(mine["hazard_start_m"])
+            | set(mine["hazard_end_m"])
+        )
+        for lo, hi in itertools.pairwise(cuts):
+            mid = (lo + hi) / 2.0
+            best = None
+            for z in mine.itertuples():
+                rank = order.index(z.kind)
+                if z.hazard_start_m < mid < z.hazard_end_m:
+                    prio = rank
+                elif z.start_m < mid < z.end_m:
+                    prio = rank + len(order)
+                else:
+                    continue
+                best = prio if best is None else min(best, prio)
+            if best is not None:
+                kind = order[best % len(order)]
+                out[(k, kind)] = out.get((k, kind), 0.0) + hi - lo
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(zone_rows())
+def test_lost_by_kind_matches_a_plain_reference(zones):
+    from parkplan.plan import _kind_rank, _lost_by_kind
+    from parkplan.rules import load_rules
+
+    rules = load_rules("cn")
+    rank = _kind_rank(rules)
+    order = sorted(ZONE_KINDS, key=lambda k: rank.get(k, len(rank)))
+    got = _lost_by_kind(zones, 4, rules)
+    want = _lost_reference(zones, 4, order)
+    for k in range(4):
+        for kind in ZONE_KINDS:
+            column = f"lost_{kind}_m"
+            value = float(got[column].iloc[k]) if column in got.columns else 0.0
+            assert value == pytest.approx(want.get((k, kind), 0.0), abs=1e-6), (k, kind)
+
+
+@settings(max_examples=150, deadline=None)
+@given(zone_rows(), st.integers(0, 3))
+def test_sort_zones_equals_the_three_key_sort(zones, pieces):
+    """Sorted parts put together (as the choice of sides does), or any order: the same as a lexsort."""
+    from parkplan.hazards import sort_zones
+
+    if pieces and len(zones):
+        ordered = zones.iloc[np.lexsort((zones["end_m"], zones["start_m"], zones["kerb"]))]
+        zones = pd.concat([ordered[ordered["kerb"] % (pieces + 1) == j] for j in range(pieces + 1)])
+    zones = zones.assign(row=np.arange(len(zones)))
+    want = zones.iloc[
+        np.lexsort((zones["end_m"].to_numpy(), zones["start_m"].to_numpy(), zones["kerb"].to_numpy()))
+    ]
+    assert sort_zones(zones)["row"].tolist() == want["row"].tolist()
