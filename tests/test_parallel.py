@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import parkplan
-from parkplan import parallel, sides
+from parkplan import parallel, sides, solve
 from parkplan.output import geojson_text
 from parkplan.synthetic import make_city
 
@@ -47,6 +47,28 @@ def test_the_plan_is_the_same_for_any_number_of_workers(monkeypatch: pytest.Monk
     assert one.zones.geometry.geom_equals_exact(two.zones.geometry, 0.0).all()
     assert one.bays.geometry.geom_equals_exact(two.bays.geometry, 0.0).all()
     assert "".join(geojson_text(one.bays, workers=1)) == "".join(geojson_text(two.bays, chunk=100, workers=2))
+
+
+def test_stretch_models_on_the_pool_give_the_same_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without presolve every stretch goes through CP-SAT: its models (components of stretches) are solved in
+    forked workers, and the bays are those of a one-process run."""
+    kerbs, hazards = make_city(2_000, seed=3)
+    one = parkplan.plan(kerbs, hazards, rules="cn", presolve=False, workers=1)
+    assert one.summary["solver"]["models"] >= 2
+    monkeypatch.setattr(solve, "MIN_MODELS_PER_WORKER", 1)
+    calls: list[int] = []
+    real = parallel.fork_map
+
+    def counting(func, items, workers=None):  # type: ignore[no-untyped-def]
+        calls.append(len(items))
+        return real(func, items, workers)
+
+    monkeypatch.setattr(solve, "fork_map", counting)
+    two = parkplan.plan(kerbs, hazards, rules="cn", presolve=False, workers=2)
+    assert max(calls) >= 2  # the models really were split among workers
+    assert one.summary["bays"] == two.summary["bays"]
+    assert one.summary["solver"]["objective"] == two.summary["solver"]["objective"]
+    assert one.bays.drop(columns="geometry").equals(two.bays.drop(columns="geometry"))
 
 
 def test_a_dask_local_cluster_gives_the_same_plan_and_file(

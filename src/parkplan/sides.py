@@ -767,6 +767,7 @@ def decide(
             presolve=presolve,
             time_limit_s=time_limit_s,
             allowed=allowed,
+            workers=workers,
         )
         value[:, j] = kerb_values(stretches, solution, n, rules)
         per_level.append((zones, stretches, solution))

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from parkplan.errors import RulesError, SolverError
 from parkplan.model import BayArrays, ChunkResult, fits, run_patterns, solve_chunk
+from parkplan.parallel import chunk_bounds, fork_map
 from parkplan.presolve import presolve_stretches
 from parkplan.rules import Rules
 
@@ -137,6 +138,7 @@ def solve_stretches(
     presolve: bool = True,
     time_limit_s: float | None = None,
     allowed: NDArray[np.bool_] | None = None,
+    workers: int | None = 1,
 ) -> Solution:
     """Choose the bays on every free stretch.
 
@@ -153,6 +155,11 @@ def solve_stretches(
     allowed
         Which bay types each stretch may hold (stretches x types); ``None``: every type everywhere.
         Stretches are solved in groups of equal masks, each with the rules' bay types cut to its mask.
+    workers
+        Processes for the CP-SAT models (:mod:`parkplan.parallel`; ``None``: all CPUs). The models share
+        nothing: without a time limit they are solved on the pool in contiguous groups and gathered in
+        order, each by one CP-SAT thread, so the result is the same for any number. With a time limit
+        they run one after the other here, each with an equal share of the time left.
 
     Returns
     -------
@@ -166,6 +173,7 @@ def solve_stretches(
             np.asarray(allowed, dtype=bool),
             presolve=presolve,
             time_limit_s=time_limit_s,
+            workers=workers,
         )
     bays = bay_arrays(rules)
     free = to_mm(length_m)
@@ -222,12 +230,9 @@ def solve_stretches(
         _, pattern_mm, _ = run_patterns(bays, run_mm)
         cost = fit * np.searchsorted(pattern_mm, free, side="right")
         chunks = _chunks(cost, MODEL_BUDGET["patterns"])
-    deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
-    for c, idx in enumerate(chunks):
-        limit = None
-        if deadline is not None:
-            limit = max(deadline - time.perf_counter(), 0.0) / (len(chunks) - c)
-        res: ChunkResult = solve_chunk(free[idx], bays, run_mm=run_mm, gap_mm=gap_mm, time_limit_s=limit)
+    for c, (idx, res) in enumerate(
+        zip(chunks, _solve_chunks(free, chunks, bays, run_mm, gap_mm, time_limit_s, workers), strict=True)
+    ):
         if res.status in ("MODEL_INVALID",):
             raise SolverError(f"CP-SAT rejected model {c}: {res.status}")
         build_s += res.build_s
@@ -290,6 +295,38 @@ def solve_stretches(
     )
 
 
+MIN_MODELS_PER_WORKER = 8
+"""Fewer CP-SAT models than this per worker are solved in this process."""
+
+
+def _solve_chunks(
+    free: NDArray[np.int64],
+    chunks: list[NDArray[np.int64]],
+    bays: BayArrays,
+    run_mm: int | None,
+    gap_mm: int,
+    time_limit_s: float | None,
+    workers: int | None,
+) -> list[ChunkResult]:
+    """Solve the CP-SAT model of every chunk of stretches, in chunk order (see :func:`solve_stretches`)."""
+    if time_limit_s is None:
+
+        def solve_group(bounds: tuple[int, int]) -> list[ChunkResult]:
+            return [
+                solve_chunk(free[chunks[c]], bays, run_mm=run_mm, gap_mm=gap_mm, time_limit_s=None)
+                for c in range(*bounds)
+            ]
+
+        groups = chunk_bounds(len(chunks), workers, min_rows=MIN_MODELS_PER_WORKER)
+        return [res for part in fork_map(solve_group, groups, workers) for res in part]
+    deadline = time.perf_counter() + time_limit_s
+    results: list[ChunkResult] = []
+    for c, idx in enumerate(chunks):
+        limit = max(deadline - time.perf_counter(), 0.0) / (len(chunks) - c)
+        results.append(solve_chunk(free[idx], bays, run_mm=run_mm, gap_mm=gap_mm, time_limit_s=limit))
+    return results
+
+
 def _solve_by_mask(
     length_m: NDArray[np.float64],
     rules: Rules,
@@ -297,6 +334,7 @@ def _solve_by_mask(
     *,
     presolve: bool,
     time_limit_s: float | None,
+    workers: int | None,
 ) -> Solution:
     """Solve stretches grouped by the bay types they may hold, and put the answers back together."""
     masks, group = np.unique(allowed, axis=0, return_inverse=True)
@@ -314,7 +352,9 @@ def _solve_by_mask(
         if len(types) == 0 or len(idx) == 0:
             continue
         sub = replace(rules, bays=tuple(rules.bays[t] for t in types))
-        part = solve_stretches(length_m[idx], sub, presolve=presolve, time_limit_s=time_limit_s)
+        part = solve_stretches(
+            length_m[idx], sub, presolve=presolve, time_limit_s=time_limit_s, workers=workers
+        )
         b = part.blocks
         frames.append(
             b.assign(
