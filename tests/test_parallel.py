@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,21 @@ def test_chunk_bounds_cover_every_row_once(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_fork_map_keeps_the_order() -> None:
     assert parallel.fork_map(lambda x: x * x, list(range(7)), workers=3) == [x * x for x in range(7)]
+
+
+def test_submit_runs_beside_the_caller_and_stops_when_the_caller_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(parallel, "MIN_ROWS_PER_WORKER", 1)
+    parent = os.getpid()
+    assert parallel.submit(os.getpid, workers=1, rows=10).result() == parent  # one worker: here
+    assert parallel.submit(os.getpid, workers=2, rows=10).result() != parent  # a forked process
+    with (
+        pytest.raises(RuntimeError, match="caller"),
+        parallel.submit(lambda: time.sleep(60), workers=2, rows=10),
+    ):
+        raise RuntimeError("the caller's half failed")
+    assert multiprocessing.active_children() == []  # the sleeping worker was stopped, not left behind
 
 
 def test_the_plan_is_the_same_for_any_number_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:

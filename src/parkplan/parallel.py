@@ -158,20 +158,39 @@ def fork_imap(func: Callable[[Any], T], items: Sequence[Any], workers: int | Non
 
 
 class Pending(Generic[T]):
-    """The result of :func:`submit`, ready or on its way: :meth:`result` waits for it."""
+    """The result of :func:`submit`, ready or on its way: :meth:`result` waits for it.
 
-    def __init__(self, get: Callable[[], T], close: Callable[[], None] | None = None) -> None:
+    Also a context manager: leaving the block without asking for the result (an error in the caller's
+    half) stops the worker instead of leaving it behind.
+    """
+
+    def __init__(
+        self,
+        get: Callable[[], T],
+        close: Callable[[], None] | None = None,
+        stop: Callable[[], None] | None = None,
+    ) -> None:
         self._get = get
         self._close = close
+        self._stop = stop
 
     def result(self) -> T:
         """Wait for the result and return it (a worker's exception is raised here)."""
         try:
             return self._get()
         finally:
-            if self._close is not None:
-                self._close()
-                self._close = None
+            self._finish(self._close)
+
+    def _finish(self, how: Callable[[], None] | None) -> None:
+        if self._close is not None and how is not None:
+            how()
+        self._close = self._stop = None
+
+    def __enter__(self) -> Pending[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._finish(self._stop)
 
 
 def _call_shared() -> Any:
@@ -201,4 +220,8 @@ def submit(func: Callable[[], T], workers: int | None = None, rows: int = 0) -> 
         pool.close()
         pool.join()
 
-    return Pending(pending.get, close)
+    def stop() -> None:
+        pool.terminate()
+        pool.join()
+
+    return Pending(pending.get, close, stop)

@@ -400,7 +400,6 @@ def plan(
         haz = haz.explode(index_parts=False).reset_index(drop=True)
     with parallel.using(client):
         matches = match_hazards(haz, kerb_table, rule_set, workers)
-    with parallel.using(client):
         zones = zones_from_matches(matches, haz, kerb_table, rule_set, workers)
     all_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
     # Accessible and motorcycle bays are placed by the quotas after the main choice, not by it.
@@ -451,12 +450,14 @@ def plan(
     index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
     # Two independent halves, side by side with several workers: the kerbs' account and the zones' line
     # coordinates (numbers only) in another process, the bay polygons here.
-    with parallel.using(client):
-        side = parallel.submit(
+    with (
+        parallel.using(client),
+        parallel.submit(
             lambda: _side_tables(zones, kerb_table, stretches, placed, rule_set, index),
             workers,
             rows=len(zones) + len(placed),
-        )
+        ) as side,
+    ):
         polys = bay_polygons(placed, kerb_table, rule_set, index)
         bays_gdf = _bays_table(placed, polys, kerb_table, rule_set, crs)
         account, zone_points, zone_counts = side.result()
