@@ -98,7 +98,8 @@ class HazardSource:
 
 
 HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
-"""Read and write files through Arrow when pyarrow is installed (the ``parquet`` extra): about 2x faster."""
+"""Read and write files through Arrow when pyarrow is installed (the ``parquet`` extra): reading about 2x,
+writing GeoPackage about 1.4x faster."""
 
 
 def text_column(values: object, n: int) -> pd.Series:
