@@ -45,6 +45,7 @@ place where both could park.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -55,7 +56,7 @@ from ortools.sat.python import cp_model
 
 from parkplan.carriageway import room_zones
 from parkplan.hazards import free_stretches, merge_intervals, opposite_hits, sort_zones, zone_table
-from parkplan.parallel import chunk_bounds, fork_map
+from parkplan.parallel import chunk_bounds, fork_imap
 from parkplan.progress import Progress
 from parkplan.rules import Rules
 from parkplan.solve import WEIGHT_SCALE, Solution, bay_arrays, solve_stretches
@@ -329,6 +330,7 @@ def choose_levels(
     demand_weight: NDArray[np.float64] | None = None,
     time_limit_s: float | None = None,
     workers: int | None = 1,
+    progress: Progress | None = None,
 ) -> Choice:
     """Choose every kerb's level (0: none, ``j``: bays at most ``depth_m[j - 1]`` deep).
 
@@ -348,6 +350,8 @@ def choose_levels(
         Limit per CP-SAT model.
     workers
         Processes solving the independent models (:mod:`parkplan.parallel`; ``None``: all CPUs).
+    progress
+        Status line counting the models solved.
 
     Returns
     -------
@@ -422,7 +426,16 @@ def choose_levels(
     bound_gain = 0
     groups = chunk_bounds(n_models, workers, min_rows=MIN_MODELS_PER_WORKER)
     not_optimal: list[dict[str, object]] = []
-    for m, (chosen, name, gain) in enumerate(x for r in fork_map(solve_group, groups, workers) for x in r):
+    bar = progress if progress is not None else Progress()
+
+    def solved() -> Iterator[tuple[NDArray[np.int64], str, int]]:
+        done = 0
+        for results in fork_imap(solve_group, groups, workers):
+            done += len(results)
+            bar.stage("choosing sides and depths: models", done, n_models)
+            yield from results
+
+    for m, (chosen, name, gain) in enumerate(solved()):
         level[kerbs_of_model[m]] = chosen
         bound_gain += gain
         if name != "OPTIMAL":
@@ -776,7 +789,7 @@ def decide(
         prefer = kerbs["side"].to_numpy(dtype=object) == "right"
         choice = habit_levels(value, levels, facing, rules, prefer)
     else:
-        choice = choose_levels(value, levels, facing, rules, demand_weight, time_limit_s, workers)
+        choice = choose_levels(value, levels, facing, rules, demand_weight, time_limit_s, workers, bar)
 
     zone_parts: list[pd.DataFrame] = []
     stretch_parts: list[pd.DataFrame] = []
