@@ -75,13 +75,13 @@ def test_stretch_models_on_the_pool_give_the_same_plan(monkeypatch: pytest.Monke
     assert one.summary["solver"]["models"] >= 2
     monkeypatch.setattr(solve, "MIN_MODELS_PER_WORKER", 1)
     calls: list[int] = []
-    real = parallel.fork_map
+    real = parallel.fork_imap
 
     def counting(func, items, workers=None):  # type: ignore[no-untyped-def]
         calls.append(len(items))
         return real(func, items, workers)
 
-    monkeypatch.setattr(solve, "fork_map", counting)
+    monkeypatch.setattr(parallel, "fork_imap", counting)
     two = parkplan.plan(kerbs, hazards, rules="cn", presolve=False, workers=2)
     assert max(calls) >= 2  # the models really were split among workers
     assert one.summary["bays"] == two.summary["bays"]

@@ -330,10 +330,6 @@ def _match(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> 
     return HazardMatch(table)
 
 
-ZONE_COLUMNS = ("kerb", "start_m", "end_m", "hazard_start_m", "hazard_end_m", "kind", "hazard_id", "rule")
-"""Columns of a zones table (see :func:`zones_from_matches`)."""
-
-
 def zone_table(
     kerb: NDArray[np.int64],
     start_m: NDArray[np.float64] | float,

@@ -27,6 +27,7 @@ __all__ = [
     "chunk_bounds",
     "fork_imap",
     "fork_map",
+    "map_range",
     "submit",
     "using",
     "worker_count",
@@ -155,6 +156,19 @@ def fork_imap(func: Callable[[Any], T], items: Sequence[Any], workers: int | Non
             yield from pool.imap(_run, range(len(items)))
     finally:
         _SHARED.clear()
+
+
+def map_range(
+    func: Callable[[int], T], n: int, workers: int | None = None, min_per_worker: int = 1
+) -> Iterator[T]:
+    """Yield ``func(0), ..., func(n - 1)`` in order, computed in contiguous groups on the pool.
+
+    For independent models (one CP-SAT model per index): a group runs where :func:`fork_map` runs its
+    items, fewer than ``min_per_worker`` indices per worker stay in this process.
+    """
+    groups = chunk_bounds(n, workers, min_rows=min_per_worker)
+    for part in fork_imap(lambda bounds: [func(i) for i in range(*bounds)], groups, workers):
+        yield from part
 
 
 class Pending(Generic[T]):

@@ -45,7 +45,6 @@ place where both could park.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -56,7 +55,7 @@ from ortools.sat.python import cp_model
 
 from parkplan.carriageway import room_zones
 from parkplan.hazards import free_stretches, merge_intervals, opposite_hits, sort_zones, zone_table
-from parkplan.parallel import chunk_bounds, fork_imap
+from parkplan.parallel import map_range
 from parkplan.progress import Progress
 from parkplan.rules import Rules
 from parkplan.solve import WEIGHT_SCALE, Solution, bay_arrays, solve_stretches
@@ -416,26 +415,20 @@ def choose_levels(
     conflicts_of_model = _group_rows(model_of_kerb[ca], n_models)
     conflict_arr = np.array(conflicts, dtype=np.int64).reshape(-1, 4)
 
-    def solve_group(bounds: tuple[int, int]) -> list[tuple[NDArray[np.int64], str, int]]:
-        return [
-            _solve_choice(kerbs_of_model[m], conflict_arr[conflicts_of_model[m]], usable, full, time_limit_s)
-            for m in range(*bounds)
-        ]
-
     status = "OPTIMAL"
     bound_gain = 0
-    groups = chunk_bounds(n_models, workers, min_rows=MIN_MODELS_PER_WORKER)
     not_optimal: list[dict[str, object]] = []
     bar = progress if progress is not None else Progress()
-
-    def solved() -> Iterator[tuple[NDArray[np.int64], str, int]]:
-        done = 0
-        for results in fork_imap(solve_group, groups, workers):
-            done += len(results)
-            bar.stage("choosing sides and depths: models", done, n_models)
-            yield from results
-
-    for m, (chosen, name, gain) in enumerate(solved()):
+    solved = map_range(
+        lambda m: _solve_choice(
+            kerbs_of_model[m], conflict_arr[conflicts_of_model[m]], usable, full, time_limit_s
+        ),
+        n_models,
+        workers,
+        MIN_MODELS_PER_WORKER,
+    )
+    for m, (chosen, name, gain) in enumerate(solved):
+        bar.stage("choosing sides and depths: models", m + 1, n_models)
         level[kerbs_of_model[m]] = chosen
         bound_gain += gain
         if name != "OPTIMAL":

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from parkplan.errors import RulesError, SolverError
 from parkplan.model import BayArrays, ChunkResult, fits, run_patterns, solve_chunk
-from parkplan.parallel import chunk_bounds, fork_map
+from parkplan.parallel import map_range
 from parkplan.presolve import presolve_stretches
 from parkplan.rules import Rules
 
@@ -314,15 +314,14 @@ def _solve_chunks(
 ) -> list[ChunkResult]:
     """Solve the CP-SAT model of every chunk of stretches, in chunk order (see :func:`solve_stretches`)."""
     if time_limit_s is None:
-
-        def solve_group(bounds: tuple[int, int]) -> list[ChunkResult]:
-            return [
-                solve_chunk(free[chunks[c]], bays, run_mm=run_mm, gap_mm=gap_mm, time_limit_s=None)
-                for c in range(*bounds)
-            ]
-
-        groups = chunk_bounds(len(chunks), workers, min_rows=MIN_MODELS_PER_WORKER)
-        return [res for part in fork_map(solve_group, groups, workers) for res in part]
+        return list(
+            map_range(
+                lambda c: solve_chunk(free[chunks[c]], bays, run_mm=run_mm, gap_mm=gap_mm, time_limit_s=None),
+                len(chunks),
+                workers,
+                MIN_MODELS_PER_WORKER,
+            )
+        )
     deadline = time.perf_counter() + time_limit_s
     results: list[ChunkResult] = []
     for c, idx in enumerate(chunks):
