@@ -6,6 +6,7 @@ Imported by ``bench_neukoelln.py`` and ``bench_synthetic.py`` (run as scripts, s
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import platform
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "benchmarks.md"
+"""The Markdown file the benchmarks write their results into (between their own markers)."""
 
 
 def nproc() -> int:
@@ -111,6 +114,13 @@ def same(values: list[Any]) -> str:
     """The value if all repeats agree, else all of them marked as differing."""
     first = values[0]
     return str(first) if all(v == first for v in values) else " / ".join(map(str, values)) + " (differs!)"
+
+
+def add_output_args(parser: argparse.ArgumentParser) -> None:
+    """Add the options every benchmark shares: ``--doc FILE``, ``--no-doc``, ``--json FILE``."""
+    parser.add_argument("--doc", type=Path, default=DOC, help="Markdown file to update (docs/benchmarks.md)")
+    parser.add_argument("--no-doc", action="store_true", help="do not update the Markdown file")
+    parser.add_argument("--json", type=Path, help="also write all raw measurements as JSON")
 
 
 def write_doc(section: str, path: Path, start: str, end: str) -> None:

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    ROOT,
+    add_output_args,
     fmt_s,
     git_state,
     load_average,
@@ -43,8 +45,6 @@ from _common import (
     write_doc,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 START = "<!-- bench:neukoelln:start -->"
 END = "<!-- bench:neukoelln:end -->"
 STAGES = ["load", "extent", "read", "kerbs", "intervals", "model_build", "solve", "layout", "write", "total"]
@@ -288,9 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run every preset with presolve=False (everything through CP-SAT; can be slow)",
     )
-    parser.add_argument("--doc", type=Path, default=DOC, help="Markdown file to update (docs/benchmarks.md)")
-    parser.add_argument("--no-doc", action="store_true", help="do not update the Markdown file")
-    parser.add_argument("--json", type=Path, help="also write all raw measurements as JSON")
+    add_output_args(parser)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-presolve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -47,11 +47,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import git_state, load_average, machine, source_hash, summary_record, write_doc
+from _common import (
+    add_output_args,
+    git_state,
+    load_average,
+    machine,
+    source_hash,
+    summary_record,
+    write_doc,
+)
 from bench_synthetic import CHILD_ENV, PACKAGES, TARGETS, export_commit, run_child
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 START = "<!-- bench:scaling:start -->"
 END = "<!-- bench:scaling:end -->"
 SIZES = [20_000, 100_000, 400_000, 1_300_000]
@@ -401,9 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="REV",
         help="benchmark src/parkplan of this commit (git archive), not the working tree",
     )
-    parser.add_argument("--doc", type=Path, default=DOC, help="Markdown file to update (docs/benchmarks.md)")
-    parser.add_argument("--no-doc", action="store_true", help="do not update the Markdown file")
-    parser.add_argument("--json", type=Path, help="also write all raw measurements as JSON")
+    add_output_args(parser)
     parser.add_argument("--child", choices=["plan"], help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=list(MODES), help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)

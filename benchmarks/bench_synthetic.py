@@ -48,6 +48,8 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
+    ROOT,
+    add_output_args,
     fmt_s,
     git_state,
     load_average,
@@ -61,8 +63,6 @@ from _common import (
     write_doc,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
 START = "<!-- bench:synthetic:start -->"
 END = "<!-- bench:synthetic:end -->"
 SIZES = [20_000, 100_000, 400_000, 1_300_000]
@@ -632,9 +632,7 @@ def main(argv: list[str] | None = None) -> int:
         "synthetic.py added if the commit has none) instead of the working tree",
     )
     parser.add_argument("--calibrate", nargs="*", metavar="RULES", help="refit make_city's constants")
-    parser.add_argument("--doc", type=Path, default=DOC, help="Markdown file to update (docs/benchmarks.md)")
-    parser.add_argument("--no-doc", action="store_true", help="do not update the Markdown file")
-    parser.add_argument("--json", type=Path, help="also write all raw measurements as JSON")
+    add_output_args(parser)
     parser.add_argument("--child", choices=["setup", "plan", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=0, help=argparse.SUPPRESS)

@@ -419,19 +419,6 @@ def build_kerbs(
     ids = _source_ids(gdf)
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     type_ids = shapely.get_type_id(geoms)
-    has = {
-        c: c in gdf.columns
-        for c in (
-            "side",
-            "flow",
-            "street_id",
-            "oneway",
-            "osm_id",
-            "orientation",
-            "demand_weight",
-            "loading_demand",
-        )
-    }
     default_flow = "forward"
     inner_extent = None if extent is None else shapely.buffer(extent, -0.05)
     if inner_extent is not None:
@@ -440,7 +427,7 @@ def build_kerbs(
     n_in = len(gdf)
 
     def column(name: str, default: object) -> NDArray[np.object_]:
-        if has.get(name, name in gdf.columns):
+        if name in gdf.columns:
             return np.asarray(gdf[name].to_numpy(dtype=object))
         return np.full(n_in, default, dtype=object)
 
