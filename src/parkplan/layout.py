@@ -23,6 +23,7 @@ import shapely
 from numpy.typing import NDArray
 
 from parkplan.kerbs import KerbIndex, lines_from_points, polygons_from_rings
+from parkplan.parallel import thread_map
 from parkplan.rules import Rules
 from parkplan.solve import bay_arrays
 
@@ -128,7 +129,11 @@ def place_bays(
 
 
 def bay_polygons(
-    bays: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules, index: KerbIndex | None = None
+    bays: pd.DataFrame,
+    kerbs: gpd.GeoDataFrame,
+    rules: Rules,
+    index: KerbIndex | None = None,
+    workers: int | None = 1,
 ) -> NDArray[np.object_]:
     """Polygons of the placed bays (working CRS).
 
@@ -142,6 +147,9 @@ def bay_polygons(
         Rules (bay depth per type).
     index
         Precomputed :class:`KerbIndex` of the kerbs.
+    workers
+        Threads building the polygons and querying their index (:func:`parkplan.parallel.thread_map`;
+        ``None``: all CPUs). The polygons are the same for any number.
 
     Returns
     -------
@@ -166,7 +174,12 @@ def bay_polygons(
 
     if (~angled).any():
         m = np.flatnonzero(~angled)
-        out[m] = _following(idx, k[m], a_k[m], b_k[m], depth[m])
+        parts = thread_map(
+            lambda lo, hi: _following(idx, k[m[lo:hi]], a_k[m[lo:hi]], b_k[m[lo:hi]], depth[m[lo:hi]]),
+            len(m),
+            workers,
+        )
+        out[m] = np.concatenate(parts)
     if angled.any():
         m = np.flatnonzero(angled)
         p0, _ = idx.point(k[m], a_k[m])
@@ -177,7 +190,7 @@ def bay_polygons(
         q0 = q0 + idx.seg_normal[s0] * depth[m][:, None]
         ring = np.stack([p0, p1, q1, q0, p0], axis=1).reshape(-1, 2)
         out[m] = polygons_from_rings(ring, np.full(len(m), 5, dtype=np.int64))
-    return _untangle(out, idx, k, a_k, b_k, depth, angled)
+    return _untangle(out, idx, k, a_k, b_k, depth, angled, workers)
 
 
 def _largest_polygon(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
@@ -202,6 +215,7 @@ def _untangle(
     b: NDArray[np.float64],
     depth: NDArray[np.float64],
     angled: NDArray[np.bool_],
+    workers: int | None = 1,
 ) -> NDArray[np.object_]:
     """Make every bay a valid polygon that overlaps no other bay.
 
@@ -217,7 +231,8 @@ def _untangle(
     seg_a = idx.segment(k, a)
     straight = seg_a == idx.segment(k, np.maximum(b - 1e-9, a))
     check = np.flatnonzero(~straight | angled)
-    bad = check[~shapely.is_valid(out[check])]
+    valid = thread_map(lambda lo, hi: shapely.is_valid(out[check[lo:hi]]), len(check), workers)
+    bad = check[~np.concatenate(valid)]
     if len(bad):
         plain = bad[~angled[bad]]
         if len(plain):
@@ -229,8 +244,9 @@ def _untangle(
         if len(tilted):
             out[tilted] = shapely.make_valid(out[tilted])
         out[bad] = _largest_polygon(out[bad])
-    tree = shapely.STRtree(out)
-    i, j = tree.query(out)
+    tree = shapely.STRtree(out)  # built here, so threads may query it together
+    found = thread_map(lambda lo, hi: tree.query(out[lo:hi]) + np.array([[lo], [0]]), len(out), workers)
+    i, j = np.concatenate(found, axis=1)
     keep = i < j
     # Two bays each within one straight segment of the same kerb lie side by side and cannot overlap:
     # only the other candidate pairs are tested (most bays of a city are such neighbours).
@@ -280,13 +296,24 @@ def kerb_edge(
 
 
 def kerb_lines(
-    idx: KerbIndex, k: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64]
+    idx: KerbIndex,
+    k: NDArray[np.int64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    workers: int | None = 1,
 ) -> NDArray[np.object_]:
-    """LineStrings of the kerb between chainages ``a`` and ``b`` (vectorised ``substring``)."""
+    """LineStrings of the kerb between chainages ``a`` and ``b`` (vectorised ``substring``).
+
+    ``workers``: threads (:func:`parkplan.parallel.thread_map`; ``None``: all CPUs); same lines for any.
+    """
     if len(k) == 0:
         return np.zeros(0, dtype=object)
-    pts, _, c = kerb_edge(idx, k, a, b)
-    return lines_from_points(pts, c)
+
+    def part(lo: int, hi: int) -> NDArray[np.object_]:
+        pts, _, c = kerb_edge(idx, k[lo:hi], a[lo:hi], b[lo:hi])
+        return lines_from_points(pts, c)
+
+    return np.concatenate(thread_map(part, len(k), workers))
 
 
 def _following(
@@ -298,21 +325,16 @@ def _following(
 ) -> NDArray[np.object_]:
     """Kerb-following polygons between chainages ``a`` and ``b``, ``depth`` to the left (negative: right)."""
     fw, nrm, c = kerb_edge(idx, k, a, b)
+    n = len(k)
     fs = np.cumsum(c) - c
-    owner = np.repeat(np.arange(len(k)), c)
+    owner = np.repeat(np.arange(n), c)
     off = fw + nrm * depth[owner][:, None]
-    # Ring: forward kerb edge, backward far edge, closing point.
-    length = 2 * c + 1
-    rs = np.cumsum(length) - length
-    rowner = np.repeat(np.arange(len(k)), length)
-    q = np.arange(int(length.sum())) - rs[rowner]
-    cc = c[rowner]
-    base = fs[rowner]
-    ring = np.empty((len(q), 2))
-    m1 = q < cc
-    m2 = (q >= cc) & (q < 2 * cc)
-    m3 = q == 2 * cc
-    ring[m1] = fw[base[m1] + q[m1]]
-    ring[m2] = off[base[m2] + (2 * cc[m2] - 1 - q[m2])]
-    ring[m3] = fw[base[m3]]
-    return polygons_from_rings(ring, length)
+    # Ring of item j (2 c + 1 points from 2 fs + j): its kerb points forward, its far points backward,
+    # its first point again. Each point's place in the rings, in three scatters.
+    p = np.arange(len(fw))
+    f = fs[owner]
+    ring = np.empty((2 * len(fw) + n, 2))
+    ring[f + owner + p] = fw
+    ring[3 * f + owner + 2 * c[owner] - 1 - p] = off
+    ring[2 * fs + np.arange(n) + 2 * c] = fw[fs]
+    return polygons_from_rings(ring, 2 * c + 1)

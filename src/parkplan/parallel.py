@@ -5,7 +5,9 @@ such as the kerb table) is mapped over contiguous chunks by forked processes: th
 not pickled, and the chunks come back in order, so the result is the same for any number of workers.
 Where ``fork`` is not available (macOS' and Windows' default start methods), or the input is small, the
 chunks run in this process. :func:`submit` runs one independent piece in another process while the caller
-does the rest of its stage (the layout's two halves).
+does the rest of its stage (the layout's two halves). :func:`thread_map` splits work that GEOS and numpy
+do without holding Python's lock (building shapely geometries from coordinates, spatial-index queries)
+over threads of this process: geometries must be made in the process that returns them.
 
 With a ``dask.distributed`` client active (:func:`using`; ``plan(..., client=...)``, ``--scheduler``), the
 same chunks are Dask tasks on that cluster instead, gathered in order: the result is again the same.
@@ -13,10 +15,12 @@ same chunks are Dask tasks on that cluster instead, gathered in order: the resul
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import pickle
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
@@ -28,7 +32,9 @@ __all__ = [
     "fork_imap",
     "fork_map",
     "map_range",
+    "paused_gc",
     "submit",
+    "thread_map",
     "using",
     "worker_count",
 ]
@@ -40,6 +46,9 @@ MIN_ROWS_PER_WORKER = 50_000
 
 CHUNKS_PER_WORKER = 4
 """Ranges per local worker (see :func:`chunk_bounds`)."""
+
+MIN_ROWS_PER_THREAD = 20_000
+"""Below this many rows per thread :func:`thread_map` runs in the calling thread alone."""
 
 _SHARED: dict[str, Any] = {}
 _CLIENT: list[Any] = []
@@ -73,10 +82,54 @@ def worker_count(workers: int | None = None) -> int:
         return max(int(workers), 1)
     if _CLIENT:
         return _dask_workers()
+    return _local_cpus()
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector inside the block (as it was before, after it).
+
+    Building millions of shapely geometries (each tracked by the collector) otherwise sets off
+    collections that walk every tracked object, holding Python's lock, and so also stop the threads of
+    :func:`thread_map`. Nothing of a plan's geometry forms reference cycles; cycles made inside the block
+    are collected after it.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _local_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+def thread_map(
+    func: Callable[[int, int], T],
+    n_rows: int,
+    workers: int | None = None,
+    min_rows: int = MIN_ROWS_PER_THREAD,
+) -> list[T]:
+    """``[func(lo, hi), ...]`` over contiguous row ranges covering ``0 .. n_rows``, on threads, in order.
+
+    For vectorised shapely and numpy calls, which release Python's lock while GEOS or numpy work: one
+    range per thread, ``workers`` threads (default: the CPUs of this machine, also with a Dask client:
+    the threads run here). The ranges come back in order, so concatenating them gives the same result
+    for any number of threads.
+    """
+    n = max(min(workers if workers is not None else _local_cpus(), n_rows // max(min_rows, 1)), 1)
+    if n <= 1:
+        return [func(0, n_rows)]
+    step = -(-n_rows // n)
+    bounds = [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)]
+    with ThreadPoolExecutor(len(bounds)) as pool:
+        return list(pool.map(lambda b: func(*b), bounds))
 
 
 def chunk_bounds(

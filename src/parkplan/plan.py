@@ -28,8 +28,8 @@ from parkplan.io import (
     to_metric,
 )
 from parkplan.keep import existing_spans, keep_layout
-from parkplan.kerbs import CornerSettings, KerbIndex, attach_ways, build_kerbs, lines_from_points
-from parkplan.layout import bay_polygons, kerb_edge, place_bays
+from parkplan.kerbs import CornerSettings, KerbIndex, attach_ways, build_kerbs
+from parkplan.layout import bay_polygons, kerb_lines, place_bays
 from parkplan.progress import Progress
 from parkplan.quotas import apply_quotas, fill_fragments, main_types
 from parkplan.rules import Rules, load_rules
@@ -428,42 +428,50 @@ def plan(
     timings["model_build"] = solution.build_s
     timings["solve"] = solution.solve_s
 
-    bar.stage("quotas")
-    t = time.perf_counter()
-    quota = apply_quotas(
-        solution.blocks, stretches, zones, rule_set, kerb_table["loading_demand"].to_numpy(dtype=float)
-    )
-    blocks, fragments = fill_fragments(quota.blocks, stretches, rule_set, all_types)
-    timings["quotas"] = time.perf_counter() - t
-
-    bar.stage("layout")
-    t = time.perf_counter()
-    backward = kerb_table["flow"].to_numpy(dtype=object) == "backward"
-    placed = place_bays(blocks, stretches, rule_set, backward)
-    kept_summary: dict[str, Any] | None = None
-    kept = None
-    if keep is not None:
-        existing = to_metric(read_vector(keep, what="existing bays"), crs)[0]
-        kept_result = keep_layout(placed, stretches, existing_spans(existing, kerb_table), rule_set)
-        placed, kept = kept_result.placed, kept_result.kept
-        kept_summary = {"existing_features": len(existing), **kept_result.summary}
-    index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
-    # Two independent halves, side by side with several workers: the kerbs' account and the zones' line
-    # coordinates (numbers only) in another process, the bay polygons here.
+    # With several workers each kerb's losses to each kind of zone (numbers only, final once the zones
+    # are) are counted in another process while this one does the quotas and the layout; the layout's
+    # geometries, which must be made in this process, are built by threads (GEOS works without Python's
+    # lock).
     with (
         parallel.using(client),
         parallel.submit(
-            lambda: _side_tables(zones, kerb_table, stretches, placed, rule_set, index),
-            workers,
-            rows=len(zones) + len(placed),
+            lambda: _zone_account(kerb_table, zones, stretches, rule_set), workers, rows=len(zones)
         ) as side,
     ):
-        polys = bay_polygons(placed, kerb_table, rule_set, index)
-        bays_gdf = _bays_table(placed, polys, kerb_table, rule_set, crs)
-        account, zone_points, zone_counts = side.result()
+        bar.stage("quotas")
+        t = time.perf_counter()
+        quota = apply_quotas(
+            solution.blocks, stretches, zones, rule_set, kerb_table["loading_demand"].to_numpy(dtype=float)
+        )
+        blocks, fragments = fill_fragments(quota.blocks, stretches, rule_set, all_types)
+        timings["quotas"] = time.perf_counter() - t
+
+        bar.stage("layout")
+        t = time.perf_counter()
+        backward = kerb_table["flow"].to_numpy(dtype=object) == "backward"
+        placed = place_bays(blocks, stretches, rule_set, backward)
+        kept_summary: dict[str, Any] | None = None
+        kept = None
+        if keep is not None:
+            existing = to_metric(read_vector(keep, what="existing bays"), crs)[0]
+            kept_result = keep_layout(placed, stretches, existing_spans(existing, kerb_table), rule_set)
+            placed, kept = kept_result.placed, kept_result.kept
+            kept_summary = {"existing_features": len(existing), **kept_result.summary}
+        index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
+        with parallel.paused_gc():
+            polys = bay_polygons(placed, kerb_table, rule_set, index, workers=workers)
+            bays_gdf = _bays_table(placed, polys, kerb_table, rule_set, crs)
+            zone_lines = kerb_lines(
+                index,
+                zones["kerb"].to_numpy(dtype=np.int64),
+                zones["start_m"].to_numpy(dtype=float),
+                zones["end_m"].to_numpy(dtype=float),
+                workers,
+            )
+            zones_gdf = _zones_table(zones, kerb_table, zone_lines, crs)
+        account = _kerb_account(side.result(), placed, rule_set)
     if kept is not None:
         bays_gdf["kept"] = kept
-    zones_gdf = _zones_table(zones, kerb_table, lines_from_points(zone_points, zone_counts), crs)
     kerbs_gdf = _kerbs_table(kerb_table, account)
     timings["layout"] = time.perf_counter() - t
 
@@ -508,7 +516,9 @@ def _bays_table(
     width = np.array([b.width_m for b in rules.bays])
     return gpd.GeoDataFrame(
         {
-            "bay_id": text_column([f"{c}#{o}" for c, o in zip(curb, ordinal, strict=True)], n),
+            "bay_id": text_column(
+                [f"{c}#{o}" for c, o in zip(curb.tolist(), ordinal.tolist(), strict=True)], n
+            ),
             "curb_id": text_column(curb, n),
             "source_id": text_column(kerbs["source_id"].to_numpy(dtype=object)[k], n),
             "street_id": text_column(kerbs["street_id"].to_numpy(dtype=object)[k], n),
@@ -527,25 +537,6 @@ def _bays_table(
         geometry=polys,
         crs=crs,
     )
-
-
-def _side_tables(
-    zones: pd.DataFrame,
-    kerbs: gpd.GeoDataFrame,
-    stretches: pd.DataFrame,
-    placed: pd.DataFrame,
-    rules: Rules,
-    index: KerbIndex,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Compute the layout's numeric half: the kerbs' account and the points of every zone's line.
-
-    Returns the account (:func:`_kerb_account`) and the zones' line points with the count per zone.
-    """
-    k = zones["kerb"].to_numpy(dtype=np.int64)
-    a = zones["start_m"].to_numpy(dtype=float)
-    b = zones["end_m"].to_numpy(dtype=float)
-    points, _, counts = kerb_edge(index, k, a, b)
-    return _kerb_account(kerbs, zones, stretches, placed, rules), points, counts
 
 
 def _zones_table(
@@ -568,15 +559,24 @@ def _zones_table(
     )
 
 
-def _kerb_account(
-    kerbs: gpd.GeoDataFrame, zones: pd.DataFrame, stretches: pd.DataFrame, placed: pd.DataFrame, rules: Rules
+def _zone_account(
+    kerbs: gpd.GeoDataFrame, zones: pd.DataFrame, stretches: pd.DataFrame, rules: Rules
 ) -> pd.DataFrame:
-    """Each kerb's account: ``bays``, ``bay_m``, ``gap_m``, ``lost_m``, ``leftover_m``, ``lost_<kind>_m``."""
-    n = len(kerbs)
+    """Each kerb's length, free length and losses: ``length_m``, ``free_m``, ``lost_m``, ``lost_<kind>_m``."""
     lengths = kerbs["length_m"].to_numpy(dtype=float)
-    free = np.zeros(n)
+    free = np.zeros(len(kerbs))
     np.add.at(free, stretches["kerb"].to_numpy(dtype=np.int64), stretches["length_m"].to_numpy(dtype=float))
-    lost = lengths - free
+    account = pd.DataFrame({"length_m": lengths, "free_m": free, "lost_m": np.round(lengths - free, 3)})
+    return pd.concat([account, _lost_by_kind(zones, len(kerbs), rules).round(3)], axis=1)
+
+
+def _kerb_account(zone_account: pd.DataFrame, placed: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    """Each kerb's account: ``bays``, ``bay_m``, ``gap_m``, ``lost_m``, ``leftover_m``, ``lost_<kind>_m``.
+
+    ``zone_account`` is :func:`_zone_account` of the same kerbs.
+    """
+    n = len(zone_account)
+    free = zone_account["free_m"].to_numpy(dtype=float)
     bays = np.zeros(n, dtype=np.int64)
     bay_m = np.zeros(n)
     gap_m = np.zeros(n)
@@ -601,15 +601,16 @@ def _kerb_account(
     leftover = np.maximum(free - bay_m - gap_m, 0.0)
     account = pd.DataFrame(
         {
-            "length_m": np.round(lengths, 3),
+            "length_m": np.round(zone_account["length_m"].to_numpy(dtype=float), 3),
             "bays": bays,
             "bay_m": np.round(bay_m, 3),
             "gap_m": np.round(gap_m, 3),
-            "lost_m": np.round(lost, 3),
+            "lost_m": zone_account["lost_m"].to_numpy(dtype=float),
             "leftover_m": np.round(leftover, 3),
         }
     )
-    return pd.concat([account, _lost_by_kind(zones, n, rules).round(3)], axis=1)
+    by_kind = zone_account.drop(columns=["length_m", "free_m", "lost_m"])
+    return pd.concat([account, by_kind], axis=1)
 
 
 def _kerbs_table(kerbs: gpd.GeoDataFrame, account: pd.DataFrame) -> gpd.GeoDataFrame:

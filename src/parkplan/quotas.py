@@ -85,42 +85,44 @@ class QuotaResult:
 
 
 def _ramp_end(stretches: pd.DataFrame, zones: pd.DataFrame) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Per stretch: priority of its best end (0 crossing, 1 intersection, 2 none); True if that is its end."""
+    """Per stretch: priority of its best end (0 crossing, 1 intersection, 2 none); True if that is its end.
+
+    A ramp zone touches a stretch's start if it ends exactly there (free stretches start where merged
+    zones end) and its end if it starts exactly there. Each zone end is looked up among the stretch
+    starts (and each zone start among the stretch ends) by a key ``kerb x stride + chainage``, the same
+    arithmetic on both sides so equal places give equal keys; the exact kerb and chainage are compared
+    at the place found and the next one (two stretch ends closer than the key's precision).
+    """
     n = len(stretches)
     prio = np.full(n, 2, dtype=np.int64)
     at_end = np.zeros(n, dtype=bool)
     if n == 0 or len(zones) == 0:
         return prio, at_end
-    zk = zones["kerb"].to_numpy(dtype=np.int64)
     codes, uniq = pd.factorize(zones["kind"], sort=False)
     zrank = np.array([RAMP_KINDS.get(str(x), 2) for x in uniq] + [2], dtype=np.int64)[codes]
-    keep = zrank < 2
-    if not keep.any():
+    keep = np.flatnonzero(zrank < 2)
+    if len(keep) == 0:
         return prio, at_end
-    # A ramp zone touches a stretch's start if it ends exactly there (free stretches start where merged
-    # zones end) and its end if it starts exactly there.
+    zk = zones["kerb"].to_numpy(dtype=np.int64)[keep]
     z0 = zones["start_m"].to_numpy(dtype=float)[keep]
     z1 = zones["end_m"].to_numpy(dtype=float)[keep]
-    zk, zrank = zk[keep], zrank[keep]
-    st = pd.DataFrame(
-        {
-            "k": stretches["kerb"].to_numpy(dtype=np.int64),
-            "s0": stretches["start_m"].to_numpy(dtype=float),
-            "s1": stretches["end_m"].to_numpy(dtype=float),
-            "i": np.arange(n),
-        }
-    )
-    ends = pd.DataFrame({"k": zk, "s0": z1, "r": zrank}).groupby(["k", "s0"], as_index=False)["r"].min()
-    starts = pd.DataFrame({"k": zk, "s1": z0, "r": zrank}).groupby(["k", "s1"], as_index=False)["r"].min()
-    best0 = np.full(n, 2, dtype=np.int64)
-    best1 = np.full(n, 2, dtype=np.int64)
-    m0 = st.merge(ends, on=["k", "s0"], how="inner")
-    best0[m0["i"].to_numpy(dtype=np.int64)] = m0["r"].to_numpy(dtype=np.int64)
-    m1 = st.merge(starts, on=["k", "s1"], how="inner")
-    best1[m1["i"].to_numpy(dtype=np.int64)] = m1["r"].to_numpy(dtype=np.int64)
-    prio = np.minimum(best0, best1)
-    at_end = best1 < best0
-    return prio, at_end
+    zr = zrank[keep]
+    sk = stretches["kerb"].to_numpy(dtype=np.int64)
+    s0 = stretches["start_m"].to_numpy(dtype=float)
+    s1 = stretches["end_m"].to_numpy(dtype=float)
+    stride = float(max(np.abs(s1).max(), np.abs(z1).max(), np.abs(z0).max())) * 2.0 + 1.0
+    best = []
+    for mine, theirs in ((s0, z1), (s1, z0)):
+        key = sk * stride + mine
+        order = np.argsort(key, kind="stable")
+        pos = np.searchsorted(key[order], zk * stride + theirs)
+        found = np.full(n, 2, dtype=np.int64)
+        for p in (pos, pos + 1):
+            i = order[np.minimum(p, n - 1)]
+            hit = (p < n) & (sk[i] == zk) & (mine[i] == theirs)
+            np.minimum.at(found, i[hit], zr[hit])
+        best.append(found)
+    return np.minimum(best[0], best[1]), best[1] < best[0]
 
 
 def apply_quotas(
