@@ -244,9 +244,15 @@ def _untangle(
         if len(tilted):
             out[tilted] = shapely.make_valid(out[tilted])
         out[bad] = _largest_polygon(out[bad])
-    tree = shapely.STRtree(out)  # built here, so threads may query it together
-    found = thread_map(lambda lo, hi: tree.query(out[lo:hi]) + np.array([[lo], [0]]), len(out), workers)
-    i, j = np.concatenate(found, axis=1)
+    cand = _overlap_candidates(out, idx, k, a, b, depth, seg_a, angled | ~straight, workers)
+    sub = out[cand]
+    tree = shapely.STRtree(sub)  # built here, so threads may query it together
+    found = thread_map(lambda lo, hi: tree.query(sub[lo:hi]) + np.array([[lo], [0]]), len(sub), workers)
+    pairs = cand[np.concatenate(found, axis=1)]
+    # By first bay, then second: each bay is trimmed only by pairs whose second bay it is, all of which
+    # come in the groups of lower first bays, so the order of the second bays within a group is free.
+    pairs = pairs[:, np.lexsort((pairs[1], pairs[0]))]
+    i, j = pairs[0], pairs[1]
     keep = i < j
     # Two bays each within one straight segment of the same kerb lie side by side and cannot overlap:
     # only the other candidate pairs are tested (most bays of a city are such neighbours).
@@ -264,6 +270,77 @@ def _untangle(
             trimmed = shapely.difference(out[q], out[p])
             out[q] = _largest_polygon(np.array([trimmed], dtype=object))[0]
     return out
+
+
+def _overlap_candidates(
+    polys: NDArray[np.object_],
+    idx: KerbIndex,
+    k: NDArray[np.int64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    depth: NDArray[np.float64],
+    seg_a: NDArray[np.int64],
+    loose: NDArray[np.bool_],
+    workers: int | None,
+) -> NDArray[np.int64]:
+    """Bays that may overlap a bay other than their neighbours on the same straight kerb segment.
+
+    The bays lying within one segment (not ``loose``: not angled, not spanning a vertex) are grouped by
+    segment; each group's polygons lie within its *region*, the rectangle from the group's first chainage
+    to its last, as deep as its deepest bay (a micrometre larger all round). A bay that overlaps a bay
+    of another group overlaps that group's region, so only bays of groups whose region meets another
+    region or a loose bay, and that themselves meet one, can overlap across groups; loose bays are
+    always candidates. In a city most regions meet nothing (bays keep away from corners): the index of
+    every bay is not needed.
+    """
+    n = len(polys)
+    grouped = ~loose & (idx.segment(k, b) == seg_a)
+    gi = np.flatnonzero(grouped)
+    if len(gi) == 0:
+        return np.arange(n)
+    seg = seg_a[gi]
+    order = np.argsort(seg, kind="stable")
+    gi, seg = gi[order], seg[order]
+    first = np.ones(len(gi), dtype=bool)
+    first[1:] = seg[1:] != seg[:-1]
+    starts = np.flatnonzero(first)
+    s = seg[starts]
+    lo = np.minimum.reduceat(a[gi], starts) - 1e-6
+    hi = np.maximum.reduceat(b[gi], starts) + 1e-6
+    d = depth[gi]
+    deep = np.maximum.reduceat(np.abs(d), starts) + 1e-6
+    sign = np.where(d[starts] < 0, -1.0, 1.0)
+    length = np.where(idx.seg_len[s] > 0, idx.seg_len[s], 1.0)
+    along = (idx.xy[s + 1] - idx.xy[s]) / length[:, None]
+    p0 = idx.xy[s] + along * (lo - idx.chain[s])[:, None]
+    p1 = idx.xy[s] + along * (hi - idx.chain[s])[:, None]
+    nrm = idx.seg_normal[s] * sign[:, None]
+    back = nrm * 1e-6
+    ring = np.stack(
+        [p0 - back, p1 - back, p1 + nrm * deep[:, None], p0 + nrm * deep[:, None], p0 - back], axis=1
+    )
+    regions = polygons_from_rings(ring.reshape(-1, 2), np.full(len(s), 5, dtype=np.int64))
+    group = np.full(n, -1, dtype=np.int64)
+    group[gi] = np.cumsum(first) - 1
+    li = np.flatnonzero(~grouped)
+    # One index over the regions and the loose bays: item r < len(regions) is region r.
+    items = np.concatenate([regions, polys[li]])
+    tree = shapely.STRtree(items)
+    r, hit = tree.query(regions, predicate="intersects")
+    busy = np.zeros(len(regions), dtype=bool)
+    busy[r[hit != r]] = True
+    ask = gi[busy[group[gi]]]
+    if len(ask) == 0:
+        return li
+    found = thread_map(
+        lambda lo_, hi_: tree.query(polys[ask[lo_:hi_]], predicate="intersects") + np.array([[lo_], [0]]),
+        len(ask),
+        workers,
+    )
+    q, hit = np.concatenate(found, axis=1)
+    near = np.zeros(len(ask), dtype=bool)
+    near[q[hit != group[ask[q]]]] = True
+    return np.union1d(li, ask[near])
 
 
 def kerb_edge(

@@ -28,6 +28,7 @@ __all__ = [
     "CHUNKS_PER_WORKER",
     "MIN_ROWS_PER_WORKER",
     "Pending",
+    "beside",
     "chunk_bounds",
     "fork_imap",
     "fork_map",
@@ -130,6 +131,19 @@ def thread_map(
     bounds = [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)]
     with ThreadPoolExecutor(len(bounds)) as pool:
         return list(pool.map(lambda b: func(*b), bounds))
+
+
+def beside(func: Callable[[], T], workers: int | None = None) -> Pending[T]:
+    """Start ``func()`` in a thread of this process and return at once (inline when ``workers`` is 1).
+
+    For work that holds Python's lock (making Python strings) beside work that mostly does not (GEOS);
+    the result is the same either way.
+    """
+    if (workers if workers is not None else _local_cpus()) <= 1:
+        return Pending(func)
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(func)
+    return Pending(future.result, lambda: pool.shutdown(wait=True), lambda: pool.shutdown(wait=True))
 
 
 def chunk_bounds(

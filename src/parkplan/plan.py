@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,8 @@ class Plan:
     zones
         One LineString per forbidden stretch of kerb: ``curb_id``, ``kind``, ``hazard_id``, ``rule``,
         ``start_m``, ``end_m`` (forbidden, with clearances), ``hazard_start_m``, ``hazard_end_m``.
+        Built on first use (a city has about two zones per bay, and most runs write only the bays);
+        the same table whenever it is built.
     kerbs
         One LineString per kerb with its accounting: ``length_m`` = ``bay_m`` + ``gap_m`` +
         ``lost_m`` + ``leftover_m``, ``lost_m`` split into ``lost_<kind>_m`` columns.
@@ -65,11 +67,18 @@ class Plan:
     """
 
     bays: gpd.GeoDataFrame
-    zones: gpd.GeoDataFrame
+    _zones: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame] = field(repr=False)
     kerbs: gpd.GeoDataFrame
     summary: dict[str, Any]
     crs: CRS
     rules: Rules = field(repr=False)
+
+    @property
+    def zones(self) -> gpd.GeoDataFrame:
+        """The forbidden stretches (see the class' attributes), built the first time they are asked for."""
+        if callable(self._zones):
+            self._zones = self._zones()
+        return self._zones
 
     def add_separate(self, bays: gpd.GeoDataFrame) -> None:
         """Add bays mapped separately (e.g. :func:`parkplan.osm.separate_bays`) to ``bays``.
@@ -435,7 +444,9 @@ def plan(
     with (
         parallel.using(client),
         parallel.submit(
-            lambda: _zone_account(kerb_table, zones, stretches, rule_set), workers, rows=len(zones)
+            lambda: (os.nice(10), _zone_account(kerb_table, zones, stretches, rule_set))[1],
+            workers,
+            rows=len(zones),
         ) as side,
     ):
         bar.stage("quotas")
@@ -458,17 +469,14 @@ def plan(
             placed, kept = kept_result.placed, kept_result.kept
             kept_summary = {"existing_features": len(existing), **kept_result.summary}
         index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
-        with parallel.paused_gc():
+        # The bays' text columns (Python strings, made under Python's lock) in a thread while GEOS makes
+        # the polygons (mostly without it).
+        with (
+            parallel.paused_gc(),
+            parallel.beside(lambda: _bay_columns(placed, kerb_table, rule_set), workers) as columns,
+        ):
             polys = bay_polygons(placed, kerb_table, rule_set, index, workers=workers)
-            bays_gdf = _bays_table(placed, polys, kerb_table, rule_set, crs)
-            zone_lines = kerb_lines(
-                index,
-                zones["kerb"].to_numpy(dtype=np.int64),
-                zones["start_m"].to_numpy(dtype=float),
-                zones["end_m"].to_numpy(dtype=float),
-                workers,
-            )
-            zones_gdf = _zones_table(zones, kerb_table, zone_lines, crs)
+            bays_gdf = gpd.GeoDataFrame(columns.result(), geometry=polys, crs=crs)
         account = _kerb_account(side.result(), placed, rule_set)
     if kept is not None:
         bays_gdf["kept"] = kept
@@ -495,12 +503,12 @@ def plan(
     for w in warnings:
         log.warning(w)
     bar.done()
-    return Plan(bays_gdf, zones_gdf, kerbs_gdf, summary, crs, rule_set)
+    zone_layer = _ZoneLayer(zones, kerb_table["curb_id"].to_numpy(dtype=object), index, crs, workers)
+    return Plan(bays_gdf, zone_layer, kerbs_gdf, summary, crs, rule_set)
 
 
-def _bays_table(
-    placed: pd.DataFrame, polys: np.ndarray, kerbs: gpd.GeoDataFrame, rules: Rules, crs: CRS
-) -> gpd.GeoDataFrame:
+def _bay_columns(placed: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> pd.DataFrame:
+    """Build the bays' table without its geometry (see :class:`Plan`)."""
     k = placed["kerb"].to_numpy(dtype=np.int64)
     t = placed["type"].to_numpy(dtype=np.int64)
     curb = kerbs["curb_id"].to_numpy(dtype=object)[k]
@@ -514,7 +522,7 @@ def _bays_table(
     orient = np.array([b.orientation for b in rules.bays], dtype=object)
     length = np.array([b.length_m for b in rules.bays])
     width = np.array([b.width_m for b in rules.bays])
-    return gpd.GeoDataFrame(
+    return pd.DataFrame(
         {
             "bay_id": text_column(
                 [f"{c}#{o}" for c, o in zip(curb.tolist(), ordinal.tolist(), strict=True)], n
@@ -534,18 +542,37 @@ def _bays_table(
             "start_m": np.round(placed["start_m"].to_numpy(dtype=float), 3),
             "end_m": np.round(placed["end_m"].to_numpy(dtype=float), 3),
         },
-        geometry=polys,
-        crs=crs,
     )
 
 
-def _zones_table(
-    zones: pd.DataFrame, kerbs: gpd.GeoDataFrame, lines: np.ndarray, crs: CRS
-) -> gpd.GeoDataFrame:
+@dataclass
+class _ZoneLayer:
+    """What the zones' table is built from, when it is first asked for (:attr:`Plan.zones`)."""
+
+    zones: pd.DataFrame
+    curb_ids: np.ndarray
+    index: KerbIndex
+    crs: CRS
+    workers: int | None
+
+    def __call__(self) -> gpd.GeoDataFrame:
+        with parallel.paused_gc():
+            z = self.zones
+            lines = kerb_lines(
+                self.index,
+                z["kerb"].to_numpy(dtype=np.int64),
+                z["start_m"].to_numpy(dtype=float),
+                z["end_m"].to_numpy(dtype=float),
+                self.workers,
+            )
+            return _zones_table(z, self.curb_ids, lines, self.crs)
+
+
+def _zones_table(zones: pd.DataFrame, curb_ids: np.ndarray, lines: np.ndarray, crs: CRS) -> gpd.GeoDataFrame:
     k = zones["kerb"].to_numpy(dtype=np.int64)
     return gpd.GeoDataFrame(
         {
-            "curb_id": text_column(kerbs["curb_id"].to_numpy(dtype=object)[k], len(k)),
+            "curb_id": text_column(curb_ids[k], len(k)),
             "kind": text_column(zones["kind"].to_numpy(dtype=object), len(k)),
             "hazard_id": text_column(zones["hazard_id"].to_numpy(dtype=object), len(k)),
             "rule": text_column(zones["rule"].to_numpy(dtype=object), len(k)),

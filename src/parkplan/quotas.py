@@ -267,11 +267,18 @@ def _convert(
         order = np.lexsort((stretches["start_m"].to_numpy()[candidates], kerb[candidates], prio[candidates]))
         cand = candidates[order]
         room = room[order]
-        unit_s = np.repeat(cand, room)
-        unit_i = np.arange(len(unit_s)) - np.repeat(np.cumsum(room) - room, room)
-        pick = np.lexsort((np.arange(len(unit_s)), unit_i))[:need]
-        np.add.at(x, unit_s[pick], 1)
-        need -= len(pick)
+        take = min(need, int(room.sum()))
+        if take:
+            # Round r converts a bay in every stretch with room > r, in that order: whole rounds first,
+            # then the first stretches of the round that the need ends in.
+            more = len(room) - np.cumsum(np.bincount(room))  # stretches with room > r
+            done = np.cumsum(more)  # conversions after rounds 0 .. r
+            full = int(np.searchsorted(done, take, side="right"))
+            per = np.minimum(room, full)
+            rest = take - (int(done[full - 1]) if full else 0)
+            per[np.flatnonzero(room > full)[:rest]] += 1
+            x[cand] += per
+        need -= take
         if need <= 0:
             return 0
         # Then give up bays, most conversions gained per lost bay first.
