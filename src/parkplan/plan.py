@@ -231,7 +231,6 @@ def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFra
     kerb = zones["kerb"].to_numpy(dtype=np.int64)
     start = zones["start_m"].to_numpy(dtype=float)
     end = zones["end_m"].to_numpy(dtype=float)
-    out = np.zeros((n_kerbs, len(kinds)))
     # A zone that overlaps no other zone of its kerb loses its whole length to its own kind (most zones;
     # found in one pass when the zones are in kerb and start order, as the plan keeps them).
     alone = np.zeros(len(zones), dtype=bool)
@@ -245,36 +244,48 @@ def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFra
             clear_after = np.ones(len(zones), dtype=bool)
             clear_after[:-1] = clear_before[1:]
             alone = clear_before & clear_after
-    np.add.at(out, (kerb[alone], code[alone]), end[alone] - start[alone])
+    n_kinds = len(kinds)
+    # Metres per (kerb, kind) cell, summed in one pass at the end (the lone zones first, then the pieces).
+    cells = [kerb[alone] * n_kinds + code[alone]]
+    metres = [end[alone] - start[alone]]
     rest = ~alone
     # Sub-intervals: own extent (priority = kind) and the whole zone (priority = kind + kinds); lower wins.
     sk = np.concatenate([kerb[rest], kerb[rest]])
     s0 = np.concatenate([zones["hazard_start_m"].to_numpy(dtype=float)[rest], start[rest]])
     s1 = np.concatenate([zones["hazard_end_m"].to_numpy(dtype=float)[rest], end[rest]])
-    prio = np.concatenate([code[rest], code[rest] + len(kinds)])
+    prio = np.concatenate([code[rest], code[rest] + n_kinds])
     ok = s1 > s0
     sk, s0, s1, prio = sk[ok], s0[ok], s1[ok], prio[ok]
-    if len(sk) == 0:
-        return pd.DataFrame(out, columns=[f"lost_{k}_m" for k in kinds])
-    # Elementary pieces: between consecutive distinct cut points of a kerb (keys kerb * stride + x, the
-    # same arithmetic for both ends, so equal cut points give equal keys).
-    stride = float(max(s1.max(), 0.0)) + 1.0
-    key0 = sk * stride + s0
-    key1 = sk * stride + s1
-    cuts = np.unique(np.concatenate([key0, key1]))
-    first = np.searchsorted(cuts, key0)
-    stop = np.searchsorted(cuts, key1)  # pieces first .. stop - 1
-    n_pieces = stop - first
-    owner = np.repeat(np.arange(len(sk)), n_pieces)
-    piece = np.arange(len(owner)) - np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces) + first[owner]
-    best = np.full(len(cuts), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(best, piece, prio[owner])
-    # Each covered piece's kerb: the owner interval of any of its coverings.
-    piece_kerb = np.zeros(len(cuts), dtype=np.int64)
-    piece_kerb[piece] = sk[owner]
-    covered = np.flatnonzero(best != np.iinfo(np.int64).max)
-    length = cuts[covered + 1] - cuts[covered]
-    np.add.at(out, (piece_kerb[covered], best[covered] % len(kinds)), length)
+    if len(sk):
+        # Elementary pieces: between consecutive distinct cut points of a kerb (keys kerb * stride + x,
+        # the same arithmetic for both ends, so equal cut points give equal keys; each kerb's keys lie
+        # apart from the next kerb's). One sort numbers the cuts; piece i runs from cut i to cut i + 1.
+        stride = float(max(s1.max(), 0.0)) + 1.0
+        keys = np.concatenate([sk * stride + s0, sk * stride + s1])
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        new = np.ones(len(keys), dtype=bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        cut_of = np.empty(len(keys), dtype=np.int64)
+        cut_of[order] = np.cumsum(new) - 1
+        cuts = ordered[new]
+        cut_kerb = np.concatenate([sk, sk])[order][new]
+        first, stop = cut_of[: len(sk)], cut_of[len(sk) :]  # pieces first .. stop - 1
+        n_pieces = stop - first
+        # Every (interval, piece) pair, in 32-bit integers where they fit (a city has tens of millions).
+        small = np.int32 if int(n_pieces.sum()) < 2**31 and len(cuts) < 2**31 else np.int64
+        owner = np.repeat(np.arange(len(sk), dtype=small), n_pieces)
+        piece = np.arange(len(owner), dtype=small) - np.repeat(
+            (np.cumsum(n_pieces) - n_pieces - first).astype(small), n_pieces
+        )
+        none = np.iinfo(np.int16).max
+        best = np.full(len(cuts), none, dtype=np.int16)
+        np.minimum.at(best, piece, prio.astype(np.int16)[owner])
+        covered = np.flatnonzero(best != none)
+        cells.append(cut_kerb[covered] * n_kinds + best[covered].astype(np.int64) % n_kinds)
+        metres.append(cuts[covered + 1] - cuts[covered])
+    total = np.bincount(np.concatenate(cells), weights=np.concatenate(metres), minlength=n_kerbs * n_kinds)
+    out = total.reshape(n_kerbs, n_kinds)
     return pd.DataFrame(out, columns=[f"lost_{k}_m" for k in kinds])
 
 
@@ -438,15 +449,16 @@ def plan(
     timings["solve"] = solution.solve_s
 
     # With several workers each kerb's losses to each kind of zone (numbers only, final once the zones
-    # are) are counted in another process while this one does the quotas and the layout; the layout's
-    # geometries, which must be made in this process, are built by threads (GEOS works without Python's
-    # lock).
+    # are) are counted in another process while this one does the quotas and the layout; that process
+    # runs at a lower priority, so it takes what the layout's threads leave: the geometries, which must
+    # be made in this process, are built by threads (GEOS works without Python's lock).
     with (
         parallel.using(client),
         parallel.submit(
-            lambda: (os.nice(10), _zone_account(kerb_table, zones, stretches, rule_set))[1],
+            lambda: _zone_account(kerb_table, zones, stretches, rule_set),
             workers,
             rows=len(zones),
+            background=True,
         ) as side,
     ):
         bar.stage("quotas")
@@ -469,14 +481,9 @@ def plan(
             placed, kept = kept_result.placed, kept_result.kept
             kept_summary = {"existing_features": len(existing), **kept_result.summary}
         index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
-        # The bays' text columns (Python strings, made under Python's lock) in a thread while GEOS makes
-        # the polygons (mostly without it).
-        with (
-            parallel.paused_gc(),
-            parallel.beside(lambda: _bay_columns(placed, kerb_table, rule_set), workers) as columns,
-        ):
+        with parallel.paused_gc():
             polys = bay_polygons(placed, kerb_table, rule_set, index, workers=workers)
-            bays_gdf = gpd.GeoDataFrame(columns.result(), geometry=polys, crs=crs)
+            bays_gdf = gpd.GeoDataFrame(_bay_columns(placed, kerb_table, rule_set), geometry=polys, crs=crs)
         account = _kerb_account(side.result(), placed, rule_set)
     if kept is not None:
         bays_gdf["kept"] = kept
