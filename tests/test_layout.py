@@ -381,3 +381,44 @@ def test_corners_of_a_densified_rectangle_are_its_real_corners():
     corners, _, _ = ring_corners(ring, CornerSettings())
     got = {tuple(map(float, ring[i])) for i in corners}
     assert got == {(0.0, 0.0), (100.0, 0.0), (100.0, 40.0), (0.0, 40.0)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_overlap_check_looks_at_every_bay_that_overlaps_another(seed: int) -> None:
+    """Crossing, bent kerbs with bays packed on them: every pair of raw bay polygons that overlaps
+    (found by brute force over all pairs) is among the candidates the segment regions let through,
+    except neighbours within one straight segment, which lie side by side by construction."""
+    from parkplan.kerbs import KerbIndex
+    from parkplan.layout import _following, _overlap_candidates
+
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(25):
+        start = rng.random(2) * 60
+        steps = rng.normal(size=(int(rng.integers(1, 6)), 2)) * rng.choice([3.0, 15.0])
+        lines.append(LineString(np.vstack([start, start + np.cumsum(steps, axis=0)])))
+    idx = KerbIndex(np.array(lines, dtype=object))
+    length = shapely.length(np.array(lines, dtype=object))
+    k, a, b = [], [], []
+    for kerb, total in enumerate(length):
+        pos = 0.0
+        while pos + 2.0 < total:
+            span = rng.uniform(2.0, 7.0)
+            k.append(kerb)
+            a.append(pos)
+            b.append(min(pos + span, total))
+            pos += span + rng.choice([0.0, 0.5])
+    k, a, b = np.array(k), np.array(a), np.array(b)
+    depth = rng.choice([-2.5, 2.0], len(k))
+    polys = shapely.make_valid(_following(idx, k, a, b, depth))  # folded bays (bends) made valid
+    seg_a = idx.segment(k, a)
+    straight = seg_a == idx.segment(k, np.maximum(b - 1e-9, a))
+    loose = ~straight
+    cand = set(_overlap_candidates(polys, idx, k, a, b, depth, seg_a, loose, 1).tolist())
+    i, j = shapely.STRtree(polys).query(polys, predicate="overlaps")
+    same = (k[i] == k[j]) & straight[i] & straight[j] & (seg_a[i] == seg_a[j])
+    i, j = i[~same], j[~same]
+    real = shapely.area(shapely.intersection(polys[i], polys[j])) > 1e-9
+    assert real.sum() > 10  # the kerbs cross: there is something to find
+    assert set(i[real].tolist()) | set(j[real].tolist()) <= cand
+    assert len(cand) < len(k)  # and the regions spare some bays

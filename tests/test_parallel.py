@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from shapely.ops import substring
 
 import parkplan
 from parkplan import parallel, sides, solve
@@ -138,3 +139,57 @@ def test_cli_scheduler_address(
     assert main([*args, "-o", str(tmp_path / "c.geojson"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
     assert "Dask scheduler" in capsys.readouterr().err
     assert not (tmp_path / "c.geojson").exists()
+
+
+def test_thread_map_keeps_the_order_for_any_number_of_threads() -> None:
+    import numpy as np
+
+    data = np.arange(1_000)
+    for workers in (1, 2, 3, None):
+        parts = parallel.thread_map(lambda lo, hi: data[lo:hi] * 2, len(data), workers, min_rows=10)
+        assert np.array_equal(np.concatenate(parts), data * 2)
+    assert len(parallel.thread_map(lambda lo, hi: (lo, hi), 1_000, 4, min_rows=300)) == 3
+    assert parallel.thread_map(lambda lo, hi: (lo, hi), 0, 4) == [(0, 0)]
+
+
+def test_paused_gc_restores_the_collector() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with parallel.paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with parallel.paused_gc():
+            pass
+        assert not gc.isenabled()  # left as the caller had it
+    finally:
+        gc.enable()
+
+
+def test_a_background_worker_is_niced_but_never_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ROWS_PER_WORKER", 1)
+    mine = os.nice(0)
+    child = parallel.submit(lambda: os.nice(0), workers=2, rows=10, background=True).result()
+    assert child == min(mine + parallel.BACKGROUND_NICENESS, 19)
+    # In this process (one worker) the function runs as it is: the caller keeps its priority.
+    assert parallel.submit(lambda: os.nice(0), workers=1, rows=10, background=True).result() == mine
+    assert os.nice(0) == mine
+
+
+def test_the_zones_layer_is_built_on_first_use_and_kept() -> None:
+    import pickle
+
+    kerbs, hazards = make_city(2_000, seed=2)
+    p = parkplan.plan(kerbs, hazards, rules="cn", workers=1)
+    assert callable(p._zones)
+    pickle.loads(pickle.dumps(p))  # a plan travels before its zones are built
+    zones = p.zones
+    assert zones is p.zones
+    assert len(zones) > 0
+    # Each zone's line is its kerb between its chainages.
+    kerb_of = dict(zip(p.kerbs["curb_id"], p.kerbs.geometry, strict=True))
+    for row in zones.sample(50, random_state=0).itertuples():
+        want = substring(kerb_of[row.curb_id], row.start_m, row.end_m)
+        assert row.geometry.hausdorff_distance(want) < 2e-3

@@ -213,3 +213,47 @@ def test_summary_shows_the_subtractive_count_beside_the_plan() -> None:
     assert len(p.bays) == 20
     assert p.summary["baseline"]["subtractive_bays"] == 21
     assert p.summary["baseline"]["bay_type"] == "small"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 8), st.integers(1, 4)), min_size=1, max_size=12),
+    st.lists(
+        st.tuples(
+            st.integers(0, 3),
+            st.integers(0, 12),
+            st.integers(0, 3),
+            st.sampled_from(["crossing", "intersection", "hydrant"]),
+        ),
+        max_size=15,
+    ),
+)
+def test_ramp_ends_match_a_join_on_kerb_and_chainage(stretch_rows, zone_rows) -> None:
+    """Each stretch's best ramp end (crossing before intersection) and which end it is: the key search
+    gives what an exact join of zone ends to stretch starts (and zone starts to stretch ends) gives."""
+    import pandas as pd
+
+    from parkplan.quotas import RAMP_KINDS, _ramp_end
+
+    stretches = pd.DataFrame(
+        [(k, float(s), float(s + n)) for k, s, n in stretch_rows], columns=["kerb", "start_m", "end_m"]
+    ).sort_values(["kerb", "start_m"], kind="stable")
+    zones = pd.DataFrame(
+        [(k, float(s), float(s + n), kind) for k, s, n, kind in zone_rows],
+        columns=["kerb", "start_m", "end_m", "kind"],
+    )
+    prio, at_end = _ramp_end(stretches.reset_index(drop=True), zones)
+    for i, row in enumerate(stretches.itertuples()):
+        ranks0 = [
+            RAMP_KINDS[z.kind]
+            for z in zones.itertuples()
+            if z.kind in RAMP_KINDS and z.kerb == row.kerb and z.end_m == row.start_m
+        ]
+        ranks1 = [
+            RAMP_KINDS[z.kind]
+            for z in zones.itertuples()
+            if z.kind in RAMP_KINDS and z.kerb == row.kerb and z.start_m == row.end_m
+        ]
+        best0, best1 = min(ranks0, default=2), min(ranks1, default=2)
+        assert prio[i] == min(best0, best1)
+        assert at_end[i] == (best1 < best0)

@@ -286,12 +286,12 @@ def _overlap_candidates(
     """Bays that may overlap a bay other than their neighbours on the same straight kerb segment.
 
     The bays lying within one segment (not ``loose``: not angled, not spanning a vertex) are grouped by
-    segment; each group's polygons lie within its *region*, the rectangle from the group's first chainage
-    to its last, as deep as its deepest bay (a micrometre larger all round). A bay that overlaps a bay
-    of another group overlaps that group's region, so only bays of groups whose region meets another
-    region or a loose bay, and that themselves meet one, can overlap across groups; loose bays are
-    always candidates. In a city most regions meet nothing (bays keep away from corners): the index of
-    every bay is not needed.
+    segment; each group's polygons lie within its *region*, the rectangle from the group's first
+    chainage to its last, as deep as its deepest bay on either side (a micrometre larger all round). A
+    bay that overlaps a bay of another group overlaps that group's region, so only bays of groups whose
+    region meets another region or a loose bay, and that themselves meet one, can overlap across
+    groups; loose bays are always candidates. In a city most regions meet nothing (bays keep away from
+    corners): the index of every bay is not needed.
     """
     n = len(polys)
     grouped = ~loose & (idx.segment(k, b) == seg_a)
@@ -308,16 +308,15 @@ def _overlap_candidates(
     lo = np.minimum.reduceat(a[gi], starts) - 1e-6
     hi = np.maximum.reduceat(b[gi], starts) + 1e-6
     d = depth[gi]
-    deep = np.maximum.reduceat(np.abs(d), starts) + 1e-6
-    sign = np.where(d[starts] < 0, -1.0, 1.0)
+    left = (np.maximum.reduceat(np.maximum(d, 0.0), starts) + 1e-6)[:, None]
+    right = (np.maximum.reduceat(np.maximum(-d, 0.0), starts) + 1e-6)[:, None]
     length = np.where(idx.seg_len[s] > 0, idx.seg_len[s], 1.0)
     along = (idx.xy[s + 1] - idx.xy[s]) / length[:, None]
     p0 = idx.xy[s] + along * (lo - idx.chain[s])[:, None]
     p1 = idx.xy[s] + along * (hi - idx.chain[s])[:, None]
-    nrm = idx.seg_normal[s] * sign[:, None]
-    back = nrm * 1e-6
+    nrm = idx.seg_normal[s]
     ring = np.stack(
-        [p0 - back, p1 - back, p1 + nrm * deep[:, None], p0 + nrm * deep[:, None], p0 - back], axis=1
+        [p0 - nrm * right, p1 - nrm * right, p1 + nrm * left, p0 + nrm * left, p0 - nrm * right], axis=1
     )
     regions = polygons_from_rings(ring.reshape(-1, 2), np.full(len(s), 5, dtype=np.int64))
     group = np.full(n, -1, dtype=np.int64)

@@ -152,7 +152,12 @@ class Plan:
         summary is JSON. ``workers``: processes writing GeoJSON (default: all CPUs; same bytes for any);
         ``client``: a ``dask.distributed.Client`` to write them on instead.
         """
-        layers = {"bays": (self.bays, bays), "zones": (self.zones, zones), "kerbs": (self.kerbs, kerbs)}
+        # A layer is only touched when asked for: the zones are built on first use (counted as writing).
+        layers: dict[str, tuple[Callable[[], gpd.GeoDataFrame], Any]] = {
+            "bays": (lambda: self.bays, bays),
+            "zones": (lambda: self.zones, zones),
+            "kerbs": (lambda: self.kerbs, kerbs),
+        }
         targets = [
             (name, frame, output.check_output(path))
             for name, (frame, path) in layers.items()
@@ -164,7 +169,7 @@ class Plan:
             t0 = time.perf_counter()
             with parallel.using(client):
                 for (_, frame, target), tmp in zip(targets, temps, strict=False):
-                    output.dump_layer(frame, tmp, target, workers)
+                    output.dump_layer(frame(), tmp, target, workers)
             self.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
             if summary_path is not None:
                 output.dump_json(self.summary, temps[-1])
