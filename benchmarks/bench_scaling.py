@@ -130,6 +130,10 @@ def child_plan(mode: str, folder: Path, rules: str) -> dict[str, Any]:
         maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         gpkg_mb = out.stat().st_size / 1e6
+        # The zones layer is built on first use (it is not written here): its cost, after the peak.
+        t = time.perf_counter()
+        n_zones = len(plan.zones)
+        zones_s = time.perf_counter() - t
     if client is not None:
         dask["workers_kb"] = _workers_maxrss(client)
         t = time.perf_counter()
@@ -141,6 +145,8 @@ def child_plan(mode: str, folder: Path, rules: str) -> dict[str, Any]:
         "mode": mode,
         "import_s": import_s,
         "timings_s": {**timings, "total": total_s},
+        "zones_first_use_s": zones_s,
+        "zones": n_zones,
         **summary_record(plan.summary),
         "maxrss_kb": maxrss_kb,
         "children_maxrss_kb": children_kb if children_kb > children_start_kb else None,
@@ -340,6 +346,9 @@ def _stage_table(res: dict[str, Any]) -> list[str]:
     rows.append(
         ("**total**: call of `plan` to the written file", {m: t["total"] for m, t in by_mode.items()})
     )
+    zones = {r["mode"]: r.get("zones_first_use_s") for r in runs}
+    if all(v is not None for v in zones.values()):
+        rows.append(("zones layer on first use (`plan.zones`, after the total; not written)", zones))
     for name, cells in rows:
         times = " | ".join("—" if cells[m] is None else f"{cells[m]:.3f}" for m in modes)
         speed = "".join(f" | {_speedup(cells['local-1'], cells[m])}" for m in ratios)
