@@ -5,9 +5,10 @@ such as the kerb table) is mapped over contiguous chunks by forked processes: th
 not pickled, and the chunks come back in order, so the result is the same for any number of workers.
 Where ``fork`` is not available (macOS' and Windows' default start methods), or the input is small, the
 chunks run in this process. :func:`submit` runs one independent piece in another process while the caller
-does the rest of its stage (the layout's two halves). :func:`thread_map` splits work that GEOS and numpy
-do without holding Python's lock (building shapely geometries from coordinates, spatial-index queries)
-over threads of this process: geometries must be made in the process that returns them.
+does the rest (the kerbs' losses to zones beside the quotas and the layout). :func:`thread_map` splits
+work that GEOS and numpy do without holding Python's lock (building shapely geometries from coordinates,
+spatial-index queries) over threads of this process: geometries must be made in the process that
+returns them.
 
 With a ``dask.distributed`` client active (:func:`using`; ``plan(..., client=...)``, ``--scheduler``), the
 same chunks are Dask tasks on that cluster instead, gathered in order: the result is again the same.
