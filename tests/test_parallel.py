@@ -193,3 +193,29 @@ def test_the_zones_layer_is_built_on_first_use_and_kept() -> None:
     for row in zones.sample(50, random_state=0).itertuples():
         want = substring(kerb_of[row.curb_id], row.start_m, row.end_m)
         assert row.geometry.hausdorff_distance(want) < 2e-3
+
+
+def test_plan_and_write_pause_the_collector_only_while_they_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import importlib
+
+    from parkplan import output
+
+    plan_module = importlib.import_module("parkplan.plan")
+    seen: list[bool] = []
+    for module, name in ((plan_module, "build_kerbs"), (output, "dump_layer")):
+        inner = getattr(module, name)
+
+        def spy(*args, _inner=inner, **kwargs):
+            seen.append(gc.isenabled())
+            return _inner(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+    kerbs, hazards = make_city(500, seed=3)
+    p = parkplan.plan(kerbs, hazards, rules="cn", workers=1)
+    assert gc.isenabled()
+    p.write(tmp_path / "bays.gpkg", workers=1)
+    assert gc.isenabled()
+    assert seen == [False, False]  # paused inside plan and write

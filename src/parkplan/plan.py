@@ -134,6 +134,7 @@ class Plan:
         """Write the bays as an RFC 7946 GeoJSON FeatureCollection (atomic)."""
         return output.write_layer(self.bays, path)
 
+    @parallel.without_gc
     def write(
         self,
         bays: str | os.PathLike[str] | None = None,
@@ -294,6 +295,7 @@ def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFra
     return pd.DataFrame(out, columns=[f"lost_{k}_m" for k in kinds])
 
 
+@parallel.without_gc
 def plan(
     kerbs: PathOrFrame,
     hazards: Sequence[HazardSource | PathOrFrame] | PathOrFrame | None = None,
@@ -486,9 +488,8 @@ def plan(
             placed, kept = kept_result.placed, kept_result.kept
             kept_summary = {"existing_features": len(existing), **kept_result.summary}
         index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
-        with parallel.paused_gc():
-            polys = bay_polygons(placed, kerb_table, rule_set, index, workers=workers)
-            bays_gdf = gpd.GeoDataFrame(_bay_columns(placed, kerb_table, rule_set), geometry=polys, crs=crs)
+        polys = bay_polygons(placed, kerb_table, rule_set, index, workers=workers)
+        bays_gdf = gpd.GeoDataFrame(_bay_columns(placed, kerb_table, rule_set), geometry=polys, crs=crs)
         account = _kerb_account(side.result(), placed, rule_set)
     if kept is not None:
         bays_gdf["kept"] = kept
