@@ -455,17 +455,15 @@ def plan(
     timings["model_build"] = solution.build_s
     timings["solve"] = solution.solve_s
 
-    # With several workers each kerb's losses to each kind of zone (numbers only, final once the zones
-    # are) are counted in another process while this one does the quotas and the layout; that process
-    # runs at a lower priority, so it takes what the layout's threads leave: the geometries, which must
-    # be made in this process, are built by threads (GEOS works without Python's lock).
+    # With several workers each kerb's losses to each kind of zone (numpy work, final once the zones
+    # are) are counted in a thread beside the quotas and the layout, whose geometries are built by
+    # threads too (GEOS and numpy work without Python's lock).
     with (
         parallel.using(client),
         parallel.submit(
             lambda: _zone_account(kerb_table, zones, stretches, rule_set),
             workers,
             rows=len(zones),
-            background=True,
         ) as side,
     ):
         bar.stage("quotas")
