@@ -171,13 +171,15 @@ def test_paused_gc_restores_the_collector() -> None:
         gc.enable()
 
 
-def test_the_zones_layer_is_built_on_first_use_and_kept() -> None:
+def test_the_zones_layer_is_built_on_first_use_and_kept(tmp_path: Path) -> None:
     import pickle
 
     kerbs, hazards = make_city(2_000, seed=2)
     p = parkplan.plan(kerbs, hazards, rules="cn", workers=1)
     assert callable(p._zones)
     pickle.loads(pickle.dumps(p))  # a plan travels before its zones are built
+    p.write(tmp_path / "bays.geojson", workers=1)
+    assert callable(p._zones)  # writing the bays alone does not build them
     zones = p.zones
     assert zones is p.zones
     assert len(zones) > 0
