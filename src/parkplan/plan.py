@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -518,6 +519,13 @@ def plan(
     return Plan(bays_gdf, zone_layer, kerbs_gdf, summary, crs, rule_set)
 
 
+def _bay_ids(curb_ids: np.ndarray, kerb: np.ndarray, ordinal: np.ndarray) -> list[str]:
+    """``"<curb_id>#<ordinal>"`` for each bay: each kerb's prefix and each ordinal's text made once."""
+    prefix = np.array([f"{c}#" for c in curb_ids.tolist()], dtype=object)
+    number = np.array([str(i) for i in range(int(ordinal.max(initial=0)) + 1)], dtype=object)
+    return list(map(operator.add, prefix[kerb].tolist(), number[ordinal].tolist()))
+
+
 def _bay_columns(placed: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> pd.DataFrame:
     """Build the bays' table without its geometry (see :class:`Plan`)."""
     k = placed["kerb"].to_numpy(dtype=np.int64)
@@ -535,9 +543,7 @@ def _bay_columns(placed: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) ->
     width = np.array([b.width_m for b in rules.bays])
     return pd.DataFrame(
         {
-            "bay_id": text_column(
-                [f"{c}#{o}" for c, o in zip(curb.tolist(), ordinal.tolist(), strict=True)], n
-            ),
+            "bay_id": text_column(_bay_ids(kerbs["curb_id"].to_numpy(dtype=object), k, ordinal), n),
             "curb_id": text_column(curb, n),
             "source_id": text_column(kerbs["source_id"].to_numpy(dtype=object)[k], n),
             "street_id": text_column(kerbs["street_id"].to_numpy(dtype=object)[k], n),
