@@ -50,6 +50,8 @@ def test_submit_runs_beside_the_caller_and_does_not_hold_it_when_the_caller_fail
         raise RuntimeError("the caller's half failed")
     assert time.perf_counter() - t0 < 10  # the error came through at once, not after the thread
     release.set()
+    with pytest.raises(ZeroDivisionError):  # the thread's own error reaches the caller
+        parallel.submit(lambda: 1 / 0, workers=2, rows=10).result()
 
 
 def test_the_plan_is_the_same_for_any_number_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:
