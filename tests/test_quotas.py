@@ -230,14 +230,21 @@ def test_summary_shows_the_subtractive_count_beside_the_plan() -> None:
 )
 def test_ramp_ends_match_a_join_on_kerb_and_chainage(stretch_rows, zone_rows) -> None:
     """Each stretch's best ramp end (crossing before intersection) and which end it is: the key search
-    gives what an exact join of zone ends to stretch starts (and zone starts to stretch ends) gives."""
+    gives what an exact join of zone ends to stretch starts (and zone starts to stretch ends) gives, for
+    free stretches (which never overlap on a kerb)."""
     import pandas as pd
 
     from parkplan.quotas import RAMP_KINDS, _ramp_end
 
-    stretches = pd.DataFrame(
-        [(k, float(s), float(s + n)) for k, s, n in stretch_rows], columns=["kerb", "start_m", "end_m"]
-    ).sort_values(["kerb", "start_m"], kind="stable")
+    # Free stretches of a kerb never overlap: each row is (kerb, gap after the kerb's last one, length).
+    rows, end_of = [], {}
+    for k, gap, n in stretch_rows:
+        start = end_of.get(k, 0) + gap
+        rows.append((k, float(start), float(start + n)))
+        end_of[k] = start + n
+    stretches = pd.DataFrame(rows, columns=["kerb", "start_m", "end_m"]).sort_values(
+        ["kerb", "start_m"], kind="stable"
+    )
     zones = pd.DataFrame(
         [(k, float(s), float(s + n), kind) for k, s, n, kind in zone_rows],
         columns=["kerb", "start_m", "end_m", "kind"],

@@ -46,7 +46,8 @@ R = TypeVar("R")
 P = ParamSpec("P")
 
 MIN_ROWS_PER_WORKER = 50_000
-"""Below this many rows per worker a stage runs in this process (forking costs more than it saves)."""
+"""Below this many rows per worker a stage runs in this process (forking, or a thread for
+:func:`submit`, costs more than it saves)."""
 
 CHUNKS_PER_WORKER = 4
 """Ranges per local worker (see :func:`chunk_bounds`)."""
@@ -249,7 +250,7 @@ class Pending(Generic[T]):
     """The result of :func:`submit`, ready or on its way: :meth:`result` waits for it.
 
     Also a context manager: leaving the block without asking for the result (an error in the caller's
-    half) stops the worker instead of leaving it behind.
+    part) does not wait for the thread; its result is dropped.
     """
 
     def __init__(

@@ -530,7 +530,8 @@ def _bay_columns(placed: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) ->
     """Build the bays' table without its geometry (see :class:`Plan`)."""
     k = placed["kerb"].to_numpy(dtype=np.int64)
     t = placed["type"].to_numpy(dtype=np.int64)
-    curb = kerbs["curb_id"].to_numpy(dtype=object)[k]
+    curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
+    curb = curb_ids[k]
     n = len(k)
     # Ordinal of each bay along its kerb (placed is sorted by stretch, i.e. by kerb and chainage).
     first = np.ones(len(k), dtype=bool)
@@ -543,7 +544,7 @@ def _bay_columns(placed: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) ->
     width = np.array([b.width_m for b in rules.bays])
     return pd.DataFrame(
         {
-            "bay_id": text_column(_bay_ids(kerbs["curb_id"].to_numpy(dtype=object), k, ordinal), n),
+            "bay_id": text_column(_bay_ids(curb_ids, k, ordinal), n),
             "curb_id": text_column(curb, n),
             "source_id": text_column(kerbs["source_id"].to_numpy(dtype=object)[k], n),
             "street_id": text_column(kerbs["street_id"].to_numpy(dtype=object)[k], n),

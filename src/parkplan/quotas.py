@@ -91,7 +91,8 @@ def _ramp_end(stretches: pd.DataFrame, zones: pd.DataFrame) -> tuple[NDArray[np.
     zones end) and its end if it starts exactly there. Each zone end is looked up among the stretch
     starts (and each zone start among the stretch ends) by a key ``kerb x stride + chainage``, the same
     arithmetic on both sides so equal places give equal keys; the exact kerb and chainage are compared
-    at the place found and the next one (two stretch ends closer than the key's precision).
+    at the place found and the next one (two stretch ends closer than the key's precision). Free
+    stretches never overlap, so no more than two stretches of a kerb share a key.
     """
     n = len(stretches)
     prio = np.full(n, 2, dtype=np.int64)
