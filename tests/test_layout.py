@@ -422,3 +422,22 @@ def test_overlap_check_looks_at_every_bay_that_overlaps_another(seed: int) -> No
     assert real.sum() > 10  # the kerbs cross: there is something to find
     assert set(i[real].tolist()) | set(j[real].tolist()) <= cand
     assert len(cand) < len(k)  # and the regions spare some bays
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_row_helpers_equal_fancy_indexing(seed):
+    """The fast gathers, scatters and row scaling give exactly numpy's fancy indexing and broadcasting."""
+    from parkplan.kerbs import rows, scaled, set_rows
+
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(50, 2)) * 1e5
+    which = rng.integers(0, 50, 80)
+    factor = rng.normal(size=80)
+    assert np.array_equal(rows(points, which), points[which])
+    assert np.array_equal(scaled(points[which], factor), points[which] * factor[:, None])
+    target, expected = np.zeros((60, 2)), np.zeros((60, 2))
+    slots = rng.permutation(60)[:30]
+    source = np.asfortranarray(points[:30])  # any memory order of the moved rows
+    set_rows(target, slots, source)
+    expected[slots] = source
+    assert np.array_equal(target, expected)

@@ -317,6 +317,29 @@ def _source_ids(gdf: pd.DataFrame) -> list[str]:
     return [str(i) for i in range(len(gdf))]
 
 
+def rows(points: NDArray[np.float64], which: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``points[which]`` for an (n, 2) array: ``numpy.take`` gathers whole rows several times faster."""
+    return np.take(points, which, axis=0)
+
+
+def scaled(points: NDArray[np.float64], factor: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``points * factor[:, None]`` (C order), without numpy's slow inner loop two items wide."""
+    out = np.empty(points.shape)
+    np.multiply(points[:, 0], factor, out=out[:, 0])
+    np.multiply(points[:, 1], factor, out=out[:, 1])
+    return out
+
+
+def set_rows(target: NDArray[np.float64], which: NDArray[np.int64], points: NDArray[np.float64]) -> None:
+    """``target[which] = points`` for (n, 2) arrays, each row moved as one 16-byte item.
+
+    ``target`` must be C-contiguous (its rows are viewed as complex numbers, a fast one-dimensional
+    scatter); ``points`` is copied to C order if needed. The values are moved, never computed on.
+    """
+    flat = target.view(np.complex128).reshape(-1)
+    flat[which] = np.ascontiguousarray(points, dtype=np.float64).view(np.complex128).reshape(-1)
+
+
 class KerbIndex:
     """Vertex arrays of all kerbs, for vectorised interpolation and offsets along them.
 
@@ -380,7 +403,8 @@ class KerbIndex:
         seg = self.segment(kerb, s)
         length = np.where(self.seg_len[seg] > 0, self.seg_len[seg], 1.0)
         f = np.clip((s - self.chain[seg]) / length, 0.0, 1.0)
-        xy = self.xy[seg] + (self.xy[seg + 1] - self.xy[seg]) * f[:, None]
+        here = rows(self.xy, seg)
+        xy = here + scaled(rows(self.xy, seg + 1) - here, f)
         return xy, seg
 
 

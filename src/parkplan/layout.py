@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from parkplan.kerbs import KerbIndex, lines_from_points, polygons_from_rings
+from parkplan.kerbs import KerbIndex, lines_from_points, polygons_from_rings, rows, scaled, set_rows
 from parkplan.parallel import thread_map
 from parkplan.rules import Rules
 from parkplan.solve import bay_arrays
@@ -186,8 +186,8 @@ def bay_polygons(
         p1, _ = idx.point(k[m], b_k[m])
         q1, s1 = idx.point(k[m], fb_k[m])
         q0, s0 = idx.point(k[m], fa_k[m])
-        q1 = q1 + idx.seg_normal[s1] * depth[m][:, None]
-        q0 = q0 + idx.seg_normal[s0] * depth[m][:, None]
+        q1 = q1 + scaled(rows(idx.seg_normal, s1), depth[m])
+        q0 = q0 + scaled(rows(idx.seg_normal, s0), depth[m])
         ring = np.stack([p0, p1, q1, q0, p0], axis=1).reshape(-1, 2)
         out[m] = polygons_from_rings(ring, np.full(len(m), 5, dtype=np.int64))
     return _untangle(out, idx, k, a_k, b_k, depth, angled, workers)
@@ -361,13 +361,13 @@ def kerb_edge(
     # Vertex lo - 1 + position for every point (one gather), then both ends overwritten.
     vert = np.repeat(lo - 1 - fs, c) + np.arange(total)
     np.clip(vert, 0, len(idx.xy) - 1, out=vert)
-    pts = idx.xy[vert]
-    nrm = idx.vertex_normal[vert]
+    pts = rows(idx.xy, vert)
+    nrm = rows(idx.vertex_normal, vert)
     last = fs + c - 1
-    pts[fs] = pa
-    pts[last] = pb
-    nrm[fs] = idx.seg_normal[sa]
-    nrm[last] = idx.seg_normal[sb]
+    set_rows(pts, fs, pa)
+    set_rows(pts, last, pb)
+    set_rows(nrm, fs, rows(idx.seg_normal, sa))
+    set_rows(nrm, last, rows(idx.seg_normal, sb))
     return pts, nrm, c
 
 
@@ -404,13 +404,13 @@ def _following(
     n = len(k)
     fs = np.cumsum(c) - c
     owner = np.repeat(np.arange(n), c)
-    off = fw + nrm * depth[owner][:, None]
+    off = fw + scaled(nrm, depth[owner])
     # Ring of item j (2 c + 1 points from 2 fs + j): its kerb points forward, its far points backward,
     # its first point again. Each point's place in the rings, in three scatters.
     p = np.arange(len(fw))
     f = fs[owner]
     ring = np.empty((2 * len(fw) + n, 2))
-    ring[f + owner + p] = fw
-    ring[3 * f + owner + 2 * c[owner] - 1 - p] = off
-    ring[2 * fs + np.arange(n) + 2 * c] = fw[fs]
+    set_rows(ring, f + owner + p, fw)
+    set_rows(ring, 3 * f + owner + 2 * c[owner] - 1 - p, off)
+    set_rows(ring, 2 * fs + np.arange(n) + 2 * c, rows(fw, fs))
     return polygons_from_rings(ring, 2 * c + 1)
