@@ -552,7 +552,7 @@ def _bay_columns(placed: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) ->
             "orientation": text_column(orient[t], n),
             # Parallel bays: the kerb length they take (end-of-run bays may differ from length_m).
             "length_m": np.where(
-                orient[t] == "parallel",
+                np.array([b.orientation == "parallel" for b in rules.bays])[t],
                 np.round(placed["end_m"].to_numpy(dtype=float) - placed["start_m"].to_numpy(dtype=float), 3),
                 length[t],
             ),
@@ -627,22 +627,28 @@ def _kerb_account(zone_account: pd.DataFrame, placed: pd.DataFrame, rules: Rules
     gap_m = np.zeros(n)
     if len(placed):
         k = placed["kerb"].to_numpy(dtype=np.int64)
-        np.add.at(bays, k, 1)
-        runs = placed.assign(
-            lo=np.minimum(placed["start_m"], placed["far_start_m"]),
-            hi=np.maximum(placed["end_m"], placed["far_end_m"]),
-        )
-        per_run = runs.groupby(["stretch", "run"], sort=True).agg(
-            kerb=("kerb", "first"), lo=("lo", "min"), hi=("hi", "max")
-        )
-        np.add.at(bay_m, per_run["kerb"].to_numpy(dtype=np.int64), (per_run["hi"] - per_run["lo"]).to_numpy())
-        per_stretch = (
-            per_run.reset_index().groupby("stretch").agg(kerb=("kerb", "first"), runs=("run", "size"))
-        )
+        st = placed["stretch"].to_numpy(dtype=np.int64)
+        run = placed["run"].to_numpy(dtype=np.int64)
+        lo = np.minimum(placed["start_m"].to_numpy(dtype=float), placed["far_start_m"].to_numpy(dtype=float))
+        hi = np.maximum(placed["end_m"].to_numpy(dtype=float), placed["far_end_m"].to_numpy(dtype=float))
+        if ((np.diff(st) < 0) | ((np.diff(st) == 0) & (np.diff(run) < 0))).any():
+            order = np.lexsort((run, st))
+            k, st, run, lo, hi = k[order], st[order], run[order], lo[order], hi[order]
+        bays = np.bincount(k, minlength=n)
+        # Each run (bays of one stretch and run number, now consecutive) spans its lowest to highest
+        # chainage; each stretch's runs are apart by the grouping gap.
+        new_run = np.ones(len(k), dtype=bool)
+        new_run[1:] = (st[1:] != st[:-1]) | (run[1:] != run[:-1])
+        first = np.flatnonzero(new_run)
+        span = np.maximum.reduceat(hi, first) - np.minimum.reduceat(lo, first)
+        bay_m = np.bincount(k[first], weights=span, minlength=n)
+        run_st = st[first]
+        new_st = np.ones(len(first), dtype=bool)
+        new_st[1:] = run_st[1:] != run_st[:-1]
+        st_first = np.flatnonzero(new_st)
+        n_runs = np.diff(np.append(st_first, len(first)))
         gap = 0.0 if rules.grouping is None else rules.grouping.gap_m
-        np.add.at(
-            gap_m, per_stretch["kerb"].to_numpy(dtype=np.int64), (per_stretch["runs"].to_numpy() - 1) * gap
-        )
+        gap_m = np.bincount(k[first][st_first], weights=(n_runs - 1) * gap, minlength=n)
     leftover = np.maximum(free - bay_m - gap_m, 0.0)
     account = pd.DataFrame(
         {
