@@ -641,14 +641,16 @@ def _kerb_account(zone_account: pd.DataFrame, placed: pd.DataFrame, rules: Rules
         new_run[1:] = (st[1:] != st[:-1]) | (run[1:] != run[:-1])
         first = np.flatnonzero(new_run)
         span = np.maximum.reduceat(hi, first) - np.minimum.reduceat(lo, first)
-        bay_m = np.bincount(k[first], weights=span, minlength=n)
+        bay_m = np.bincount(k[first], weights=span, minlength=n).astype(float, copy=False)
         run_st = st[first]
         new_st = np.ones(len(first), dtype=bool)
         new_st[1:] = run_st[1:] != run_st[:-1]
         st_first = np.flatnonzero(new_st)
         n_runs = np.diff(np.append(st_first, len(first)))
         gap = 0.0 if rules.grouping is None else rules.grouping.gap_m
-        gap_m = np.bincount(k[first][st_first], weights=(n_runs - 1) * gap, minlength=n)
+        gap_m = np.bincount(k[first][st_first], weights=(n_runs - 1) * gap, minlength=n).astype(
+            float, copy=False
+        )
     leftover = np.maximum(free - bay_m - gap_m, 0.0)
     account = pd.DataFrame(
         {
