@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from parkplan.errors import InputError
 from parkplan.io import text_column
-from parkplan.kerbs import KerbIndex
+from parkplan.kerbs import KerbIndex, rows, scaled
 from parkplan.parallel import chunk_bounds, fork_map
 from parkplan.rules import Clearance, Rules
 
@@ -581,7 +581,7 @@ class _Segments:
         self.lengths = kerbs["length_m"].to_numpy(dtype=float)
         self.left = kerbs["carriageway"].to_numpy(dtype=object) == "left"
         v = np.flatnonzero(index.owner[1:] == index.owner[:-1])  # segment v -> v + 1 inside a kerb
-        self.a, self.b, self.k = index.xy[v], index.xy[v + 1], index.owner[v]
+        self.a, self.b, self.k = rows(index.xy, v), rows(index.xy, v + 1), index.owner[v]
         self.length = index.seg_len[v]
         self.chain0 = index.chain[v]
         self._tree: shapely.STRtree | None = None
@@ -628,12 +628,12 @@ class _Segments:
         hi = np.searchsorted(seg_k[real], kerb, side="right") - 1
         has = hi >= lo  # a kerb of no length casts no ray
         q = real[np.minimum(np.clip(q, lo, np.maximum(hi, lo)), len(real) - 1)]
-        e_q = seg_b[q] - seg_a[q]
+        a_q = rows(seg_a, q)
+        e_q = rows(seg_b, q) - a_q
         len_q = np.where(seg_len[q] > 0, seg_len[q], 1.0)
         t_q = np.clip((s - chain0[q]) / len_q, 0.0, 1.0)
-        p = seg_a[q] + e_q * t_q[:, None]
-        d = e_q / len_q[:, None]
-        n = np.column_stack([-d[:, 1], d[:, 0]]) * side[:, None]
+        p = a_q + scaled(e_q, t_q)
+        n = scaled(np.column_stack([-(e_q[:, 1] / len_q), e_q[:, 0] / len_q]), side)
         start = p + n * 0.05
         ray = n * (OPPOSITE_REACH_M - 0.05)
 
@@ -650,9 +650,10 @@ class _Segments:
         if len(ri) == 0:
             return out_k, out_s, out_d
         # Ray: start + t * ray, 0 <= t <= 1; segment: a + u * (b - a), 0 <= u <= 1.
-        r = ray[ri]
-        e = seg_b[si] - seg_a[si]
-        w = seg_a[si] - start[ri]
+        r = rows(ray, ri)
+        a_s = rows(seg_a, si)
+        e = rows(seg_b, si) - a_s
+        w = a_s - rows(start, ri)
         den = r[:, 0] * e[:, 1] - r[:, 1] * e[:, 0]
         ok = np.abs(den) > 1e-12
         den = np.where(ok, den, 1.0)
