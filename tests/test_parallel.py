@@ -32,6 +32,16 @@ def test_fork_map_keeps_the_order() -> None:
     assert parallel.fork_map(lambda x: x * x, list(range(7)), workers=3) == [x * x for x in range(7)]
 
 
+def test_geos_map_runs_on_threads_and_keeps_the_order() -> None:
+    import threading
+
+    here = threading.get_ident()
+    ids = parallel.geos_map(lambda x: (x * x, threading.get_ident()), list(range(9)), workers=2)
+    assert [v for v, _ in ids] == [x * x for x in range(9)]
+    assert here not in {t for _, t in ids}  # the pool's threads, not the caller
+    assert parallel.geos_map(lambda x: threading.get_ident(), [1, 2], workers=1) == [here, here]
+
+
 def test_submit_runs_beside_the_caller_and_does_not_hold_it_when_the_caller_fails(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -55,9 +65,9 @@ def test_submit_runs_beside_the_caller_and_does_not_hold_it_when_the_caller_fail
 
 
 def test_the_plan_is_the_same_for_any_number_of_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A small city with the chunk thresholds lowered, so hazard matching, the rays and the choice models
-    (one per few kerbs) really run in forked workers: bays, zones and the GeoJSON text are identical to a
-    one-process run."""
+    """A small city with the chunk thresholds lowered, so hazard matching (threads), the rays and the
+    choice models (one per few kerbs; forked workers) really run in parallel: bays, zones and the GeoJSON
+    text are identical to a one-process run."""
     kerbs, hazards = make_city(2_000, seed=1)
     monkeypatch.setattr(sides, "CHOICE_BUDGET", 12)
     one = parkplan.plan(kerbs, hazards, rules="cn", workers=1)

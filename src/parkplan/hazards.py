@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from parkplan.errors import InputError
 from parkplan.io import text_column
 from parkplan.kerbs import KerbIndex, rows, scaled
-from parkplan.parallel import chunk_bounds, fork_map
+from parkplan.parallel import chunk_bounds, fork_map, geos_map
 from parkplan.rules import Clearance, Rules
 
 __all__ = [
@@ -132,9 +132,9 @@ def match_hazards(
     rules
         Rules (snap settings per kind).
     workers
-        Processes for large inputs (:mod:`parkplan.parallel`; ``None``: all CPUs). Each hazard is matched
-        on its own, so the hazards are split into contiguous chunks and the result is the same for any
-        number of workers.
+        Threads for large inputs (:func:`parkplan.parallel.geos_map`: the matching is GEOS work; Dask
+        tasks with a client; ``None``: all CPUs). Each hazard is matched on its own, so the hazards are
+        split into contiguous chunks and the result is the same for any number of workers.
 
     Returns
     -------
@@ -146,7 +146,7 @@ def match_hazards(
     if len(bounds) > 1:
         # The chunks themselves are the items: a Dask task then ships only its own hazards.
         chunks = [hazards.iloc[lo:hi] for lo, hi in bounds]
-        tables = fork_map(lambda part: _match(part, kerbs, rules).table, chunks, workers)
+        tables = geos_map(lambda part: _match(part, kerbs, rules).table, chunks, workers)
         shifted = [
             t.assign(hazard=t["hazard"].to_numpy() + lo) for t, (lo, _) in zip(tables, bounds, strict=True)
         ]

@@ -5,9 +5,10 @@ such as the kerb table) is mapped over contiguous chunks by forked processes: th
 not pickled, and the chunks come back in order, so the result is the same for any number of workers.
 Where ``fork`` is not available (macOS' and Windows' default start methods), or the input is small, the
 chunks run in this process. :func:`submit` runs one independent piece in a thread while the caller does
-the rest (the kerbs' losses to zones beside the quotas and the layout), and :func:`thread_map` splits
-work that GEOS and numpy do without holding Python's lock (building shapely geometries from coordinates,
-spatial-index queries) over threads: geometries must be made in the process that returns them.
+the rest (the kerbs' losses to zones beside the quotas and the layout), and :func:`thread_map` (row
+ranges) and :func:`geos_map` (items) split work that GEOS and numpy do without holding Python's lock
+(building shapely geometries from coordinates, spatial-index queries, hazard matching) over threads:
+geometries must be made in the process that returns them.
 
 With a ``dask.distributed`` client active (:func:`using`; ``plan(..., client=...)``, ``--scheduler``), the
 same chunks are Dask tasks on that cluster instead, gathered in order: the result is again the same.
@@ -32,6 +33,7 @@ __all__ = [
     "chunk_bounds",
     "fork_imap",
     "fork_map",
+    "geos_map",
     "map_range",
     "paused_gc",
     "submit",
@@ -212,6 +214,23 @@ def fork_map(func: Callable[[Any], T], items: Sequence[Any], workers: int | None
             return list(pool.imap(_run, range(len(items))))
     finally:
         _SHARED.clear()
+
+
+def geos_map(func: Callable[[Any], T], items: Sequence[Any], workers: int | None = None) -> list[T]:
+    """``[func(item) for item in items]`` for work done mostly inside GEOS: on threads of this process.
+
+    Vectorised shapely predicates, distances, intersections and index queries release Python's lock, so
+    threads share the work without forking: no inputs inherited page by page, no results pickled back.
+    The threads take the items as they become free and the results come back in order. With a Dask
+    client active the items are Dask tasks, as for :func:`fork_map`.
+    """
+    if _CLIENT and len(items) > 1:
+        return fork_map(func, items, workers)
+    n = min(worker_count(workers), len(items))
+    if n <= 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(n, thread_name_prefix="parkplan-geos") as pool:
+        return list(pool.map(func, items))
 
 
 def fork_imap(func: Callable[[Any], T], items: Sequence[Any], workers: int | None = None) -> Iterator[T]:

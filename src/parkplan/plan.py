@@ -351,9 +351,9 @@ def plan(
     progress
         Show the running stage on standard error (:mod:`parkplan.progress`).
     workers
-        Local processes for the stages that split into independent chunks (hazard matching, the rays
-        across the carriageway; :mod:`parkplan.parallel`). ``None``: all CPUs. Small inputs run in this
-        process. The plan is the same for any number.
+        Local processes or threads for the stages that split into independent chunks (hazard matching,
+        the rays across the carriageway, the choice models, the bay polygons; :mod:`parkplan.parallel`).
+        ``None``: all CPUs. Small inputs run in this process. The plan is the same for any number.
     client
         A ``dask.distributed.Client``: those stages run as Dask tasks on its cluster instead (the ``dask``
         extra); the plan is the same.
