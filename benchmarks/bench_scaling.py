@@ -7,6 +7,7 @@ Run from anywhere (paths are relative to the repository root)::
     python benchmarks/bench_scaling.py --modes local-1 local-2 --keep-inputs /tmp/cities
     python benchmarks/bench_scaling.py --sizes 20000 --doc /tmp/benchmarks.md
     python benchmarks/bench_scaling.py --commit HEAD      # src/parkplan of a commit, not the working tree
+    python benchmarks/bench_scaling.py --repeat 3         # medians of three runs per size and mode
 
 For every size a fresh process generates the city with :func:`parkplan.synthetic.make_city` (seed 0
 unless ``--seed``, ``cn`` unless ``--rules``) and writes its kerbs and hazards as GeoPackage files: it is
@@ -21,6 +22,10 @@ GeoPackage to a temporary folder:
 * ``local-2``: ``workers=2`` in both places (forked local workers, :mod:`parkplan.parallel`);
 * ``dask-2``: a ``dask.distributed.LocalCluster`` of 2 worker processes with one thread each, started
   before the timer (its start-up is reported apart), and ``client=`` in both places.
+
+``--repeat N`` runs every mode N times (the modes taking turns, so that a slow spell of the machine
+falls on all of them) and reports, per mode, the median of each stage time and of the total, the highest
+peak memory, and the range of "model and layout" over the repeats; the ratios are of the medians.
 
 Each run records ``plan.summary["timings_s"]`` (whatever stages it has), the total from the call of
 ``parkplan.plan`` to the written file, the peak resident set size of the process
@@ -40,6 +45,7 @@ import hashlib
 import json
 import math
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -207,6 +213,38 @@ def run_mode(mode: str, folder: Path, rules: str, timeout_s: float) -> dict[str,
     return result
 
 
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result for the repeats of a mode: median stage times and total, highest peak memory.
+
+    The other fields (bays, status, hashes) come from the run with the median total; ``repeats`` holds
+    every run's "model and layout" seconds and total.
+    """
+    good = [r for r in runs if "error" not in r]
+    if not good:
+        return runs[-1]
+    if len(good) == 1:
+        return {
+            **good[0],
+            "repeats": [(model_and_layout(good[0]["timings_s"]), good[0]["timings_s"]["total"])],
+        }
+    middle = sorted(good, key=lambda r: r["timings_s"]["total"])[len(good) // 2]
+    stages = dict.fromkeys(k for r in good for k in r["timings_s"])
+    out = dict(middle)
+    out["timings_s"] = {
+        k: statistics.median(r["timings_s"][k] for r in good if k in r["timings_s"]) for k in stages
+    }
+    for key in ("maxrss_kb", "children_maxrss_kb"):
+        values = [r[key] for r in good if r.get(key)]
+        out[key] = max(values) if values else middle.get(key)
+    for key in ("zones_first_use_s", "process_s", "import_s"):
+        if all(r.get(key) is not None for r in good):
+            out[key] = statistics.median(r[key] for r in good)
+    out["repeats"] = [(model_and_layout(r["timings_s"]), r["timings_s"]["total"]) for r in good]
+    if len({r["bays_sha256"] for r in good}) > 1:
+        out["bays_sha256"] = "repeats differ"
+    return out
+
+
 def _n(x: float) -> str:
     return format(x, ",.0f")
 
@@ -261,7 +299,13 @@ def _header(info: dict[str, Any], results: list[dict[str, Any]]) -> list[str]:
         "",
         f'- Cities: `make_city(target, seed={info["seed"]}, rules="{info["rules"]}")` as GeoPackage files '
         f'(written by a separate process, not timed), planned with `rules="{info["rules"]}"`; the bays '
-        "written as GeoPackage. One fresh process per size and mode; times in seconds.",
+        "written as GeoPackage. One fresh process per run; times in seconds. "
+        + (
+            f"{info['repeat']} runs per size and mode (the modes taking turns): medians of each stage and "
+            "of the total, the highest peak memory."
+            if info.get("repeat", 1) > 1
+            else "One run per size and mode."
+        ),
         f"- Code: commit `{g['commit']}` ({g['subject']}){dirty}; parkplan source hash {src}.",
         f"- Machine: {m['nproc']} CPUs (`nproc`), {m['cpu']}{ram}, {m['os']}; Python {m['python']}; {libs}.",
         f"- Load average (1, 5, 15 min) at start: {info['load_start']}; at end: {info['load_end']}.",
@@ -353,6 +397,12 @@ def _stage_table(res: dict[str, Any]) -> list[str]:
         times = " | ".join("—" if cells[m] is None else f"{cells[m]:.3f}" for m in modes)
         speed = "".join(f" | {_speedup(cells['local-1'], cells[m])}" for m in ratios)
         lines.append(f"| {name} | {times}{speed} |")
+    spread = {r["mode"]: r.get("repeats", []) for r in runs}
+    if any(len(v) > 1 for v in spread.values()):
+        cells = " | ".join(
+            " / ".join(f"{ml:.2f}" for ml, _ in sorted(spread[m])) if spread[m] else "—" for m in modes
+        )
+        lines.append(f"| model and layout, each run (sorted) | {cells}" + " |" * len(ratios) + " |")
     extra = {
         "import (parkplan and its libraries)": {r["mode"]: r["import_s"] for r in runs},
         "whole process (start to exit)": {r["mode"]: r["process_s"] for r in runs},
@@ -393,9 +443,11 @@ def _targets(results: list[dict[str, Any]]) -> list[str]:
                 f"model and layout local-1 / {mode} {where}: {ratio:.2f} × against {TARGET_SPEEDUP:g} × "
                 f"({_ok(ratio >= TARGET_SPEEDUP)})"
             )
+    n_runs = max((len(r.get("repeats", [])) for res in results for r in _good(res)), default=1)
     return [
         "",
-        "Issue targets (2 cores; end to end: read, plan, write GeoPackage; model and layout = "
+        ("Issue targets (medians of " + str(n_runs) + " runs; " if n_runs > 1 else "Issue targets (")
+        + "2 cores; end to end: read, plan, write GeoPackage; model and layout = "
         + " + ".join(f"`{s}`" for s in MODEL_AND_LAYOUT)
         + "): "
         + "; ".join(verdicts)
@@ -411,6 +463,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", default="cn", help="preset or rules file (default cn)")
     parser.add_argument("--keep-inputs", type=Path, metavar="DIR", help="keep the cities' files here; reuse")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per run (default 3600)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per size and mode; medians are reported (default 1)"
+    )
     parser.add_argument(
         "--commit",
         metavar="REV",
@@ -445,21 +500,25 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            runs = {}
-            for mode in args.modes:
-                r = run_mode(mode, folder, args.rules, args.timeout)
-                runs[mode] = r
-                if "error" in r:
-                    print(f"{size:,} {mode}: FAILED {r['error']}", file=sys.stderr, flush=True)
-                    continue
-                print(
-                    f"{size:,} {mode}: {r['bays']:,} bays, {r['status']}, "
-                    f"total {r['timings_s']['total']:.2f} s, peak RSS {r['maxrss_kb'] / 1024:,.0f} MB, "
-                    f"bays {r['bays_sha256'][:12]}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            results.append({"size": size, "city": city, "runs": runs})
+            repeats: dict[str, list[dict[str, Any]]] = {mode: [] for mode in args.modes}
+            for _ in range(max(args.repeat, 1)):
+                for mode in args.modes:
+                    r = run_mode(mode, folder, args.rules, args.timeout)
+                    repeats[mode].append(r)
+                    if "error" in r:
+                        print(f"{size:,} {mode}: FAILED {r['error']}", file=sys.stderr, flush=True)
+                        continue
+                    print(
+                        f"{size:,} {mode}: {r['bays']:,} bays, {r['status']}, "
+                        f"total {r['timings_s']['total']:.2f} s, model and layout "
+                        f"{model_and_layout(r['timings_s']):.2f} s, "
+                        f"peak RSS {r['maxrss_kb'] / 1024:,.0f} MB, "
+                        f"bays {r['bays_sha256'][:12]}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            runs = {mode: combine(rs) for mode, rs in repeats.items()}
+            results.append({"size": size, "city": city, "runs": runs, "repeats": repeats})
             if args.keep_inputs is None:
                 shutil.rmtree(folder, ignore_errors=True)
     info["load_end"] = load_average()
