@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -165,6 +166,16 @@ def test_thread_map_keeps_the_order_for_any_number_of_threads() -> None:
         assert np.array_equal(np.concatenate(parts), data * 2)
     assert len(parallel.thread_map(lambda lo, hi: (lo, hi), 1_000, 4, min_rows=300)) == 3
     assert parallel.thread_map(lambda lo, hi: (lo, hi), 0, 4) == [(0, 0)]
+    # Ranges of at most chunk_rows, in order, for one thread and for several.
+    for workers in (1, 2):
+        ranges = parallel.thread_map(lambda lo, hi: (lo, hi), 1_000, workers, min_rows=10, chunk_rows=128)
+        assert ranges[0][0] == 0
+        assert ranges[-1][1] == 1_000
+        assert len(ranges) == 8
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+        assert max(hi - lo for lo, hi in ranges) <= 128
+        parts = parallel.thread_map(lambda lo, hi: data[lo:hi] * 2, len(data), workers, 10, chunk_rows=77)
+        assert np.array_equal(np.concatenate(parts), data * 2)
 
 
 def test_paused_gc_restores_the_collector() -> None:

@@ -29,6 +29,7 @@ from typing import Any, Generic, ParamSpec, TypeVar
 __all__ = [
     "CHUNKS_PER_WORKER",
     "MIN_ROWS_PER_WORKER",
+    "THREAD_CHUNK_ROWS",
     "Pending",
     "chunk_bounds",
     "fork_imap",
@@ -56,6 +57,12 @@ CHUNKS_PER_WORKER = 4
 
 MIN_ROWS_PER_THREAD = 20_000
 """Below this many rows per thread :func:`thread_map` runs in the calling thread alone."""
+
+THREAD_CHUNK_ROWS = 65_536
+"""Most rows per range of :func:`thread_map`. The temporary arrays of a range this size stay in the
+CPU's cache and come from memory the allocator reuses, instead of fresh pages for arrays of millions
+of rows: the kerb-following bay polygons of 1.3 million bays took 0.76-0.84 s in ranges of 65,536 rows
+against 1.1-2.2 s in one range (one thread, three runs each)."""
 
 _SHARED: dict[str, Any] = {}
 _CLIENT: list[Any] = []
@@ -139,20 +146,26 @@ def thread_map(
     n_rows: int,
     workers: int | None = None,
     min_rows: int = MIN_ROWS_PER_THREAD,
+    chunk_rows: int | None = None,
 ) -> list[T]:
     """``[func(lo, hi), ...]`` over contiguous row ranges covering ``0 .. n_rows``, on threads, in order.
 
-    For vectorised shapely and numpy calls, which release Python's lock while GEOS or numpy work: one
-    range per thread, ``workers`` threads (default: the CPUs of this machine, also with a Dask client:
-    the threads run here). The ranges come back in order, so concatenating them gives the same result
-    for any number of threads.
+    For vectorised shapely and numpy calls, which release Python's lock while GEOS or numpy work:
+    ``workers`` threads (default: the CPUs of this machine, also with a Dask client: the threads run here)
+    take ranges of at most ``chunk_rows`` rows (default :data:`THREAD_CHUNK_ROWS`), at least one range per
+    thread; one thread runs them one after the other. The ranges come back in order, so concatenating
+    them gives the same result for any number of threads.
     """
     n = max(min(workers if workers is not None else _local_cpus(), n_rows // max(min_rows, 1)), 1)
-    if n <= 1:
-        return [func(0, n_rows)]
-    step = -(-n_rows // n)
+    if n_rows <= 0:
+        return [func(0, 0)]
+    size = max(chunk_rows if chunk_rows is not None else THREAD_CHUNK_ROWS, 1)
+    pieces = max(n, -(-n_rows // size))
+    step = -(-n_rows // pieces)
     bounds = [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)]
-    with ThreadPoolExecutor(len(bounds)) as pool:
+    if n <= 1:
+        return [func(lo, hi) for lo, hi in bounds]
+    with ThreadPoolExecutor(n) as pool:
         return list(pool.map(lambda b: func(*b), bounds))
 
 
