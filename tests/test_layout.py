@@ -441,3 +441,34 @@ def test_row_helpers_equal_fancy_indexing(seed):
     set_rows(target, slots, source)
     expected[slots] = source
     assert np.array_equal(target, expected)
+
+
+def test_kerb_account_counts_runs_in_any_row_order():
+    """Bays, bay metres (each run from its lowest to its highest chainage, far edge included) and gap
+    metres per kerb, by hand; the same when the bays come in another order."""
+    import pandas as pd
+
+    from parkplan.plan import _kerb_account
+
+    rules = parkplan.load_rules("cn")  # runs of bays apart by a gap
+    assert rules.grouping is not None
+    gap = rules.grouping.gap_m
+    zone_account = pd.DataFrame({"length_m": [30.0, 40.0], "free_m": [20.0, 30.0], "lost_m": [10.0, 10.0]})
+    placed = pd.DataFrame(
+        {
+            "kerb": [0, 0, 0, 1],
+            "stretch": [0, 0, 0, 1],
+            "run": [0, 0, 1, 0],
+            "start_m": [0.0, 6.0, 13.0, 21.0],
+            "end_m": [5.0, 11.0, 18.0, 25.0],
+            "far_start_m": [0.0, 6.0, 13.0, 20.0],
+            "far_end_m": [5.0, 11.0, 18.0, 26.0],
+        }
+    )
+    # Kerb 0: run 0 spans 0-11 (a metre between its bays counts), run 1 13-18, one gap between them.
+    expected = {"bays": [3, 1], "bay_m": [16.0, 6.0], "gap_m": [gap, 0.0]}
+    for order in ([0, 1, 2, 3], [3, 2, 0, 1], [0, 2, 1, 3], [2, 3, 1, 0]):
+        got = _kerb_account(zone_account, placed.iloc[order].reset_index(drop=True), rules)
+        for column, values in expected.items():
+            assert got[column].tolist() == pytest.approx(values), (order, column)
+        assert got["leftover_m"].tolist() == pytest.approx([20.0 - 16.0 - gap, 30.0 - 6.0])

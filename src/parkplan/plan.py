@@ -631,7 +631,8 @@ def _kerb_account(zone_account: pd.DataFrame, placed: pd.DataFrame, rules: Rules
         run = placed["run"].to_numpy(dtype=np.int64)
         lo = np.minimum(placed["start_m"].to_numpy(dtype=float), placed["far_start_m"].to_numpy(dtype=float))
         hi = np.maximum(placed["end_m"].to_numpy(dtype=float), placed["far_end_m"].to_numpy(dtype=float))
-        if ((np.diff(st) < 0) | ((np.diff(st) == 0) & (np.diff(run) < 0))).any():
+        step = np.diff(st)
+        if ((step < 0) | ((step == 0) & (np.diff(run) < 0))).any():
             order = np.lexsort((run, st))
             k, st, run, lo, hi = k[order], st[order], run[order], lo[order], hi[order]
         bays = np.bincount(k, minlength=n)
