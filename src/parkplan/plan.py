@@ -552,7 +552,7 @@ def _bay_columns(placed: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) ->
             "orientation": text_column(orient[t], n),
             # Parallel bays: the kerb length they take (end-of-run bays may differ from length_m).
             "length_m": np.where(
-                np.array([b.orientation == "parallel" for b in rules.bays])[t],
+                (orient == "parallel")[t],
                 np.round(placed["end_m"].to_numpy(dtype=float) - placed["start_m"].to_numpy(dtype=float), 3),
                 length[t],
             ),
