@@ -7,6 +7,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, box
 
 import parkplan
@@ -552,3 +554,34 @@ def test_numeric_oneway_values_are_read():
     )
     p = parkplan.plan(kerbs, None, rules=make_rules())
     assert p.kerbs["oneway"].tolist() == [True, False, None, True]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 4), st.integers(0, 6), st.integers(0, 3)),
+        min_size=0,
+        max_size=60,
+    ),
+    st.integers(0, 3),
+    st.booleans(),
+)
+def test_kerb_order_is_the_lexsort(rows: list[tuple[int, int, int]], presorted: int, with_end: bool) -> None:
+    """kerb_order gives np.lexsort's permutation exactly (ties in input order), whether the rows come
+    sorted, as sorted parts one after the other, or in any order; with NaN keys too."""
+    from parkplan.hazards import kerb_order
+
+    data = np.array(rows, dtype=float).reshape(-1, 3)
+    kerb, start, end = data[:, 0].astype(np.int64), data[:, 1] / 2.0, data[:, 2] / 2.0
+    if presorted and len(data):
+        # Sorted parts one after the other, as the plan's concatenations are.
+        cut = len(data) * presorted // 4
+        for part in (slice(0, cut), slice(cut, None)):
+            o = np.lexsort((end[part], start[part], kerb[part]))
+            kerb[part], start[part], end[part] = kerb[part][o], start[part][o], end[part][o]
+    if presorted == 3 and len(data):
+        start[len(data) // 2] = np.nan
+    if with_end:
+        assert np.array_equal(kerb_order(kerb, start, end), np.lexsort((end, start, kerb)))
+    else:
+        assert np.array_equal(kerb_order(kerb, start), np.lexsort((start, kerb)))

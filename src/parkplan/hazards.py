@@ -40,6 +40,7 @@ from parkplan.rules import Clearance, Rules
 __all__ = [
     "HazardMatch",
     "free_stretches",
+    "kerb_order",
     "match_hazards",
     "merge_intervals",
     "opposite_places",
@@ -500,23 +501,39 @@ def zones_from_matches(
     return zones.iloc[order].reset_index(drop=True)
 
 
-def sort_zones(zones: pd.DataFrame) -> pd.DataFrame:
-    """Sort zones by kerb, start and end; ties keep their input order (numeric keys only).
+def kerb_order(
+    kerb: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64] | None = None
+) -> NDArray[np.int64]:
+    """Return the order of ``np.lexsort((end, start, kerb))`` (no ``end``: of ``np.lexsort((start, kerb))``).
 
-    The tables sorted here are concatenations of parts that are each sorted already: a stable sort by kerb
-    alone (a radix sort) puts most kerbs in order, and only the kerbs whose zones then still disagree
-    with (start, end) are sorted on all three keys. The result is that of the full three-key sort.
+    Made for rows that mostly come in that order already (concatenations of parts that are each sorted):
+    a stable sort by kerb alone (timsort, quick on sorted runs) puts most kerbs in order, and only the
+    kerbs whose rows then still disagree with (start, end) are sorted on all keys. Ties keep their input
+    order, so the result is that of the full sort. Keys with NaN go to the full sort.
     """
-    k = zones["kerb"].to_numpy(dtype=np.int64)
-    start = zones["start_m"].to_numpy(dtype=float)
-    end = zones["end_m"].to_numpy(dtype=float)
-    order = np.argsort(k, kind="stable")
-    ks, ss, es = k[order], start[order], end[order]
-    same = ks[1:] == ks[:-1]
-    back = same & ((ss[1:] < ss[:-1]) | ((ss[1:] == ss[:-1]) & (es[1:] < es[:-1])))
+    keys = (start,) if end is None else (end, start)
+    if any(np.isnan(x).any() for x in keys):
+        return np.lexsort((*keys, kerb))
+    order = np.argsort(kerb, kind="stable")
+    ks, ss = kerb[order], start[order]
+    back = ss[1:] < ss[:-1]
+    if end is not None:
+        es = end[order]
+        back |= (ss[1:] == ss[:-1]) & (es[1:] < es[:-1])
+    back &= ks[1:] == ks[:-1]
     if back.any():
         rows = np.flatnonzero(np.isin(ks, np.unique(ks[1:][back])))
-        order[rows] = order[rows[np.lexsort((es[rows], ss[rows], ks[rows]))]]
+        order[rows] = order[rows[np.lexsort(tuple(x[order[rows]] for x in (*keys, kerb)))]]
+    return order
+
+
+def sort_zones(zones: pd.DataFrame) -> pd.DataFrame:
+    """Sort zones by kerb, start and end; ties keep their input order (numeric keys; :func:`kerb_order`)."""
+    order = kerb_order(
+        zones["kerb"].to_numpy(dtype=np.int64),
+        zones["start_m"].to_numpy(dtype=float),
+        zones["end_m"].to_numpy(dtype=float),
+    )
     return zones.iloc[order].reset_index(drop=True)
 
 
@@ -689,7 +706,7 @@ def merge_intervals(
     """
     if len(group) == 0:
         return group.astype(np.int64), start.astype(float), end.astype(float)
-    order = np.lexsort((start, group))
+    order = kerb_order(group, start)
     g, s, e = group[order], start[order], end[order]
     big = float(np.max(e) - np.min(s)) + 1.0
     offset = (g - g.min()).astype(float) * big * 4.0
@@ -721,11 +738,11 @@ def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64]) -> pd.Data
     # Candidate gaps: from each kerb start / merged-zone end to the next merged-zone start / kerb end.
     gap_kerb = np.concatenate([np.arange(n), g])
     gap_start = np.concatenate([np.zeros(n), e])
-    order = np.lexsort((gap_start, gap_kerb))
+    order = kerb_order(gap_kerb, gap_start)
     gap_kerb, gap_start = gap_kerb[order], gap_start[order]
     nxt_kerb = np.concatenate([g, np.arange(n)])
     nxt_start = np.concatenate([s, lengths])
-    order2 = np.lexsort((nxt_start, nxt_kerb))
+    order2 = kerb_order(nxt_kerb, nxt_start)
     nxt_kerb, nxt_start = nxt_kerb[order2], nxt_start[order2]
     # Each kerb has (zones + 1) gap starts and (zones + 1) gap ends, in the same order.
     assert np.array_equal(gap_kerb, nxt_kerb)

@@ -54,7 +54,14 @@ from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
 from parkplan.carriageway import room_zones
-from parkplan.hazards import free_stretches, merge_intervals, opposite_hits, sort_zones, zone_table
+from parkplan.hazards import (
+    free_stretches,
+    kerb_order,
+    merge_intervals,
+    opposite_hits,
+    sort_zones,
+    zone_table,
+)
 from parkplan.parallel import map_range
 from parkplan.progress import Progress
 from parkplan.rules import Rules
@@ -633,7 +640,7 @@ def _cap_intervals(
         group, np.clip(s - half, 0.0, lengths[kerb]), np.clip(s + half, 0.0, lengths[kerb])
     )
     k, c = g // (level + 1), g % (level + 1)
-    order = np.lexsort((lo, k))
+    order = kerb_order(k, lo)
     return k[order], lo[order], hi[order], c[order]
 
 
@@ -861,7 +868,7 @@ def decide(
         zone_parts.append(hazard_zones)
         block_parts.append(pd.DataFrame({"stretch": [], "run": [], "type": [], "count": []}, dtype=np.int64))
     final = pd.concat(stretch_parts, ignore_index=True)
-    order = np.lexsort((final["start_m"].to_numpy(dtype=float), final["kerb"].to_numpy(dtype=np.int64)))
+    order = kerb_order(final["kerb"].to_numpy(dtype=np.int64), final["start_m"].to_numpy(dtype=float))
     rank_of = np.empty(len(order), dtype=np.int64)
     rank_of[order] = np.arange(len(order))
     final = final.iloc[order].reset_index(drop=True)
