@@ -585,3 +585,26 @@ def test_kerb_order_is_the_lexsort(rows: list[tuple[int, int, int]], presorted: 
         assert np.array_equal(kerb_order(kerb, start, end), np.lexsort((end, start, kerb)))
     else:
         assert np.array_equal(kerb_order(kerb, start), np.lexsort((start, kerb)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_matches_sorted_as_pandas_stable_sort(seed: int) -> None:
+    """The match table's one numpy sort gives pandas' stable sort by kerb, start, hazard (NaN, -0.0)."""
+    import pandas as pd
+
+    from parkplan.hazards import _by_kerb
+
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        n = int(rng.integers(4, 60))
+        table = pd.DataFrame(
+            {
+                "hazard": rng.integers(0, 5, n),
+                "kerb": rng.integers(0, 4, n),
+                "s0_m": rng.integers(0, 4, n) / 2.0,
+                "s1_m": rng.random(n),
+            }
+        )
+        table.loc[[1, 3], "s0_m"] = [-0.0, np.nan]
+        expected = table.sort_values(["kerb", "s0_m", "hazard"], kind="stable").reset_index(drop=True)
+        assert _by_kerb(table).equals(expected)
