@@ -214,7 +214,9 @@ def facing_kerbs(
     n = len(kerbs)
     width_attr = kerbs["width_m"].to_numpy(dtype=float)
     oneway = _oneway(kerbs)
-    st = stretches.sort_values(["kerb", "start_m"], kind="stable")
+    st = stretches.iloc[
+        kerb_order(stretches["kerb"].to_numpy(dtype=np.int64), stretches["start_m"].to_numpy(dtype=float))
+    ]
     length = st["length_m"].to_numpy(dtype=float)
     count = np.maximum(np.ceil(length / spacing_m).astype(np.int64), 1)
     kerb = np.repeat(st["kerb"].to_numpy(dtype=np.int64), count)
