@@ -163,10 +163,15 @@ def thread_map(
     pieces = max(n, -(-n_rows // size))
     step = -(-n_rows // pieces)
     bounds = [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)]
+    return _on_threads(lambda b: func(*b), bounds, n)
+
+
+def _on_threads(func: Callable[[Any], T], items: Sequence[Any], n: int) -> list[T]:
+    """``[func(item) for item in items]`` on ``n`` threads (here when ``n`` is 1), results in order."""
     if n <= 1:
-        return [func(lo, hi) for lo, hi in bounds]
-    with ThreadPoolExecutor(n) as pool:
-        return list(pool.map(lambda b: func(*b), bounds))
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(n, thread_name_prefix="parkplan") as pool:
+        return list(pool.map(func, items))
 
 
 def chunk_bounds(
@@ -239,11 +244,7 @@ def geos_map(func: Callable[[Any], T], items: Sequence[Any], workers: int | None
     """
     if _CLIENT and len(items) > 1:
         return fork_map(func, items, workers)
-    n = min(worker_count(workers), len(items))
-    if n <= 1:
-        return [func(item) for item in items]
-    with ThreadPoolExecutor(n, thread_name_prefix="parkplan-geos") as pool:
-        return list(pool.map(func, items))
+    return _on_threads(func, items, min(worker_count(workers), len(items)))
 
 
 def fork_imap(func: Callable[[Any], T], items: Sequence[Any], workers: int | None = None) -> Iterator[T]:
