@@ -1,5 +1,27 @@
 """Writing results: RFC 7946 GeoJSON (own writer, deterministic) and other formats through pyogrio.
 
+Geometries are written valid and oriented *as written*, in every format (:func:`clean_geometries`):
+
+* coordinates are snapped to the output grid of the CRS they are written in: 7 decimals of a degree in
+  GeoJSON (always WGS 84) and any geographic CRS (1e-7 degree, about 1.1 cm or less), 1 mm in a projected
+  CRS (3 decimals of a metre; a foot-based CRS gets the decimals that make its grid 1 mm or finer), no
+  snapping without a CRS;
+* vertices that the snapping makes repeat are dropped, then polygon rings are oriented on the snapped
+  coordinates (exterior counter-clockwise, holes clockwise, by their signed area, in every format);
+* every polygon is validated as it will be written. One still invalid (a spike narrower than the grid that
+  the snapping folds over) is repaired: snapped by GEOS' snap-rounding to a valid geometry on the same grid
+  (``set_precision``), of which a Polygon keeps its largest part, then snapped, deduplicated and oriented
+  again and validated once more. It is never written invalid: one that cannot be repaired is left out;
+* a geometry that the snapping collapses (a line shorter than the grid becomes one point, a polygon narrower
+  than it loses its area) is left out of the file: a point is not the line it came from, and a one-point
+  LineString is invalid in every format. A hole that collapses is removed from its polygon (counted as a
+  repair).
+
+Repairs and omissions are logged as one warning per layer on the ``parkplan`` logger, with the ``bay_id``
+(or row number) of the first features concerned, and returned by :func:`dump_layer` as a
+:class:`GeometryReport`. The work is vectorised (numpy on the coordinate arrays, GEOS validation per
+geometry), per row, so a GeoJSON file is the same for any number of workers.
+
 Every write is atomic: the data goes to a temporary file beside the target, which replaces the target
 only once it is complete, so an error never leaves a partial file. :func:`atomic_paths` extends this to
 several outputs at once (all or none), and :func:`check_output` lets a caller reject an unusable path
@@ -10,39 +32,54 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import math
 import os
 import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from numpy.typing import NDArray
 
 from parkplan.errors import OutputError
 from parkplan.io import HAS_ARROW, PYOGRIO_ERRORS
-from parkplan.parallel import fork_imap
+from parkplan.parallel import fork_imap, thread_map
 
 __all__ = [
     "LAYER_SUFFIXES",
+    "Cleaned",
+    "GeometryReport",
     "atomic_path",
     "atomic_paths",
     "check_output",
+    "clean_geometries",
     "dump_json",
     "dump_layer",
     "geojson_seq_text",
     "geojson_text",
+    "grid_decimals",
     "write_layer",
 ]
 
+log = logging.getLogger("parkplan")
+
 COORD_DECIMALS = 7
-"""Decimal places of lon/lat in GeoJSON: 1e-7 degree is about 1.1 cm."""
+"""Decimal places of lon/lat in GeoJSON (and in any geographic CRS): 1e-7 degree is about 1.1 cm."""
+
+METRIC_GRID_M = 0.001
+"""Output grid of a projected CRS: coordinates are snapped to 1 mm (or finer, see :func:`grid_decimals`)."""
+
+REPORTED_IDS = 20
+"""Feature ids a repair warning names (the counts are complete)."""
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
 SEQ_SUFFIXES = (".geojsonl", ".geojsons", ".geojsonseq")
@@ -181,12 +218,396 @@ def _json_value(value: Any) -> Any:
     return value if isinstance(value, (int, str)) else str(value)
 
 
-def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def grid_decimals(crs: Any) -> int | None:
+    """Decimals that coordinates written in ``crs`` are snapped to.
+
+    Parameters
+    ----------
+    crs
+        Anything :class:`pyproj.CRS` accepts, or ``None``.
+
+    Returns
+    -------
+    int or None
+        :data:`COORD_DECIMALS` (1e-7 degree) for a geographic CRS; for a projected CRS the fewest decimals
+        of its axis unit that make a grid of :data:`METRIC_GRID_M` (1 mm) or finer (3 for metres, 3 for
+        feet); ``None`` (no snapping) without a CRS.
+    """
+    if crs is None:
+        return None
+    c = pyproj.CRS.from_user_input(crs)
+    if c.is_geographic:
+        return COORD_DECIMALS
+    unit_m = float(c.axis_info[0].unit_conversion_factor) if c.axis_info else 1.0
+    if not (math.isfinite(unit_m) and unit_m > 0):
+        unit_m = 1.0
+    return max(math.ceil(math.log10(unit_m / METRIC_GRID_M) - 1e-9), 0)
+
+
+@dataclass
+class GeometryReport:
+    """What :func:`dump_layer` changed in a layer's geometries to write them valid at the output grid.
+
+    Attributes
+    ----------
+    written
+        Features written.
+    repaired
+        Ids (``bay_id``, else ``#`` and the row's index label) of features whose geometry was invalid once
+        snapped to the grid and was repaired, or lost a hole that collapsed.
+    dropped
+        Ids of features left out because the snapping collapsed their geometry (or it could not be
+        repaired).
+    """
+
+    written: int = 0
+    repaired: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+    def log(self, label: str) -> None:
+        """Log one warning on the ``parkplan`` logger if anything was repaired or dropped."""
+        if not self.repaired and not self.dropped:
+            return
+        parts = []
+        if self.repaired:
+            parts.append(
+                f"{len(self.repaired)} repaired to be valid on the output grid ({_some(self.repaired)})"
+            )
+        if self.dropped:
+            parts.append(
+                f"{len(self.dropped)} left out, collapsed below the output grid ({_some(self.dropped)})"
+            )
+        log.warning("%s: %s", label, "; ".join(parts))
+
+
+def _some(ids: list[str]) -> str:
+    return ", ".join(ids[:REPORTED_IDS]) + (", ..." if len(ids) > REPORTED_IDS else "")
+
+
+class Cleaned(NamedTuple):
+    """Geometries as :func:`clean_geometries` makes them, one per input row.
+
+    Attributes
+    ----------
+    geometries
+        The cleaned geometries (input missing or empty geometries unchanged).
+    keep
+        Rows to write: ``False`` where the geometry collapsed at the grid or could not be repaired.
+    repaired
+        Rows whose geometry was repaired (invalid once snapped, or a hole that collapsed removed).
+    """
+
+    geometries: NDArray[np.object_]
+    keep: NDArray[np.bool_]
+    repaired: NDArray[np.bool_]
+
+
+def _round(coords: NDArray[np.float64], decimals: int | None) -> NDArray[np.float64]:
+    return coords if decimals is None else np.round(coords, decimals)
+
+
+def _clean_paths(
+    coords: NDArray[np.float64], offsets: NDArray[np.int64], decimals: int | None
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Snap coordinates to the grid and drop every vertex equal to the one before it on its path.
+
+    Returns the coordinates kept, the path of each and the number of coordinates per path.
+    """
+    xy = _round(coords, decimals)
+    n_paths = len(offsets) - 1
+    path = np.repeat(np.arange(n_paths), np.diff(offsets))
+    repeat = np.zeros(len(xy), dtype=bool)
+    if len(xy) > 1:
+        repeat[1:] = (xy[1:] == xy[:-1]).all(axis=1) & (path[1:] == path[:-1])
+    if repeat.any():
+        xy, path = xy[~repeat], path[~repeat]
+    return xy, path, np.bincount(path, minlength=n_paths)
+
+
+def _clean_lines(
+    lines: NDArray[np.object_], decimals: int | None
+) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """Snapped LineStrings without repeated vertices, and which still have two distinct vertices."""
+    _, coords, (offsets,) = shapely.to_ragged_array(lines)
+    xy, path, sizes = _clean_paths(coords, offsets, decimals)
+    alive = sizes >= 2
+    if not alive.all():
+        xy = xy[alive[path]]
+        sizes = np.where(alive, sizes, 0)
+    out_offsets = np.concatenate([[0], np.cumsum(sizes)])
+    return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (out_offsets,)), alive
+
+
+def _clean_polygons(
+    polys: NDArray[np.object_], decimals: int | None
+) -> tuple[NDArray[np.object_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Snapped, deduplicated, oriented Polygons (not yet validated).
+
+    Returns the polygons; which keep an exterior ring of at least three distinct vertices; which lost a
+    hole that collapsed; and which are known valid (no holes, strictly convex: :func:`_convex_rings`).
+    Rings are oriented by their signed area on the snapped coordinates (exterior counter-clockwise,
+    holes clockwise), each computed relative to its ring's first vertex.
+    """
+    n = len(polys)
+    coords, which = shapely.get_coordinates(polys, return_index=True)
+    holes = shapely.get_num_interior_rings(polys)
+    if holes.any():
+        rings_per = holes + 1
+        counts = shapely.get_num_coordinates(shapely.get_rings(polys))
+    else:  # one ring per polygon (bays): its coordinates are the polygon's
+        rings_per = np.ones(n, dtype=np.int64)
+        counts = np.bincount(which, minlength=n)
+    geom_offsets = np.concatenate([[0], np.cumsum(rings_per)])
+    xy, path, sizes = _clean_paths(coords, np.concatenate([[0], np.cumsum(counts)]), decimals)
+    owner = np.repeat(np.arange(n), rings_per)
+    exterior = np.zeros(len(sizes), dtype=bool)
+    exterior[geom_offsets[:-1][rings_per > 0]] = True
+    ring_ok = sizes >= 4
+    alive = np.zeros(n, dtype=bool)
+    alive[owner[exterior & ring_ok]] = True
+    keep_ring = ring_ok & alive[owner]
+    lost_hole = np.zeros(n, dtype=bool)
+    lost_hole[owner[~ring_ok & ~exterior]] = True
+    lost_hole &= alive
+    if not keep_ring.all():
+        xy, path = xy[keep_ring[path]], (np.cumsum(keep_ring) - 1)[path[keep_ring[path]]]
+        sizes, owner, exterior = sizes[keep_ring], owner[keep_ring], exterior[keep_ring]
+    start = np.cumsum(sizes) - sizes
+    if len(xy):
+        rel = xy[:, :2] - xy[start[path], :2]
+        cross = rel[:-1, 0] * rel[1:, 1] - rel[1:, 0] * rel[:-1, 1]
+        inside = path[1:] == path[:-1]
+        area2 = np.bincount(path[:-1][inside], weights=cross[inside], minlength=len(sizes))
+        flip = np.where(exterior, area2 < 0, area2 > 0)
+        if flip.any():
+            pos = np.arange(len(xy))
+            xy = xy[np.where(flip[path], 2 * start[path] + sizes[path] - 1 - pos, pos)]
+    rings_left = np.bincount(owner, minlength=n)
+    convex = np.zeros(n, dtype=bool)
+    one = rings_left == 1
+    convex[owner[one[owner]]] = _convex_rings(xy, path, sizes, start)[one[owner]]
+    out_rings = np.concatenate([[0], np.cumsum(sizes)])
+    out_geoms = np.concatenate([[0], np.cumsum(rings_left)])
+    out = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, (out_rings, out_geoms))
+    return out, alive, lost_hole, convex
+
+
+def _convex_rings(
+    xy: NDArray[np.float64], path: NDArray[np.int64], sizes: NDArray[np.int64], start: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """Which closed rings are strictly convex and counter-clockwise, hence simple (a valid polygon shell).
+
+    A ring is when it turns left at every vertex (by more than 1e-9 of a radian: no sign left to rounding)
+    and its turns add up to one full turn (a star turning left everywhere adds up to more). Most bays are
+    such quadrilaterals: GEOS need not validate them.
+    """
+    out = np.zeros(len(sizes), dtype=bool)
+    if len(xy) == 0:
+        return out
+    pos = np.arange(len(xy)) - start[path]
+    vertex = np.flatnonzero(pos < sizes[path] - 1)  # every vertex once: not the closing repeat
+    r = path[vertex]
+    prev = np.where(pos[vertex] == 0, vertex + sizes[r] - 2, vertex - 1)
+    a = xy[vertex, :2] - xy[prev, :2]
+    b = xy[vertex + 1, :2] - xy[vertex, :2]
+    cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    dot = (a * b).sum(axis=1)
+    sharp = cross <= 1e-9 * np.hypot(a[:, 0], a[:, 1]) * np.hypot(b[:, 0], b[:, 1])
+    turn = np.bincount(r, weights=np.arctan2(cross, dot), minlength=len(sizes))
+    left = np.bincount(r[sharp], minlength=len(sizes)) == 0
+    return np.asarray(left & (np.abs(turn - 2 * np.pi) < 1e-6) & (sizes >= 4), dtype=bool)
+
+
+def _polygon_parts(geoms: NDArray[np.object_], largest: bool) -> NDArray[np.object_]:
+    """Return the polygonal parts of each geometry: its largest Polygon, or a MultiPolygon of them all."""
+    parts, which = shapely.get_parts(geoms, return_index=True)
+    polygon = shapely.get_type_id(parts) == 3
+    parts, which = parts[polygon], which[polygon]
+    out = np.array([shapely.Polygon()] * len(geoms), dtype=object)
+    if len(parts) == 0:
+        return out
+    if largest:
+        order = np.lexsort((-shapely.area(parts), which))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = which[order][1:] != which[order][:-1]
+        out[which[order][first]] = parts[order][first]
+    else:
+        present, index = np.unique(which, return_inverse=True)
+        out[present] = shapely.multipolygons(parts, indices=index)
+    return out
+
+
+def _repair(
+    originals: NDArray[np.object_], decimals: int | None, single: bool
+) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """Repair geometries that snapping made invalid: valid polygonal geometries on the grid.
+
+    GEOS' snap-rounding (``set_precision``) of the unsnapped geometry gives a valid geometry on the grid;
+    a Polygon keeps its largest part (``single``), a MultiPolygon all; the result is snapped, deduplicated,
+    oriented and validated again. Returns the geometries and which of them are valid and not empty.
+    """
+    grid = 0.0 if decimals is None else 10.0**-decimals
+    fixed = np.empty(len(originals), dtype=object)
+    for i, geom in enumerate(originals):  # only the few invalid ones
+        try:
+            fixed[i] = shapely.set_precision(geom, grid, mode="valid_output") if grid else None
+        except shapely.errors.GEOSException:
+            fixed[i] = None
+        if fixed[i] is None:
+            fixed[i] = shapely.make_valid(geom)
+    parts = _polygon_parts(fixed, largest=single)
+    if single:
+        out, alive, _, _ = _clean_polygons(parts, decimals)
+    else:
+        out, alive = _clean_multipolygons(parts, decimals)
+    ok = alive & ~shapely.is_empty(out)
+    ok[ok] = shapely.is_valid(out[ok])
+    return out, ok
+
+
+def _clean_multipolygons(
+    geoms: NDArray[np.object_], decimals: int | None
+) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """MultiPolygons through :func:`_clean_polygons` part by part; parts that collapse are removed."""
+    parts, which = shapely.get_parts(geoms, return_index=True)
+    out = np.array([shapely.MultiPolygon()] * len(geoms), dtype=object)
+    alive = np.zeros(len(geoms), dtype=bool)
+    if len(parts) == 0:
+        return out, alive
+    cleaned, ok, _, _ = _clean_polygons(parts, decimals)
+    present, index = np.unique(which[ok], return_inverse=True)
+    if len(present):
+        out[present] = shapely.multipolygons(cleaned[ok], indices=index)
+        alive[present] = True
+    return out, alive
+
+
+def _is_valid(geoms: NDArray[np.object_], workers: int | None) -> NDArray[np.bool_]:
+    if len(geoms) == 0:
+        return np.zeros(0, dtype=bool)
+    parts = thread_map(
+        lambda lo, hi: np.asarray(shapely.is_valid(geoms[lo:hi]), dtype=bool), len(geoms), workers
+    )
+    return np.concatenate(parts)
+
+
+def clean_geometries(
+    geoms: NDArray[np.object_] | Sequence[Any], decimals: int | None, workers: int | None = 1
+) -> Cleaned:
+    """Geometries as they are written: snapped to the grid, without repeated vertices, oriented, valid.
+
+    Parameters
+    ----------
+    geoms
+        Geometries (any type; missing and empty ones pass unchanged).
+    decimals
+        Decimals of the CRS unit to snap to (:func:`grid_decimals`); ``None``: no snapping.
+    workers
+        Threads validating polygons (:func:`parkplan.parallel.thread_map`; ``None``: all CPUs). The
+        result is the same for any number.
+
+    Returns
+    -------
+    Cleaned
+        Per row, the geometry, whether to write it and whether it was repaired. Points are snapped;
+        LineStrings snapped and deduplicated, left out (``keep`` false) when fewer than two distinct
+        vertices remain; Polygons snapped, deduplicated and oriented (exterior counter-clockwise, holes
+        clockwise), left out when the exterior collapses, a collapsed hole removed, and, where the result
+        is invalid, repaired (see the module docstring); Multi* types part by part, parts that collapse
+        removed. Other types (GeometryCollections) are snapped, and repaired to their polygonal parts if
+        invalid.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    n = len(geoms)
+    out = geoms.copy()
+    keep = np.ones(n, dtype=bool)
+    repaired = np.zeros(n, dtype=bool)
+    if n == 0:
+        return Cleaned(out, keep, repaired)
+    tid = shapely.get_type_id(geoms)
+    tid[shapely.is_empty(geoms)] = -1
+
+    def select(*types: int) -> NDArray[np.int64]:
+        return np.flatnonzero(np.isin(tid, types))
+
+    def snapped(sel: NDArray[np.int64]) -> NDArray[np.object_]:
+        return np.asarray(shapely.transform(geoms[sel], lambda xy: _round(xy, decimals)), dtype=object)
+
+    points = select(0, 4)
+    if len(points):
+        out[points] = snapped(points)
+    lines = select(1)
+    if len(lines):
+        out[lines], keep[lines] = _clean_lines(geoms[lines], decimals)
+    multilines = select(5)
+    if len(multilines):
+        parts, which = shapely.get_parts(geoms[multilines], return_index=True)
+        cleaned, ok = _clean_lines(parts, decimals)
+        present, index = np.unique(which[ok], return_inverse=True)
+        keep[multilines] = False
+        keep[multilines[present]] = True
+        out[multilines[present]] = shapely.multilinestrings(cleaned[ok], indices=index)
+        repaired[multilines[present]] = (
+            np.bincount(which[ok], minlength=len(multilines))[present]
+            < np.bincount(which, minlength=len(multilines))[present]
+        )
+    polys = select(3)
+    known_valid = np.zeros(n, dtype=bool)
+    if len(polys):
+        out[polys], keep[polys], repaired[polys], known_valid[polys] = _clean_polygons(geoms[polys], decimals)
+    multipolys = select(6)
+    if len(multipolys):
+        cleaned, ok = _clean_multipolygons(geoms[multipolys], decimals)
+        out[multipolys], keep[multipolys] = cleaned, ok
+        n_parts = shapely.get_num_geometries
+        repaired[multipolys] = ok & (n_parts(cleaned) < n_parts(geoms[multipolys]))
+    others = select(2, 7)
+    if len(others):
+        out[others] = snapped(others)
+    # Validate what is written; repair what snapping made invalid (typically a handful of polygons).
+    check = np.flatnonzero(keep & np.isin(tid, (3, 6, 7)) & ~known_valid)
+    bad = check[~_is_valid(out[check], workers)]
+    if len(bad):
+        for single in (True, False):
+            sel = bad[(tid[bad] == 3) == single]
+            if len(sel):
+                fixed, ok = _repair(geoms[sel], decimals, single)
+                out[sel] = fixed
+                keep[sel] = ok
+                repaired[sel] = ok
+    return Cleaned(out, keep, repaired)
+
+
+def _labels(frame: pd.DataFrame, mask: NDArray[np.bool_]) -> list[str]:
+    """Ids of the rows ``mask`` selects: ``bay_id`` where the layer has it, else ``#`` and the index label."""
+    if not mask.any():
+        return []
+    if "bay_id" in frame.columns:
+        return [str(v) for v in frame["bay_id"].to_numpy()[mask]]
+    return [f"#{v}" for v in frame.index.to_numpy()[mask]]
+
+
+def _cleaned_frame(
+    gdf: gpd.GeoDataFrame, decimals: int | None, workers: int | None = 1
+) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    """Return the layer as written (:func:`clean_geometries`), and the ids of the rows repaired and left out.
+
+    The rows left out are removed from the layer.
+    """
+    result = clean_geometries(np.asarray(gdf.geometry.values, dtype=object), decimals, workers)
+    name = gdf.geometry.name
+    frame = pd.DataFrame(gdf.drop(columns=name))
+    frame[name] = result.geometries
+    out = gpd.GeoDataFrame(frame, geometry=name, crs=gdf.crs)
+    if not result.keep.all():
+        out = out[result.keep]
+    return out, _labels(gdf, result.repaired & result.keep), _labels(gdf, ~result.keep)
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    """Return the rows in WGS 84 as written in GeoJSON (see :func:`_cleaned_frame`)."""
     out = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
-    geoms = np.asarray(out.geometry.values, dtype=object)
-    geoms = shapely.orient_polygons(geoms, exterior_cw=False)
-    geoms = shapely.transform(geoms, lambda xy: np.round(xy, COORD_DECIMALS))
-    return gpd.GeoDataFrame(out.drop(columns=out.geometry.name), geometry=geoms, crs=4326)
+    return _cleaned_frame(out, COORD_DECIMALS)
 
 
 _LONG_NUMBER = re.compile(r"-?\d+\.\d{8,}(?:e-?\d+)?")
@@ -234,72 +655,110 @@ def _geometry_texts(geoms: NDArray[np.object_]) -> list[str]:
     return list(out)
 
 
-def _chunk_features(rows: gpd.GeoDataFrame) -> list[str]:
-    """RFC 7946 Feature texts of the rows (WGS84, rounded, oriented)."""
+def _chunk_features(rows: gpd.GeoDataFrame) -> tuple[list[str], list[str], list[str]]:
+    """Return the RFC 7946 Feature texts of the rows, and the ids of the rows repaired and left out.
+
+    WGS84, snapped, valid, oriented (see :func:`clean_geometries`).
+    """
     columns = [c for c in rows.columns if c != rows.geometry.name]
-    part = _to_wgs84(rows)
+    part, repaired, dropped = _to_wgs84(rows)
     geo = _geometry_texts(np.asarray(part.geometry.values, dtype=object))
-    if columns:
+    if columns and len(part):
         text = pd.DataFrame(part[columns]).to_json(
             orient="records", lines=True, force_ascii=False, double_precision=15
         )
         # pandas escapes "/" as "\/" (valid, but noisy): unescape it.
-        rows = text.rstrip("\n").replace("\\/", "/").split("\n")
+        props = text.rstrip("\n").replace("\\/", "/").split("\n")
     else:
-        rows = ["{}"] * len(part)
-    return [f'{{"type":"Feature","properties":{r},"geometry":{g}}}' for r, g in zip(rows, geo, strict=True)]
+        props = ["{}"] * len(part)
+    features = [
+        f'{{"type":"Feature","properties":{r},"geometry":{g}}}' for r, g in zip(props, geo, strict=True)
+    ]
+    return features, repaired, dropped
 
 
-def _feature_chunks(gdf: gpd.GeoDataFrame, chunk: int, workers: int | None = None) -> Iterator[list[str]]:
-    """Yield lists of RFC 7946 Feature texts, ``chunk`` at a time, in row order.
+def _feature_chunks(
+    gdf: gpd.GeoDataFrame, chunk: int, workers: int | None = None, report: GeometryReport | None = None
+) -> Iterator[list[str]]:
+    """Yield lists of RFC 7946 Feature texts, ``chunk`` rows at a time, in row order.
 
     Each chunk is reprojected on its own, so no second copy of the whole layer is ever held. Layers of
     several chunks are turned into text by ``workers`` forked processes (:mod:`parkplan.parallel`;
     default: the CPUs this process may use); the chunks come back in order, so the file is the same
-    whatever the number of workers.
+    whatever the number of workers. What the writing repaired or left out goes into ``report``; without
+    one, it is logged (:meth:`GeometryReport.log`) once the last chunk is done.
     """
     # The chunks themselves are the items: a Dask task then ships only its own rows.
     parts = [gdf.iloc[lo : lo + chunk] for lo in range(0, len(gdf), chunk)]
-    yield from fork_imap(_chunk_features, parts, workers)
+    own = report is None
+    rep = GeometryReport() if report is None else report
+    for features, repaired, dropped in fork_imap(_chunk_features, parts, workers):
+        rep.written += len(features)
+        rep.repaired.extend(repaired)
+        rep.dropped.extend(dropped)
+        yield features
+    if own:
+        rep.log("GeoJSON")
 
 
-def geojson_text(gdf: gpd.GeoDataFrame, chunk: int = 20_000, workers: int | None = None) -> Iterator[str]:
+def geojson_text(
+    gdf: gpd.GeoDataFrame,
+    chunk: int = 20_000,
+    workers: int | None = None,
+    report: GeometryReport | None = None,
+) -> Iterator[str]:
     """Yield the chunks of an RFC 7946 FeatureCollection.
 
-    WGS84 lon/lat, counter-clockwise exterior rings (clockwise holes), coordinates rounded to 1e-7
-    degree, no ``crs`` member. Vectorised: geometries through GEOS's GeoJSON writer, properties through
-    pandas' JSON writer, ``chunk`` features at a time, by ``workers`` processes (default: all CPUs).
+    WGS84 lon/lat snapped to 1e-7 degree, valid geometries, counter-clockwise exterior rings (clockwise
+    holes) as written (:func:`clean_geometries`: a geometry that collapses at that grid is left out), no
+    ``crs`` member. Vectorised: geometries through GEOS's WKT writer, properties through pandas' JSON
+    writer, ``chunk`` features at a time, by ``workers`` processes (default: all CPUs). Repairs and
+    omissions go into ``report``, or are logged as a warning without one.
     """
     yield '{"type":"FeatureCollection","features":['
     first = True
-    for features in _feature_chunks(gdf, chunk, workers):
+    for features in _feature_chunks(gdf, chunk, workers, report):
+        if not features:
+            continue
         yield ("" if first else ",") + ",".join("\n" + f for f in features)
         first = False
     yield "\n]}\n"
 
 
 def geojson_seq_text(
-    gdf: gpd.GeoDataFrame, *, record_separator: bool = False, chunk: int = 20_000, workers: int | None = None
+    gdf: gpd.GeoDataFrame,
+    *,
+    record_separator: bool = False,
+    chunk: int = 20_000,
+    workers: int | None = None,
+    report: GeometryReport | None = None,
 ) -> Iterator[str]:
-    """Yield GeoJSON text sequences: one RFC 7946 Feature per line.
+    """Yield GeoJSON text sequences: one RFC 7946 Feature per line (as in :func:`geojson_text`).
 
     ``record_separator=True`` starts every record with the ASCII record separator (RFC 8142, ``.geojsons``);
     otherwise newline-delimited (``.geojsonl``). Written ``chunk`` features at a time, never as one document.
     """
     prefix = "\x1e" if record_separator else ""
-    for features in _feature_chunks(gdf, chunk, workers):
+    for features in _feature_chunks(gdf, chunk, workers, report):
         yield "".join(f"{prefix}{f}\n" for f in features)
 
 
 def dump_layer(
     gdf: gpd.GeoDataFrame, tmp: Path, target: str | os.PathLike[str], workers: int | None = None
-) -> None:
+) -> GeometryReport:
     """Write a layer to the temporary file ``tmp`` in the format ``target``'s extension names.
 
     ``.geojson`` / ``.json`` use parkplan's RFC 7946 writer, ``.geojsonl`` / ``.geojsons`` its GeoJSON
-    text-sequence writer (streamed); ``.gpkg`` and ``.fgb`` go through pyogrio, ``.parquet`` through
-    GeoPandas. ``workers``: processes that turn GeoJSON chunks into text (default: all CPUs; the file is
-    the same for any number).
+    text-sequence writer (streamed), both in WGS 84; ``.gpkg`` and ``.fgb`` go through pyogrio,
+    ``.parquet`` through GeoPandas, in the layer's CRS. In every format the geometries are written as
+    :func:`clean_geometries` makes them at the grid of the CRS written (:func:`grid_decimals`): valid,
+    rings oriented, none collapsed. ``workers``: processes that turn GeoJSON chunks into text, threads that
+    validate the other formats' geometries (default: all CPUs; the file is the same for any number).
+
+    Returns
+    -------
+    GeometryReport
+        Features written, repaired and left out; a warning is logged when any were repaired or left out.
 
     Raises
     ------
@@ -308,21 +767,30 @@ def dump_layer(
     """
     check_output(target)
     suffix = Path(target).suffix.lower()
+    report = GeometryReport()
     try:
         if suffix in GEOJSON_SUFFIXES:
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-                _write_chunks(fh, geojson_text(gdf, workers=workers))
+                _write_chunks(fh, geojson_text(gdf, workers=workers, report=report))
         elif suffix in SEQ_SUFFIXES:
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                 _write_chunks(
-                    fh, geojson_seq_text(gdf, record_separator=suffix != ".geojsonl", workers=workers)
+                    fh,
+                    geojson_seq_text(
+                        gdf, record_separator=suffix != ".geojsonl", workers=workers, report=report
+                    ),
                 )
-        elif suffix == ".parquet":
-            gdf.to_parquet(tmp)
         else:
-            # The layer is named after the target, not the temporary file (GPKG rejects its dots).
-            driver = "GPKG" if suffix == ".gpkg" else "FlatGeobuf"
-            gdf.to_file(tmp, engine="pyogrio", driver=driver, layer=Path(target).stem, use_arrow=HAS_ARROW)
+            cleaned, report.repaired, report.dropped = _cleaned_frame(gdf, grid_decimals(gdf.crs), workers)
+            report.written = len(cleaned)
+            if suffix == ".parquet":
+                cleaned.to_parquet(tmp)
+            else:
+                # The layer is named after the target, not the temporary file (GPKG rejects its dots).
+                driver = "GPKG" if suffix == ".gpkg" else "FlatGeobuf"
+                cleaned.to_file(
+                    tmp, engine="pyogrio", driver=driver, layer=Path(target).stem, use_arrow=HAS_ARROW
+                )
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
     except Exception as exc:
@@ -331,6 +799,8 @@ def dump_layer(
             raise
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise OutputError(f"cannot write {suffix}: {reason}", source=str(target)) from exc
+    report.log(str(target))
+    return report
 
 
 def _plain(value: Any) -> Any:
