@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
+import pytest
 import shapely
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
+import parkplan
+from parkplan.check import CHECKS, CheckResult, run_check
 from parkplan.check.attach import attach_bays
 from parkplan.check.geometry import KerbSegments
 from parkplan.kerbs import build_kerbs
@@ -73,8 +80,8 @@ def test_attach_by_curb_id_and_nearest() -> None:
 
 
 def test_attach_prefers_the_kerb_of_the_longest_edge() -> None:
-    # A corner: the bay's long side lies on k1 (vertical), its short end 0.2 m from k0.
-    kerbs = kerb_table([LineString([(X0 + 100, Y0), (X0, Y0)]), LineString([(X0, Y0), (X0, Y0 + 100)])])
+    # A corner (two kerbs, 0.3 m apart): the bay's long side lies on k1, its short end 0.2 m from k0.
+    kerbs = kerb_table([LineString([(X0 + 100, Y0), (X0 + 0.3, Y0)]), LineString([(X0, Y0), (X0, Y0 + 100)])])
     bay = rect(X0, X0 + 2, Y0 + 0.2, Y0 + 5.4)
     at = attach_bays(gpd.GeoDataFrame(geometry=[bay], crs=CRS), kerbs)
     assert at["kerb"].tolist() == [1]
@@ -104,3 +111,212 @@ def test_attach_angled_bay_on_a_bent_kerb() -> None:
     at = attach_bays(gpd.GeoDataFrame(geometry=[bay], crs=CRS), kerbs)
     assert np.allclose(at[["s0_m", "s1_m"]].to_numpy(), [[8.0, 12.0]])
     assert at["carriageway_side"].tolist() == [True]
+
+
+# --------------------------------------------------------------------------------------------------
+# check: a correct layout, then each kind of violation seeded into it
+# --------------------------------------------------------------------------------------------------
+
+CAR = {"car": {"orientation": "parallel", "length_m": 5.0, "width_m": 2.0}}
+CROSSING = {"crossing": {"before_m": 5.0, "after_m": 5.0}}
+
+
+def street_rules(grouping: tuple[float, float] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "t",
+        "traffic": "right",
+        "bays": CAR,
+        "clearances": CROSSING,
+        "cross_section": {"min_clear_width_m": 3.0},
+    }
+    if grouping is not None:
+        data["grouping"] = {"max_run_m": grouping[0], "gap_m": grouping[1]}
+    return data
+
+
+def street_kerbs() -> gpd.GeoDataFrame:
+    """Two facing kerbs 8 m apart (carriageway between them), one street."""
+    return gpd.GeoDataFrame(
+        {"curb_id": ["south", "north"], "street_id": ["s", "s"], "width_m": [8.0, 8.0]},
+        geometry=[
+            LineString([(X0, Y0), (X0 + 100, Y0)]),
+            LineString([(X0 + 100, Y0 + 8), (X0, Y0 + 8)]),
+        ],
+        crs=CRS,
+    )
+
+
+def street_hazards() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"kind": ["crossing"], "hazard_id": ["x1"]}, geometry=[Point(X0 + 50, Y0 + 4)], crs=CRS
+    )
+
+
+@pytest.fixture(scope="module")
+def street() -> parkplan.Plan:
+    return parkplan.plan(street_kerbs(), street_hazards(), rules=street_rules())
+
+
+@pytest.fixture(scope="module")
+def grouped() -> parkplan.Plan:
+    return parkplan.plan(street_kerbs(), street_hazards(), rules=street_rules((20.0, 3.0)))
+
+
+def run(bays, rules=None, **kwargs) -> CheckResult:
+    return run_check(bays, street_kerbs(), street_hazards(), rules or street_rules(), **kwargs)
+
+
+def found(result: CheckResult) -> set[tuple[str, str]]:
+    v = result.violations
+    return set(zip(v["bay_id"], v["check"], strict=True))
+
+
+def moved(bays: gpd.GeoDataFrame, which, dx: float = 0.0, dy: float = 0.0) -> gpd.GeoDataFrame:
+    out = bays.copy()
+    rows = out["bay_id"].isin([which] if isinstance(which, str) else which).to_numpy()
+    out.loc[rows, "geometry"] = shapely.transform(
+        np.asarray(out.geometry.values, dtype=object)[rows], lambda xy: xy + np.array([dx, dy])
+    )
+    return out
+
+
+def kerb_bays(bays: gpd.GeoDataFrame, curb: str) -> gpd.GeoDataFrame:
+    return bays[bays["curb_id"] == curb].sort_values("start_m")
+
+
+def test_correct_layout_has_no_violation(street: parkplan.Plan, grouped: parkplan.Plan) -> None:
+    assert len(street.bays) > 20
+    result = run(street.bays)
+    assert result.summary["violations"] == 0, result.violations[["bay_id", "check", "detail"]]
+    assert set(result.summary["by_check"]) == set(CHECKS) - {"clearance", "tagged_no_parking"} - {
+        "grouping"
+    } | ({"clearance", "tagged_no_parking"} - set(result.summary["skipped"]))
+    assert result.line().startswith(f"check: 0 violations in {len(street.bays)} bays (")
+    assert run(grouped.bays, street_rules((20.0, 3.0))).summary["violations"] == 0
+    # The Plan itself, with its rules.
+    assert len(parkplan.check(street, street_kerbs(), street_hazards())) == 0
+
+
+def test_user_bays_without_ids_attach_to_the_nearest_kerb(street: parkplan.Plan) -> None:
+    user = gpd.GeoDataFrame(geometry=street.bays.geometry.to_crs(4326).values, crs=4326)
+    result = run(user)
+    assert result.summary["violations"] == 0
+    assert result.summary["bays_without_kerb"] == 0
+
+
+def test_seeded_clearance(street: parkplan.Plan) -> None:
+    if "clearance" in run(street.bays).summary["skipped"]:
+        pytest.skip("parkplan.check.clearance not available")
+    south = kerb_bays(street.bays, "south")
+    zone = street.zones[(street.zones["curb_id"] == "south") & (street.zones["hazard_id"] == "x1")]
+    start = float(zone["start_m"].min())
+    # The last bay before the crossing's zone moved 1 m into it.
+    before = south[south["end_m"] <= start + 1e-3].iloc[-1]
+    bay = before["bay_id"]
+    result = run(moved(street.bays, bay, dx=start - before["end_m"] + 1.0))
+    assert found(result) == {(bay, "clearance")}
+    row = result.violations.iloc[0]
+    assert row["hazard_id"] == "x1"
+    assert row["kind"] == "crossing"
+
+
+def test_seeded_overlap(street: parkplan.Plan) -> None:
+    south = kerb_bays(street.bays, "south")
+    a, b = south["bay_id"].iloc[1], south["bay_id"].iloc[2]
+    result = run(moved(street.bays, a, dx=1.0))
+    assert found(result) == {(a, "overlap"), (b, "overlap")}
+    assert np.allclose(result.violations.geometry.area, 2.0)  # 1 m x 2 m shared
+
+
+def test_seeded_footway(street: parkplan.Plan) -> None:
+    bay = kerb_bays(street.bays, "south")["bay_id"].iloc[3]
+    flipped = street.bays.copy()
+    row = (flipped["bay_id"] == bay).to_numpy()
+    flipped.loc[row, "geometry"] = shapely.transform(
+        np.asarray(flipped.geometry.values, dtype=object)[row], lambda xy: xy * [1, -1] + [0, 2 * Y0]
+    )
+    result = run(flipped)
+    assert found(result) == {(bay, "footway")}
+
+
+def test_bay_across_a_kerb_line(street: parkplan.Plan) -> None:
+    bay = kerb_bays(street.bays, "south")["bay_id"].iloc[3]
+    result = run(moved(street.bays, bay, dy=-0.8))  # 0.8 m of it on the footway
+    assert found(result) == {(bay, "footway")}
+    assert "crosses kerb south" in result.violations["detail"].iloc[0]
+
+
+def test_seeded_bow_tie(street: parkplan.Plan) -> None:
+    bay = kerb_bays(street.bays, "south")["bay_id"].iloc[3]
+    bays = street.bays.copy()
+    row = int(np.flatnonzero((bays["bay_id"] == bay).to_numpy())[0])
+    (x0, y0), (x1, _), (_, y1) = shapely.get_coordinates(bays.geometry.iloc[row])[[0, 1, 2]]
+    # A small loop at a far corner: the ring crosses itself.
+    fold = Polygon([(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0 + 0.3, y1 + 0.2)])
+    assert not fold.is_valid
+    bays.loc[row, "geometry"] = fold
+    result = run(bays)
+    assert found(result) == {(bay, "invalid_geometry")}
+    assert "Self-intersection" in result.violations["detail"].iloc[0]
+
+
+def test_seeded_clockwise_ring_in_a_geojson_file(street: parkplan.Plan, tmp_path: Path) -> None:
+    path = tmp_path / "bays.geojson"
+    street.to_geojson(path)
+    doc = json.loads(path.read_text())
+    assert len(run(path).violations) == 0
+    i = 5
+    ring = doc["features"][i]["geometry"]["coordinates"][0]
+    doc["features"][i]["geometry"]["coordinates"][0] = ring[::-1]
+    path.write_text(json.dumps(doc))
+    result = run(path)
+    assert found(result) == {(doc["features"][i]["properties"]["bay_id"], "ring_orientation")}
+
+
+def test_bays_as_written_are_rounded() -> None:
+    # A 3 mm sliver fold disappears or appears only on the 1e-7 degree grid: judged as written.
+    bays = gpd.GeoDataFrame(
+        {"bay_id": ["a"]},
+        geometry=[Polygon([(X0, Y0), (X0 + 5, Y0), (X0 + 5, Y0 + 2), (X0 + 2.5, Y0 + 2.003), (X0, Y0 + 2)])],
+        crs=CRS,
+    )
+    written = run_check(bays, street_kerbs(), None, street_rules())
+    assert written.summary["by_check"]["invalid_geometry"] == 0
+
+
+def test_seeded_grouping_gap_and_run(grouped: parkplan.Plan) -> None:
+    rules = street_rules((20.0, 3.0))
+    south = kerb_bays(grouped.bays, "south")
+    gaps = south["start_m"].to_numpy()[1:] - south["end_m"].to_numpy()[:-1]
+    k = int(np.flatnonzero(gaps > 0.01)[0]) + 1  # first bay of the second run
+    run2 = south["bay_id"].iloc[k : k + 4].tolist()
+    gap = float(gaps[k - 1])
+    assert gap >= 3.0 - 1e-3
+    short = run(moved(grouped.bays, run2, dx=-(gap - 1.5)), rules)
+    assert found(short) == {(run2[0], "grouping")}
+    assert np.isclose(short.violations["measured_m"].iloc[0], 1.5, atol=2e-3)
+    long = run(moved(grouped.bays, run2, dx=-gap), rules)
+    assert found(long) == {(run2[0], "grouping")}
+    assert "long" in long.violations["detail"].iloc[0]
+
+
+def test_seeded_clear_width(street: parkplan.Plan) -> None:
+    south = kerb_bays(street.bays, "south")
+    bay = south["bay_id"].iloc[2]
+    (x0, y0), (x1, _) = shapely.get_coordinates(south.geometry.iloc[2])[[0, 1]]
+    deep = street.bays.copy()
+    deep.loc[(deep["bay_id"] == bay).to_numpy(), "geometry"] = rect(x0, x1, y0, y0 + 3.5)
+    result = run(deep)
+    hits = found(result)
+    assert (bay, "clear_width") in hits
+    assert {c for _, c in hits} == {"clear_width"}
+    # The others are the bays facing it across the street.
+    north = street.bays.set_index("bay_id")
+    for other, _ in hits - {(bay, "clear_width")}:
+        assert north.loc[other, "curb_id"] == "north"
+        b = north.loc[other, "geometry"].bounds
+        assert b[2] > x0
+        assert b[0] < x1
+    row = result.violations[result.violations["bay_id"] == bay].iloc[0]
+    assert row["required_m"] == 3.0
+    assert np.isclose(row["measured_m"], 8.0 - 3.5 - 2.0, atol=1e-6)

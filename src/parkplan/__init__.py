@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from parkplan.check import check
 from parkplan.errors import InputError, ParkplanError, RulesError, SolverError
 from parkplan.io import HazardSource
 from parkplan.osm import from_osm
@@ -32,6 +33,7 @@ __all__ = [
     "RulesError",
     "SolverError",
     "__version__",
+    "check",
     "from_osm",
     "list_presets",
     "load_rules",

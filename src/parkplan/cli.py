@@ -1,7 +1,9 @@
 """The ``parkplan`` command line.
 
 ``parkplan plan KERBS [-f HAZARDS | -f KIND=PATH]... [--rules NAME|FILE] -o BAYS.geojson
-[--zones F] [--kerbs F] [--summary F.json]`` plans bays; ``parkplan rules list`` lists the presets.
+[--zones F] [--kerbs F] [--summary F.json]`` plans bays; ``parkplan check BAYS KERBS [-f ...] [--rules ...]
+[-o VIOLATIONS] [--summary F.json]`` checks a layout (exit 1 when a bay violates a rule); ``parkplan rules
+list`` lists the presets.
 
 Every user error (bad input, bad rules, unwritable output, bad arguments) prints one line
 ``parkplan: error: ...`` to standard error and exits with code 2; no traceback, no partial output file.
@@ -148,6 +150,32 @@ def _parser() -> argparse.ArgumentParser:
         default="optimal",
         help="'habit': a baseline for comparisons (parallel bays, both sides if wide enough, else right)",
     )
+
+    c = sub.add_parser(
+        "check",
+        help="check a layout of bays against kerbs, hazards and rules (exit 1 when anything is violated)",
+    )
+    c.add_argument("bays", help="bay polygons: parkplan's output or any polygon layer")
+    c.add_argument("kerbs", help="what 'plan' reads: kerb lines, street areas, or an OSM extract")
+    c.add_argument(
+        "-f",
+        "--hazards",
+        action="append",
+        default=[],
+        metavar="[KIND=]PATH",
+        help="hazard file; each feature needs a 'kind' unless given as KIND=PATH (repeatable)",
+    )
+    c.add_argument("--rules", default=None, help="preset name or rules TOML file (default: cn)")
+    c.add_argument(
+        "--mode",
+        choices=("plan", "existing"),
+        default="plan",
+        help="OSM input: 'existing' also checks bays against the parking tags (tagged_no_parking)",
+    )
+    c.add_argument("--extent", metavar="PATH", help="polygon(s) the kerb data was cut to (as for 'plan')")
+    c.add_argument("-o", "--output", help="write the violations (one feature each) to this layer")
+    c.add_argument("--summary", help="write the counts by check as JSON")
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
     r = sub.add_parser("rules", help="list or show rule presets")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -337,6 +365,62 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
     return 0
 
 
+def _run_check(args: argparse.Namespace) -> int:
+    """``parkplan check``: exit 0 without violations, 1 with."""
+    from parkplan.check.core import run_check
+    from parkplan.output import atomic_paths, check_output, dump_json, dump_layer
+
+    outputs: list[tuple[str, Path]] = []
+    if args.output is not None:
+        outputs.append(("violations", check_output(args.output)))
+    if args.summary is not None:
+        outputs.append(("summary", check_output(args.summary, layer=False)))
+    inputs = [
+        Path(args.bays),
+        Path(args.kerbs),
+        *(Path(str(HazardSource.parse(h).data)) for h in args.hazards),
+    ]
+    if args.extent:
+        inputs.append(Path(args.extent))
+    if args.rules and str(args.rules).endswith(".toml"):
+        inputs.append(Path(args.rules))
+    if len(outputs) == 2 and _same_file(outputs[0][1], outputs[1][1]):
+        raise OutputError(
+            "given as both the violations and the summary output; give each output its own file",
+            source=str(outputs[1][1]),
+        )
+    for what, path in outputs:
+        for source in inputs:
+            if _same_file(path, source):
+                raise OutputError(
+                    f"the {what} output would overwrite an input file; write it somewhere else",
+                    source=str(path),
+                )
+    extent = None
+    if args.extent:
+        from parkplan.io import read_extent
+
+        extent = read_extent(args.extent)
+    result = run_check(
+        args.bays,
+        args.kerbs,
+        [HazardSource.parse(h) for h in args.hazards],
+        args.rules,
+        extent=extent,
+        mode=args.mode,
+    )
+    if outputs:
+        with atomic_paths([p for _, p in outputs]) as temps:
+            for (what, path), tmp in zip(outputs, temps, strict=True):
+                if what == "violations":
+                    dump_layer(result.violations, tmp, path)
+                else:
+                    dump_json(result.summary, tmp)
+    if not args.quiet:
+        print(result.line())
+    return 1 if result.summary["violations"] else 0
+
+
 def _run_rules(args: argparse.Namespace) -> int:
     from parkplan.rules import list_presets, load_rules
     from parkplan.rules_table import rules_markdown, rules_to_dict, show_text
@@ -369,8 +453,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit code: 0 success (also for ``--help`` / ``--version``), 2 bad input, rules, output path or
-        arguments (one ``parkplan: error:`` line on standard error), 130 interrupted.
+        Exit code: 0 success (also for ``--help`` / ``--version``), 1 ``check`` found violations, 2 bad
+        input, rules, output path or arguments (one ``parkplan: error:`` line on standard error), 130
+        interrupted.
     """
     try:
         args = _parser().parse_args(argv)
@@ -385,6 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "plan":
             return _run_plan(args)
+        if args.command == "check":
+            return _run_check(args)
         return _run_rules(args)
     except ParkplanError as exc:
         print(f"parkplan: error: {_one_line(str(exc))}", file=sys.stderr)

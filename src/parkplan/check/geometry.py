@@ -246,3 +246,26 @@ class KerbSegments:
         foot = self.a[seg] + d * proj.t[:, None]
         p = xy[proj.point] - foot
         return np.asarray(u[:, 0] * p[:, 1] - u[:, 1] * p[:, 0] > 0.0)
+
+    def at_chainage(
+        self, kerb: NDArray[np.int64], s_m: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Locate chainage ``s_m[i]`` on kerb ``kerb[i]`` (clamped to the kerb).
+
+        Returns
+        -------
+        tuple
+            ``(xy, direction)``: the point and the unit direction of the segment it lies on.
+        """
+        if len(kerb) == 0:
+            return np.zeros((0, 2)), np.zeros((0, 2))
+        big = float(self.kerb_length_m.max(initial=0.0)) + 10.0
+        glob = self.s0_m + self.kerb * big
+        seg = np.searchsorted(glob, kerb * big + s_m, side="right").astype(np.int64) - 1
+        seg = np.clip(seg, self.first[kerb], self.last[kerb])
+        ll = self.length_m[seg]
+        t = np.clip(np.where(ll > 0, (s_m - self.s0_m[seg]) / np.where(ll > 0, ll, 1.0), 0.0), 0.0, 1.0)
+        d = self.b[seg] - self.a[seg]
+        xy = self.a[seg] + d * t[:, None]
+        u = d / np.where(ll > 0, ll, 1.0)[:, None]
+        return xy, u
