@@ -16,7 +16,10 @@ import parkplan
 from parkplan.check import CHECKS, CheckResult, run_check
 from parkplan.check.attach import attach_bays
 from parkplan.check.geometry import KerbSegments
+from parkplan.cli import main
+from parkplan.io import read_extent
 from parkplan.kerbs import build_kerbs
+from parkplan.output import write_layer
 from parkplan.rules import load_rules
 
 CRS = "EPSG:25833"
@@ -320,3 +323,102 @@ def test_seeded_clear_width(street: parkplan.Plan) -> None:
     row = result.violations[result.violations["bay_id"] == bay].iloc[0]
     assert row["required_m"] == 3.0
     assert np.isclose(row["measured_m"], 8.0 - 3.5 - 2.0, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------------
+# Real data and the command line
+# --------------------------------------------------------------------------------------------------
+
+SMALL = Path(__file__).parent / "data" / "neukoelln_small"
+
+
+@pytest.mark.parametrize("rules", ["de-parkraum", "cn"])
+def test_plans_of_the_neukoelln_fixture_pass(rules: str) -> None:
+    hazards = [
+        parkplan.HazardSource(SMALL / "crossings.geojson", "crossing"),
+        parkplan.HazardSource(SMALL / "driveways.geojson", "driveway"),
+    ]
+    extent = read_extent(SMALL / "extent.geojson")
+    p = parkplan.plan(SMALL / "street_areas.geojson", hazards, rules=rules, extent=extent)
+    result = run_check(p.bays, SMALL / "street_areas.geojson", hazards, rules, extent=extent)
+    assert result.summary["bays"] == len(p.bays) > 0
+    assert result.summary["bays_without_kerb"] == 0
+    assert result.summary["violations"] == 0, result.violations[["bay_id", "check", "detail"]].to_string()
+
+
+RULES_TOML = """
+name = "t"
+traffic = "right"
+[bays.car]
+orientation = "parallel"
+length_m = 5.0
+width_m = 2.0
+[clearances.crossing]
+before_m = 5.0
+after_m = 5.0
+[cross_section]
+min_clear_width_m = 3.0
+"""
+
+
+@pytest.fixture
+def files(street: parkplan.Plan, tmp_path: Path) -> dict[str, Path]:
+    paths = {
+        "bays": tmp_path / "bays.geojson",
+        "kerbs": tmp_path / "kerbs.gpkg",
+        "hazards": tmp_path / "crossings.geojson",
+        "rules": tmp_path / "rules.toml",
+    }
+    street.to_geojson(paths["bays"])
+    street_kerbs().to_file(paths["kerbs"])
+    street_hazards().drop(columns="kind").to_file(paths["hazards"])
+    paths["rules"].write_text(RULES_TOML)
+    return paths
+
+
+def cli_args(files: dict[str, Path], *extra: object) -> list[str]:
+    f = files
+    args = [str(f["bays"]), str(f["kerbs"]), "-f", f"crossing={f['hazards']}", "--rules", str(f["rules"])]
+    return ["check", *args, *map(str, extra)]
+
+
+def test_cli_exit_codes_and_outputs(
+    files: dict[str, Path], street: parkplan.Plan, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, summary = tmp_path / "violations.geojson", tmp_path / "summary.json"
+    assert main(cli_args(files, "-o", out, "--summary", summary)) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"check: 0 violations in {len(street.bays)} bays (invalid_geometry 0, ")
+    assert len(gpd.read_file(out)) == 0
+    counts = json.loads(summary.read_text())
+    assert counts["violations"] == 0
+    assert counts["by_check"]["overlap"] == 0
+    assert counts["inputs"]["bays"] == str(files["bays"])
+
+    # Two overlapping bays: exit 1, both written as violations.
+    south = kerb_bays(street.bays, "south")
+    write_layer(moved(street.bays, south["bay_id"].iloc[1], dx=1.0), files["bays"])
+    assert main(cli_args(files, "-o", out, "--summary", summary)) == 1
+    assert "check: 2 violations in" in capsys.readouterr().out
+    written = gpd.read_file(out)
+    assert written["check"].tolist() == ["overlap", "overlap"]
+    assert json.loads(summary.read_text())["by_check"]["overlap"] == 2
+    assert main([*cli_args(files), "-q"]) == 1
+    assert capsys.readouterr().out == ""
+
+
+def test_cli_bad_input(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    missing = dict(files, bays=files["bays"].with_name("nope.geojson"))
+    assert main(cli_args(missing)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("parkplan: error: ")
+    assert "nope.geojson" in err
+    assert len(err.strip().splitlines()) == 1
+    # An output that is an input is refused before anything is written.
+    before = files["bays"].read_bytes()
+    assert main(cli_args(files, "-o", files["bays"])) == 2
+    assert "overwrite an input" in capsys.readouterr().err
+    assert files["bays"].read_bytes() == before
+    assert main(cli_args(files, "--summary", files["rules"])) == 2
+    assert main([*cli_args(files)[:-2], "--rules", "no-such-preset"]) == 2
+    assert main(cli_args(files, "-o", files["bays"].with_suffix(".txt"))) == 2
