@@ -493,7 +493,12 @@ def test_kind_spellings_and_aliases_resolve():
     assert own.canonical_kind("Tree") == "tree"
     frame = gpd.GeoDataFrame({"kind": ["Fire Hydrant"]}, geometry=[Point(5, 1)], crs=CRS)
     p = parkplan.plan(kerbs_frame([STRAIGHT]), frame, rules=make_rules())
-    assert p.summary["hazards"]["by_kind"] == {"hydrant": {"total": 1, "matched": 1, "unmatched": 0}}
+    # Matched, but these rules give hydrants no clearance and the kind no width: named, not silent.
+    assert p.summary["hazards"]["by_kind"] == {
+        "hydrant": {"total": 1, "matched": 1, "unmatched": 0, "matched_without_zone": 1}
+    }
+    assert p.summary["hazards"]["without_zone_features"][0]["kind"] == "hydrant"
+    assert any("forbid none of it" in w for w in p.summary["warnings"])
 
 
 def test_nearest_mode_line_applies_only_where_it_crosses():
@@ -608,3 +613,149 @@ def test_matches_sorted_as_pandas_stable_sort(seed: int) -> None:
         table.loc[[1, 3], "s0_m"] = [-0.0, np.nan]
         expected = table.sort_values(["kerb", "s0_m", "hazard"], kind="stable").reset_index(drop=True)
         assert _by_kerb(table).equals(expected)
+
+
+# --------------------------------------------------------------------------------------------------
+# Real-geometry defect classes (issue 13): lines along the kerb however they cross, widths never 0,
+# every pass of a kerb near a point, the straight-line reach, grouping gaps across zones
+# --------------------------------------------------------------------------------------------------
+
+
+def _wgs84_rounded(geom, decimals=7):
+    """``geom`` (EPSG:25833) through WGS84 rounded to ``decimals`` and back, as GIS exports do."""
+    series = gpd.GeoSeries([geom], crs=CRS).to_crs(4326)
+    rounded = shapely.transform(np.asarray(series.values, dtype=object), lambda xy: np.round(xy, decimals))
+    return gpd.GeoSeries(rounded, crs=4326).to_crs(CRS).values[0]
+
+
+BERLIN_KERB = LineString([(391000.0, 5818000.0), (391100.0, 5818000.0)])
+
+
+@pytest.mark.parametrize(
+    ("decimals", "tilt_m"), [(6, 0.0), (7, 0.0), (8, 0.0), (7, 0.05), (8, -0.02), (7, 0.3)]
+)
+def test_no_parking_line_digitised_on_the_kerb_and_rounded_forbids_its_span(decimals, tilt_m):
+    # The line lies on the kerb from x=20 to x=70; rounding makes it cross the kerb at shallow angles,
+    # a tilt makes it cross once, at a very shallow angle.
+    kerb = _wgs84_rounded(BERLIN_KERB, decimals)
+    line = _wgs84_rounded(
+        LineString([(391020.0, 5818000.0 - tilt_m), (391070.0, 5818000.0 + tilt_m)]), decimals
+    )
+    p = parkplan.plan(kerbs_frame([kerb]), hazards_frame(["no_parking"], [line]), rules=make_rules())
+    z = p.zones[p.zones["kind"] == "no_parking"]
+    assert len(z) >= 1
+    assert z["start_m"].min() == pytest.approx(20.0, abs=0.05)
+    assert z["end_m"].max() == pytest.approx(70.0, abs=0.05)
+    # No bay overlaps the no-parking stretch.
+    bays = p.bays
+    inside = (bays["end_m"] > 20.0 + 0.01) & (bays["start_m"] < 70.0 - 0.01)
+    assert not inside.any()
+
+
+def test_two_vertex_line_with_one_vertex_in_reach_forbids_the_part_in_reach():
+    # From 1 m to 5 m off the kerb over 40 m: only its first vertex is within the 3 m snap, yet half of
+    # it (x = 10 .. 30) runs along the kerb within reach.
+    line = LineString([(10, 1), (50, 5)])
+    p = parkplan.plan(kerbs_frame([STRAIGHT]), hazards_frame(["no_parking"], [line]), rules=make_rules())
+    start, end = zone(p, "h0")
+    assert start == pytest.approx(10.0, abs=TOL)
+    assert end == pytest.approx(30.0, abs=0.05)
+
+
+def test_driveway_without_width_or_clearance_keeps_its_built_in_width():
+    # Rules with no driveway width and zero clearances: the driveway still forbids its own 3 m.
+    rules = make_rules({"driveway": {"before_m": 0.0, "after_m": 0.0}})
+    haz = hazards_frame(["driveway", "driveway"], [LineString([(30, -5), (30, 2)]), Point(70, -1)])
+    p = parkplan.plan(kerbs_frame([STRAIGHT]), haz, rules=rules)
+    assert_interval(zone(p, "h0"), (28.5, 31.5))
+    assert_interval(zone(p, "h1"), (68.5, 71.5))
+    assert p.summary["hazards"]["matched_without_zone"] == 0
+
+
+def test_point_hazard_applies_at_every_pass_of_a_jogging_kerb():
+    # A crossing node on the centreline 6 m from the kerb at x = 50; 4 m downstream the kerb steps 2 m
+    # towards the carriageway (a kerb extension). The nearest point of the kerb is the step's corner,
+    # but the kerb also passes the node at x = 50: that pass gets the crossing too.
+    kerb = LineString([(0, 0), (54, 0), (54, 2), (100, 2)])
+    rules = make_rules({"crossing": {"before_m": 5.0, "after_m": 5.0, "default_width_m": 4.0}})
+    p = parkplan.plan(
+        kerbs_frame([kerb], side=["left"]), hazards_frame(["crossing"], [Point(50, 6)]), rules=rules
+    )
+    z = p.zones[p.zones["hazard_id"] == "h0"]
+    # Pass at x = 50 (chainage 50): 50 - 2 - 5 .. 50 + 2 + 5.
+    covers = (z["start_m"] <= 43.0 + TOL) & (z["end_m"] >= 57.0 - TOL)
+    assert covers.any(), z
+    bays = p.bays
+    assert not ((bays["end_m"] > 43.0 + 0.01) & (bays["start_m"] < 57.0 - 0.01)).any()
+
+
+def test_point_hazard_at_the_centre_of_a_kerb_arc_forbids_the_whole_arc():
+    # A kerb wrapping round a hydrant on a 3 m radius (a turning head): every chord passes it.
+    angles = np.linspace(np.pi, 0.0, 19)
+    arc = [(50 + 3 * np.cos(a), 3 * np.sin(a)) for a in angles]
+    kerb = LineString([(0, 0), *arc, (100, 0)])
+    rules = make_rules({"hydrant": {"before_m": 1.0, "after_m": 1.0}})
+    p = parkplan.plan(
+        kerbs_frame([kerb], side=["right"]), hazards_frame(["hydrant"], [Point(50, 0)]), rules=rules
+    )
+    arc_start = 47.0
+    arc_len = float(LineString(arc).length)
+    z = p.zones[p.zones["hazard_id"] == "h0"]
+    lo, hi = float(z["start_m"].min()), float(z["end_m"].max())
+    assert lo <= arc_start + TOL
+    assert hi >= arc_start + arc_len - TOL
+
+
+def test_straight_line_reach_where_the_kerb_turns_back_towards_the_hazard():
+    # A U-shaped kerb (a narrow inlet 3 m across) round a hydrant standing at the kerb at its mouth: the
+    # far side of the inlet is 20 m away along the kerb but 3 m away in a straight line, closer than the
+    # 5 m the rule keeps clear.
+    kerb = LineString([(0, 0), (40, 0), (40, -10), (43, -10), (43, 0), (100, 0)])
+    rules = make_rules({"hydrant": {"before_m": 5.0, "after_m": 5.0}})
+    p = parkplan.plan(
+        kerbs_frame([kerb], side=["left"]),
+        hazards_frame(["hydrant"], [Point(40, -1)]),
+        rules=rules,
+        room=False,
+    )
+    geoms = np.asarray(p.bays.geometry.values, dtype=object)
+    kerb_edges = shapely.intersection(shapely.buffer(geoms, 0.01), kerb)
+    assert (shapely.distance(kerb_edges, Point(40, -1)) >= 5.0 - 0.01).all()
+    assert p.zones["rule"].str.contains("straight line").any()
+
+
+def test_grouping_gap_holds_across_a_short_zone():
+    # A 1 m obstacle zone in the middle of a kerb: the bays either side are different groups and must be
+    # at least the grouping gap apart.
+    rules = make_rules({"obstacle": {"before_m": 0.0, "after_m": 0.0, "default_width_m": 1.0}})
+    rules["grouping"] = {"max_run_m": 30.0, "gap_m": 4.0}
+    # 46 m either side: exactly a run of five 6 m bays, the 4 m gap and two more bays, no slack.
+    kerb = LineString([(0, 0), (93, 0)])
+    p = parkplan.plan(kerbs_frame([kerb]), hazards_frame(["obstacle"], [Point(46.5, -0.5)]), rules=rules)
+    b = p.bays.sort_values("start_m")
+    gaps = b["start_m"].to_numpy()[1:] - b["end_m"].to_numpy()[:-1]
+    real = gaps[gaps > 0.01]
+    assert len(real)
+    assert (real >= 4.0 - 1e-6).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    x=st.floats(5.0, 95.0),
+    y=st.floats(-7.0, 7.0),
+    n=st.integers(2, 60),
+)
+def test_segment_locate_equals_line_locate_point(x, y, n):
+    from parkplan.hazards import _Segments
+
+    xs = np.linspace(0.0, 100.0, n)
+    kerb = LineString(np.column_stack([xs, 3.0 * np.sin(xs / 7.0)]))
+    table = parkplan.kerbs.build_kerbs(
+        kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
+    )
+    seg = _Segments(table)
+    s, d = seg.locate(np.array([[x, y]]), np.array([0]), 50.0)
+    assert s[0] == pytest.approx(shapely.line_locate_point(kerb, Point(x, y)), abs=1e-6) or d[
+        0
+    ] == pytest.approx(shapely.distance(kerb, Point(x, y)), abs=1e-9)
+    assert d[0] == pytest.approx(shapely.distance(kerb, Point(x, y)), abs=1e-9)

@@ -52,7 +52,13 @@ NEAREST_SLACK_M = 1.0
 """With ``match = "nearest"``, kerbs up to this much farther than the nearest one also get the hazard."""
 
 ALONG_MIN_M = 1.0
-"""A non-crossing line whose nearby part projects onto at least this much kerb lies *along* the kerb."""
+"""A run of line segments that run along a kerb (:data:`ALONG_RATIO`) covers kerb when its projection
+spans at least this much (metres)."""
+
+ALONG_RATIO = 2.0
+"""A segment of a line runs along a kerb when its chainage on the kerb changes at least this many times
+as fast as its offset from the kerb (within about 27 degrees of the kerb); a steeper one crosses or
+meets the kerb (a driveway or footway drawn at 45 degrees across a kerb is a crossing, not 6 m of kerb)."""
 
 TOL_M = 1e-3
 """Length tolerance (1 mm) used throughout."""
@@ -64,10 +70,13 @@ class HazardMatch:
 
     ``table`` columns: ``hazard`` (row in the hazard frame), ``kerb`` (row in the kerb table),
     ``s0_m`` / ``s1_m`` (the hazard's own extent in chainage, before clearances), ``point_like``
-    (the extent came from a single place and gets the hazard's width), ``distance_m``.
+    (the extent came from a single place and gets the hazard's width), ``distance_m``, ``x`` / ``y``
+    (the hazard point, for point hazards; NaN otherwise). ``segments``: the kerbs' segment index the
+    places were measured on (reused for the straight-line clearances).
     """
 
     table: pd.DataFrame
+    segments: _Segments | None = None
 
 
 def _check_kinds(hazards: gpd.GeoDataFrame, rules: Rules) -> None:
@@ -84,39 +93,6 @@ def _check_kinds(hazards: gpd.GeoDataFrame, rules: Rules) -> None:
             source=str(row["source"]),
             feature=str(row["feature"]),
         )
-
-
-def _crossing_places(line: object, kerb: object, snap_m: float) -> list[tuple[float, float, bool]]:
-    """Places where a line that crosses (or touches) a kerb applies: ``(s0, s1, point_like)`` each.
-
-    The crossing points (and the ends of stretches where the line runs on the kerb) are grouped by the
-    connected piece of the line within ``snap_m`` of the kerb they lie on, so a line that crosses the
-    kerb, leaves it and comes back (a semicircular drive) applies at each crossing separately. A piece
-    whose crossings span less than ``ALONG_MIN_M`` is a crossing point; a longer one lies along the kerb
-    and covers the stretch the piece projects onto.
-    """
-    inter = shapely.get_parts(shapely.intersection(line, kerb))
-    pts = shapely.get_parts(np.where(shapely.get_type_id(inter) == 0, inter, shapely.boundary(inter)))
-    if len(pts) == 0:
-        return []
-    s = shapely.line_locate_point(kerb, pts)
-    near = shapely.get_parts(shapely.intersection(line, shapely.buffer(kerb, max(snap_m, TOL_M))))
-    blobs = shapely.get_parts(shapely.union_all(shapely.buffer(near, TOL_M)))
-    label = np.arange(len(pts)) + len(blobs)  # a point on no piece (should not happen) stands alone
-    p_idx, b_idx = shapely.STRtree(blobs).query(pts, predicate="intersects")
-    label[p_idx[::-1]] = b_idx[::-1]  # first matching piece wins
-    n_idx, nb_idx = shapely.STRtree(blobs).query(near, predicate="intersects")
-    places: list[tuple[float, float, bool]] = []
-    for lab in np.unique(label):
-        sp = s[label == lab]
-        if sp.max() - sp.min() < ALONG_MIN_M:
-            places.append((float(sp.min()), float(sp.max()), True))
-            continue
-        coords = shapely.get_coordinates(near[n_idx[nb_idx == lab]])
-        if len(coords):
-            sp = np.concatenate([sp, shapely.line_locate_point(kerb, shapely.points(coords))])
-        places.append((float(sp.min()), float(sp.max()), False))
-    return places
 
 
 def match_hazards(
@@ -143,21 +119,51 @@ def match_hazards(
         The matches; hazards with no row matched no kerb.
     """
     _check_kinds(hazards, rules)
+    segments = _Segments(kerbs)
+    segments.tree  # noqa: B018 - built once here, shared by the chunks
     bounds = chunk_bounds(len(hazards), workers)
     if len(bounds) > 1:
         # The chunks themselves are the items: a Dask task then ships only its own hazards.
         chunks = [hazards.iloc[lo:hi] for lo, hi in bounds]
-        tables = geos_map(lambda part: _match(part, kerbs, rules).table, chunks, workers)
+        tables = geos_map(lambda part: _match(part, kerbs, rules, segments).table, chunks, workers)
         shifted = [
             t.assign(hazard=t["hazard"].to_numpy() + lo) for t, (lo, _) in zip(tables, bounds, strict=True)
         ]
         table = pd.concat(shifted, ignore_index=True).astype({"hazard": np.int64, "kerb": np.int64})
-        return HazardMatch(_by_kerb(table))
-    return _match(hazards, kerbs, rules)
+        return HazardMatch(_by_kerb(table), segments)
+    return _match(hazards, kerbs, rules, segments)
 
 
-def _match(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> HazardMatch:
+def _match_frame(
+    hazard: NDArray[np.int64],
+    kerb: NDArray[np.int64],
+    s0: NDArray[np.float64],
+    s1: NDArray[np.float64],
+    point_like: NDArray[np.bool_] | bool,
+    distance: NDArray[np.float64] | float,
+    xy: NDArray[np.float64] | None = None,
+) -> pd.DataFrame:
+    n = len(hazard)
+    at = np.full((n, 2), np.nan) if xy is None else xy
+    return pd.DataFrame(
+        {
+            "hazard": np.asarray(hazard, dtype=np.int64),
+            "kerb": np.asarray(kerb, dtype=np.int64),
+            "s0_m": np.asarray(s0, dtype=float),
+            "s1_m": np.asarray(s1, dtype=float),
+            "point_like": np.broadcast_to(np.asarray(point_like, dtype=bool), (n,)),
+            "distance_m": np.broadcast_to(np.asarray(distance, dtype=float), (n,)),
+            "x": at[:, 0],
+            "y": at[:, 1],
+        }
+    )
+
+
+def _match(
+    hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules, segments: _Segments | None = None
+) -> HazardMatch:
     """Match the hazards in this process (see :func:`match_hazards`)."""
+    seg = segments if segments is not None else _Segments(kerbs)
     kgeom = np.asarray(kerbs.geometry.values, dtype=object)
     hgeom = np.asarray(hazards.geometry.values, dtype=object)
     code, kinds = pd.factorize(hazards["kind"], sort=False)
@@ -168,164 +174,203 @@ def _match(hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) -> 
         # A feature's own match (e.g. a sign for one direction of traffic) wins over its kind's.
         own = hazards["match"].to_numpy(dtype=object)
         nearest_mode = np.where(pd.notna(own), own == "nearest", nearest_mode)
-    empty = pd.DataFrame(
-        {"hazard": [], "kerb": [], "s0_m": [], "s1_m": [], "point_like": [], "distance_m": []}
-    )
+    empty = _match_frame(*(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), np.zeros(0), True, 0.0)
     if len(hgeom) == 0 or len(kgeom) == 0:
-        return HazardMatch(empty)
-
-    tree = shapely.STRtree(kgeom)
-    h_idx, k_idx = tree.query(hgeom, predicate="dwithin", distance=snap)
-    if len(h_idx) == 0:
-        return HazardMatch(empty)
-    order = np.lexsort((k_idx, h_idx))
-    h_idx, k_idx = h_idx[order], k_idx[order]
-    dist = shapely.distance(hgeom[h_idx], kgeom[k_idx])
-    gtype = shapely.get_type_id(hgeom[h_idx])
-    is_point = np.isin(gtype, (0, 4))
-    is_line = np.isin(gtype, (1, 5))
-    is_poly = np.isin(gtype, (3, 6))
-
-    # Lines crossing a kerb apply where they cross, whatever the match mode.
-    crosses = np.zeros(len(h_idx), dtype=bool)
-    if is_line.any():
-        li = np.flatnonzero(is_line)
-        crosses[li] = shapely.intersects(hgeom[h_idx[li]], kgeom[k_idx[li]])
-
-    # "nearest" mode: a line that crosses a kerb applies only where it crosses; otherwise keep the kerbs
-    # within NEAREST_SLACK_M of the hazard's nearest kerb.
-    keep = np.ones(len(h_idx), dtype=bool)
-    crossing_hazards = np.unique(h_idx[crosses])
-    keep &= ~(nearest_mode[h_idx] & ~crosses & np.isin(h_idx, crossing_hazards))
-    sel = nearest_mode[h_idx] & ~crosses & keep
-    if sel.any():
-        frame = pd.DataFrame({"h": h_idx[sel], "d": dist[sel]})
-        dmin = frame.groupby("h")["d"].transform("min").to_numpy()
-        keep[np.flatnonzero(sel)] = frame["d"].to_numpy() <= dmin + NEAREST_SLACK_M
-
+        return HazardMatch(empty, seg)
+    gtype = shapely.get_type_id(hgeom)
     parts: list[pd.DataFrame] = []
 
-    # Points (MultiPoints: each part).
-    pi = np.flatnonzero(is_point & keep)
+    # Points (MultiPoints: each part): a place at every pass of every kerb within reach.
+    pi = np.flatnonzero(np.isin(gtype, (0, 4)))
     if len(pi):
-        pts = shapely.get_parts(hgeom[h_idx[pi]], return_index=True)
-        sub, which = pts
-        kk = k_idx[pi][which]
-        s = shapely.line_locate_point(kgeom[kk], sub)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "hazard": h_idx[pi][which],
-                    "kerb": kk,
-                    "s0_m": s,
-                    "s1_m": s,
-                    "point_like": True,
-                    "distance_m": shapely.distance(sub, kgeom[kk]),
-                }
-            )
-        )
+        pts, which = shapely.get_parts(hgeom[pi], return_index=True)
+        owner = pi[which]
+        xy = shapely.get_coordinates(pts)
+        parts.append(_point_places(seg, xy, owner, snap[owner], nearest_mode[owner]))
 
-    # Lines crossing a kerb once: the crossing point (vectorised). Other crossing lines (several
-    # crossings, or running along the kerb for a while): each place where they cross (_crossing_places).
-    ci = np.flatnonzero(crosses)
-    if len(ci):
-        inter = shapely.intersection(hgeom[h_idx[ci]], kgeom[k_idx[ci]])
-        single = shapely.get_type_id(inter) == 0
-        one = ci[single]
-        if len(one):
-            kk = k_idx[one]
-            s = shapely.line_locate_point(kgeom[kk], inter[single])
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "hazard": h_idx[one],
-                        "kerb": kk,
-                        "s0_m": s,
-                        "s1_m": s,
-                        "point_like": True,
-                        "distance_m": 0.0,
-                    }
-                )
-            )
-        rows: list[tuple[int, int, float, float, bool]] = []
-        for j in ci[~single].tolist():
+    li = np.flatnonzero(np.isin(gtype, (1, 5)) | np.isin(gtype, (3, 6)))
+    if len(li):
+        h_idx, k_idx = shapely.STRtree(kgeom).query(hgeom[li], predicate="dwithin", distance=snap[li])
+        h_idx = li[h_idx]
+        order = np.lexsort((k_idx, h_idx))
+        h_idx, k_idx = h_idx[order], k_idx[order]
+        dist = shapely.distance(hgeom[h_idx], kgeom[k_idx])
+        is_line = np.isin(gtype[h_idx], (1, 5))
+        crosses = np.zeros(len(h_idx), dtype=bool)
+        crosses[is_line] = shapely.intersects(hgeom[h_idx[is_line]], kgeom[k_idx[is_line]])
+        # "nearest" mode: a line that crosses a kerb applies only to the kerbs it crosses; otherwise the
+        # kerbs within NEAREST_SLACK_M of the hazard's nearest kerb.
+        keep = ~(nearest_mode[h_idx] & ~crosses & np.isin(h_idx, np.unique(h_idx[crosses])))
+        sel = nearest_mode[h_idx] & ~crosses & keep
+        if sel.any():
+            frame = pd.DataFrame({"h": h_idx[sel], "d": dist[sel]})
+            dmin = frame.groupby("h")["d"].transform("min").to_numpy()
+            keep[np.flatnonzero(sel)] = frame["d"].to_numpy() <= dmin + NEAREST_SLACK_M
+        rows_: list[tuple[int, int, float, float, bool, float]] = []
+        for j in np.flatnonzero(keep).tolist():
             h, k = int(h_idx[j]), int(k_idx[j])
-            rows += [
-                (h, k, lo, hi, like) for lo, hi, like in _crossing_places(hgeom[h], kgeom[k], float(snap[h]))
-            ]
-        if rows:
-            hh, kk2, lo, hi, like = (np.array(v) for v in zip(*rows, strict=True))
-            parts.append(
-                pd.DataFrame(
-                    {"hazard": hh, "kerb": kk2, "s0_m": lo, "s1_m": hi, "point_like": like, "distance_m": 0.0}
-                )
-            )
-
-    # Lines near but not crossing: along the kerb (their vertices within snap_m project onto a stretch
-    # of at least ALONG_MIN_M), or ending near it (the projection of their nearest point).
-    ni = np.flatnonzero(is_line & ~crosses & keep)
-    if len(ni):
-        hh, kk = h_idx[ni], k_idx[ni]
-        nearest = shapely.get_point(shapely.shortest_line(hgeom[hh], kgeom[kk]), 1)
-        s_near = shapely.line_locate_point(kgeom[kk], nearest)
-        coords, pair = shapely.get_coordinates(hgeom[hh], return_index=True)
-        pts = shapely.points(coords)
-        close = shapely.distance(pts, kgeom[kk[pair]]) <= snap[hh[pair]]
-        s_vert = shapely.line_locate_point(kgeom[kk[pair[close]]], pts[close])
-        span = (
-            pd.DataFrame(
-                {
-                    "pair": np.concatenate([np.arange(len(ni)), pair[close]]),
-                    "s": np.concatenate([s_near, s_vert]),
-                }
-            )
-            .groupby("pair")["s"]
-            .agg(["min", "max"])
-        )
-        lo = span["min"].to_numpy()
-        hi = span["max"].to_numpy()
-        along = hi - lo >= ALONG_MIN_M
-        parts.append(
-            pd.DataFrame(
-                {
-                    "hazard": hh,
-                    "kerb": kk,
-                    "s0_m": np.where(along, lo, s_near),
-                    "s1_m": np.where(along, hi, s_near),
-                    "point_like": ~along,
-                    "distance_m": dist[ni],
-                }
-            )
-        )
-
-    # Polygons: the kerb inside them, else the kerb their nearby vertices project onto.
-    for j in np.flatnonzero(is_poly & keep):
-        h, k = int(h_idx[j]), int(k_idx[j])
-        kerb = kgeom[k]
-        inside = shapely.intersection(kerb, hgeom[h])
-        coords = shapely.get_coordinates(inside)
-        if len(coords) == 0:
-            verts = shapely.points(shapely.get_coordinates(hgeom[h]))
-            coords = shapely.get_coordinates(verts[shapely.dwithin(verts, kerb, snap[h])])
-        if len(coords) == 0:
-            continue
-        s = shapely.line_locate_point(kerb, shapely.points(coords))
-        parts.append(
-            pd.DataFrame(
-                {
-                    "hazard": [h],
-                    "kerb": [k],
-                    "s0_m": [s.min()],
-                    "s1_m": [s.max()],
-                    "point_like": [s.max() - s.min() < ALONG_MIN_M],
-                    "distance_m": [dist[j]],
-                }
-            )
-        )
+            if is_line[j]:
+                found = _line_places(hgeom[h], kgeom[k], k, float(snap[h]), seg)
+            else:
+                found = _polygon_places(hgeom[h], kgeom[k], k, float(snap[h]), seg)
+            rows_ += [(h, k, lo, hi, like, float(dist[j])) for lo, hi, like in found]
+        if rows_:
+            hh, kk, lo, hi, like, dd = (np.array(v) for v in zip(*rows_, strict=True))
+            parts.append(_match_frame(hh, kk, lo, hi, like.astype(bool), dd))
 
     if not parts:
-        return HazardMatch(empty)
-    return HazardMatch(_by_kerb(pd.concat(parts, ignore_index=True)))
+        return HazardMatch(empty, seg)
+    return HazardMatch(_by_kerb(pd.concat(parts, ignore_index=True)), seg)
+
+
+def _point_places(
+    seg: _Segments,
+    xy: NDArray[np.float64],
+    owner: NDArray[np.int64],
+    snap: NDArray[np.float64],
+    nearest: NDArray[np.bool_],
+) -> pd.DataFrame:
+    """Places of point hazards: every pass of every kerb within ``snap`` of the point.
+
+    A pass is a local minimum of the distance from the point, walking along the kerb: the foot of the
+    perpendicular inside a segment, or a vertex (or kerb end) from which the kerb leads away on both
+    sides (on its one side). A kerb that jogs, steps round a recess or a kerb extension, or wraps round
+    the point passes it more than once, and each pass is a place; an arc centred on the point has a pass
+    on every chord. In "nearest" mode only the passes within :data:`NEAREST_SLACK_M` of the point's
+    nearest pass count. Each pair of point and nearby segment costs O(1): the segment is known.
+    """
+    p, sg, t_raw, d = seg.near(xy, snap)
+    if len(p) == 0:
+        return _match_frame(*(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), np.zeros(0), True, 0.0)
+    order = np.lexsort((sg, p))
+    p, sg, t_raw, d = p[order], sg[order], t_raw[order], d[order]
+    ok = d <= snap[p] + 1e-9
+    p, sg, t_raw, d = p[ok], sg[ok], t_raw[ok], d[ok]
+    interior = (t_raw > 0.0) & (t_raw < 1.0)
+    at_start = t_raw <= 0.0
+    at_end = t_raw >= 1.0
+    # The segment before this one on the same kerb, found in the pairs of the same point (it holds the
+    # shared vertex, so it is within reach whenever the vertex is).
+    prev_here = np.zeros(len(p), dtype=bool)
+    prev_here[1:] = (p[1:] == p[:-1]) & (sg[1:] == sg[:-1] + 1) & seg.same_kerb_as_next[sg[:-1]]
+    prev_ends = np.zeros(len(p), dtype=bool)
+    prev_ends[1:] = at_end[:-1]
+    start_min = at_start & (seg.first_of_kerb[sg] | (prev_here & prev_ends))
+    end_min = at_end & seg.last_of_kerb[sg]
+    place = interior | start_min | end_min
+    p, sg, d = p[place], sg[place], d[place]
+    t = np.clip(t_raw[place], 0.0, 1.0)
+    if nearest.any():
+        dmin = np.full(len(xy), np.inf)
+        np.minimum.at(dmin, p, d)
+        p, sg, d, t = (x[~nearest[p] | (d <= dmin[p] + NEAREST_SLACK_M)] for x in (p, sg, d, t))
+    s = seg.chain0[sg] + t * seg.length[sg]
+    k = seg.k[sg]
+    # A vertex minimum is found once; an interior foot a hair from a vertex may also show on the
+    # neighbour segment: keep one place per (point, kerb, chainage to the micrometre).
+    key = pd.DataFrame({"p": p, "k": k, "s": np.round(s, 6)})
+    first = ~key.duplicated().to_numpy()
+    p, k, s, d = p[first], k[first], s[first], d[first]
+    return _match_frame(owner[p], k, s, s, True, d, rows(xy, p))
+
+
+def _line_places(
+    line: object, kerb: object, k: int, snap_m: float, seg: _Segments
+) -> list[tuple[float, float, bool]]:
+    """Places where a line hazard applies to one kerb: ``(s0, s1, point_like)`` each.
+
+    The line is cut to its pieces within ``snap_m`` of the kerb, and each piece's vertices are measured
+    on the kerb (chainage and signed offset). A run of consecutive piece segments that each run along
+    the kerb (chainage changing at least :data:`ALONG_RATIO` times as fast as the offset), spanning at
+    least :data:`ALONG_MIN_M`, covers its projection, however often it crosses the kerb: a line
+    digitised on the kerb and rounded crosses it at shallow angles all along, and a line that follows
+    a kerb and leaves it round a corner covers the part that follows. Where a piece crosses the kerb
+    outside such runs (a driveway or footway drawn across it) it applies at the crossing; a piece that
+    neither runs along nor crosses applies at the projection of its point nearest the kerb (a line that
+    ends near the kerb).
+    """
+    xmin, ymin, xmax, ymax = shapely.bounds(line)
+    reach = max(snap_m, TOL_M)
+    local = shapely.clip_by_rect(kerb, xmin - 2 * reach, ymin - 2 * reach, xmax + 2 * reach, ymax + 2 * reach)
+    if shapely.is_empty(local):
+        return _nearest_place(line, kerb, k, reach, seg)
+    # Flat caps: a line running on past the kerb's end is not along the kerb out there.
+    zone = shapely.buffer(local, reach, cap_style="flat")
+    pieces = shapely.get_parts(shapely.intersection(line, zone))
+    pieces = pieces[np.isin(shapely.get_type_id(pieces), (1, 5)) & ~shapely.is_empty(pieces)]
+    pieces = shapely.get_parts(pieces)
+    # Buffers are polygons through points on the circle: a cut point may lie a hair beyond reach.
+    measure = reach * 1.01 + TOL_M
+    places: list[tuple[float, float, bool]] = []
+    for piece in pieces:
+        coords = shapely.get_coordinates(piece)
+        s, off = seg.locate(coords, np.full(len(coords), k), measure, signed=True)
+        covered = _along_runs(s, off)
+        places += [(lo, hi, False) for lo, hi in covered]
+        inter = shapely.get_parts(shapely.intersection(piece, kerb))
+        pts = shapely.get_coordinates(inter) if len(inter) else np.zeros((0, 2))
+        cs, _ = seg.locate(pts, np.full(len(pts), k), measure)
+        cs = np.unique(cs[~np.isnan(cs)])
+        for lo, hi in covered:
+            cs = cs[(cs < lo - TOL_M) | (cs > hi + TOL_M)]
+        if len(cs):
+            # Crossing points closer than ALONG_MIN_M are one crossing (a line touching twice).
+            group = np.concatenate([[0], np.cumsum(np.diff(cs) >= ALONG_MIN_M)])
+            for g in np.unique(group).tolist():
+                c = cs[group == g]
+                places.append((float(c.min()), float(c.max()), True))
+        elif not covered:
+            places += _nearest_place(piece, kerb, k, measure, seg)
+    # A line that comes near only beyond the kerb's end applies at its nearest place (the end).
+    return places if places else _nearest_place(line, kerb, k, measure, seg)
+
+
+def _along_runs(s: NDArray[np.float64], off: NDArray[np.float64]) -> list[tuple[float, float]]:
+    """Chainage spans of the runs of a piece's segments that run along the kerb (see :func:`_line_places`).
+
+    ``s`` / ``off``: chainage and signed offset of the piece's vertices in order (NaN: not measured,
+    which breaks a run).
+    """
+    if len(s) < 2:
+        return []
+    ds = np.abs(np.diff(s))
+    doff = np.abs(np.diff(off))
+    along = (ds >= ALONG_RATIO * doff) & (ds > 0) & ~np.isnan(ds) & ~np.isnan(doff)
+    edges = np.diff(np.concatenate([[0], along.astype(np.int8), [0]]))
+    spans: list[tuple[float, float]] = []
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        run = s[a : b + 1]  # segments a .. b-1 join vertices a .. b
+        lo, hi = float(run.min()), float(run.max())
+        if hi - lo >= ALONG_MIN_M:
+            spans.append((lo, hi))
+    return spans
+
+
+def _nearest_place(
+    geom: object, kerb: object, k: int, reach: float, seg: _Segments
+) -> list[tuple[float, float, bool]]:
+    """Return the projection of the point of ``geom`` nearest the kerb, as a point-like place."""
+    nearest = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(geom, kerb), 1))
+    ns, _ = seg.locate(nearest, np.array([k]), reach + TOL_M)
+    return [] if np.isnan(ns[0]) else [(float(ns[0]), float(ns[0]), True)]
+
+
+def _polygon_places(
+    poly: object, kerb: object, k: int, snap_m: float, seg: _Segments
+) -> list[tuple[float, float, bool]]:
+    """Return the kerb inside a polygon hazard, else the stretch its vertices within reach project onto."""
+    coords = shapely.get_coordinates(shapely.intersection(kerb, poly))
+    if len(coords) == 0:
+        verts = shapely.get_coordinates(poly)
+        close = shapely.dwithin(shapely.points(verts), kerb, snap_m)
+        coords = verts[close]
+    if len(coords) == 0:
+        return []
+    s, _ = seg.locate(coords, np.full(len(coords), k), snap_m + TOL_M)
+    s = s[~np.isnan(s)]
+    if len(s) == 0:
+        return []
+    return [(float(s.min()), float(s.max()), bool(s.max() - s.min() < ALONG_MIN_M))]
 
 
 def _by_kerb(table: pd.DataFrame) -> pd.DataFrame:
@@ -411,10 +456,12 @@ def zones_from_matches(
         s0 = t["s0_m"].to_numpy(dtype=float)
         s1 = t["s1_m"].to_numpy(dtype=float)
         point_like = t["point_like"].to_numpy(dtype=bool)
+        px = t["x"].to_numpy(dtype=float) if "x" in t.columns else np.full(len(t), np.nan)
+        py = t["y"].to_numpy(dtype=float) if "y" in t.columns else np.full(len(t), np.nan)
     else:
         h = k = np.zeros(0, dtype=np.int64)
         kinds = hid = np.zeros(0, dtype=object)
-        width = s0 = s1 = np.zeros(0)
+        width = s0 = s1 = px = py = np.zeros(0)
         point_like = np.zeros(0, dtype=bool)
 
     # Kerb corners as intersection anchors: the corner arc is the own extent.
@@ -423,15 +470,19 @@ def zones_from_matches(
     cs = np.flatnonzero(~np.isnan(corner_start))
     ce = np.flatnonzero(~np.isnan(corner_end))
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
+    n_corner = len(cs) + len(ce)
+    h = np.concatenate([h, np.full(n_corner, -1, dtype=np.int64)])
     k = np.concatenate([k, cs, ce])
-    kinds = np.concatenate([kinds, np.full(len(cs) + len(ce), "intersection", dtype=object)])
+    kinds = np.concatenate([kinds, np.full(n_corner, "intersection", dtype=object)])
     hid = np.concatenate(
         [hid, [f"corner:{c}:start" for c in curb_ids[cs]], [f"corner:{c}:end" for c in curb_ids[ce]]]
     )
-    width = np.concatenate([width, np.zeros(len(cs) + len(ce))])
+    width = np.concatenate([width, np.zeros(n_corner)])
     s0 = np.concatenate([s0, np.zeros(len(cs)), lengths[ce] - np.minimum(corner_end[ce], lengths[ce])])
     s1 = np.concatenate([s1, np.minimum(corner_start[cs], lengths[cs]), lengths[ce]])
-    point_like = np.concatenate([point_like, np.zeros(len(cs) + len(ce), dtype=bool)])
+    point_like = np.concatenate([point_like, np.zeros(n_corner, dtype=bool)])
+    px = np.concatenate([px, np.full(n_corner, np.nan)])
+    py = np.concatenate([py, np.full(n_corner, np.nan)])
 
     # One row per (place, clearance rule of its kind): a kind may have several rules.
     # The rules of every kind present, flattened; each place points at its kind's first rule.
@@ -439,24 +490,32 @@ def zones_from_matches(
     flat: list[Clearance] = []
     first_rule = np.zeros(len(kind_names), dtype=np.int64)
     n_rules = np.zeros(len(kind_names), dtype=np.int64)
+    builtin_w = np.zeros(len(kind_names))
     for i, kind in enumerate(kind_names):
         listed = rules.clearance_rules(str(kind))
         first_rule[i], n_rules[i] = len(flat), len(listed)
         flat += listed
+        known = rules.kinds.get(str(kind))
+        builtin_w[i] = known.width_m if known is not None and known.width_m is not None else 0.0
     counts = n_rules[kind_code]
     row = np.repeat(np.arange(len(k)), counts)
     which = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
     rid = first_rule[kind_code][row] + which
-    k, kinds, hid, width, s0, s1, point_like = (x[row] for x in (k, kinds, hid, width, s0, s1, point_like))
+    own_w = builtin_w[kind_code][row]
+    k, kinds, hid, width, s0, s1, point_like, h, px, py = (
+        x[row] for x in (k, kinds, hid, width, s0, s1, point_like, h, px, py)
+    )
     before = np.array([c.before_m for c in flat])[rid]
     after = np.array([c.after_m for c in flat])[rid]
-    default_w = np.array([c.default_width_m if c.default_width_m is not None else 0.0 for c in flat])[rid]
+    default_w = np.array([c.default_width_m if c.default_width_m is not None else np.nan for c in flat])[rid]
     min_w = np.array([c.min_width_m for c in flat])[rid]
     centre = np.array([c.anchor == "centre" for c in flat], dtype=bool)[rid]
     applies = np.array([c.applies_to for c in flat], dtype=object)[rid]
     rule_text = np.array([_rule_text(rules.name, c) for c in flat], dtype=object)[rid]
 
-    w = np.where(np.isnan(width), default_w, width)
+    # A place's width: the feature's own, else the rule's default, else the kind's built-in width (a
+    # driveway or a crossing is never 0 m wide), at least the rule's minimum.
+    w = np.where(np.isnan(width), np.where(np.isnan(default_w), own_w, default_w), width)
     w = np.where(point_like, np.maximum(w, min_w), 0.0)
     a = s0 - w / 2.0
     b = s1 + w / 2.0
@@ -465,6 +524,11 @@ def zones_from_matches(
     mid = (a + b) / 2.0
     a = np.where(short, mid - min_w / 2.0, a)
     b = np.where(short, mid + min_w / 2.0, b)
+
+    # Straight-line clearances of point hazards: no bay nearer the point than the rule allows for a
+    # hazard standing at the kerb, on every kerb the hazard applies to (a kerb that wraps round it or
+    # jogs towards it may pass close by far from every pass along the kerb).
+    disc = _disc_zones(matches, h, k, px, py, w, before, after, centre, applies, kinds, hid, rule_text)
 
     # Rules for the kerb opposite: the same extent and clearances, projected across the carriageway.
     far = np.flatnonzero(applies != "same")
@@ -476,7 +540,7 @@ def zones_from_matches(
         k = np.concatenate([k, k_opp[ok]])
         a = np.concatenate([a, s_opp[ok] - half])
         b = np.concatenate([b, s_opp[ok] + half])
-        kinds, hid, rule_text = (np.concatenate([x, x[sel]]) for x in (kinds, hid, rule_text))
+        kinds, hid, rule_text, h = (np.concatenate([x, x[sel]]) for x in (kinds, hid, rule_text, h))
         before, after, centre = (np.concatenate([x, x[sel]]) for x in (before, after, centre))
         # On its own kerb an "opposite" rule keeps only the hazard's own extent.
         own_only = np.concatenate([applies == "opposite", np.zeros(len(sel), dtype=bool)])
@@ -500,7 +564,17 @@ def zones_from_matches(
         hazard_start_m=np.clip(a, 0.0, length),
         hazard_end_m=np.clip(b, 0.0, length),
     )
-    zones = zones[zones["end_m"] > zones["start_m"]]
+    h_zone = h
+    if disc is not None:
+        extra, h_disc = _uncovered(disc[0], disc[1], zones, h)
+        zones = pd.concat([zones, extra], ignore_index=True)
+        h_zone = np.concatenate([h, h_disc])
+    real = (zones["end_m"] > zones["start_m"]).to_numpy()
+    zones = zones[real]
+    # Hazards matched to a kerb whose every zone came out empty (no width, no clearance): the summary
+    # names them, so a matched hazard never silently forbids nothing.
+    matched = np.unique(t["hazard"].to_numpy(dtype=np.int64)) if len(t) else np.zeros(0, np.int64)
+    forbidding = np.unique(h_zone[real])
     # Numeric keys only (a text key is slow on millions of zones); ties keep their input order. Clearances
     # differ by kind, so the matches' order says little about the zones' order: one three-key sort.
     order = np.lexsort(
@@ -510,7 +584,104 @@ def zones_from_matches(
             zones["kerb"].to_numpy(dtype=np.int64),
         )
     )
-    return zones.iloc[order].reset_index(drop=True)
+    out = zones.iloc[order].reset_index(drop=True)
+    out.attrs["hazards_without_zone"] = np.setdiff1d(matched, forbidding)
+    return out
+
+
+def _uncovered(
+    disc: pd.DataFrame, h_disc: NDArray[np.int64], zones: pd.DataFrame, h: NDArray[np.int64]
+) -> tuple[pd.DataFrame, NDArray[np.int64]]:
+    """Drop the straight-line zones that lie inside a zone of the same hazard on the same kerb.
+
+    On a straight kerb the clearances along it already cover the circle: only where the kerb bends
+    towards the hazard does a straight-line zone add kerb, and only those are kept (fewer, clearer zones).
+    """
+    if len(disc) == 0:
+        return disc, h_disc
+    left = pd.DataFrame(
+        {
+            "row": np.arange(len(disc)),
+            "h": h_disc,
+            "kerb": disc["kerb"].to_numpy(dtype=np.int64),
+            "lo": disc["start_m"].to_numpy(dtype=float),
+            "hi": disc["end_m"].to_numpy(dtype=float),
+        }
+    )
+    right = pd.DataFrame(
+        {
+            "h": h,
+            "kerb": zones["kerb"].to_numpy(dtype=np.int64),
+            "a": zones["start_m"].to_numpy(dtype=float),
+            "b": zones["end_m"].to_numpy(dtype=float),
+        }
+    )
+    both = left.merge(right[right["h"] >= 0], on=["h", "kerb"], how="inner")
+    inside = both[(both["a"] <= both["lo"] + 1e-6) & (both["b"] >= both["hi"] - 1e-6)]["row"].unique()
+    keep = np.ones(len(disc), dtype=bool)
+    keep[inside.astype(np.int64)] = False
+    return disc[keep].reset_index(drop=True), h_disc[keep]
+
+
+def _disc_zones(
+    matches: HazardMatch,
+    h: NDArray[np.int64],
+    k: NDArray[np.int64],
+    px: NDArray[np.float64],
+    py: NDArray[np.float64],
+    w: NDArray[np.float64],
+    before: NDArray[np.float64],
+    after: NDArray[np.float64],
+    centre: NDArray[np.bool_],
+    applies: NDArray[np.object_],
+    kinds: NDArray[np.object_],
+    hid: NDArray[np.object_],
+    rule_text: NDArray[np.object_],
+) -> tuple[pd.DataFrame, NDArray[np.int64]] | None:
+    """Zones of kerb within a point hazard's straight-line reach, on the kerbs it applies to.
+
+    The reach is what the rule gives a hazard standing at the kerb: half its width plus the smaller of
+    its clearances (anchor ``edge``), or the larger of the two (anchor ``centre``). Every segment of
+    the kerb within reach gives the part of it inside the circle (closed form). Returns the zones and
+    the hazard row of each.
+    """
+    seg = matches.segments
+    reach = np.where(
+        centre, np.maximum(w / 2.0, np.minimum(before, after)), w / 2.0 + np.minimum(before, after)
+    )
+    use = np.flatnonzero(~np.isnan(px) & (applies != "opposite") & (reach > 0) & (h >= 0))
+    if seg is None or len(use) == 0:
+        return None
+    # One circle per (hazard, kerb, reach): the passes of a hazard along one kerb share it.
+    key = pd.DataFrame({"h": h[use], "k": k[use], "r": reach[use], "rule": rule_text[use]})
+    use = use[~key.duplicated().to_numpy()]
+    xy = np.column_stack([px[use], py[use]])
+    p, sg, _, _ = seg.near(xy, reach[use])
+    mine = seg.k[sg] == k[use][p]
+    p, sg = p[mine], sg[mine]
+    if len(p) == 0:
+        return None
+    # Segment a + u (b - a), 0 <= u <= 1, inside the circle |x - c| <= r: a quadratic in u.
+    a = rows(seg.a, sg)
+    e = rows(seg.b, sg) - a
+    f = a - rows(xy, p)
+    r = reach[use][p]
+    qa = seg.length[sg] ** 2
+    qb = 2.0 * (f[:, 0] * e[:, 0] + f[:, 1] * e[:, 1])
+    qc = f[:, 0] ** 2 + f[:, 1] ** 2 - r**2
+    disc = np.maximum(qb**2 - 4.0 * qa * qc, 0.0)
+    root = np.sqrt(disc)
+    u0 = np.clip((-qb - root) / (2.0 * qa), 0.0, 1.0)
+    u1 = np.clip((-qb + root) / (2.0 * qa), 0.0, 1.0)
+    s_lo = seg.chain0[sg] + u0 * seg.length[sg]
+    s_hi = seg.chain0[sg] + u1 * seg.length[sg]
+    src = use[p]
+    text = np.array(
+        [f"{t}; within {x:g} m in a straight line" for t, x in zip(rule_text[src], reach[src], strict=True)],
+        dtype=object,
+    )
+    zones = zone_table(k[src], s_lo, s_hi, kinds[src], hid[src], text)
+    return zones, h[src]
 
 
 def kerb_order(
@@ -609,10 +780,15 @@ class _Segments:
         index = KerbIndex(np.asarray(kerbs.geometry.values, dtype=object))
         self.lengths = kerbs["length_m"].to_numpy(dtype=float)
         self.left = kerbs["carriageway"].to_numpy(dtype=object) == "left"
-        v = np.flatnonzero(index.owner[1:] == index.owner[:-1])  # segment v -> v + 1 inside a kerb
+        # Segment v -> v + 1 inside a kerb, of positive length, in kerb and chainage order.
+        v = np.flatnonzero((index.owner[1:] == index.owner[:-1]) & (index.seg_len > 1e-9))
         self.a, self.b, self.k = rows(index.xy, v), rows(index.xy, v + 1), index.owner[v]
         self.length = index.seg_len[v]
         self.chain0 = index.chain[v]
+        same = self.k[1:] == self.k[:-1]
+        self.same_kerb_as_next = np.append(same, False)
+        self.first_of_kerb = np.insert(~same, 0, True) if len(v) else np.zeros(0, dtype=bool)
+        self.last_of_kerb = np.append(~same, True) if len(v) else np.zeros(0, dtype=bool)
         self._tree: shapely.STRtree | None = None
 
     def __getstate__(self) -> dict[str, object]:
@@ -632,6 +808,64 @@ class _Segments:
                 )
             )
         return self._tree
+
+    def near(
+        self, xy: NDArray[np.float64], reach_m: NDArray[np.float64] | float
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+        """Segments within ``reach_m`` of each point: ``(point, segment, t, distance)`` per pair.
+
+        ``t`` is where the perpendicular from the point meets the segment's line, as a fraction of the
+        segment (not clipped: below 0 or above 1 the nearest point is an end); ``distance`` is to the
+        segment itself. Candidates come from the tree of segment boxes, the rest is closed-form numpy:
+        O(1) per pair, whatever the kerb's length.
+        """
+        reach = np.broadcast_to(np.asarray(reach_m, dtype=float), (len(xy),))
+        if len(xy) == 0 or len(self.k) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+        p, sg = self.tree.query(shapely.points(xy), predicate="dwithin", distance=reach)
+        a = rows(self.a, sg)
+        e = rows(self.b, sg) - a
+        w = rows(xy, p) - a
+        t = (w[:, 0] * e[:, 0] + w[:, 1] * e[:, 1]) / (self.length[sg] ** 2)
+        tc = np.clip(t, 0.0, 1.0)
+        dx = w[:, 0] - e[:, 0] * tc
+        dy = w[:, 1] - e[:, 1] * tc
+        d = np.hypot(dx, dy)
+        ok = d <= reach[p] + 1e-9
+        return p[ok].astype(np.int64), sg[ok].astype(np.int64), t[ok], d[ok]
+
+    def locate(
+        self, xy: NDArray[np.float64], kerb: NDArray[np.int64], reach_m: float, *, signed: bool = False
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Chainage on ``kerb`` of each point's nearest place on it, and the distance (NaN beyond reach).
+
+        Like ``shapely.line_locate_point`` for points within ``reach_m`` of their kerb, but O(1) per
+        nearby segment instead of O(vertices of the kerb) per point (``line_locate_point`` walks the
+        whole kerb for every point). Ties go to the lower chainage. ``signed``: the distance is negative
+        for points right of the kerb's digitised direction.
+        """
+        s_out = np.full(len(xy), np.nan)
+        d_out = np.full(len(xy), np.nan)
+        p, sg, t, d = self.near(xy, reach_m)
+        mine = self.k[sg] == np.asarray(kerb)[p]
+        p, sg, t, d = p[mine], sg[mine], t[mine], d[mine]
+        if len(p) == 0:
+            return s_out, d_out
+        s = self.chain0[sg] + np.clip(t, 0.0, 1.0) * self.length[sg]
+        order = np.lexsort((s, d, p))
+        first = np.ones(len(order), dtype=bool)
+        first[1:] = p[order][1:] != p[order][:-1]
+        best = order[first]
+        s_out[p[best]] = s[best]
+        d_out[p[best]] = d[best]
+        if signed:
+            sb = sg[best]
+            a = rows(self.a, sb)
+            e = rows(self.b, sb) - a
+            w = rows(xy, p[best]) - a
+            left = e[:, 0] * w[:, 1] - e[:, 1] * w[:, 0] >= 0.0
+            d_out[p[best]] = np.where(left, d[best], -d[best])
+        return s_out, d_out
 
     def cast(
         self, kerb: NDArray[np.int64], s: NDArray[np.float64]
@@ -733,8 +967,20 @@ def merge_intervals(
     return out_g.astype(np.int64), out_s, out_e
 
 
-def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64]) -> pd.DataFrame:
+def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64], min_gap_m: float = 0.0) -> pd.DataFrame:
     """Return the free stretches of every kerb: the complement of its merged zones.
+
+    Parameters
+    ----------
+    zones
+        Zones (``kerb``, ``start_m``, ``end_m``); zero-length ones cut a stretch in two.
+    lengths
+        Length of every kerb (metres).
+    min_gap_m
+        The shortest gap between two groups of bays (the rules' ``[grouping] gap_m``): the bays either
+        side of a zone are in different stretches, so a merged zone inside the kerb shorter than this
+        grows about its middle to this length (a 1 mm bend or a 3 m driveway then still separates the
+        groups by the gap the rules ask).
 
     Returns
     -------
@@ -747,6 +993,12 @@ def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64]) -> pd.Data
         zones["start_m"].to_numpy(dtype=float),
         zones["end_m"].to_numpy(dtype=float),
     )
+    if min_gap_m > 0 and len(g):
+        short = (e - s < min_gap_m) & (s > 0.0) & (e < lengths[g])
+        mid = (s + e) / 2.0
+        s = np.where(short, np.maximum(mid - min_gap_m / 2.0, 0.0), s)
+        e = np.where(short, np.minimum(mid + min_gap_m / 2.0, lengths[g]), e)
+        g, s, e = merge_intervals(g, s, e)
     # Candidate gaps: from each kerb start / merged-zone end to the next merged-zone start / kerb end.
     gap_kerb = np.concatenate([np.arange(n), g])
     gap_start = np.concatenate([np.zeros(n), e])

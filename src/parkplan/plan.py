@@ -432,7 +432,10 @@ def plan(
     all_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
     # Accessible and motorcycle bays are placed by the quotas after the main choice, not by it.
     kerb_types = all_types & main_types(rule_set)[None, :]
-    hazard_summary = _hazard_summary(haz, matches)
+    without_zone = zones.attrs.get("hazards_without_zone", np.zeros(0, dtype=np.int64))
+    hazard_summary = _hazard_summary(haz, matches, without_zone)
+    if len(without_zone):
+        warnings.append(_without_zone_warning(haz, without_zone))
     del matches, haz
     area = shapely.union_all(geoms[~is_line]) if room and (~is_line).any() else None
     del geoms
@@ -690,29 +693,61 @@ def _kerbs_table(kerbs: gpd.GeoDataFrame, account: pd.DataFrame) -> gpd.GeoDataF
     return gpd.GeoDataFrame(table, geometry=kerbs.geometry.values, crs=kerbs.crs)
 
 
-def _hazard_summary(hazards: gpd.GeoDataFrame, matches: Any) -> dict[str, Any]:
-    """Count the hazards matched and unmatched, by kind, and list the unmatched features."""
+def _hazard_summary(
+    hazards: gpd.GeoDataFrame, matches: Any, without_zone: np.ndarray | None = None
+) -> dict[str, Any]:
+    """Count the hazards matched and unmatched, by kind, and list the unmatched features.
+
+    ``without_zone``: rows of hazards matched to a kerb that forbid no kerb there (no width and no
+    clearance in these rules); counted as ``matched_without_zone`` and listed.
+    """
     matched = np.zeros(len(hazards), dtype=bool)
     if len(matches.table):
         matched[matches.table["hazard"].to_numpy(dtype=np.int64)] = True
+    silent = np.zeros(len(hazards), dtype=bool)
+    if without_zone is not None and len(without_zone):
+        silent[np.asarray(without_zone, dtype=np.int64)] = True
     unmatched = hazards.loc[~matched, ["hazard_id", "kind", "source"]]
     by_kind: dict[str, dict[str, int]] = {}
-    for kind, grp in pd.DataFrame({"kind": hazards["kind"], "m": matched}).groupby("kind", sort=True):
+    frame = pd.DataFrame({"kind": hazards["kind"], "m": matched, "z": silent})
+    for kind, grp in frame.groupby("kind", sort=True):
         by_kind[str(kind)] = {
             "total": len(grp),
             "matched": int(grp["m"].sum()),
             "unmatched": int((~grp["m"]).sum()),
         }
+        if grp["z"].any():
+            by_kind[str(kind)]["matched_without_zone"] = int(grp["z"].sum())
     return {
         "total": len(hazards),
         "matched": int(matched.sum()),
         "unmatched": int((~matched).sum()),
+        "matched_without_zone": int(silent.sum()),
         "by_kind": by_kind,
         "unmatched_features": [
             {"hazard_id": str(r.hazard_id), "kind": str(r.kind), "source": str(r.source)}
             for r in unmatched.itertuples(index=False)
         ],
+        "without_zone_features": [
+            {"hazard_id": str(r.hazard_id), "kind": str(r.kind), "source": str(r.source)}
+            for r in hazards.loc[silent, ["hazard_id", "kind", "source"]].itertuples(index=False)
+        ],
     }
+
+
+def _without_zone_warning(hazards: gpd.GeoDataFrame, rows: np.ndarray) -> str:
+    """One line naming the matched hazards that forbid no kerb, by kind, with a few ids each."""
+    picked = hazards.iloc[np.asarray(rows, dtype=np.int64)]
+    parts = []
+    for kind, grp in picked.groupby("kind", sort=True):
+        ids = ", ".join(str(v) for v in grp["hazard_id"].head(5))
+        more = f" and {len(grp) - 5} more" if len(grp) > 5 else ""
+        parts.append(f"{kind} ({len(grp)}: {ids}{more})")
+    return (
+        f"{len(picked)} hazards matched a kerb but forbid none of it: the rules give their kind no "
+        f"clearance and neither the feature nor the kind a width: {'; '.join(parts)}; add a width_m "
+        "column or a [clearances.KIND] table to forbid kerb there"
+    )
 
 
 def _summary(

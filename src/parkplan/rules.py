@@ -233,6 +233,9 @@ class KindDefaults:
     match: Match
     description: str = ""
     parent: str | None = None
+    width_m: float | None = None
+    """Built-in extent along the kerb (metres) of a hazard of this kind that gives no ``width_m`` of its
+    own when its clearance rule gives no ``default_width_m``: a driveway or a crossing is never 0 m wide."""
 
 
 @dataclass(frozen=True)
@@ -681,7 +684,9 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
             kinds_raw[kind] = {**base, **snap_keys}
     for raw_kind, raw in _table(data.get("kinds", {}), f"{where}: kinds").items():
         table = _table(raw, f"{where}: [kinds.{raw_kind}]")
-        _check_keys(table, {"snap_m", "match", "aliases", "parent"}, f"{where}: [kinds.{raw_kind}]")
+        _check_keys(
+            table, {"snap_m", "match", "aliases", "parent", "width_m"}, f"{where}: [kinds.{raw_kind}]"
+        )
         kind = normalise_kind(raw_kind)
         base = kinds_raw.get(kind, {"snap_m": 3.0, "match": "nearest"})
         merged = {**base, **table}
@@ -704,12 +709,14 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
         parent = table.get("parent")
         if parent is not None and normalise_kind(str(parent)) not in kinds_raw:
             raise RulesError(f"{where}: kind {kind}: parent {parent!r} is not a known kind")
+        width = table.get("width_m")
         kinds[kind] = KindDefaults(
             kind,
             snap,
             match,
             str(table.get("description", "")),
             None if parent is None else normalise_kind(parent),
+            None if width is None else _number(width, f"{where}: kind {kind} width_m"),
         )
 
     grouping = None

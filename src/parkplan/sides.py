@@ -719,7 +719,9 @@ def decide(
     lengths = kerbs["length_m"].to_numpy(dtype=float)
     levels = depth_levels(rules, kerb_types)
     type_depth = np.array([b.depth_m for b in rules.bays])
-    base = free_stretches(hazard_zones, lengths)
+    # Groups of bays either side of a zone are as far apart as the grouping rule asks.
+    min_gap = 0.0 if rules.grouping is None else float(rules.grouping.gap_m)
+    base = free_stretches(hazard_zones, lengths, min_gap)
     facing = facing_kerbs(kerbs, base, workers=workers)
     smp = facing.samples
     s_width = smp["width_m"].to_numpy(dtype=float)
@@ -770,7 +772,7 @@ def decide(
         cuts = pd.DataFrame(
             {"kerb": np.concatenate([cap_k, cap_k]), "start_m": np.concatenate([cap_lo, cap_hi])}
         ).assign(end_m=lambda f: f["start_m"])
-        stretches = free_stretches(pd.concat([zones, cuts], ignore_index=True), lengths)
+        stretches = free_stretches(pd.concat([zones, cuts], ignore_index=True), lengths, min_gap)
         st_kerb = stretches["kerb"].to_numpy(dtype=np.int64)
         mid = (stretches["start_m"].to_numpy(dtype=float) + stretches["end_m"].to_numpy(dtype=float)) / 2.0
         cap = _lookup(cap_k, cap_lo, cap_hi, cap_level, st_kerb, mid, default=j + 1)
