@@ -282,7 +282,8 @@ def _line_places(
     The line is cut to its pieces within ``snap_m`` of the kerb, and each piece's vertices are measured
     on the kerb (chainage and signed offset). A run of consecutive piece segments that each run along
     the kerb (chainage changing at least :data:`ALONG_RATIO` times as fast as the offset), spanning at
-    least :data:`ALONG_MIN_M`, covers its projection, however often it crosses the kerb: a line
+    least :data:`ALONG_MIN_M`, covers its projection, and so does a whole piece whose projection spans
+    at least :data:`ALONG_RATIO` times the range of its offsets, however often it crosses the kerb: a line
     digitised on the kerb and rounded crosses it at shallow angles all along, and a line that follows
     a kerb and leaves it round a corner covers the part that follows. Where a piece crosses the kerb
     outside such runs (a driveway or footway drawn across it) it applies at the crossing; a piece that
@@ -306,6 +307,13 @@ def _line_places(
         coords = shapely.get_coordinates(piece)
         s, off = seg.locate(coords, np.full(len(coords), k), measure, signed=True)
         covered = _along_runs(s, off)
+        found = ~np.isnan(s)
+        if found.any():
+            # The piece as a whole runs along the kerb (a wiggle in it does not split it).
+            lo, hi = float(s[found].min()), float(s[found].max())
+            spread = float(off[found].max() - off[found].min())
+            if hi - lo >= ALONG_MIN_M and hi - lo >= ALONG_RATIO * spread:
+                covered = [(a, b) for a, b in covered if a < lo - TOL_M or b > hi + TOL_M] + [(lo, hi)]
         places += [(lo, hi, False) for lo, hi in covered]
         inter = shapely.get_parts(shapely.intersection(piece, kerb))
         pts = shapely.get_coordinates(inter) if len(inter) else np.zeros((0, 2))
