@@ -141,35 +141,36 @@ def arc(cx, cy, r, a0_deg, a1_deg, n):
     return [(cx + r * math.cos(a), cy + r * math.sin(a)) for a in ang]
 
 
-def test_kerb_arc_centred_on_the_node_is_one_place_over_the_arc() -> None:
+def test_kerb_arc_centred_on_the_node_has_a_place_on_every_chord() -> None:
     rules = rules_with({"crossing": {"before_m": 2.0, "after_m": 2.0, "default_width_m": 2.0}})
-    # Straight, then a quarter arc of radius 8 about the node at (0, 0), then straight again: the carriageway
-    # (left of the line) is inside the arc, where the node is.
+    # Straight, then a quarter arc of radius 8 about the node at (0, 0), then straight again: the
+    # carriageway (left of the line) is inside the arc, where the node is.
     pts = [(-30.0, -8.0), *arc(0, 0, 8, -90, 0, 24)[:-1], (8.0, 0.0), (8.0, 30.0)]
     kerbs = kerb_table([line(*pts)], rules)
     hz = hazard_frame(["crossing"], [Point(xy(0, 0))])
     places = hazard_places(hz, kerbs, rules)
-    assert len(places) == 1
-    quarter = 8.0 * math.pi / 2.0
-    p = places.iloc[0]
-    # Every chord's midpoint is a pass at the same distance: one place from the first to the last.
+    # Every chord's midpoint is a pass at the same distance.
+    assert len(places) == 24
+    quarter = 8.0 * 24 * 2 * math.sin(math.radians(90 / 48))
     step = quarter / 24
-    assert p["p0_m"] == pytest.approx(30.0 + step / 2, abs=0.05)
-    assert p["p1_m"] == pytest.approx(30.0 + quarter - step / 2, abs=0.05)
-    # Forbidden from p0 - 1 - 2 to p1 + 1 + 2: bays just before the arc and just after it are illegal.
-    start_arc = 30.0
-    end_arc = 30.0 + kerbs.geometry.iloc[0].length - 30.0 - 30.0
+    expected = 30.0 + step / 2 + step * np.arange(24)
+    assert np.sort(places["p0_m"].to_numpy()) == pytest.approx(expected, abs=1e-6)
+    # Together they forbid from the first - 1 - 2 to the last + 1 + 2: bays just before the arc and just
+    # after it are illegal, bays clear of the whole arc legal.
+    start_arc, end_arc = 30.0, 30.0 + quarter
     v = check(kerbs, hz, rules, [(0, start_arc - 7.0, start_arc - 2.0), (0, end_arc + 1.0, end_arc + 6.0)])
     assert bad(v) == [0, 1]
-    # Bays clear of the whole arc are legal.
-    assert (
-        bad(
-            check(
-                kerbs, hz, rules, [(0, start_arc - 9.0, start_arc - 4.0), (0, end_arc + 3.5, end_arc + 8.5)]
-            )
-        )
-        == []
-    )
+    extents = [(0, start_arc - 9.0, start_arc - 4.0), (0, end_arc + 3.5, end_arc + 8.5)]
+    assert bad(check(kerbs, hz, rules, extents)) == []
+
+
+def test_straight_kerb_far_from_the_point_has_one_pass_even_with_collinear_vertices() -> None:
+    rules = rules_with(CROSSING)
+    # Densified with a vertex exactly at the foot (x = 50) and others around it.
+    kerbs = kerb_table([line(*[(float(x), 0.0) for x in range(0, 101, 5)])], rules)
+    hz = hazard_frame(["crossing"], [Point(xy(50, 7.5))])
+    places = hazard_places(hz, kerbs, rules)
+    assert places["p0_m"].tolist() == pytest.approx([50.0])
 
 
 # -------------------------------------------------------------------------------------------- lines
@@ -186,9 +187,38 @@ def test_line_along_the_kerb_at_a_shallow_angle_covers_its_span() -> None:
     along = places[~places["point_like"]]
     assert len(along) == 1
     assert along.iloc[0][["p0_m", "p1_m"]].tolist() == pytest.approx([30.0, 60.0], abs=1e-6)
-    assert places[places["point_like"]]["p0_m"].tolist() == pytest.approx([45.0])
+    # Its crossing lies on the piece along the kerb: no place of its own.
+    assert places["point_like"].sum() == 0
     v = check(kerbs, hz, rules, [(0, 52.0, 57.0), (0, 24.0, 29.0), (0, 61.0, 66.0)])
     assert bad(v) == [0]
+
+
+def test_drive_drawn_at_45_degrees_crosses_the_kerb_and_does_not_lie_along_it() -> None:
+    rules = rules_with({"driveway": {"before_m": 0.0, "after_m": 0.0, "default_width_m": 3.0}})
+    kerbs = kerb_table([line((0, 0), (100, 0))], rules)
+    # Within the 3 m snap it projects onto 6 m of kerb, but its offsets range over 6 m too.
+    hz = hazard_frame(["driveway"], [line((44, -4), (56, 8))])
+    places = hazard_places(hz, kerbs, rules)
+    assert places[["p0_m", "p1_m", "point_like"]].to_numpy().tolist() == [[48.0, 48.0, True]]
+    # Own extent [46.5, 49.5]: legal just beside it, where 6 m of "along" would forbid [45, 51].
+    assert bad(check(kerbs, hz, rules, [(0, 49.6, 54.6), (0, 41.3, 46.4), (0, 49.0, 54.0)])) == [2]
+
+
+def test_crossings_closer_than_a_metre_are_one_place() -> None:
+    rules = rules_with({"driveway": {"before_m": 0.0, "after_m": 0.0, "default_width_m": 0.0}})
+    kerbs = kerb_table([line((0, 0), (100, 0))], rules)
+    # A drive that dips across the kerb and back within 0.8 m, and one that crosses twice 3 m apart.
+    hz = hazard_frame(
+        ["driveway", "driveway"],
+        [line((30, 5), (30.2, -0.5), (30.8, -0.5), (31, 5)), line((70, 5), (70, -5), (73, -5), (73, 5))],
+    )
+    places = hazard_places(hz, kerbs, rules).sort_values("p0_m")
+    got = places[["p0_m", "p1_m"]].to_numpy()
+    assert got[0] == pytest.approx([30.0 + 0.2 * 5 / 5.5, 31.0 - 0.2 * 5 / 5.5])
+    assert got[1:].tolist() == [[70.0, 70.0], [73.0, 73.0]]
+    # No width: the first is the stretch between its crossings, the second two points.
+    extents = [(0, 30.3, 30.7), (0, 24.0, 30.2), (0, 31.0, 36.0), (0, 71.0, 72.0)]
+    assert bad(check(kerbs, hz, rules, extents)) == [0, 1]
 
 
 def test_two_vertex_line_within_snap_covers_its_projection() -> None:
@@ -284,15 +314,13 @@ def test_straight_line_rule_on_a_kerb_wrapping_round_the_point() -> None:
     kerbs = kerb_table([line(*pts)], rules)
     hz = hazard_frame(["hydrant"], [Point(xy(0, 0))], match=["all"])
     places = hazard_places(hz, kerbs, rules)
-    assert len(places) == 1
-    p = places.iloc[0]
-    # Chords near the pass hold feet of the perpendicular within 1 cm of the nearest: one short run.
-    assert p["p0_m"] <= 6.0 * math.radians(100.0) <= p["p1_m"]
-    assert p["p1_m"] - p["p0_m"] < 1.0
+    # The chords right beside the nearest point hold feet of the perpendicular: passes within a metre.
+    p0 = places["p0_m"].min()
+    assert p0 <= 6.0 * math.radians(100.0) <= places["p1_m"].max() < p0 + 1.0
     arc_end = 6.0 * math.radians(200.0)
     v = check(kerbs, hz, rules, [(0, 0.0, 3.0), (0, arc_end + 8.0, arc_end + 13.0)])
     # Along the kerb the first bay is clear of the pass by more than 6.5 m; in a straight line it is not.
-    assert p["p0_m"] - 6.5 > 3.0
+    assert p0 - 6.5 > 3.0
     assert bad(v) == [0]
     row = v.iloc[0]
     assert row["required_m"] == pytest.approx(6.5)

@@ -11,22 +11,24 @@ straight segments (:class:`parkplan.check.geometry.KerbSegments`) and shapely's 
   a local minimum of the distance along the kerb: the foot of the perpendicular inside a segment, or a
   vertex whose two segments both lead away from the point (a kerb end: its one segment). They are found
   in closed form on the (point, segment) pairs an STRtree gives, so a kerb that steps, jogs or wraps
-  round the point is passed as often as it comes near. Consecutive passes within :data:`RUN_TOL_M` of
-  the same distance, with the kerb between them never farther than that (an arc centred on the point,
-  or collinear vertices next to the foot), are one place covering that stretch. With ``match =
-  "nearest"`` only passes no more than :data:`NEAREST_SLACK_M` farther than the nearest kerb count.
-* *Line*: (a) every point where it crosses (or touches) a kerb is a point-like place; (b) every
-  connected piece of it within ``snap`` of a kerb (the line cut by the kerb's ``snap`` buffer) whose
-  projection onto the kerb spans at least :data:`ALONG_MIN_M` covers that span, however it crosses;
-  (c) a line that neither crosses a kerb nor lies along it applies at the projection of its nearest
-  point. With ``match = "nearest"`` kerbs more than :data:`NEAREST_SLACK_M` farther than the nearest
-  are dropped unless the line crosses them.
+  round the point is passed as often as it comes near. Each pass is a place of its own: an arc
+  digitised as chords round the point has one on every chord, and their extents together cover it. With
+  ``match = "nearest"`` only passes no more than :data:`NEAREST_SLACK_M` farther than the nearest count.
+* *Line*: (b) every connected piece of it within ``snap`` of a kerb (the line cut by the kerb's ``snap``
+  buffer) whose projection onto the kerb spans at least :data:`ALONG_MIN_M` and :data:`ALONG_RATIO`
+  times the range of its signed offsets from the kerb lies along the kerb and covers that span, however
+  often it crosses (shallow angles, two-vertex lines, lines digitised on the kerb and rounded); (a) every
+  point where it crosses (or touches) a kerb outside such pieces is a point-like place, crossing points
+  closer than :data:`CROSSING_GAP_M` along the kerb one place spanning them; (c) a line that neither
+  crosses a kerb nor lies along it applies at the projection of its nearest point. With ``match =
+  "nearest"`` kerbs more than :data:`NEAREST_SLACK_M` farther than the nearest are dropped unless the
+  line crosses them.
 * *Polygon*: each connected stretch of kerb inside it, else the span onto which its vertices within
   ``snap`` project (nearest mode as for lines).
 * *Kerb corners* (street-area kerbs, ``corner_start_m`` / ``corner_end_m`` not NaN): an
   ``intersection`` whose own extent is the corner arc.
 
-**Own extent.** A point-like place ``[p0, p1]`` (``p0 == p1`` unless a run of passes) becomes
+**Own extent.** A point-like place ``[p0, p1]`` (``p0 == p1`` but for grouped crossings) becomes
 ``[p0 - w/2, p1 + w/2]``: ``w`` is the feature's ``width_m``, else the rule's ``default_width_m``, else
 the kind's built-in ``width_m`` (``kinds.toml``), else 0, and at least the rule's ``min_width_m``. A span
 shorter than ``min_width_m`` grows about its middle.
@@ -63,10 +65,11 @@ from parkplan.rules import Clearance, KindDefaults, Rules
 
 __all__ = [
     "ALONG_MIN_M",
+    "ALONG_RATIO",
+    "CROSSING_GAP_M",
     "NEAREST_SLACK_M",
     "NO_PARKING_VALUES",
     "OPPOSITE_REACH_M",
-    "RUN_TOL_M",
     "TOL_M",
     "VIOLATION_COLUMNS",
     "clearance_violations",
@@ -83,8 +86,12 @@ NEAREST_SLACK_M = 1.0
 ALONG_MIN_M = 1.0
 """A piece of a line within ``snap_m`` of a kerb whose projection spans this much lies along it (metres)."""
 
-RUN_TOL_M = 0.01
-"""Passes of a kerb within this much of one distance, never farther between, are one place (metres)."""
+ALONG_RATIO = 2.0
+"""... and at least this many times the range of its signed offsets from the kerb (within about 27 degrees
+of the kerb on the whole): a drive drawn at 45 degrees across a kerb crosses it, it does not lie along it."""
+
+CROSSING_GAP_M = 1.0
+"""Crossing points of one line closer than this along a kerb are one place spanning them (metres)."""
 
 OPPOSITE_REACH_M = 60.0
 """How far across the carriageway the kerb opposite a place is looked for (metres)."""
@@ -203,12 +210,12 @@ class _Places:
 
 
 def _point_passes(segs: KerbSegments, solid: _Solid, xy: _F, snap: _F) -> pd.DataFrame:
-    """Every pass of every kerb within ``snap[i]`` of ``xy[i]``, runs merged (see the module docstring).
+    """Every pass of every kerb within ``snap[i]`` of ``xy[i]`` (see the module docstring).
 
     Returns
     -------
     pandas.DataFrame
-        ``point``, ``kerb``, ``p0_m``, ``p1_m`` (the stretch a run covers), ``dist_m``.
+        ``point``, ``kerb``, ``s_m`` (where the kerb passes the point), ``dist_m``.
     """
     proj = segs.near(xy, snap)
     proj = proj.take(segs.length_m[proj.seg] > 0.0)
@@ -254,43 +261,13 @@ def _point_passes(segs: KerbSegments, solid: _Solid, xy: _F, snap: _F) -> pd.Dat
     d_min = np.where(v_end, d_b, np.where(v_start, d_a, proj.dist_m))
 
     rows = np.flatnonzero(is_min)
-    if len(rows) == 0:
-        empty = np.zeros(0)
-        return pd.DataFrame({"point": rows, "kerb": rows, "p0_m": empty, "p1_m": empty, "dist_m": empty})
-    # Largest distance between consecutive minima: at a vertex (a segment's start) in the rows after the
-    # first minimum's row, up to and including the second's; those rows carry the second's label.
-    label = np.cumsum(is_min) - is_min
-    starts = np.flatnonzero(np.r_[True, label[1:] != label[:-1]])
-    peak_of = np.full(len(rows) + 1, np.inf)
-    peak_of[label[starts]] = np.maximum.reduceat(d_a, starts)
-    r0, r1 = rows[:-1], rows[1:]
-    dm0, dm1 = d_min[r0], d_min[r1]
-    peak = peak_of[1 : len(rows)]
-    chained = (
-        (pt[r0] == pt[r1])
-        & (kerb[r0] == kerb[r1])
-        & (rank[r1] - rank[r0] == r1 - r0)
-        & (peak <= np.minimum(dm0, dm1) + RUN_TOL_M)
-    )
-    # A run is anchored at its nearest pass: in each chain of passes whose kerb never rises more than
-    # RUN_TOL_M between them, only those within RUN_TOL_M of the chain's minimum (and the kerb between
-    # them) are one place; the others stand alone.
-    dm = d_min[rows]
-    chain_head = np.flatnonzero(np.r_[True, ~chained])
-    chain = np.cumsum(np.r_[True, ~chained]) - 1
-    band = np.minimum.reduceat(dm, chain_head)[chain] + RUN_TOL_M
-    join = chained & (dm[:-1] <= band[:-1]) & (dm[1:] <= band[1:]) & (peak <= band[1:])
-    head = np.flatnonzero(np.r_[True, ~join])
-    tail = np.r_[head[1:] - 1, len(rows) - 1]
-    return pd.DataFrame(
-        {
-            "point": pt[rows[head]],
-            "kerb": kerb[rows[head]],
-            "p0_m": s_min[rows[head]],
-            "p1_m": s_min[rows[tail]],
-            "dist_m": np.minimum.reduceat(dm, head),
-        }
-    )
+    # A foot a hair from a vertex can show on both segments of a straight run: one place.
+    r = rows
+    same = np.zeros(len(r), dtype=bool)
+    same[1:] = (pt[r[1:]] == pt[r[:-1]]) & (kerb[r[1:]] == kerb[r[:-1]])
+    same[1:] &= np.abs(s_min[r[1:]] - s_min[r[:-1]]) <= 1e-6
+    r = r[~same]
+    return pd.DataFrame({"point": pt[r], "kerb": kerb[r], "s_m": s_min[r], "dist_m": d_min[r]})
 
 
 def _near_pairs(segs: KerbSegments, geoms: _O, snap: _F, n_kerbs: int) -> tuple[_I, _I, _O]:
@@ -331,20 +308,39 @@ def _lines_of(geoms: _O, owner: _I) -> tuple[_O, _I]:
     return np.asarray(pieces[keep], dtype=object), present[at[keep]].astype(np.int64)
 
 
-def _span(segs: KerbSegments, xy: _F, owner: _I, kerb_of: _I, reach: float | _F, n: int) -> tuple[_F, _F]:
+def _span(
+    segs: KerbSegments, xy: _F, owner: _I, kerb_of: _I, reach: float | _F, n: int
+) -> tuple[_F, _F, _F, _F]:
     """Chainage span onto which the points ``xy`` (grouped by ``owner``) project on ``kerb_of[owner]``.
 
     Points farther than ``reach`` from the kerb are left out; a group without a point gets NaN.
+
+    Returns
+    -------
+    tuple
+        ``(lo, hi, off_lo, off_hi)``: the span per group, and the range of the points' signed offsets
+        from the kerb (left of its digitised direction positive).
     """
     lo = np.full(n, np.inf)
     hi = np.full(n, -np.inf)
+    off_lo = np.full(n, np.inf)
+    off_hi = np.full(n, -np.inf)
     if len(xy):
         reach_pts = reach[owner] if isinstance(reach, np.ndarray) else reach
         proj = segs.on_kerb(xy, kerb_of[owner], reach_pts)
-        np.minimum.at(lo, owner[proj.point], proj.s_m)
-        np.maximum.at(hi, owner[proj.point], proj.s_m)
+        group = owner[proj.point]
+        np.minimum.at(lo, group, proj.s_m)
+        np.maximum.at(hi, group, proj.s_m)
+        offset = np.where(segs.left_of(xy, proj), proj.dist_m, -proj.dist_m)
+        np.minimum.at(off_lo, group, offset)
+        np.maximum.at(off_hi, group, offset)
     bad = ~np.isfinite(lo)
-    return np.where(bad, np.nan, lo), np.where(bad, np.nan, hi)
+    return (
+        np.where(bad, np.nan, lo),
+        np.where(bad, np.nan, hi),
+        np.where(bad, np.nan, off_lo),
+        np.where(bad, np.nan, off_hi),
+    )
 
 
 def _nearest_filter(row: _I, dist: _F, nearest: _B, n: int) -> _B:
@@ -363,34 +359,47 @@ def _line_places(
         return
     n_pairs = len(h)
     geom = lines[h]
-    # (a) Where it crosses or touches the kerb (a stretch on the kerb: its ends).
+    # Where it crosses or touches the kerb (a stretch on the kerb: its ends).
     inter = shapely.intersection(geom, near)
     parts, pi = shapely.get_parts(inter, return_index=True)
     ends = np.where(shapely.get_type_id(parts) == 0, parts, shapely.boundary(parts))
     pts, pj = shapely.get_parts(ends, return_index=True)
     solid = ~shapely.is_empty(pts)
     pts, cpair = pts[solid], pi[pj[solid]].astype(np.int64)
-    cxy = shapely.get_coordinates(pts)
     crosses = np.bincount(cpair, minlength=n_pairs) > 0
     kept = crosses | _nearest_filter(h, shapely.distance(geom, near), nearest, len(lines))
-    if len(cxy):
-        cross = segs.on_kerb(cxy, k[cpair], 1e-4)
-        cp = cpair[cross.point]
-        # One place per crossing point (a vertex of two segments gives it twice).
-        uniq = pd.DataFrame({"p": cp, "s": np.round(cross.s_m, 6)}).drop_duplicates()
-        cp_u, s_u = uniq["p"].to_numpy(dtype=np.int64), uniq["s"].to_numpy(dtype=float)
-        out.add(hazard[h[cp_u]], -1, k[cp_u], s_u, s_u, True)
-    # (b) Every connected piece within snap whose projection spans ALONG_MIN_M or more.
+    # (b) Every connected piece within snap that runs along the kerb covers its projection.
     buffered = shapely.buffer(near, snap[h], quad_segs=BUFFER_QUAD_SEGS)
     pieces, ppair = _lines_of(shapely.intersection(geom, buffered), np.arange(n_pairs))
     along = np.zeros(n_pairs, dtype=bool)
+    piece_along = np.zeros(len(pieces), dtype=bool)
     if len(pieces):
         dense = shapely.segmentize(pieces, SAMPLE_STEP_M)
         xy, which = shapely.get_coordinates(dense, return_index=True)
-        lo, hi = _span(segs, xy, which.astype(np.int64), k[ppair], snap[h[ppair]][which] + 0.01, len(pieces))
-        ok = np.isfinite(lo) & (hi - lo >= ALONG_MIN_M) & kept[ppair]
+        which = which.astype(np.int64)
+        lo, hi, off_lo, off_hi = _span(segs, xy, which, k[ppair], snap[h[ppair]][which] + 0.01, len(pieces))
+        span = hi - lo
+        piece_along = np.isfinite(lo) & (span >= ALONG_MIN_M) & (span >= ALONG_RATIO * (off_hi - off_lo))
+        ok = piece_along & kept[ppair]
         along[ppair[ok]] = True
         out.add(hazard[h[ppair[ok]]], -1, k[ppair[ok]], lo[ok], hi[ok], False)
+    # (a) Crossings outside the pieces along the kerb: point-like; those closer than CROSSING_GAP_M
+    # along the kerb are one place spanning them.
+    if len(pts):
+        if piece_along.any():
+            ci, pc = shapely.STRtree(pieces[piece_along]).query(pts, predicate="dwithin", distance=1e-6)
+            on_along = np.zeros(len(pts), dtype=bool)
+            on_along[ci[ppair[piece_along][pc] == cpair[ci]]] = True
+            pts, cpair = pts[~on_along], cpair[~on_along]
+        cross = segs.on_kerb(shapely.get_coordinates(pts).reshape(-1, 2), k[cpair], 1e-4)
+        cp, cs = cpair[cross.point], cross.s_m
+        order = np.lexsort((cs, cp))
+        cp, cs = cp[order], cs[order]
+        head = np.ones(len(cp), dtype=bool)
+        head[1:] = (cp[1:] != cp[:-1]) | (cs[1:] - cs[:-1] >= CROSSING_GAP_M)
+        first = np.flatnonzero(head)
+        last = np.r_[first[1:] - 1, len(cp) - 1].astype(np.int64) if len(cp) else first
+        out.add(hazard[h[cp[first]]], -1, k[cp[first]], cs[first], cs[last], True)
     # (c) Neither crossing nor along: the projection of its nearest point.
     rest = np.flatnonzero(kept & ~crosses & ~along)
     if len(rest):
@@ -416,7 +425,7 @@ def _polygon_places(
     has_inside = np.zeros(n_pairs, dtype=bool)
     if len(inside):
         xy, which = shapely.get_coordinates(inside, return_index=True)
-        lo, hi = _span(segs, xy, which.astype(np.int64), k[ipair], 1e-4, len(inside))
+        lo, hi, _, _ = _span(segs, xy, which.astype(np.int64), k[ipair], 1e-4, len(inside))
         ok = np.isfinite(lo) & kept[ipair]
         has_inside[ipair] = True
         out.add(hazard[h[ipair[ok]]], -1, k[ipair[ok]], lo[ok], hi[ok], False)
@@ -425,7 +434,7 @@ def _polygon_places(
     if len(rest):
         xy, which = shapely.get_coordinates(geom[rest], return_index=True)
         which = which.astype(np.int64)
-        lo, hi = _span(segs, xy, which, k[rest], snap[h[rest]][which], len(rest))
+        lo, hi, _, _ = _span(segs, xy, which, k[rest], snap[h[rest]][which], len(rest))
         ok = np.isfinite(lo)
         out.add(hazard[h[rest[ok]]], -1, k[rest[ok]], lo[ok], hi[ok], False)
 
@@ -498,8 +507,8 @@ def hazard_places(
             owner[pt[keep]],
             pt[keep],
             passes["kerb"].to_numpy(dtype=np.int64)[keep],
-            passes["p0_m"].to_numpy(dtype=float)[keep],
-            passes["p1_m"].to_numpy(dtype=float)[keep],
+            passes["s_m"].to_numpy(dtype=float)[keep],
+            passes["s_m"].to_numpy(dtype=float)[keep],
             True,
         )
         rows = np.flatnonzero(np.isin(type_id, (1, 5)))
@@ -839,7 +848,7 @@ def _straight_violations(
     reach = np.where(centre, np.maximum(half, near), half + near)
     kerb = stretches["kerb"].to_numpy(dtype=np.int64)[sel]
     pts = part[sel]
-    # The largest reach per (point, kerb): runs and rules of one point on one kerb share the point.
+    # The largest reach per (point, kerb): the passes and rules of one point on one kerb share the point.
     order = np.lexsort((-reach, kerb, pts))
     key = pts[order] * (int(kerb.max()) + 1) + kerb[order]
     best = order[np.r_[True, key[1:] != key[:-1]]]
