@@ -136,6 +136,18 @@ def test_jog_near_a_centreline_node_counts_the_second_pass() -> None:
     assert bad(check(kerbs, hz, rules, [(0, 49.5, 54.5), (0, 56.0, 61.0), (0, 26.0, 31.0)])) == [0]
 
 
+def test_closed_kerb_joint_is_a_pass_only_where_the_kerb_leads_away_on_both_sides() -> None:
+    rules = rules_with({"hydrant": {"before_m": 2.0, "after_m": 2.0, "default_width_m": 1.0}})
+    # A closed square kerb (first vertex = last), carriageway inside. Beside the first segment, the joint
+    # at chainage 0 / 80 is no pass (the distance falls into the first segment); outside the corner at
+    # the joint it is a pass at both ends.
+    kerbs = kerb_table([line((0, 0), (20, 0), (20, 20), (0, 20), (0, 0))], rules)
+    hz = hazard_frame(["hydrant", "hydrant"], [Point(xy(5, -1)), Point(xy(-1, -1))], match=["all", "all"])
+    places = hazard_places(hz, kerbs, rules)
+    got = sorted(zip(places["hazard"], places["p0_m"].round(6), strict=True))
+    assert got == [(0, 5.0), (1, 0.0), (1, 80.0)]
+
+
 def arc(cx, cy, r, a0_deg, a1_deg, n):
     ang = np.radians(np.linspace(a0_deg, a1_deg, n + 1))
     return [(cx + r * math.cos(a), cy + r * math.sin(a)) for a in ang]
@@ -455,6 +467,25 @@ def test_tagged_no_parking_from_kerb_columns() -> None:
     assert len(tagged_no_parking(at, kerbs.drop(columns=["reason_left", "reason_right"]))) == 0
     both = clearance_violations(bays, at, kerbs, hazard_frame([], []), rules)
     assert both["check"].tolist() == ["tagged_no_parking"]
+
+
+def test_tagged_no_parking_from_the_reason_of_existing_mode_side_lines() -> None:
+    rules = rules_with({})
+    kerbs = kerb_table([line((0, 0), (100, 0))], rules)
+    # Existing mode's side lines, 0.5 m inside the kerb, with the deciding tag.
+    hz = hazard_frame(
+        ["no_parking"] * 3,
+        [line((0, 0.5), (30, 0.5)), line((35, 0.5), (60, 0.5)), line((65, 0.5), (100, 0.5))],
+        ids=["way/1/left", "way/2/left", "way/3/left"],
+    )
+    hz["reason"] = ["parking:left=no_stopping", "untagged", "parking:left=separate"]
+    v = check(kerbs, hz, rules, [(0, 10.0, 15.0), (0, 40.0, 45.0), (0, 70.0, 75.0), (0, 30.5, 34.5)])
+    assert v[["bay", "check"]].to_numpy().tolist() == [
+        [0, "tagged_no_parking"],
+        [1, "clearance"],
+        [2, "clearance"],
+    ]
+    assert v.iloc[0]["detail"].startswith("on a kerb side tagged parking:left=no_stopping (way/1/left)")
 
 
 def test_output_columns_and_empty_inputs() -> None:

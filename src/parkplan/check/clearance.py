@@ -46,7 +46,16 @@ kerb ``[s0_m, s1_m]`` it takes) within ``R`` of the point: ``R = w/2 + min(befor
 ``max(w/2, min(before_m, after_m))`` (centre).
 
 A bay violates ``clearance`` when its kerb extent overlaps a forbidden stretch by more than
-:data:`TOL_M`, or comes nearer the point than ``R - TOL_M``. Only bays attached to the kerb on its
+:data:`TOL_M`, or comes nearer the point than ``R - TOL_M``.
+
+**Tagged no parking** (OpenStreetMap existing mode). :func:`parkplan.from_osm` turns every way side whose
+tags do not allow parking into a ``no_parking`` line along that kerb, with the deciding tag in a
+``reason`` column (``"parking:right=no"``, ``"untagged"``, ...). A violation of such a hazard whose tag
+says parking is forbidden (a value in :data:`NO_PARKING_VALUES`: ``parking:<side>=no``,
+``...:restriction=no_stopping``, ``parking:lane:<side>=no_parking`` ...) is reported as
+``tagged_no_parking`` instead of ``clearance``; an untagged side, an unknown value or ``separate`` stays
+``clearance`` (existing mode keeps bays off them, but the tags do not say "no parking"). A kerb table
+that carries the tags itself is read too (:func:`tagged_no_parking`). Only bays attached to the kerb on its
 carriageway side take part (``at.carriageway_side``; a bay on the footway side is the ``footway`` check's).
 """
 
@@ -953,7 +962,7 @@ def tagged_no_parking(at: pd.DataFrame, kerbs: gpd.GeoDataFrame) -> pd.DataFrame
     if "parking_reason" in kerbs.columns:
         reason = kerbs["parking_reason"].to_numpy(dtype=object)
     elif "side" in kerbs.columns:
-        for prefix in ("reason_", "parking_tag_"):
+        for prefix in ("parking_tag_", "reason_"):
             if f"{prefix}left" in kerbs.columns and f"{prefix}right" in kerbs.columns:
                 side = kerbs["side"].to_numpy(dtype=object)
                 reason = np.where(
@@ -964,11 +973,7 @@ def tagged_no_parking(at: pd.DataFrame, kerbs: gpd.GeoDataFrame) -> pd.DataFrame
                 break
     if reason is None or n == 0 or len(at) == 0:
         return _empty_violations()
-    values = np.array(
-        [str(r).rsplit("=", 1)[-1].strip() if isinstance(r, str) and "=" in r else "" for r in reason],
-        dtype=object,
-    )
-    forbids = np.isin(values, list(NO_PARKING_VALUES))
+    forbids = np.array([_forbidding_tag(r) for r in reason], dtype=bool)
     if "parking_allowed" in kerbs.columns:
         allowed = kerbs["parking_allowed"].to_numpy(dtype=object)
         forbids &= np.array([a is not True and a is not np.True_ for a in allowed], dtype=bool)
@@ -999,11 +1004,40 @@ def tagged_no_parking(at: pd.DataFrame, kerbs: gpd.GeoDataFrame) -> pd.DataFrame
     )
 
 
+def _forbidding_tag(reason: object) -> bool:
+    """Whether an OSM reason / deciding tag ``key=value`` says parking is forbidden there."""
+    if not isinstance(reason, str) or "=" not in reason:
+        return False
+    return reason.rsplit("=", 1)[1].strip() in NO_PARKING_VALUES
+
+
+def _retag(found: pd.DataFrame, hazards: gpd.GeoDataFrame) -> None:
+    """Make violations of hazards whose ``reason`` is a tag forbidding parking ``tagged_no_parking``."""
+    if "reason" not in hazards.columns or len(found) == 0:
+        return
+    key = found["key"].to_numpy(dtype=np.int64)
+    reasons = hazards["reason"].to_numpy(dtype=object)
+    of_feature = key < len(reasons)
+    reason = np.where(of_feature, reasons[np.where(of_feature, key, 0)], None)
+    tagged = np.array([_forbidding_tag(r) for r in reason], dtype=bool)
+    if not tagged.any():
+        return
+    detail = found["detail"].to_numpy(dtype=object).copy()
+    detail[tagged] = [
+        f"on a kerb side tagged {r} ({h}): {d}"
+        for r, h, d in zip(
+            reason[tagged], found["hazard_id"].to_numpy(dtype=object)[tagged], detail[tagged], strict=True
+        )
+    ]
+    found["detail"] = detail
+    found["check"] = np.where(tagged, "tagged_no_parking", found["check"].to_numpy(dtype=object))
+
+
 def clearance_violations(
     bays: gpd.GeoDataFrame,
     at: pd.DataFrame,
     kerbs: gpd.GeoDataFrame,
-    hazards: gpd.GeoDataFrame,
+    hazards: gpd.GeoDataFrame | None,
     rules: Rules,
     *,
     segments: KerbSegments | None = None,
@@ -1023,7 +1057,8 @@ def clearance_violations(
         Kerb table (:func:`parkplan.kerbs.build_kerbs`), possibly with OSM parking tags
         (:func:`tagged_no_parking`).
     hazards
-        Hazards in the same CRS: ``kind``, ``hazard_id``, ``width_m`` (NaN: none), optional ``match``.
+        Hazards in the same CRS: ``kind``, ``hazard_id``, ``width_m`` (NaN: none), optional ``match`` and
+        ``reason`` (OSM existing mode); ``None``: none.
     rules
         The rules the layout is checked against.
     segments
@@ -1032,7 +1067,9 @@ def clearance_violations(
     Returns
     -------
     pandas.DataFrame
-        One row per (bay, hazard, check), the worst where a bay breaks several rules of one hazard:
+        One row per (bay, hazard), the worst where a bay breaks several rules of one hazard; ``check`` is
+        ``tagged_no_parking`` where the hazard's ``reason`` is an OSM tag forbidding parking (see the module
+        docstring), else ``clearance``; plus the ``tagged_no_parking`` rows of :func:`tagged_no_parking`:
         ``bay`` (row position in ``bays``), ``check``, ``detail`` (one sentence: hazard, rule, required and
         measured), ``hazard_id``, ``kind``, ``required_m``, ``measured_m`` (along the kerb from the
         hazard's own extent, or its centre for ``anchor = "centre"``, to the bay, negative where they
@@ -1058,9 +1095,9 @@ def clearance_violations(
     )
     if len(found):
         found = found.sort_values(["bay", "key", "excess"], ascending=[True, True, False], kind="stable")
-        found = found.drop_duplicates(["bay", "key"]).drop(columns=["key", "excess"])
-    else:
-        found = found.drop(columns=["key", "excess"])
+        found = found.drop_duplicates(["bay", "key"]).reset_index(drop=True)
+        _retag(found, hz)
+    found = found.drop(columns=["key", "excess"])
     out = pd.concat([found, tagged], ignore_index=True) if len(tagged) else found
     out = out.sort_values("bay", kind="stable").reset_index(drop=True)
     return out[VIOLATION_COLUMNS]
