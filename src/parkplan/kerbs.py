@@ -30,6 +30,7 @@ __all__ = [
     "attach_ways",
     "build_kerbs",
     "lines_from_points",
+    "merge_kerb_lines",
     "polygons_from_rings",
     "ring_corners",
     "side_of",
@@ -408,6 +409,196 @@ class KerbIndex:
         return xy, seg
 
 
+MERGE_TOL_M = 0.01
+"""Kerb line ends closer than this (metres) meet: :func:`merge_kerb_lines` joins the lines there."""
+
+
+def merge_kerb_lines(
+    lines: NDArray[np.object_],
+    keys: NDArray[np.int64],
+    reversed_keys: NDArray[np.int64],
+    tolerance_m: float = MERGE_TOL_M,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Find chains of kerb lines that are one kerb drawn as several ways.
+
+    Two lines join where an end of one lies within ``tolerance_m`` of an end of the other, when these
+    are the only two line ends there and no other line passes there (a junction of three kerbs is no
+    join), and when they describe the same kerb: end meets start and ``keys`` are equal, or end meets
+    end (start meets start) and the key of one equals the ``reversed_keys`` of the other (one line is
+    digitised the other way round, so its side and flow are turned). A line never joins itself (a
+    closed line stays as it is). The joins make paths and rings of lines; a ring is opened at the start
+    of its first line (in input order).
+
+    Parameters
+    ----------
+    lines
+        Kerb LineStrings (metric CRS, none of zero length).
+    keys
+        Per line, a code for everything that must agree for two lines to be one kerb (carriageway side,
+        flow, street attributes), as digitised.
+    reversed_keys
+        Per line, the code of the same attributes for the line digitised the other way round (coded
+        together with ``keys``, so that equal attributes have equal codes).
+    tolerance_m
+        Distance (metres) within which two ends meet.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Per line: its chain (numbered from 0 in the input order of each chain's first line), its
+        position along the chain (from 0), and whether it runs against the chain (to be reversed). The
+        first line of every chain in input order runs along it.
+    """
+    n = len(lines)
+    chain = np.arange(n, dtype=np.int64)
+    position = np.zeros(n, dtype=np.int64)
+    backwards = np.zeros(n, dtype=bool)
+    if n < 2:
+        return chain, position, backwards
+    # Line ends: 2 i is the start of line i, 2 i + 1 its end.
+    ends = shapely.points(
+        np.stack(
+            [
+                shapely.get_coordinates(shapely.get_point(lines, 0)),
+                shapely.get_coordinates(shapely.get_point(lines, -1)),
+            ],
+            axis=1,
+        ).reshape(-1, 2)
+    )
+    a, b = shapely.STRtree(ends).query(ends, predicate="dwithin", distance=tolerance_m)
+    other = a != b
+    a, b = a[other], b[other]
+    met = np.bincount(a, minlength=2 * n)  # other line ends within reach (this line's own other end too)
+    near_a, _ = shapely.STRtree(lines).query(ends, predicate="dwithin", distance=tolerance_m)
+    passing = np.bincount(near_a, minlength=2 * n)  # lines within reach, this one included
+    la, lb = a // 2, b // 2
+    same_kind = (a % 2) == (b % 2)  # end meets end or start meets start: one line is reversed
+    fits = np.where(same_kind, keys[la] == reversed_keys[lb], keys[la] == keys[lb])
+    ok = (la != lb) & (met[a] == 1) & (met[b] == 1) & (passing[a] == 2) & (passing[b] == 2) & fits
+    partner = np.full(2 * n, -1, dtype=np.int64)
+    partner[a[ok]] = b[ok]
+    if not ok.any():
+        return chain, position, backwards
+    steps = max(1, int(np.ceil(np.log2(2 * n))) + 1)
+    entry = np.arange(2 * n, dtype=np.int64)
+    # Entering a line by one end, leaving by the other, entering the next line by its partner end.
+    nxt = partner[entry ^ 1]
+    jump, _ = _jump(nxt, steps)
+    ring = nxt[jump] >= 0  # never reaches a last line: the entry lies on a ring
+    if ring.any():
+        # Open every ring at the start of its first line: the smallest line index met going round.
+        first = entry // 2
+        reach = np.where(nxt >= 0, nxt, entry)
+        for _ in range(steps):
+            first = np.minimum(first, first[reach])
+            reach = reach[reach]
+        cut = np.unique(2 * first[ring])
+        cut = cut[partner[cut] >= 0]
+        partner[partner[cut]] = -1
+        partner[cut] = -1
+        nxt = partner[entry ^ 1]
+        jump, _ = _jump(nxt, steps)
+    _, rank = _jump(nxt, steps)
+    tail = jump  # the last entry of the walk: names the walk (each chain has two, one per direction)
+    line = np.arange(n)
+    key = np.minimum(tail[2 * line], tail[2 * line + 1])  # the same for every line of a chain
+    lead = np.full(2 * n, n, dtype=np.int64)
+    np.minimum.at(lead, key, line)  # first line of each chain in input order
+    along = tail[2 * line] == tail[2 * lead[key]]
+    size = np.bincount(key, minlength=2 * n)[key]
+    position = size - 1 - np.where(along, rank[2 * line], rank[2 * line + 1])
+    chain = np.unique(lead[key], return_inverse=True)[1].astype(np.int64)
+    return chain, position.astype(np.int64), ~along
+
+
+def _jump(nxt: NDArray[np.int64], steps: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Pointer jumping along ``nxt`` (-1 ends a walk): where each walk ends and how many steps away.
+
+    After ``steps`` doublings a walk of up to ``2 ** steps`` steps is followed to its end; on a ring the
+    result is some entry of the ring (its step count meaningless).
+    """
+    idx = np.arange(len(nxt), dtype=np.int64)
+    jump = np.where(nxt >= 0, nxt, idx)
+    rank = (nxt >= 0).astype(np.int64)
+    for _ in range(steps):
+        rank = rank + rank[jump]
+        jump = jump[jump]
+    return jump, rank
+
+
+_MERGE_COLUMNS = ("street_id", "width_m", "oneway", "orientation", "demand_weight", "loading_demand")
+"""Columns two kerb lines must agree on (besides side, carriageway and flow) to be joined into one kerb."""
+
+_TURNED = {"left": "right", "right": "left", "forward": "backward", "backward": "forward"}
+
+
+def _merge_line_table(table: dict[str, NDArray[np.generic]]) -> dict[str, NDArray[np.generic]]:
+    """Join the kerb lines that are one kerb drawn as several ways (:func:`merge_kerb_lines`).
+
+    A joined kerb takes the row of its first line in input order (whose direction it keeps), its
+    vertices run through the lines in chain order (the first vertex of each following line, within
+    :data:`MERGE_TOL_M` of the last one kept, is dropped), its ``curb_id`` is the lines' ids joined with
+    ``"+"`` in chain order and its ``source_id`` their distinct source ids joined the same way.
+    """
+    n = len(table["curb_id"])
+    if n < 2:
+        return table
+
+    def text(values: NDArray[np.generic], turn: bool = False) -> pd.Series:
+        series = pd.Series(values, dtype=object)
+        series = series.where(series.notna(), "")
+        if turn:
+            series = series.map(lambda v: _TURNED.get(v, v) if isinstance(v, str) else v)
+        return series.astype(str)
+
+    common = text(table[_MERGE_COLUMNS[0]])
+    for c in _MERGE_COLUMNS[1:]:
+        common = common + "\x1f" + text(table[c])
+    as_drawn = turned = common
+    for c in ("side", "carriageway", "flow"):
+        as_drawn = as_drawn + "\x1f" + text(table[c])
+        turned = turned + "\x1f" + text(table[c], turn=True)
+    codes = pd.factorize(np.concatenate([as_drawn.to_numpy(), turned.to_numpy()]))[0].astype(np.int64)
+    geoms = np.asarray(table["geometry"], dtype=object)
+    chain, position, backwards = merge_kerb_lines(geoms, codes[:n], codes[n:])
+    n_chains = int(chain.max()) + 1
+    if n_chains == n:
+        return table
+    line = np.arange(n)
+    lead = np.full(n_chains, n, dtype=np.int64)
+    np.minimum.at(lead, chain, line)
+    out = {c: np.asarray(v)[lead] for c, v in table.items()}
+    # Ids of the joined kerbs: the lines' ids in chain order.
+    order = np.lexsort((position, chain))
+    multi = np.bincount(chain, minlength=n_chains)[chain[order]] > 1
+    ids = pd.DataFrame(
+        {
+            "chain": chain[order][multi],
+            "curb_id": np.asarray(table["curb_id"], dtype=object)[order][multi],
+            "source_id": np.asarray(table["source_id"], dtype=object)[order][multi],
+        }
+    )
+    joined = ids.groupby("chain", sort=True)["curb_id"].agg("+".join)
+    sources = ids.drop_duplicates(["chain", "source_id"]).astype({"source_id": str})
+    joined_sources = sources.groupby("chain", sort=True)["source_id"].agg("+".join)
+    out["curb_id"] = out["curb_id"].astype(object)
+    out["curb_id"][joined.index.to_numpy()] = joined.to_numpy()
+    out["source_id"] = out["source_id"].astype(object)
+    out["source_id"][joined_sources.index.to_numpy()] = joined_sources.to_numpy()
+    # Vertices of each chain: each line turned where it runs against the chain, junction vertices once.
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    count = np.bincount(owner, minlength=n)
+    local = np.arange(len(owner)) - (np.cumsum(count) - count)[owner]
+    along = np.where(backwards[owner], count[owner] - 1 - local, local)
+    keep = (position[owner] == 0) | (along > 0)
+    vert = np.lexsort((along, position[owner], chain[owner]))
+    vert = vert[keep[vert]]
+    out["geometry"] = lines_from_points(
+        np.ascontiguousarray(coords[vert]), np.bincount(chain[owner][vert], minlength=n_chains)
+    )
+    return out
+
+
 def build_kerbs(
     gdf: gpd.GeoDataFrame,
     rules: Rules,
@@ -497,20 +688,19 @@ def build_kerbs(
         keeps_left_of_flow = rules.traffic == "right"
         by_flow = np.where((flow == "forward") == keeps_left_of_flow, "left", "right")
         cw = np.where(side == "right", "left", np.where(side == "left", "right", by_flow)).astype(object)
-        tables.append(
-            {
-                "input_index": feat,
-                "order": ordinal,
-                **{c: v[feat] for c, v in feature.items()},
-                "side": side,
-                "curb_id": cid,
-                "carriageway": cw,
-                "flow": flow.astype(object),
-                "corner_start_m": np.full(len(feat), np.nan),
-                "corner_end_m": np.full(len(feat), np.nan),
-                "geometry": np.asarray(parts, dtype=object),
-            }
-        )
+        line_table: dict[str, NDArray[np.generic]] = {
+            "input_index": feat,
+            "order": ordinal,
+            **{c: v[feat] for c, v in feature.items()},
+            "side": side,
+            "curb_id": cid,
+            "carriageway": cw,
+            "flow": flow.astype(object),
+            "corner_start_m": np.full(len(feat), np.nan),
+            "corner_end_m": np.full(len(feat), np.nan),
+            "geometry": np.asarray(parts, dtype=object),
+        }
+        tables.append(_merge_line_table(line_table))
 
     # Street areas: every ring split at its corners (and where the data was cut).
     rows: list[dict[str, object]] = []
