@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import parkplan
+from parkplan.check.core import run_check
 from parkplan.osm import capacity_summary, enforce_capacity, osm_extent
 
 DATA = Path(__file__).resolve().parent / "data" / "helsinki" / "Helsinki.osm.pbf"
@@ -83,10 +84,19 @@ def main() -> None:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    plan.bays.to_crs("EPSG:4326").to_file(out / "helsinki_existing_bays.geojson", driver="GeoJSON")
+    plan.write(out / "helsinki_existing_bays.geojson")
     forbidden = hazards[hazards["kind"] == "no_parking"]
     forbidden.to_file(out / "helsinki_no_parking.geojson", driver="GeoJSON")
     print(f"wrote {out / 'helsinki_existing_bays.geojson'} and {out / 'helsinki_no_parking.geojson'}")
+    # The layout as written, checked against the rules and the tags on its own (docs/check.md).
+    result = run_check(
+        out / "helsinki_existing_bays.geojson",
+        DATA,
+        rules=args.rules,
+        mode="existing",
+        extent=osm_extent(DATA),
+    )
+    print(result.line())
 
 
 if __name__ == "__main__":

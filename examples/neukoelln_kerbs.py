@@ -23,6 +23,7 @@ import geopandas as gpd
 import shapely
 
 import parkplan
+from parkplan.check.core import run_check
 
 DATA = Path(__file__).resolve().parent / "data" / "neukoelln-kerbs"
 
@@ -47,15 +48,11 @@ def main() -> None:
     t0 = time.perf_counter()
     areas = gpd.read_file(DATA / "kerb_street_areas.geojson")
     extent = data_extent(areas)
-    plan = parkplan.plan(
-        areas,
-        [
-            parkplan.HazardSource(DATA / "crossing.geojson", "crossing"),
-            parkplan.HazardSource(DATA / "service_driveways.geojson", "driveway"),
-        ],
-        rules=args.rules,
-        extent=extent,
-    )
+    hazards = [
+        parkplan.HazardSource(DATA / "crossing.geojson", "crossing"),
+        parkplan.HazardSource(DATA / "service_driveways.geojson", "driveway"),
+    ]
+    plan = parkplan.plan(areas, hazards, rules=args.rules, extent=extent)
     out = Path(args.out)
     out.mkdir(exist_ok=True)
     plan.write(
@@ -81,6 +78,9 @@ def main() -> None:
     h = s["hazards"]
     print(f"hazards: {h['matched']} of {h['total']} matched a kerb ({h['by_kind']})")
     print(f"stages (s): {s['timings_s']}; total {elapsed:.2f} s; wrote {out / 'neukoelln_bays.geojson'}")
+    # The layout as written, checked against the rules on its own (parkplan check; docs/check.md).
+    result = run_check(out / "neukoelln_bays.geojson", areas, hazards, rules=args.rules, extent=extent)
+    print(result.line())
 
 
 if __name__ == "__main__":

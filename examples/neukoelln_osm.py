@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import parkplan
+from parkplan.check.core import run_check
 from parkplan.osm import capacity_summary, enforce_capacity
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "osm" / "neukoelln-2024.osm"
@@ -59,8 +60,11 @@ def main() -> None:
                 f"{counts['bays_dropped']} bays capped, {counts['disagree']} sides disagree with the geometry"
             )
         path = out / f"neukoelln_osm_{mode}_bays.geojson"
-        plan.bays.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+        plan.write(path)
         print(f"         wrote {path}")
+        # The layout as written, checked against the rules and the tags on its own (docs/check.md).
+        result = run_check(path, DATA, rules=args.rules, mode=mode)
+        print(f"         {result.line()}")
 
 
 if __name__ == "__main__":
