@@ -6,13 +6,22 @@ the strip in front of another kerb, or two bays could overlap (a lane narrower t
 inside of a corner, the two sides of a narrow median). This module turns such places into forbidden
 zones, on both kerbs where two strips meet, so the optimiser never places a bay there:
 
-* ``kind = "narrow"``: the strip overlaps another kerb's strip (the other kerb's id is in ``hazard_id``);
+* ``kind = "narrow"``: the strip overlaps another kerb's strip (the other kerb's id is in ``hazard_id``),
+  or the strip of a part of the same kerb more than twice the depth away along it (the two passes of a
+  hairpin or a zigzag, the two sides of a narrow U: then the kerb's own id is in ``hazard_id``);
 * ``kind = "bend"``: the kerb turns sharply at a vertex (a jog, a kerb extension): no bay straddles it;
 * ``kind = "outside"``: the strip crosses the edge of the carriageway: a kerb line (for kerb-line input)
   or the street-area boundary, including where the data was cut (for street-area input).
 
 Kerbs that face each other across the carriageway (``facing``) are exempt from ``narrow``: which of
-them parks, and how deep, is the choice of :mod:`parkplan.sides`, which weighs both sides.
+them parks, and how deep, is the choice of :mod:`parkplan.sides`, which weighs both sides. A strip
+standing on kerb that ``outside`` or ``bend`` already closes holds no bay, so what it meets is no
+conflict for the other kerb (a pass of a zigzag whose strip crosses the next pass does not close the
+outer pass beyond it).
+
+The strips are built per kerb segment and joint, and everything found in a strip is projected onto the
+segment it was built from (:class:`KerbSegments`, in closed form): the time grows linearly with the
+number of kerb vertices, also for one kerb of 200,000 vertices.
 """
 
 from __future__ import annotations
@@ -23,10 +32,10 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from parkplan.hazards import no_zones, zone_table
+from parkplan.hazards import merge_intervals, no_zones, zone_table
 from parkplan.kerbs import polygons_from_rings
 
-__all__ = ["MAX_STRADDLE_TURN_DEG", "SLIVER_M", "room_zones"]
+__all__ = ["MAX_STRADDLE_TURN_DEG", "SLIVER_M", "KerbSegments", "room_zones"]
 
 MAX_STRADDLE_TURN_DEG = 30.0
 """A bay never straddles a kerb vertex turning this much or more (degrees)."""
@@ -35,25 +44,154 @@ SLIVER_M = 0.05
 """Overlaps thinner than this (metres; shared edges, rounding) are not conflicts."""
 
 
+class KerbSegments:
+    """The segments of positive length of a set of kerbs, for projections in closed form.
+
+    A point is projected onto one known segment (the one it was built from, or its nearest) instead of
+    the whole kerb: ``chainage = start_m[seg] + clamp(t) * length_m[seg]``, O(1) per point, where
+    :func:`shapely.line_locate_point` walks every vertex of the kerb.
+
+    Parameters
+    ----------
+    geometries
+        Kerb LineStrings (metric CRS), one per kerb.
+    """
+
+    def __init__(self, geometries: NDArray[np.object_]) -> None:
+        coords, owner = shapely.get_coordinates(np.asarray(geometries, dtype=object), return_index=True)
+        same = owner[1:] == owner[:-1]
+        d = np.diff(coords, axis=0)
+        length = np.where(same, np.hypot(d[:, 0], d[:, 1]), 0.0)
+        first = np.ones(len(owner), dtype=bool)
+        first[1:] = ~same
+        cum = np.concatenate([[0.0], np.cumsum(length)])
+        chain = cum - cum[np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0))]
+        ok = same & (length > 1e-6)
+        self.p0: NDArray[np.float64] = coords[:-1][ok]
+        """Start point of each segment, ``(n, 2)``."""
+        self.d: NDArray[np.float64] = d[ok]
+        """End minus start of each segment, ``(n, 2)``."""
+        self.length_m: NDArray[np.float64] = length[ok]
+        """Length of each segment."""
+        self.start_m: NDArray[np.float64] = chain[:-1][ok]
+        """Chainage of each segment's start on its kerb."""
+        self.end_m: NDArray[np.float64] = chain[1:][ok]
+        """Chainage of each segment's end on its kerb (the same number as the next segment's start)."""
+        self.kerb: NDArray[np.int64] = owner[:-1][ok].astype(np.int64)
+        """Kerb (row of ``geometries``) of each segment."""
+        self._tree: shapely.STRtree | None = None
+
+    def __len__(self) -> int:
+        return len(self.kerb)
+
+    def locate(
+        self, xy: NDArray[np.float64], seg: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Chainage of the point of segment ``seg`` nearest each point ``xy``, and the distance to it.
+
+        Parameters
+        ----------
+        xy
+            ``(n, 2)`` points.
+        seg
+            ``(n,)`` segment of each point.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Chainage on the segment's kerb (metres) and distance from the point to the segment (metres).
+        """
+        s, dist_m, _ = self._locate(xy, seg)
+        return s, dist_m
+
+    def _locate(
+        self, xy: NDArray[np.float64], seg: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """:meth:`locate`, and where along its segment (0 to 1) each point projects."""
+        p0 = np.take(self.p0, seg, axis=0)
+        d = np.take(self.d, seg, axis=0)
+        length = np.take(self.length_m, seg)
+        rel = xy - p0
+        t = np.clip((rel[:, 0] * d[:, 0] + rel[:, 1] * d[:, 1]) / (length * length), 0.0, 1.0)
+        dist_m = np.hypot(rel[:, 0] - t * d[:, 0], rel[:, 1] - t * d[:, 1])
+        # A segment's end is its next segment's start exactly: a joint's points all meet at its vertex.
+        s = np.where(t >= 1.0, np.take(self.end_m, seg), np.take(self.start_m, seg) + t * length)
+        return s, dist_m, t
+
+    def lines(self) -> NDArray[np.object_]:
+        """Each segment as a two-point LineString."""
+        pairs = np.stack([self.p0, self.p0 + self.d], axis=1).reshape(-1, 2)
+        return np.asarray(
+            shapely.linestrings(pairs, indices=np.repeat(np.arange(len(self)), 2)), dtype=object
+        )
+
+    def tree(self) -> shapely.STRtree:
+        """STRtree of :meth:`lines` (built on first use)."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.lines())
+        return self._tree
+
+    def nearest_on(
+        self, xy: NDArray[np.float64], kerb: NDArray[np.int64], reach_m: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Chainage of the point of kerb ``kerb`` nearest each point: ``line_locate_point`` in O(log n).
+
+        The nearest segment of all kerbs is taken when it lies on ``kerb`` (the usual case); the other
+        points look at every segment within ``reach_m`` of them, which must be at least their distance
+        to ``kerb``. Points with no segment of ``kerb`` that near get NaN.
+
+        Parameters
+        ----------
+        xy
+            ``(n, 2)`` points.
+        kerb
+            ``(n,)`` kerb of each point.
+        reach_m
+            ``(n,)`` upper bound of each point's distance to its kerb (metres).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            Chainage on ``kerb`` and distance to it (metres).
+        """
+        n = len(xy)
+        s = np.full(n, np.nan)
+        dist = np.full(n, np.inf)
+        if n == 0 or len(self) == 0:
+            return s, dist
+        points = shapely.points(xy)
+        i, seg = self.tree().query_nearest(points, all_matches=False)
+        hit = self.kerb[seg] == kerb[i]
+        s[i[hit]], dist[i[hit]] = self.locate(xy[i[hit]], seg[hit])
+        rest = np.setdiff1d(np.arange(n), i[hit])
+        if len(rest):
+            qi, qs = self.tree().query(points[rest], predicate="dwithin", distance=reach_m[rest])
+            on = self.kerb[qs] == kerb[rest[qi]]
+            qi, qs = rest[qi[on]], qs[on]
+            cs, cd = self.locate(xy[qi], qs)
+            # The nearest candidate per point (ties: the first segment along the kerb).
+            order = np.lexsort((qs, cd, qi))
+            qi, cs, cd = qi[order], cs[order], cd[order]
+            first = np.ones(len(qi), dtype=bool)
+            first[1:] = qi[1:] != qi[:-1]
+            s[qi[first]], dist[qi[first]] = cs[first], cd[first]
+        return s, dist
+
+
 def _strips(
-    kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]
-) -> tuple[NDArray[np.object_], NDArray[np.object_], NDArray[np.int64]]:
+    kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64], segs: KerbSegments
+) -> tuple[NDArray[np.object_], NDArray[np.object_], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Quadrilaterals ``depth_m`` deep on the carriageway side of each kerb segment and joint.
 
     Built per segment rather than as one buffer per kerb: a single-sided buffer of a kerb that almost
     closes on itself (the ring round a block) can come back filled. Returns the strips, the same strips
     inset by ``SLIVER_M / 2`` from their kerb side and ends (so the kerb they stand on does not touch
-    them) and the kerb of each.
+    them), the kerb of each and the segments (of ``segs``) each was built from: a segment's strip its
+    segment twice, a joint the segments before and after its vertex (after: -1 where the kerb turns away
+    from the carriageway there).
     """
-    coords, owner = shapely.get_coordinates(
-        np.asarray(kerbs.geometry.values, dtype=object), return_index=True
-    )
-    same = owner[1:] == owner[:-1]
-    p0, p1, k = coords[:-1][same], coords[1:][same], owner[:-1][same]
-    d = p1 - p0
-    length = np.hypot(d[:, 0], d[:, 1])
-    ok = length > 1e-6
-    p0, p1, k, d, length = p0[ok], p1[ok], k[ok], d[ok], length[ok]
+    p0, d, length, k = segs.p0, segs.d, segs.length_m, segs.kerb
+    p1 = p0 + d
     side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[k]
     unit = np.column_stack([-d[:, 1], d[:, 0]]) / length[:, None] * side[:, None]
     normal = unit * depth_m[k][:, None]
@@ -88,7 +226,14 @@ def _strips(
     counts = np.full(len(owner), 5, dtype=np.int64)
     polys = polygons_from_rings(np.concatenate([ring, joint]), counts)
     inner = polygons_from_rings(np.concatenate([inset, joint_inset]), counts)
-    return _valid(polys), _valid(inner), owner
+    index = np.arange(len(k), dtype=np.int64)
+    seg_a = np.concatenate([index, j]).astype(np.int64)
+    # A joint where the kerb turns away from the carriageway (or runs straight on) lies wholly beyond
+    # both its segments: every point of it projects onto its vertex. It zones no kerb of its own (a
+    # zone of no length), only the kerbs whose strips it meets; seg_b = -1 marks it.
+    towards = (d[j, 0] * d[j + 1, 1] - d[j, 1] * d[j + 1, 0]) * side[j] > 0
+    seg_b = np.concatenate([index, np.where(towards, j + 1, -1)]).astype(np.int64)
+    return _valid(polys), _valid(inner), owner, seg_a, seg_b
 
 
 def _valid(polys: NDArray[np.object_]) -> NDArray[np.object_]:
@@ -101,17 +246,55 @@ def _valid(polys: NDArray[np.object_]) -> NDArray[np.object_]:
 
 
 def _project(
-    parts: NDArray[np.object_], owner: NDArray[np.int64], kerbs: NDArray[np.object_]
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-    """Chainage span each part's vertices project onto on its kerb: (part, start, end, kerb)."""
+    parts: NDArray[np.object_], seg_a: NDArray[np.int64], seg_b: NDArray[np.int64], segs: KerbSegments
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Chainage span each part's vertices project onto (NaN for an empty part).
+
+    Each part lies in the strip of segment ``seg_a`` (a joint: of segments ``seg_a`` and ``seg_b``); its
+    vertices are projected onto that segment (a joint's: onto the nearer of its two; a joint where the
+    kerb turns away, ``seg_b = -1``: onto its vertex), O(1) per vertex.
+    """
+    lo = np.full(len(parts), np.nan)
+    hi = np.full(len(parts), np.nan)
     coords, which = shapely.get_coordinates(parts, return_index=True)
     if len(coords) == 0:
-        empty = np.zeros(0)
-        return np.zeros(0, np.int64), empty, empty, np.zeros(0, np.int64)
-    s = shapely.line_locate_point(kerbs[owner[which]], shapely.points(coords))
-    frame = pd.DataFrame({"part": which, "s": s}).groupby("part")["s"].agg(["min", "max"])
-    part = frame.index.to_numpy(dtype=np.int64)
-    return part, frame["min"].to_numpy(), frame["max"].to_numpy(), owner[part]
+        return lo, hi
+    a, b = np.take(seg_a, which), np.take(seg_b, which)
+    s, dist = segs.locate(coords, a)
+    s[b < 0] = np.take(segs.end_m, a[b < 0])
+    joint = np.flatnonzero((a != b) & (b >= 0))
+    if len(joint):
+        # The segment after the vertex only where a point projects inside it and nearer (not onto the
+        # vertex both share).
+        s_b, dist_b, t_b = segs._locate(coords[joint], b[joint])
+        nearer = (t_b > 0.0) & (dist_b < dist[joint])
+        s[joint[nearer]] = s_b[nearer]
+    # Vertices come grouped by part, in order.
+    starts = np.flatnonzero(np.concatenate([[True], which[1:] != which[:-1]]))
+    part = which[starts]
+    lo[part] = np.minimum.reduceat(s, starts)
+    hi[part] = np.maximum.reduceat(s, starts)
+    return lo, hi
+
+
+def _within(
+    closed: tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]],
+    kerb: NDArray[np.int64],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+) -> NDArray[np.bool_]:
+    """Whether ``[lo, hi]`` on ``kerb`` lies inside one of the disjoint, sorted intervals ``closed``."""
+    ck, cs, ce = closed
+    out = np.zeros(len(kerb), dtype=bool)
+    if len(ck) == 0 or len(kerb) == 0:
+        return out
+    stride = float(max(np.nanmax(np.abs(ce)), np.nanmax(np.abs(hi)), 0.0)) * 2.0 + 10.0
+    key = ck * stride + cs
+    i = np.searchsorted(key, kerb * stride + lo, side="right") - 1
+    ok = i >= 0
+    i = np.maximum(i, 0)
+    out[:] = ok & (ck[i] == kerb) & (cs[i] <= lo) & (ce[i] >= hi)
+    return out
 
 
 def _segments(geometry: object) -> NDArray[np.object_]:
@@ -128,6 +311,40 @@ def _segments(geometry: object) -> NDArray[np.object_]:
     return np.asarray(
         shapely.linestrings(pairs, indices=np.repeat(np.arange(int(keep.sum())), 2)), dtype=object
     )
+
+
+def _far_apart(
+    qa: NDArray[np.int64],
+    qb: NDArray[np.int64],
+    same: NDArray[np.bool_],
+    seg_a: NDArray[np.int64],
+    seg_b: NDArray[np.int64],
+    segs: KerbSegments,
+    depth_m: NDArray[np.float64],
+    closed: NDArray[np.bool_],
+) -> NDArray[np.bool_]:
+    """Which strip pairs ``same`` (two strips of one kerb) stand farther apart along it than ``2 * depth_m``.
+
+    Strips of nearby parts of one kerb overlap where it bends (neighbouring segments always do on the
+    inside of a vertex): bays drawn round a bend are one polygon, and sharp bends have their own zones
+    (``bend``). A strip meeting the strip of a part of its own kerb more than twice the depth away along
+    the kerb is a real conflict: the two passes of a hairpin or zigzag, the two sides of a narrow U. On a
+    closed kerb the distance is the shorter way round.
+    """
+    i = np.flatnonzero(same)
+    a, b = qa[i], qb[i]
+    # A strip spans its segment; a joint (seg_a != seg_b) only its vertex.
+    lo_a = np.where(seg_a[a] == seg_b[a], segs.start_m[seg_a[a]], segs.end_m[seg_a[a]])
+    lo_b = np.where(seg_a[b] == seg_b[b], segs.start_m[seg_a[b]], segs.end_m[seg_a[b]])
+    hi_a, hi_b = segs.end_m[seg_a[a]], segs.end_m[seg_a[b]]
+    k = segs.kerb[seg_a[a]]
+    gap = np.maximum(lo_b - hi_a, lo_a - hi_b)
+    length = np.bincount(segs.kerb, weights=segs.length_m, minlength=len(closed))[k]
+    round_ = length - (np.maximum(hi_a, hi_b) - np.minimum(lo_a, lo_b))
+    gap = np.where(closed[k], np.minimum(gap, round_), gap)
+    out = np.zeros(len(qa), dtype=bool)
+    out[i] = gap > 2.0 * depth_m[k]
+    return out
 
 
 def _zones(
@@ -217,38 +434,61 @@ def room_zones(
     if n == 0 or not (depth > 0).any():
         return no_zones()
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
-    strips, inner, strip_kerb = _strips(kerbs, depth)
+    segs = KerbSegments(geoms)
+    strips, inner, strip_kerb, seg_a, seg_b = _strips(kerbs, depth, segs)
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
-    frames: list[pd.DataFrame] = [_bend_zones(kerbs, depth)]
-
-    # Strip against strip of another kerb.
-    tree = shapely.STRtree(strips)
-    qa, qb = tree.query(strips)  # bounding boxes first; the exact test only for pairs of different kerbs
-    keep = strip_kerb[qa] < strip_kerb[qb]
-    if facing is not None and len(facing):
-        # Facing kerbs are kept apart by the choice of sides: no need to measure their overlaps.
-        key = strip_kerb[qa] * n + strip_kerb[qb]
-        keep &= ~np.isin(key, facing.min(axis=1) * n + facing.max(axis=1))
-    qa, qb = qa[keep], qb[keep]
-    touching = shapely.intersects(strips[qa], strips[qb])
-    qa, qb = qa[touching], qb[touching]
-    if len(qa):
-        inter = shapely.intersection(strips[qa], strips[qb])
-        thin = shapely.is_empty(shapely.buffer(inter, -SLIVER_M / 2.0))
-        a, b, inter = strip_kerb[qa[~thin]], strip_kerb[qb[~thin]], inter[~thin]
-        for mine, other in ((a, b), (b, a)):
-            part, s0, s1, k = _project(inter, mine, geoms)
-            rule = "bays would overlap bays of the kerb opposite"
-            frames.append(_zones(k, s0, s1, "narrow", curb_ids[other[part]], rule))
+    bends = _bend_zones(kerbs, depth)
+    frames: list[pd.DataFrame] = [bends]
 
     # Strip crossing the edge of the carriageway (a kerb line, or where the data was cut).
-    edges = _segments(street_area if street_area is not None else geoms)
-    qi, ei = shapely.STRtree(edges).query(inner, predicate="intersects")
-    if len(qi):
-        pieces = shapely.intersection(inner[qi], edges[ei])
-        _, s0, s1, k = _project(pieces, strip_kerb[qi], geoms)
+    edges = _segments(street_area) if street_area is not None else segs.lines()
+    own = np.flatnonzero(seg_b >= 0)  # joints where the kerb turns away zone no kerb of their own
+    qi, ei = shapely.STRtree(edges).query(inner[own], predicate="intersects")
+    qi = own[qi]
+    out_lo, out_hi = _project(shapely.intersection(inner[qi], edges[ei]), seg_a[qi], seg_b[qi], segs)
+    got = np.isfinite(out_lo)
+    out_k, out_lo, out_hi = strip_kerb[qi[got]], out_lo[got], out_hi[got]
+    if len(out_k):
         rule = "bays would cross the edge of the carriageway"
-        frames.append(_zones(k, s0, s1, "outside", curb_ids[k], rule))
+        frames.append(_zones(out_k, out_lo, out_hi, "outside", curb_ids[out_k], rule))
+    # Kerb these zones close, with windows too short for any bay (< SLIVER_M) closed too: no bay stands
+    # there, so what the strips there meet is no conflict for the other kerb.
+    pad = SLIVER_M / 2.0 + 1e-9
+    ck, cs, ce = merge_intervals(
+        np.concatenate([out_k, bends["kerb"].to_numpy(dtype=np.int64)]),
+        np.concatenate([out_lo, bends["start_m"].to_numpy(dtype=float)]) - pad,
+        np.concatenate([out_hi, bends["end_m"].to_numpy(dtype=float)]) + pad,
+    )
+    closed = (ck, cs + pad, ce - pad)
+
+    # Strip against strip of another kerb, or of a part of the same kerb far enough along it. Overlaps
+    # thinner than SLIVER_M do not count: two strips overlap by more exactly where the strips shrunk by
+    # SLIVER_M / 2 meet, so the shrunk strips are compared and only the pairs that meet are intersected.
+    qa, qb = shapely.STRtree(strips).query(strips)  # bounding boxes first; the exact test for pairs kept
+    ka, kb = strip_kerb[qa], strip_kerb[qb]
+    keep = ka < kb
+    same = (ka == kb) & (qa < qb)
+    if same.any():
+        keep |= _far_apart(qa, qb, same, seg_a, seg_b, segs, depth, shapely.is_closed(geoms))
+    if facing is not None and len(facing):
+        # Facing kerbs are kept apart by the choice of sides: no need to measure their overlaps.
+        key = ka * n + kb
+        keep &= ~np.isin(key, facing.min(axis=1) * n + facing.max(axis=1))
+    qa, qb = qa[keep], qb[keep]
+    core = np.full(len(strips), None, dtype=object)
+    used = np.unique(np.concatenate([qa, qb]))
+    core[used] = shapely.buffer(strips[used], -SLIVER_M / 2.0)
+    meet = shapely.intersects(core[qa], core[qb])
+    qa, qb = qa[meet], qb[meet]
+    if len(qa):
+        inter = shapely.intersection(strips[qa], strips[qb])
+        spans = [_project(inter, seg_a[q], seg_b[q], segs) for q in (qa, qb)]
+        dead = [_within(closed, strip_kerb[q], lo, hi) for q, (lo, hi) in zip((qa, qb), spans, strict=True)]
+        rule = "bays would overlap bays of the kerb opposite"
+        for mine, other, (lo, hi), other_dead in ((qa, qb, spans[0], dead[1]), (qb, qa, spans[1], dead[0])):
+            z = (seg_b[mine] >= 0) & ~other_dead & np.isfinite(lo)
+            k = strip_kerb[mine[z]]
+            frames.append(_zones(k, lo[z], hi[z], "narrow", curb_ids[strip_kerb[other[z]]], rule))
     if not frames:
         return no_zones()
     zones = pd.concat(frames, ignore_index=True)
