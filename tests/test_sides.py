@@ -243,3 +243,18 @@ def test_a_choice_model_not_proven_optimal_is_named_with_its_gap(monkeypatch: py
     assert set(named[0]["curb_ids"]) <= set(p.kerbs["curb_id"])
     assert 0 < named[0]["gap"] < 1
     assert solver["best_bound"] > solver["objective"]
+
+
+def test_kerbs_filed_under_different_ways_still_face_each_other() -> None:
+    """One 6 m carriageway whose two kerbs took the ids of two different ways (a street drawn as several
+    ways, Helsinki's Siltasaarenkatu): 2.0 + 2.0 m of bays leave 2.0 m, less than the 3.1 m to keep clear,
+    so only one side may park (100 m: floor(100 / 5.2) = 19 bays)."""
+    k = kerbs(("south", [(0, 0), (100, 0)], "right"), ("north", [(0, 6), (100, 6)], "left"))
+    k = k.assign(street_id=["way/1", "way/2"], width_m=[6.0, 6.0])
+    r = rules(
+        {"car": {"orientation": "parallel", "length_m": 5.2, "width_m": 2.0}},
+        cross_section={"min_clear_width_m": 3.1},
+    )
+    p = parkplan.plan(k, None, rules=r)
+    assert len(per_kerb(p)) == 1
+    assert len(p.bays) == 19

@@ -224,14 +224,11 @@ def facing_kerbs(
     frac = (np.arange(len(kerb)) - first + 0.5) / np.repeat(count, count)
     s = np.repeat(st["start_m"].to_numpy(dtype=float), count) + frac * np.repeat(length, count)
     other, s_other, reach = opposite_hits(kerbs, kerb, s, workers)
-    # The width is measured to any kerb opposite (of the same street, where both have one); the kerbs
-    # face each other (a pair) only where the place opposite is free too.
+    # The width is measured to the kerb opposite, whatever street it is filed under: a street drawn as
+    # several ways (or a one-way pair sharing one carriageway) puts the two kerbs of one carriageway on
+    # different ways (Helsinki: 391 bays facing each other on a 6 m carriageway when they had to share a
+    # street id). The kerbs face each other (a pair) only where the place opposite is free too.
     hit = other >= 0
-    street = kerbs["street_id"].to_numpy(dtype=object)
-    if hit.any():
-        sa, sb = street[kerb[hit]], street[other[hit]]
-        same = np.array([x is None or y is None or x == y for x, y in zip(sa, sb, strict=True)], dtype=bool)
-        hit[hit] = same
     measured = np.where(hit, reach, np.inf)
     facing_free = hit.copy()
     if hit.any():

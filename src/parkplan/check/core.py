@@ -698,6 +698,39 @@ def _expand(
     return owner, value
 
 
+def _first_other_kerb(
+    segs: KerbSegments,
+    start: NDArray[np.float64],
+    direction: NDArray[np.float64],
+    length_m: NDArray[np.float64],
+    kerb: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """Length of each ray up to the first segment of another kerb it crosses (+ 5 cm), else ``length_m``.
+
+    The bays facing a bay are those across *its* carriageway: a ray stops at the kerb opposite (an
+    island or median between two carriageways is kerb, and the bays beyond it face another lane).
+    """
+    out = np.asarray(length_m, dtype=float).copy()
+    end = start + direction * out[:, None]
+    rays = shapely.linestrings(np.stack([start, end], axis=1))
+    r, sg = segs.tree.query(rays, predicate="intersects")
+    other = segs.kerb[sg] != kerb[r]
+    r, sg = r[other], sg[other]
+    if not len(r):
+        return out
+    # Ray start + t * d (unit d), segment a + u * (b - a): the ray parameter of the crossing.
+    d = direction[r]
+    e = segs.b[sg] - segs.a[sg]
+    w = segs.a[sg] - start[r]
+    den = d[:, 0] * e[:, 1] - d[:, 1] * e[:, 0]
+    ok = np.abs(den) > 1e-12
+    t = np.where(ok, (w[:, 0] * e[:, 1] - w[:, 1] * e[:, 0]) / np.where(ok, den, 1.0), np.inf)
+    t = np.where(t >= 0.0, t, np.inf)
+    first = np.full(len(out), np.inf)
+    np.minimum.at(first, r, t)
+    return np.asarray(np.minimum(out, first + 0.05), dtype=float)
+
+
 def check_clear_width(
     at: pd.DataFrame,
     geoms: NDArray[np.object_],
@@ -731,7 +764,8 @@ def check_clear_width(
     )
     w = width[k]
     a = xy + normal * 0.05
-    b = xy + normal * (w + RAY_MARGIN_M)[:, None]
+    reach = _first_other_kerb(segs, a, normal, w + RAY_MARGIN_M, k)
+    b = a + normal * reach[:, None]
     rays = shapely.linestrings(np.stack([a, b], axis=1))
     tree = shapely.STRtree(geoms)
     r, hit = tree.query(rays, predicate="intersects")
