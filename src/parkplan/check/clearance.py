@@ -69,7 +69,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from parkplan.check.geometry import KerbSegments, ragged_ranges
+from parkplan.check.geometry import KerbSegments, Projection, ragged_ranges
 from parkplan.rules import Clearance, KindDefaults, Rules
 
 __all__ = [
@@ -108,7 +108,7 @@ OPPOSITE_REACH_M = 60.0
 BUFFER_QUAD_SEGS = 32
 """Segments per quarter circle of the ``snap_m`` buffers cutting line hazards (0.1 % of snap inside)."""
 
-SAMPLE_STEP_M = 0.5
+SAMPLE_STEP_M = 1.0
 """A line's piece near a kerb is sampled at least this densely to find the span it projects onto."""
 
 NO_PARKING_VALUES = frozenset({"no", "no_parking", "no_stopping", "no_standing", "fire_lane"})
@@ -298,7 +298,8 @@ def _near_pairs(segs: KerbSegments, geoms: _O, snap: _F, n_kerbs: int) -> tuple[
     if len(seg) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
     lines = shapely.linestrings(np.stack([segs.a[seg], segs.b[seg]], axis=1))
-    near = np.asarray(shapely.multilinestrings(lines, indices=pair), dtype=object)
+    # Consecutive segments merged into lines: overlay and buffer are far quicker on a few long lines.
+    near = np.asarray(shapely.line_merge(shapely.multilinestrings(lines, indices=pair)), dtype=object)
     return (uniq // n_kerbs).astype(np.int64), (uniq % n_kerbs).astype(np.int64), near
 
 
@@ -317,12 +318,51 @@ def _lines_of(geoms: _O, owner: _I) -> tuple[_O, _I]:
     return np.asarray(pieces[keep], dtype=object), present[at[keep]].astype(np.int64)
 
 
+def _nearest_on(
+    segs: KerbSegments, xy: _F, kerb: _I, reach: float | _F, guide: _O | None = None
+) -> Projection:
+    """Project each point ``xy[i]`` onto its kerb ``kerb[i]`` if within ``reach`` (else leave it out).
+
+    The segment nearest the point, of any kerb, is found first (O(log n)); only the points whose nearest
+    segment belongs to another kerb search the segments within reach, or within their distance to
+    ``guide[i]`` (a geometry made of segments of their kerb) where given.
+    """
+    limit = np.broadcast_to(np.asarray(reach, dtype=float), (len(xy),))
+    i, j = segs.tree.query_nearest(shapely.points(xy), max_distance=float(limit.max()), all_matches=False)
+    i, j = i.astype(np.int64), j.astype(np.int64)
+    mine = segs.kerb[j] == kerb[i]
+    first = segs.project(xy, j[mine], i[mine])
+    first = first.take(first.dist_m <= limit[first.point])
+    rest = np.setdiff1d(np.arange(len(xy)), i[mine])
+    if len(rest) == 0:
+        return first
+    far = limit[rest]
+    if guide is not None:
+        far = np.minimum(far, shapely.distance(shapely.points(xy[rest]), guide[rest]) + 1e-6)
+    more = segs.on_kerb(xy[rest], kerb[rest], far)
+    return Projection(
+        np.concatenate([first.point, rest[more.point]]),
+        np.concatenate([first.seg, more.seg]),
+        np.concatenate([first.kerb, more.kerb]),
+        np.concatenate([first.s_m, more.s_m]),
+        np.concatenate([first.dist_m, more.dist_m]),
+        np.concatenate([first.t, more.t]),
+    )
+
+
 def _span(
-    segs: KerbSegments, xy: _F, owner: _I, kerb_of: _I, reach: float | _F, n: int
+    segs: KerbSegments,
+    xy: _F,
+    owner: _I,
+    kerb_of: _I,
+    reach: float | _F,
+    n: int,
+    guide_of: _O | None = None,
 ) -> tuple[_F, _F, _F, _F]:
     """Chainage span onto which the points ``xy`` (grouped by ``owner``) project on ``kerb_of[owner]``.
 
     Points farther than ``reach`` from the kerb are left out; a group without a point gets NaN.
+    ``guide_of``: per group, the part of its kerb near it (speeds up the search, see :func:`_nearest_on`).
 
     Returns
     -------
@@ -335,8 +375,13 @@ def _span(
     off_lo = np.full(n, np.inf)
     off_hi = np.full(n, -np.inf)
     if len(xy):
-        reach_pts = reach[owner] if isinstance(reach, np.ndarray) else reach
-        proj = segs.on_kerb(xy, kerb_of[owner], reach_pts)
+        proj = _nearest_on(
+            segs,
+            xy,
+            kerb_of[owner],
+            reach[owner] if isinstance(reach, np.ndarray) else reach,
+            None if guide_of is None else guide_of[owner],
+        )
         group = owner[proj.point]
         np.minimum.at(lo, group, proj.s_m)
         np.maximum.at(hi, group, proj.s_m)
@@ -386,7 +431,8 @@ def _line_places(
         dense = shapely.segmentize(pieces, SAMPLE_STEP_M)
         xy, which = shapely.get_coordinates(dense, return_index=True)
         which = which.astype(np.int64)
-        lo, hi, off_lo, off_hi = _span(segs, xy, which, k[ppair], snap[h[ppair]][which] + 0.01, len(pieces))
+        reach = snap[h[ppair]][which] + 0.01
+        lo, hi, off_lo, off_hi = _span(segs, xy, which, k[ppair], reach, len(pieces), near[ppair])
         span = hi - lo
         piece_along = np.isfinite(lo) & (span >= ALONG_MIN_M) & (span >= ALONG_RATIO * (off_hi - off_lo))
         ok = piece_along & kept[ppair]
