@@ -280,57 +280,59 @@ def _line_places(
     """Places where a line hazard applies to one kerb: ``(s0, s1, point_like)`` each.
 
     The line is cut to its pieces within ``snap_m`` of the kerb, and each piece's vertices are measured
-    on the kerb (chainage and signed offset). A run of consecutive piece segments that each run along
-    the kerb (chainage changing at least :data:`ALONG_RATIO` times as fast as the offset), spanning at
-    least :data:`ALONG_MIN_M`, covers its projection, and so does a whole piece whose projection spans
-    at least :data:`ALONG_RATIO` times the range of its offsets, however often it crosses the kerb: a line
-    digitised on the kerb and rounded crosses it at shallow angles all along, and a line that follows
-    a kerb and leaves it round a corner covers the part that follows. Where a piece crosses the kerb
-    outside such runs (a driveway or footway drawn across it) it applies at the crossing; a piece that
-    neither runs along nor crosses applies at the projection of its point nearest the kerb (a line that
-    ends near the kerb).
+    on the kerb (chainage and signed offset). A piece whose projection spans at least
+    :data:`ALONG_MIN_M` and :data:`ALONG_RATIO` times the range of its offsets runs along the kerb and
+    covers its projection, however often it crosses the kerb (a line digitised on the kerb and rounded
+    crosses it at shallow angles all along); so does every run of consecutive piece segments that each
+    run along the kerb (a line that follows a kerb and leaves it round a corner covers the part that
+    follows). Every point where the line crosses the kerb outside such pieces is a point-like place (a
+    driveway or footway drawn across it; crossing points closer than :data:`ALONG_MIN_M` are one place);
+    a line that neither crosses nor runs along the kerb applies at the projection of its point nearest
+    the kerb (a line that ends near the kerb).
     """
     xmin, ymin, xmax, ymax = shapely.bounds(line)
     reach = max(snap_m, TOL_M)
     local = shapely.clip_by_rect(kerb, xmin - 2 * reach, ymin - 2 * reach, xmax + 2 * reach, ymax + 2 * reach)
     if shapely.is_empty(local):
         return _nearest_place(line, kerb, k, reach, seg)
-    # Flat caps: a line running on past the kerb's end is not along the kerb out there.
-    zone = shapely.buffer(local, reach, cap_style="flat")
+    zone = shapely.buffer(local, reach, quad_segs=32)
     pieces = shapely.get_parts(shapely.intersection(line, zone))
     pieces = pieces[np.isin(shapely.get_type_id(pieces), (1, 5)) & ~shapely.is_empty(pieces)]
     pieces = shapely.get_parts(pieces)
     # Buffers are polygons through points on the circle: a cut point may lie a hair beyond reach.
     measure = reach * 1.01 + TOL_M
     places: list[tuple[float, float, bool]] = []
+    whole: list[tuple[float, float]] = []
     for piece in pieces:
-        coords = shapely.get_coordinates(piece)
+        coords = shapely.get_coordinates(shapely.segmentize(piece, 1.0))
         s, off = seg.locate(coords, np.full(len(coords), k), measure, signed=True)
-        covered = _along_runs(s, off)
         found = ~np.isnan(s)
+        runs = _along_runs(s, off)
         if found.any():
-            # The piece as a whole runs along the kerb (a wiggle in it does not split it).
             lo, hi = float(s[found].min()), float(s[found].max())
             spread = float(off[found].max() - off[found].min())
             if hi - lo >= ALONG_MIN_M and hi - lo >= ALONG_RATIO * spread:
-                covered = [(a, b) for a, b in covered if a < lo - TOL_M or b > hi + TOL_M] + [(lo, hi)]
-        places += [(lo, hi, False) for lo, hi in covered]
-        inter = shapely.get_parts(shapely.intersection(piece, kerb))
-        pts = shapely.get_coordinates(inter) if len(inter) else np.zeros((0, 2))
-        cs, _ = seg.locate(pts, np.full(len(pts), k), measure)
-        cs = np.unique(cs[~np.isnan(cs)])
-        for lo, hi in covered:
-            cs = cs[(cs < lo - TOL_M) | (cs > hi + TOL_M)]
-        if len(cs):
-            # Crossing points closer than ALONG_MIN_M are one crossing (a line touching twice).
-            group = np.concatenate([[0], np.cumsum(np.diff(cs) >= ALONG_MIN_M)])
-            for g in np.unique(group).tolist():
-                c = cs[group == g]
-                places.append((float(c.min()), float(c.max()), True))
-        elif not covered:
-            places += _nearest_place(piece, kerb, k, measure, seg)
-    # A line that comes near only beyond the kerb's end applies at its nearest place (the end).
-    return places if places else _nearest_place(line, kerb, k, measure, seg)
+                whole.append((lo, hi))
+                runs = [(a, b) for a, b in runs if a < lo - TOL_M or b > hi + TOL_M]
+        places += [(lo, hi, False) for lo, hi in runs]
+    places += [(lo, hi, False) for lo, hi in whole]
+    inter = shapely.get_parts(shapely.intersection(line, kerb))
+    inter = inter[~shapely.is_empty(inter)]
+    pts = shapely.get_coordinates(inter) if len(inter) else np.zeros((0, 2))
+    cs, _ = seg.locate(pts, np.full(len(pts), k), measure)
+    cs = np.unique(cs[~np.isnan(cs)])
+    for lo, hi in whole:
+        cs = cs[(cs < lo - TOL_M) | (cs > hi + TOL_M)]
+    if len(cs):
+        # Crossing points closer than ALONG_MIN_M are one crossing (a line touching twice).
+        group = np.concatenate([[0], np.cumsum(np.diff(cs) >= ALONG_MIN_M)])
+        for g in np.unique(group).tolist():
+            c = cs[group == g]
+            places.append((float(c.min()), float(c.max()), True))
+    if not whole and len(inter) == 0:
+        # Neither along nor across: where it comes nearest (a line that ends near the kerb).
+        places += _nearest_place(line, kerb, k, measure, seg)
+    return places
 
 
 def _along_runs(s: NDArray[np.float64], off: NDArray[np.float64]) -> list[tuple[float, float]]:
