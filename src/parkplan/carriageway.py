@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from parkplan.hazards import merge_intervals, no_zones, zone_table
 from parkplan.kerbs import polygons_from_rings
+from parkplan.parallel import thread_map
 
 __all__ = ["MAX_STRADDLE_TURN_DEG", "SLIVER_M", "KerbSegments", "room_zones"]
 
@@ -42,6 +43,9 @@ MAX_STRADDLE_TURN_DEG = 30.0
 
 SLIVER_M = 0.05
 """Overlaps thinner than this (metres; shared edges, rounding) are not conflicts."""
+
+CANDIDATE_CHUNK_ROWS = 65_536
+"""Strips per range when their bounding-box pairs are looked up (keeps the candidate arrays small)."""
 
 
 class KerbSegments:
@@ -192,14 +196,17 @@ def _strips(
     """
     p0, d, length, k = segs.p0, segs.d, segs.length_m, segs.kerb
     p1 = p0 + d
-    side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[k]
-    unit = np.column_stack([-d[:, 1], d[:, 0]]) / length[:, None] * side[:, None]
+    side, unit = _normals(kerbs, segs)
     normal = unit * depth_m[k][:, None]
     ring = np.stack([p0, p1, p1 + normal, p0 + normal, p0], axis=1).reshape(-1, 2)
     # Joints: where two segments of a kerb meet, the wedge between their quads up to the mitred offset
     # point (the far corner a bay drawn round that vertex reaches; same mitre limit as the layout).
     j = np.flatnonzero(k[1:] == k[:-1])
     dot = np.clip((unit[j] * unit[j + 1]).sum(axis=1), -1.0, 1.0)
+    # Where the kerb runs straight on the joint has no area: nothing to find in it.
+    sine = (d[j, 0] * d[j + 1, 1] - d[j, 1] * d[j + 1, 0]) / (length[j] * length[j + 1])
+    bent = (np.abs(sine) > 1e-9) | (dot < 0.0)
+    j, dot, sine = j[bent], dot[bent], sine[bent]
     mitre = (unit[j] + unit[j + 1]) / np.maximum(1.0 + dot, 0.2)[:, None] * depth_m[k[j]][:, None]
     v = p1[j]
     joint = np.stack([v, v + normal[j], v + mitre, v + normal[j + 1], v], axis=1).reshape(-1, 2)
@@ -231,9 +238,16 @@ def _strips(
     # A joint where the kerb turns away from the carriageway (or runs straight on) lies wholly beyond
     # both its segments: every point of it projects onto its vertex. It zones no kerb of its own (a
     # zone of no length), only the kerbs whose strips it meets; seg_b = -1 marks it.
-    towards = (d[j, 0] * d[j + 1, 1] - d[j, 1] * d[j + 1, 0]) * side[j] > 0
+    towards = sine * side[j] > 0
     seg_b = np.concatenate([index, np.where(towards, j + 1, -1)]).astype(np.int64)
     return _valid(polys), _valid(inner), owner, seg_a, seg_b
+
+
+def _normals(kerbs: gpd.GeoDataFrame, segs: KerbSegments) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Carriageway side of each segment's kerb (1 left, -1 right) and its unit normal towards it."""
+    side = np.where(kerbs["carriageway"].to_numpy(dtype=object) == "left", 1.0, -1.0)[segs.kerb]
+    unit = np.column_stack([-segs.d[:, 1], segs.d[:, 0]]) / segs.length_m[:, None] * side[:, None]
+    return side, unit
 
 
 def _valid(polys: NDArray[np.object_]) -> NDArray[np.object_]:
@@ -297,8 +311,8 @@ def _within(
     return out
 
 
-def _segments(geometry: object) -> NDArray[np.object_]:
-    """Two-point segments of every line or polygon boundary in ``geometry`` (one geometry or an array)."""
+def _segments(geometry: object) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Start and end points of the segments of every line or polygon boundary in ``geometry``."""
     geoms = np.atleast_1d(np.asarray(geometry, dtype=object))
     polys = np.isin(shapely.get_type_id(geoms), (3, 6))
     lines = np.where(polys, shapely.boundary(geoms), geoms)
@@ -307,44 +321,71 @@ def _segments(geometry: object) -> NDArray[np.object_]:
     same = owner[1:] == owner[:-1]
     a, b = coords[:-1][same], coords[1:][same]
     keep = np.any(a != b, axis=1)
-    pairs = np.stack([a[keep], b[keep]], axis=1).reshape(-1, 2)
-    return np.asarray(
-        shapely.linestrings(pairs, indices=np.repeat(np.arange(int(keep.sum())), 2)), dtype=object
-    )
+    return a[keep], b[keep]
 
 
-def _far_apart(
-    qa: NDArray[np.int64],
-    qb: NDArray[np.int64],
-    same: NDArray[np.bool_],
-    seg_a: NDArray[np.int64],
-    seg_b: NDArray[np.int64],
+def _crossings(
     segs: KerbSegments,
+    unit: NDArray[np.float64],
     depth_m: NDArray[np.float64],
-    closed: NDArray[np.bool_],
-) -> NDArray[np.bool_]:
-    """Which strip pairs ``same`` (two strips of one kerb) stand farther apart along it than ``2 * depth_m``.
+    seg: NDArray[np.int64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64]]:
+    """Where the edges ``a``-``b`` cross the inset strips of segments ``seg``, in closed form.
 
-    Strips of nearby parts of one kerb overlap where it bends (neighbouring segments always do on the
-    inside of a vertex): bays drawn round a bend are one polygon, and sharp bends have their own zones
-    (``bend``). A strip meeting the strip of a part of its own kerb more than twice the depth away along
-    the kerb is a real conflict: the two passes of a hairpin or zigzag, the two sides of a narrow U. On a
-    closed kerb the distance is the shorter way round.
+    The inset strip of a segment is the rectangle ``SLIVER_M / 2`` in from its ends (a third of a short
+    segment), from ``SLIVER_M / 2`` to ``depth - SLIVER_M / 2`` in front of it (:func:`_strips`). Each
+    edge is clipped to it in the segment's own frame (Cyrus-Beck); the part inside projects onto the
+    segment as the span of its two ends.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Whether each edge meets its strip (boundary included), and the chainage span of the part inside.
     """
-    i = np.flatnonzero(same)
-    a, b = qa[i], qb[i]
-    # A strip spans its segment; a joint (seg_a != seg_b) only its vertex.
-    lo_a = np.where(seg_a[a] == seg_b[a], segs.start_m[seg_a[a]], segs.end_m[seg_a[a]])
-    lo_b = np.where(seg_a[b] == seg_b[b], segs.start_m[seg_a[b]], segs.end_m[seg_a[b]])
-    hi_a, hi_b = segs.end_m[seg_a[a]], segs.end_m[seg_a[b]]
-    k = segs.kerb[seg_a[a]]
-    gap = np.maximum(lo_b - hi_a, lo_a - hi_b)
-    length = np.bincount(segs.kerb, weights=segs.length_m, minlength=len(closed))[k]
-    round_ = length - (np.maximum(hi_a, hi_b) - np.minimum(lo_a, lo_b))
-    gap = np.where(closed[k], np.minimum(gap, round_), gap)
-    out = np.zeros(len(qa), dtype=bool)
-    out[i] = gap > 2.0 * depth_m[k]
-    return out
+    eps = SLIVER_M / 2.0
+    length = np.take(segs.length_m, seg)
+    along = np.take(segs.d, seg, axis=0) / length[:, None]
+    across = np.take(unit, seg, axis=0)
+    rel = a - np.take(segs.p0, seg, axis=0)
+    step = b - a
+    u0 = rel[:, 0] * along[:, 0] + rel[:, 1] * along[:, 1]
+    du = step[:, 0] * along[:, 0] + step[:, 1] * along[:, 1]
+    w0 = rel[:, 0] * across[:, 0] + rel[:, 1] * across[:, 1]
+    dw = step[:, 0] * across[:, 0] + step[:, 1] * across[:, 1]
+    tip = np.minimum(eps, length / 3.0)
+    far = np.take(depth_m, np.take(segs.kerb, seg)) - eps
+    t0 = np.zeros(len(seg))
+    t1 = np.ones(len(seg))
+    for v0, dv, lo, hi in ((u0, du, tip, length - tip), (w0, dw, np.minimum(eps, far), np.maximum(eps, far))):
+        flat = dv == 0.0
+        inside = (v0 >= lo) & (v0 <= hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ta = (lo - v0) / dv
+            tb = (hi - v0) / dv
+        t0 = np.maximum(t0, np.where(flat, np.where(inside, -np.inf, np.inf), np.minimum(ta, tb)))
+        t1 = np.minimum(t1, np.where(flat, np.where(inside, np.inf, -np.inf), np.maximum(ta, tb)))
+    hit = t0 <= t1
+    ua, ub = u0 + t0 * du, u0 + t1 * du
+    start = np.take(segs.start_m, seg)
+    lo_m = start + np.clip(np.minimum(ua, ub), 0.0, length)
+    hi_m = start + np.clip(np.maximum(ua, ub), 0.0, length)
+    return hit, lo_m, hi_m
+
+
+def _stands_on(
+    seg_a: NDArray[np.int64], seg_b: NDArray[np.int64], segs: KerbSegments
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Find the stretch of kerb each strip stands on: what its points project onto.
+
+    A segment's strip its segment; a joint where the kerb turns towards the carriageway its two segments;
+    a joint where it turns away its vertex.
+    """
+    lo = np.where(seg_b == seg_a, segs.start_m[seg_a], segs.end_m[seg_a])
+    lo = np.where(seg_b > seg_a, segs.start_m[seg_a], lo)
+    hi = np.where(seg_b > seg_a, segs.end_m[np.maximum(seg_b, 0)], segs.end_m[seg_a])
+    return lo, hi
 
 
 def _zones(
@@ -436,18 +477,32 @@ def room_zones(
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
     segs = KerbSegments(geoms)
     strips, inner, strip_kerb, seg_a, seg_b = _strips(kerbs, depth, segs)
+    _, unit = _normals(kerbs, segs)
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
     bends = _bend_zones(kerbs, depth)
     frames: list[pd.DataFrame] = [bends]
 
-    # Strip crossing the edge of the carriageway (a kerb line, or where the data was cut).
-    edges = _segments(street_area) if street_area is not None else segs.lines()
-    own = np.flatnonzero(seg_b >= 0)  # joints where the kerb turns away zone no kerb of their own
-    qi, ei = shapely.STRtree(edges).query(inner[own], predicate="intersects")
-    qi = own[qi]
-    out_lo, out_hi = _project(shapely.intersection(inner[qi], edges[ei]), seg_a[qi], seg_b[qi], segs)
-    got = np.isfinite(out_lo)
-    out_k, out_lo, out_hi = strip_kerb[qi[got]], out_lo[got], out_hi[got]
+    # Strip crossing the edge of the carriageway (a kerb line, or where the data was cut). The segments'
+    # strips in closed form; the joints where the kerb turns towards the carriageway with GEOS; those
+    # where it turns away zone no kerb of their own.
+    ea, eb = _segments(street_area if street_area is not None else geoms)
+    edges = shapely.linestrings(
+        np.stack([ea, eb], axis=1).reshape(-1, 2), indices=np.repeat(np.arange(len(ea)), 2)
+    )
+    edge_tree = shapely.STRtree(edges)
+    quad = np.flatnonzero(seg_b == seg_a)
+    qi, ei = edge_tree.query(inner[quad])
+    qi = quad[qi]
+    hit, q_lo, q_hi = _crossings(segs, unit, depth, seg_a[qi], ea[ei], eb[ei])
+    qi, q_lo, q_hi = qi[hit], q_lo[hit], q_hi[hit]
+    bent = np.flatnonzero(seg_b > seg_a)
+    ji, ei = edge_tree.query(inner[bent], predicate="intersects")
+    ji = bent[ji]
+    j_lo, j_hi = _project(shapely.intersection(inner[ji], edges[ei]), seg_a[ji], seg_b[ji], segs)
+    got = np.isfinite(j_lo)
+    out_k = strip_kerb[np.concatenate([qi, ji[got]])]
+    out_lo = np.concatenate([q_lo, j_lo[got]])
+    out_hi = np.concatenate([q_hi, j_hi[got]])
     if len(out_k):
         rule = "bays would cross the edge of the carriageway"
         frames.append(_zones(out_k, out_lo, out_hi, "outside", curb_ids[out_k], rule))
@@ -461,22 +516,45 @@ def room_zones(
     )
     closed = (ck, cs + pad, ce - pad)
 
-    # Strip against strip of another kerb, or of a part of the same kerb far enough along it. Overlaps
-    # thinner than SLIVER_M do not count: two strips overlap by more exactly where the strips shrunk by
-    # SLIVER_M / 2 meet, so the shrunk strips are compared and only the pairs that meet are intersected.
-    qa, qb = shapely.STRtree(strips).query(strips)  # bounding boxes first; the exact test for pairs kept
-    ka, kb = strip_kerb[qa], strip_kerb[qb]
-    keep = ka < kb
-    same = (ka == kb) & (qa < qb)
-    if same.any():
-        keep |= _far_apart(qa, qb, same, seg_a, seg_b, segs, depth, shapely.is_closed(geoms))
-    if facing is not None and len(facing):
-        # Facing kerbs are kept apart by the choice of sides: no need to measure their overlaps.
-        key = ka * n + kb
-        keep &= ~np.isin(key, facing.min(axis=1) * n + facing.max(axis=1))
-    qa, qb = qa[keep], qb[keep]
+    # Strip against strip of another kerb, or of a part of the same kerb far enough along it. A strip
+    # standing on closed kerb holds no bay: its pairs need no test (its side is closed already, the
+    # other side has nothing to meet there). Overlaps thinner than SLIVER_M do not count: two strips
+    # overlap by more exactly where the strips shrunk by SLIVER_M / 2 meet, so the shrunk strips are
+    # compared and only the pairs that meet are intersected.
+    span_lo, span_hi = _stands_on(seg_a, seg_b, segs)
+    alive = ~_within(closed, strip_kerb, span_lo, span_hi)
+    ring_m = np.where(
+        shapely.is_closed(geoms), np.bincount(segs.kerb, weights=segs.length_m, minlength=n), np.inf
+    )
+    pair_key = None if facing is None or not len(facing) else facing.min(axis=1) * n + facing.max(axis=1)
+    tree = shapely.STRtree(strips)
+
+    def candidates(lo: int, hi: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        # Bounding boxes first, by ranges of strips (the pairs of a long zigzag run to tens of millions).
+        rows = lo + np.flatnonzero(alive[lo:hi])
+        a, b = tree.query(strips[rows])
+        a = rows[a]
+        keep = (a < b) & alive[b]
+        a, b = a[keep], b[keep]
+        ka, kb = strip_kerb[a], strip_kerb[b]
+        # Strips of one kerb: only far enough apart along it (neighbours overlap on the inside of bends).
+        gap = np.maximum(span_lo[b] - span_hi[a], span_lo[a] - span_hi[b])
+        gap = np.minimum(
+            gap, ring_m[ka] - (np.maximum(span_hi[a], span_hi[b]) - np.minimum(span_lo[a], span_lo[b]))
+        )
+        keep = (ka != kb) | (gap > 2.0 * depth[ka])
+        if pair_key is not None:
+            # Facing kerbs are kept apart by the choice of sides: no need to measure their overlaps.
+            keep &= ~np.isin(np.minimum(ka, kb) * n + np.maximum(ka, kb), pair_key)
+        return a[keep], b[keep]
+
+    found = thread_map(candidates, len(strips), chunk_rows=CANDIDATE_CHUNK_ROWS)
+    qa = np.concatenate([f[0] for f in found])
+    qb = np.concatenate([f[1] for f in found])
     core = np.full(len(strips), None, dtype=object)
-    used = np.unique(np.concatenate([qa, qb]))
+    used = np.zeros(len(strips), dtype=bool)
+    used[qa] = True
+    used[qb] = True
     core[used] = shapely.buffer(strips[used], -SLIVER_M / 2.0)
     meet = shapely.intersects(core[qa], core[qb])
     qa, qb = qa[meet], qb[meet]
