@@ -256,6 +256,33 @@ def test_line_crossing_gets_the_driveway_width_and_one_ending_near_its_nearest_p
     assert bad(v) == [1, 3]
 
 
+def test_places_of_a_hazard_do_not_depend_on_the_others_in_the_batch() -> None:
+    rules = rules_with({"driveway": {"before_m": 0.0, "after_m": 0.0, "default_width_m": 3.0}})
+    kerbs = kerb_table([line((0, 0), (100, 0)), line((0, 40), (100, 40))], rules)
+    # A crossing way running beside the kerb 12 m off it (within its 20 m snap), a driveway (3 m snap)
+    # and a polygon: each kind measured with its own snap whatever else is in the frame.
+    geoms = [
+        line((20, -5), (20, 1)),
+        line((40, 12), (55, 12.5)),
+        Polygon([xy(70, 32), xy(80, 32), xy(80, 34), xy(70, 34)]),
+        line((60, -5), (60, 1)),
+    ]
+    kinds = ["driveway", "crossing", "no_parking", "driveway"]
+    rules = rules_with({"no_parking": {"snap_m": 8.0}})
+    together = hazard_places(hazard_frame(kinds, geoms), kerbs, rules)
+    for i in range(len(geoms)):
+        alone = hazard_places(hazard_frame(kinds[i : i + 1], geoms[i : i + 1]), kerbs, rules)
+        mine = together[together["hazard"] == i]
+        assert mine[["kerb", "p0_m", "p1_m", "point_like"]].to_numpy().tolist() == (
+            alone[["kerb", "p0_m", "p1_m", "point_like"]].to_numpy().tolist()
+        ), kinds[i]
+    crossing = together[together["hazard"] == 1]
+    assert crossing[["kerb", "p0_m", "p1_m"]].to_numpy().tolist() == [pytest.approx([0, 40.0, 55.0])]
+    assert together[together["hazard"] == 2][["kerb", "p0_m", "p1_m"]].to_numpy().tolist() == [
+        pytest.approx([1, 70.0, 80.0])
+    ]
+
+
 def test_nearest_mode_line_keeps_only_the_kerb_it_crosses_or_the_nearest() -> None:
     rules = rules_with({"driveway": {"before_m": 0.0, "after_m": 0.0, "default_width_m": 4.0}})
     # Two kerbs 6 m apart; a drive crosses the lower one and ends 2 m short of the upper one.

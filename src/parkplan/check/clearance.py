@@ -361,7 +361,8 @@ def _span(
 ) -> tuple[_F, _F, _F, _F]:
     """Chainage span onto which the points ``xy`` (grouped by ``owner``) project on ``kerb_of[owner]``.
 
-    Points farther than ``reach`` from the kerb are left out; a group without a point gets NaN.
+    Points farther than ``reach`` (one for all, or one per group) from the kerb are left out; a group
+    without a point gets NaN.
     ``guide_of``: per group, the part of its kerb near it (speeds up the search, see :func:`_nearest_on`).
 
     Returns
@@ -431,7 +432,7 @@ def _line_places(
         dense = shapely.segmentize(pieces, SAMPLE_STEP_M)
         xy, which = shapely.get_coordinates(dense, return_index=True)
         which = which.astype(np.int64)
-        reach = snap[h[ppair]][which] + 0.01
+        reach = snap[h[ppair]] + 0.01
         lo, hi, off_lo, off_hi = _span(segs, xy, which, k[ppair], reach, len(pieces), near[ppair])
         span = hi - lo
         piece_along = np.isfinite(lo) & (span >= ALONG_MIN_M) & (span >= ALONG_RATIO * (off_hi - off_lo))
@@ -489,7 +490,7 @@ def _polygon_places(
     if len(rest):
         xy, which = shapely.get_coordinates(geom[rest], return_index=True)
         which = which.astype(np.int64)
-        lo, hi, _, _ = _span(segs, xy, which, k[rest], snap[h[rest]][which], len(rest))
+        lo, hi, _, _ = _span(segs, xy, which, k[rest], snap[h[rest]], len(rest))
         ok = np.isfinite(lo)
         out.add(hazard[h[rest[ok]]], -1, k[rest[ok]], lo[ok], hi[ok], False)
 
