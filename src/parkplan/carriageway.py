@@ -136,50 +136,53 @@ class KerbSegments:
         return self._tree
 
     def nearest_on(
-        self, xy: NDArray[np.float64], kerb: NDArray[np.int64], reach_m: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Chainage of the point of kerb ``kerb`` nearest each point: ``line_locate_point`` in O(log n).
+        self,
+        xy: NDArray[np.float64],
+        reach_m: float | NDArray[np.float64],
+        kerb: NDArray[np.int64] | None = None,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        """Find the nearest point of kerb ``kerb`` (or of any kerb) to each point, as ``line_locate_point``.
 
-        The nearest segment of all kerbs is taken when it lies on ``kerb`` (the usual case); the other
-        points look at every segment within ``reach_m`` of them, which must be at least their distance
-        to ``kerb``. Points with no segment of ``kerb`` that near get NaN.
+        Only the segments within ``reach_m`` of a point are looked at (one index query), so ``reach_m``
+        must be at least the point's distance to its kerb (the distance to any one segment of the kerb
+        will do). Equally near segments (within 1 nm): the first, as GEOS takes it along a kerb.
 
         Parameters
         ----------
         xy
             ``(n, 2)`` points.
-        kerb
-            ``(n,)`` kerb of each point.
         reach_m
-            ``(n,)`` upper bound of each point's distance to its kerb (metres).
+            Upper bound of each point's distance to its kerb (metres; one for all or one per point).
+        kerb
+            ``(n,)`` kerb of each point; ``None``: the nearest segment of any kerb.
 
         Returns
         -------
         tuple of numpy.ndarray
-            Chainage on ``kerb`` and distance to it (metres).
+            Chainage on the kerb, distance to it (metres) and the segment; NaN, inf and -1 for a point
+            with no segment of its kerb within ``reach_m``.
         """
         n = len(xy)
         s = np.full(n, np.nan)
         dist = np.full(n, np.inf)
+        seg = np.full(n, -1, dtype=np.int64)
         if n == 0 or len(self) == 0:
-            return s, dist
-        points = shapely.points(xy)
-        i, seg = self.tree().query_nearest(points, all_matches=False)
-        hit = self.kerb[seg] == kerb[i]
-        s[i[hit]], dist[i[hit]] = self.locate(xy[i[hit]], seg[hit])
-        rest = np.setdiff1d(np.arange(n), i[hit])
-        if len(rest):
-            qi, qs = self.tree().query(points[rest], predicate="dwithin", distance=reach_m[rest])
-            on = self.kerb[qs] == kerb[rest[qi]]
-            qi, qs = rest[qi[on]], qs[on]
-            cs, cd = self.locate(xy[qi], qs)
-            # The nearest candidate per point (ties: the first segment along the kerb).
-            order = np.lexsort((qs, cd, qi))
-            qi, cs, cd = qi[order], cs[order], cd[order]
-            first = np.ones(len(qi), dtype=bool)
-            first[1:] = qi[1:] != qi[:-1]
-            s[qi[first]], dist[qi[first]] = cs[first], cd[first]
-        return s, dist
+            return s, dist, seg
+        qi, qs = self.tree().query(shapely.points(xy), predicate="dwithin", distance=reach_m)
+        if kerb is not None:
+            on = self.kerb[qs] == kerb[qi]
+            qi, qs = qi[on], qs[on]
+        if len(qi) == 0:
+            return s, dist, seg
+        order = np.lexsort((qs, qi))
+        qi, qs = qi[order], qs[order]
+        cs, cd = self.locate(xy[qi], qs)
+        starts = np.flatnonzero(np.concatenate([[True], qi[1:] != qi[:-1]]))
+        best = np.repeat(np.minimum.reduceat(cd, starts), np.diff(np.append(starts, len(qi))))
+        near = np.flatnonzero(cd <= best + 1e-9)
+        first = near[np.concatenate([[True], qi[near][1:] != qi[near][:-1]])]
+        s[qi[first]], dist[qi[first]], seg[qi[first]] = cs[first], cd[first], qs[first]
+        return s, dist, seg
 
 
 def _strips(

@@ -3,7 +3,8 @@
 Restriping costs money, so a city re-planning a district wants the optimal number of bays with as many
 of today's bays as possible left where they are. Given an existing layout (bays from OSM existing mode,
 or any bays file), every existing bay is projected onto its kerb (the nearest kerb within
-:data:`MATCH_M`, its chainage span). Then, for each free stretch that holds one bay type (no end
+:data:`MATCH_M`, its chainage span; through an index of kerb segments, so that a long kerb costs no more
+per bay than a short one). Then, for each free stretch that holds one bay type (no end
 triangle, no end-of-run bays), with the optimal count ``n`` already fixed by the model, a small CP-SAT
 model places the ``n`` bays::
 
@@ -32,6 +33,7 @@ import shapely
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
+from parkplan.carriageway import KerbSegments
 from parkplan.rules import Rules
 from parkplan.solve import bay_arrays
 
@@ -61,14 +63,21 @@ def existing_spans(existing: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame) -> pd.Da
         :data:`MATCH_M` of a kerb.
     """
     geoms = np.asarray(existing.geometry.values, dtype=object)
-    kerb_geoms = np.asarray(kerbs.geometry.values, dtype=object)
-    if len(geoms) == 0 or len(kerb_geoms) == 0:
+    segs = KerbSegments(np.asarray(kerbs.geometry.values, dtype=object))
+    if len(geoms) == 0 or len(segs) == 0:
         return pd.DataFrame({"bay": [], "kerb": [], "start_m": [], "end_m": []})
-    centre = shapely.centroid(geoms)
-    (bay, kerb) = shapely.STRtree(kerb_geoms).query_nearest(centre, max_distance=MATCH_M, all_matches=False)
+    # The nearest kerb is the kerb of the nearest kerb segment: an index of segments, not of whole kerbs
+    # (whose distances walk every vertex of a long kerb).
+    _, _, seg = segs.nearest_on(shapely.get_coordinates(shapely.centroid(geoms)), MATCH_M)
+    bay = np.flatnonzero(seg >= 0)
+    seg = seg[bay]
+    kerb = segs.kerb[seg]
     coords, owner = shapely.get_coordinates(geoms[bay], return_index=True)
-    s = shapely.line_locate_point(kerb_geoms[kerb[owner]], shapely.points(coords))
-    span = pd.DataFrame({"i": owner, "s": s}).groupby("i")["s"].agg(["min", "max"])
+    # Each vertex onto the nearest point of its bay's kerb: no farther than the segment nearest the centre.
+    _, reach = segs.locate(coords, seg[owner])
+    s, _, _ = segs.nearest_on(coords, reach + 1e-6, kerb[owner])
+    ok = np.isfinite(s)
+    span = pd.DataFrame({"i": owner[ok], "s": s[ok]}).groupby("i")["s"].agg(["min", "max"])
     idx = span.index.to_numpy(dtype=np.int64)
     return pd.DataFrame(
         {
