@@ -55,6 +55,15 @@ ALONG_MIN_M = 1.0
 """A run of line segments that run along a kerb (:data:`ALONG_RATIO`) covers kerb when its projection
 spans at least this much (metres)."""
 
+ALONG_RATIO_SAFE = 1.5
+"""The planner's threshold for a whole piece (see :data:`ALONG_RATIO`), looser than the contract's 2.0:
+a piece near the threshold (measured on other vertices, a hair either way) is taken as along the kerb
+*and* at its crossings and nearest point, so the plan is on the safe side of every borderline case."""
+
+ALONG_RATIO_SURE = 2.5
+"""A whole piece at least this far past the threshold is along the kerb for the checker too: its
+crossings and nearest point then add nothing (a wide line drawn along the kerb keeps its span)."""
+
 ALONG_RATIO = 2.0
 """A segment of a line runs along a kerb when its chainage on the kerb changes at least this many times
 as fast as its offset from the kerb (within about 27 degrees of the kerb); a steeper one crosses or
@@ -281,14 +290,17 @@ def _line_places(
 
     The line is cut to its pieces within ``snap_m`` of the kerb, and each piece's vertices are measured
     on the kerb (chainage and signed offset). A piece whose projection spans at least
-    :data:`ALONG_MIN_M` and :data:`ALONG_RATIO` times the range of its offsets runs along the kerb and
+    :data:`ALONG_MIN_M` and :data:`ALONG_RATIO_SAFE` times the range of its offsets runs along the kerb and
     covers its projection, however often it crosses the kerb (a line digitised on the kerb and rounded
     crosses it at shallow angles all along); so does every run of consecutive piece segments that each
     run along the kerb (a line that follows a kerb and leaves it round a corner covers the part that
-    follows). Every point where the line crosses the kerb outside such pieces is a point-like place (a
-    driveway or footway drawn across it; crossing points closer than :data:`ALONG_MIN_M` are one place);
-    a line that neither crosses nor runs along the kerb applies at the projection of its point nearest
-    the kerb (a line that ends near the kerb).
+    follows). Every point where the line crosses the kerb is a point-like place (a driveway or footway
+    drawn across it; crossing points closer than :data:`ALONG_MIN_M` are one place); a line that does
+    not cross the kerb also applies at the projection of its point nearest the kerb (a line that ends
+    near the kerb). The checker (:mod:`parkplan.check.clearance`) takes crossings and the nearest point
+    only where a line does not run along (ratio :data:`ALONG_RATIO`): the planner takes whole pieces as
+    along from :data:`ALONG_RATIO_SAFE` and drops crossings and the nearest point only for pieces past
+    :data:`ALONG_RATIO_SURE`, so near the threshold it forbids both readings.
     """
     xmin, ymin, xmax, ymax = shapely.bounds(line)
     reach = max(snap_m, TOL_M)
@@ -303,6 +315,7 @@ def _line_places(
     measure = reach * 1.01 + TOL_M
     places: list[tuple[float, float, bool]] = []
     whole: list[tuple[float, float]] = []
+    sure: list[tuple[float, float]] = []
     for piece in pieces:
         coords = shapely.get_coordinates(shapely.segmentize(piece, 1.0))
         s, off = seg.locate(coords, np.full(len(coords), k), measure, signed=True)
@@ -311,8 +324,10 @@ def _line_places(
         if found.any():
             lo, hi = float(s[found].min()), float(s[found].max())
             spread = float(off[found].max() - off[found].min())
-            if hi - lo >= ALONG_MIN_M and hi - lo >= ALONG_RATIO * spread:
+            if hi - lo >= ALONG_MIN_M and hi - lo >= ALONG_RATIO_SAFE * spread:
                 whole.append((lo, hi))
+                if hi - lo >= ALONG_RATIO_SURE * spread:
+                    sure.append((lo, hi))
                 runs = [(a, b) for a, b in runs if a < lo - TOL_M or b > hi + TOL_M]
         places += [(lo, hi, False) for lo, hi in runs]
     places += [(lo, hi, False) for lo, hi in whole]
@@ -321,7 +336,7 @@ def _line_places(
     pts = shapely.get_coordinates(inter) if len(inter) else np.zeros((0, 2))
     cs, _ = seg.locate(pts, np.full(len(pts), k), measure)
     cs = np.unique(cs[~np.isnan(cs)])
-    for lo, hi in whole:
+    for lo, hi in sure:
         cs = cs[(cs < lo - TOL_M) | (cs > hi + TOL_M)]
     if len(cs):
         # Crossing points closer than ALONG_MIN_M are one crossing (a line touching twice).
@@ -329,8 +344,8 @@ def _line_places(
         for g in np.unique(group).tolist():
             c = cs[group == g]
             places.append((float(c.min()), float(c.max()), True))
-    if not whole and len(inter) == 0:
-        # Neither along nor across: where it comes nearest (a line that ends near the kerb).
+    if len(inter) == 0 and not sure:
+        # Not across: also where it comes nearest (a line that ends near the kerb).
         places += _nearest_place(line, kerb, k, measure, seg)
     return places
 
@@ -579,7 +594,8 @@ def zones_from_matches(
         extra, h_disc = _uncovered(disc[0], disc[1], zones, h)
         zones = pd.concat([zones, extra], ignore_index=True)
         h_zone = np.concatenate([h, h_disc])
-    real = (zones["end_m"] > zones["start_m"]).to_numpy()
+    real = (zones["end_m"] > zones["start_m"]).to_numpy().copy()
+    real[real] = _not_nested(zones[real], h_zone[real])
     zones = zones[real]
     # Hazards matched to a kerb whose every zone came out empty (no width, no clearance): the summary
     # names them, so a matched hazard never silently forbids nothing.
@@ -597,6 +613,36 @@ def zones_from_matches(
     out = zones.iloc[order].reset_index(drop=True)
     out.attrs["hazards_without_zone"] = np.setdiff1d(matched, forbidding)
     return out
+
+
+def _not_nested(zones: pd.DataFrame, h: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Flag the zones to keep: not inside another zone of the same hazard, kerb and rule.
+
+    A line that runs along a kerb is also placed where it comes nearest (:func:`_line_places`), inside
+    its own span: one zone says it. Only hazards with several zones on one kerb are compared (one pair
+    test per such group member), so millions of single zones cost one duplicate scan.
+    """
+    keep = np.ones(len(zones), dtype=bool)
+    if len(zones) < 2:
+        return keep
+    key = pd.DataFrame(
+        {"h": h, "kerb": zones["kerb"].to_numpy(dtype=np.int64), "rule": zones["rule"].to_numpy(dtype=object)}
+    )
+    multi = np.flatnonzero(key.duplicated(keep=False).to_numpy() & (h >= 0))
+    if len(multi) == 0:
+        return keep
+    sub = key.iloc[multi].assign(
+        row=multi,
+        lo=zones["start_m"].to_numpy(dtype=float)[multi],
+        hi=zones["end_m"].to_numpy(dtype=float)[multi],
+    )
+    pairs = sub.merge(sub, on=["h", "kerb", "rule"], suffixes=("", "_o"))
+    inside = (pairs["lo_o"] <= pairs["lo"] + 1e-9) & (pairs["hi_o"] >= pairs["hi"] - 1e-9)
+    same = (pairs["lo_o"] >= pairs["lo"] - 1e-9) & (pairs["hi_o"] <= pairs["hi"] + 1e-9)
+    # Inside another zone; of two equal zones the later goes.
+    drop = inside & (pairs["row_o"] != pairs["row"]) & (~same | (pairs["row_o"] < pairs["row"]))
+    keep[pairs.loc[drop, "row"].to_numpy(dtype=np.int64)] = False
+    return keep
 
 
 def _uncovered(
