@@ -3,20 +3,20 @@
 How a hazard finds its kerbs (the snap distance ``snap_m`` and mode ``match`` per kind come from
 ``parkplan/data/kinds.toml``, overridable in the rules):
 
-* **Points** apply to kerbs within ``snap_m``. With ``match = "nearest"`` (hydrants, signs, driveway
-  points) only the nearest kerb, and any other kerb within 1 m of that distance (both kerb pieces at a
-  corner); with ``match = "all"`` (crossings, intersections, signals: nodes on a street centreline) every
-  kerb within ``snap_m`` — a centreline node half a carriageway from each kerb applies to both. The
-  hazard sits at its projection (``line_locate_point``) and covers its ``width_m`` (or the kind's
-  ``default_width_m``), centred there.
-* **Lines** that cross a kerb (a driveway or footway drawn up to or across the street) apply at each
-  crossing point, like a point with the line's width; crossings on one piece of the line that runs
-  along the kerb (within ``snap_m``) cover the stretch that piece projects onto. A line that does not
-  cross but lies along a kerb within ``snap_m`` covers the stretch its nearby part projects onto; one
-  that merely ends near a kerb applies at the projection of its nearest point.
+* **Points** apply at every *pass* of every kerb within ``snap_m``: each local minimum of the distance
+  along the kerb (a kerb that jogs, steps round a kerb extension or wraps round the point passes it more
+  than once). With ``match = "nearest"`` (hydrants, signs, driveway points) only passes within 1 m of
+  the nearest; with ``match = "all"`` (crossings, intersections, signals: nodes on a street centreline)
+  every pass within ``snap_m``. Each place covers the hazard's width (the feature's ``width_m``, the
+  rule's ``default_width_m`` or the kind's built-in ``width_m``), and the kerb within the rule's reach
+  of the point in a straight line is forbidden too.
+* **Lines** are cut to their pieces within ``snap_m``; a piece that runs along the kerb covers what it
+  projects onto, however it crosses; crossings apply as points with the line's width; a line that does
+  not cross applies where it comes nearest (:func:`_line_places`).
 * **Polygons** cover the stretch of kerb inside them, or, when no kerb enters them, the stretch their
   vertices within ``snap_m`` project onto.
 
+Positions are measured on the kerbs' straight segments (:class:`_Segments`), O(1) per nearby segment.
 The hazard's own extent ``[a, b]`` is forbidden, and the clearance extends it: ``before_m`` upstream and
 ``after_m`` downstream in the direction of traffic on that kerb. Intervals are clipped to the kerb.
 """
@@ -207,14 +207,15 @@ def _match(
         is_line = np.isin(gtype[h_idx], (1, 5))
         crosses = np.zeros(len(h_idx), dtype=bool)
         crosses[is_line] = shapely.intersects(hgeom[h_idx[is_line]], kgeom[k_idx[is_line]])
-        # "nearest" mode: a line that crosses a kerb applies only to the kerbs it crosses; otherwise the
-        # kerbs within NEAREST_SLACK_M of the hazard's nearest kerb.
-        keep = ~(nearest_mode[h_idx] & ~crosses & np.isin(h_idx, np.unique(h_idx[crosses])))
-        sel = nearest_mode[h_idx] & ~crosses & keep
+        # "nearest" mode: the kerbs a line crosses, and those within NEAREST_SLACK_M of its nearest kerb
+        # (a platform line crossing two kerb pieces and lying along a third 0.5 m away applies to all
+        # three; a driveway crossing one kerb and ending 2 m short of the far one, only to the first).
+        keep = np.ones(len(h_idx), dtype=bool)
+        sel = nearest_mode[h_idx] & ~crosses
         if sel.any():
-            frame = pd.DataFrame({"h": h_idx[sel], "d": dist[sel]})
-            dmin = frame.groupby("h")["d"].transform("min").to_numpy()
-            keep[np.flatnonzero(sel)] = frame["d"].to_numpy() <= dmin + NEAREST_SLACK_M
+            dmin = np.full(len(hgeom), np.inf)
+            np.minimum.at(dmin, h_idx, dist)
+            keep[sel] = dist[sel] <= dmin[h_idx[sel]] + NEAREST_SLACK_M
         rows_: list[tuple[int, int, float, float, bool, float]] = []
         for j in np.flatnonzero(keep).tolist():
             h, k = int(h_idx[j]), int(k_idx[j])
