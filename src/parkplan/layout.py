@@ -193,8 +193,14 @@ def bay_polygons(
     return _untangle(out, idx, k, a_k, b_k, depth, angled, workers)
 
 
-def _largest_polygon(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
-    """Return the largest polygon part of each (valid) geometry."""
+def _largest_polygon(geoms: NDArray[np.object_], near_m: float = 0.001) -> NDArray[np.object_]:
+    """Return the largest polygon part of each (valid) geometry, vertices closer than ``near_m`` merged.
+
+    GEOS' overlay (the overlap trim in :func:`_untangle`) and buffers leave vertices a tenth of a
+    millimetre apart, which the output grid turns into repeats and confuses orientation tests with. They
+    are merged (``remove_repeated_points``) where the part stays a valid polygon whose area changes by
+    at most ``near_m`` x its perimeter; elsewhere the part is kept as it was.
+    """
     parts, which = shapely.get_parts(geoms, return_index=True)
     polygon = shapely.get_type_id(parts) == 3
     parts, which = parts[polygon], which[polygon]
@@ -203,7 +209,16 @@ def _largest_polygon(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     first = np.ones(len(order), dtype=bool)
     first[1:] = which[order][1:] != which[order][:-1]
     out = np.array([shapely.Polygon()] * len(geoms), dtype=object)
-    out[which[order][first]] = parts[order][first]
+    best = parts[order][first]
+    if len(best):
+        merged = shapely.remove_repeated_points(best, near_m)
+        ok = (
+            (shapely.get_type_id(merged) == 3)
+            & shapely.is_valid(merged)
+            & (np.abs(shapely.area(merged) - area[order][first]) <= near_m * shapely.length(best))
+        )
+        best = np.where(ok, merged, best)
+    out[which[order][first]] = best
     return out
 
 
@@ -343,16 +358,26 @@ def _overlap_candidates(
 
 
 def kerb_edge(
-    idx: KerbIndex, k: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64]
+    idx: KerbIndex,
+    k: NDArray[np.int64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    end_m: float = 0.02,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-    """Points of the kerb between chainages ``a`` and ``b``: P(a), the vertices strictly inside, P(b).
+    """Points of the kerb between chainages ``a`` and ``b``: P(a), the vertices inside, P(b).
+
+    Kerb vertices within ``end_m`` of either end (along the kerb) are left out: such a vertex leaves an
+    edge of millimetres beside the bay's end, which the output grid folds over (see
+    :func:`parkplan.output.clean_geometries`); the edge runs straight from its end to the next vertex
+    instead, at most ``end_m`` x sin(turn) from the kerb. The default, 2 cm, is more than the diagonal
+    of the GeoJSON grid anywhere (1e-7 degree: at most 1.11 x 1.11 cm, diagonal 1.57 cm).
 
     Returns the flat points, the offset normal at each point and the number of points per item.
     """
     pa, sa = idx.point(k, a)
     pb, sb = idx.point(k, b)
-    lo = np.searchsorted(idx.key, k * idx.stride + a, side="right")
-    hi = np.searchsorted(idx.key, k * idx.stride + b, side="left")
+    lo = np.searchsorted(idx.key, k * idx.stride + a + end_m, side="right")
+    hi = np.searchsorted(idx.key, k * idx.stride + b - end_m, side="left")
     lo = np.maximum(lo, idx.first_vertex[k])
     hi = np.minimum(hi, idx.last_vertex[k] + 1)
     c = np.maximum(hi - lo, 0) + 2
@@ -398,9 +423,19 @@ def _following(
     a: NDArray[np.float64],
     b: NDArray[np.float64],
     depth: NDArray[np.float64],
+    end_m: float = 0.02,
 ) -> NDArray[np.object_]:
-    """Kerb-following polygons between chainages ``a`` and ``b``, ``depth`` to the left (negative: right)."""
-    fw, nrm, c = kerb_edge(idx, k, a, b)
+    """Kerb-following polygons between chainages ``a`` and ``b``, ``depth`` to the left (negative: right).
+
+    The kerb edge is :func:`kerb_edge`'s (no kerb vertex within ``end_m`` of an end). On the inside of a
+    bend the far edge is shorter than the kerb edge, by about depth x tan(turn / 2) per vertex: a far
+    point less than ``end_m`` inside a far corner (along the kerb's direction at that end), or past it
+    with the corner less than ``end_m`` from the far edge that returns from it, is left out (its kerb
+    point stays): no edge beside a bay's end is then shorter, and no spike past its end thinner, than
+    the output grid can keep. A bay that is still not a simple polygon (a sharper bend) is redrawn by
+    :func:`_untangle`.
+    """
+    fw, nrm, c = kerb_edge(idx, k, a, b, end_m)
     n = len(k)
     fs = np.cumsum(c) - c
     owner = np.repeat(np.arange(n), c)
@@ -411,6 +446,35 @@ def _following(
     f = fs[owner]
     ring = np.empty((2 * len(fw) + n, 2))
     set_rows(ring, f + owner + p, fw)
-    set_rows(ring, 3 * f + owner + 2 * c[owner] - 1 - p, off)
+    far_row = 3 * f + owner + 2 * c[owner] - 1 - p
+    set_rows(ring, far_row, off)
     set_rows(ring, 2 * fs + np.arange(n) + 2 * c, rows(fw, fs))
-    return polygons_from_rings(ring, 2 * c + 1)
+    size = 2 * c + 1
+    inner = np.flatnonzero((p != f) & (p != f + c[owner] - 1))
+    if len(inner):
+        # Each inner far point against the far corner at either end, along the kerb's direction there:
+        # less than end_m inside the corner, it goes (an edge shorter than the grid); past the corner, it
+        # goes if the lip it makes past the bay's end is thinner than end_m: the corner lies that close to
+        # the far edge returning from the point (a spike a fraction of a millimetre thin, on the inside
+        # of a shallow bend). A thicker lip stays (the overlap trim in _untangle cuts what it shares with
+        # the next bay).
+        o = owner[inner]
+        here = off[inner]
+        drop_mask = np.zeros(len(inner), dtype=bool)
+        for corner, back, sign in ((fs[o], inner + 1, 1.0), (fs[o] + c[o] - 1, inner - 1, -1.0)):
+            at = rows(off, corner)
+            rel = (here - at) * sign
+            n_end = rows(nrm, corner)
+            along = rel[:, 0] * n_end[:, 1] - rel[:, 1] * n_end[:, 0]
+            edge = rows(off, back) - here
+            to_corner = at - here
+            length = np.hypot(edge[:, 0], edge[:, 1])
+            lip = np.abs(edge[:, 0] * to_corner[:, 1] - edge[:, 1] * to_corner[:, 0])
+            drop_mask |= (along < end_m) & ((along >= 0.0) | (lip < end_m * length))
+        drop = inner[drop_mask]
+        if len(drop):
+            keep = np.ones(len(ring), dtype=bool)
+            keep[far_row[drop]] = False
+            ring = ring[keep]
+            size = size - np.bincount(owner[drop], minlength=n)
+    return polygons_from_rings(ring, size)
