@@ -302,40 +302,56 @@ class Cleaned(NamedTuple):
     repaired: NDArray[np.bool_]
 
 
-def _round(coords: NDArray[np.float64], decimals: int | None) -> NDArray[np.float64]:
-    return coords if decimals is None else np.round(coords, decimals)
+def _columns(geoms: NDArray[np.object_]) -> list[NDArray[np.float64]]:
+    """Return the coordinates of the geometries as contiguous columns: x, y (and z where any has one)."""
+    coords = shapely.get_coordinates(geoms, include_z=bool(shapely.has_z(geoms).any()))
+    return [np.ascontiguousarray(coords[:, i]) for i in range(coords.shape[1])]
 
 
 def _clean_paths(
-    coords: NDArray[np.float64], offsets: NDArray[np.int64], decimals: int | None
-) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    cols: list[NDArray[np.float64]], counts: NDArray[np.int64], decimals: int | None
+) -> tuple[list[NDArray[np.float64]], NDArray[np.int64]]:
     """Snap coordinates to the grid and drop every vertex equal to the one before it on its path.
 
-    Returns the coordinates kept, the path of each and the number of coordinates per path.
+    ``cols`` holds the paths' coordinates one path after another, ``counts`` their numbers. Returns the
+    columns kept and the new numbers.
     """
-    xy = _round(coords, decimals)
-    n_paths = len(offsets) - 1
-    path = np.repeat(np.arange(n_paths), np.diff(offsets))
-    repeat = np.zeros(len(xy), dtype=bool)
-    if len(xy) > 1:
-        repeat[1:] = (xy[1:] == xy[:-1]).all(axis=1) & (path[1:] == path[:-1])
+    if decimals is not None:
+        cols = [np.round(c, decimals) for c in cols]
+    n = len(cols[0])
+    if n < 2:
+        return cols, counts
+    repeat = np.zeros(n, dtype=bool)
+    np.equal(cols[0][1:], cols[0][:-1], out=repeat[1:])
+    for c in cols[1:]:
+        repeat[1:] &= c[1:] == c[:-1]
+    starts = np.cumsum(counts) - counts
+    repeat[starts[(counts > 0) & (starts < n)]] = False
     if repeat.any():
-        xy, path = xy[~repeat], path[~repeat]
-    return xy, path, np.bincount(path, minlength=n_paths)
+        # The path of each repeat: the last one starting at or before it (empty paths skipped).
+        owner = np.searchsorted(starts, np.flatnonzero(repeat), side="right") - 1
+        counts = counts - np.bincount(owner, minlength=len(counts))
+        cols = [c[~repeat] for c in cols]
+    return cols, counts
 
 
 def _clean_lines(
     lines: NDArray[np.object_], decimals: int | None
 ) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
     """Snapped LineStrings without repeated vertices, and which still have two distinct vertices."""
-    _, coords, (offsets,) = shapely.to_ragged_array(lines)
-    xy, path, sizes = _clean_paths(coords, offsets, decimals)
+    cols, sizes = _clean_paths(_columns(lines), shapely.get_num_coordinates(lines), decimals)
     alive = sizes >= 2
     if not alive.all():
-        xy = xy[alive[path]]
+        kept = np.repeat(alive, sizes)
+        cols = [c[kept] for c in cols]
         sizes = np.where(alive, sizes, 0)
-    out_offsets = np.concatenate([[0], np.cumsum(sizes)])
-    return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (out_offsets,)), alive
+    if not alive.any():  # (from_ragged_array needs a coordinate)
+        return np.array([shapely.LineString()] * len(lines), dtype=object), alive
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    xy = np.column_stack(cols)
+    return np.asarray(
+        shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (offsets,)), dtype=object
+    ), alive
 
 
 def _clean_polygons(
@@ -344,21 +360,22 @@ def _clean_polygons(
     """Snapped, deduplicated, oriented Polygons (not yet validated).
 
     Returns the polygons; which keep an exterior ring of at least three distinct vertices; which lost a
-    hole that collapsed; and which are known valid (no holes, strictly convex: :func:`_convex_rings`).
-    Rings are oriented by their signed area on the snapped coordinates (exterior counter-clockwise,
-    holes clockwise), each computed relative to its ring's first vertex.
+    hole that collapsed; and which are known valid: a single ring of three or four vertices turning left
+    at each, by more than the rounding error of the turn's sign (all left turns and at most four vertices
+    make one convex turn, hence a simple ring). Rings are oriented by their signed area on the snapped
+    coordinates (exterior counter-clockwise, holes clockwise), computed relative to each ring's first
+    vertex.
     """
     n = len(polys)
-    coords, which = shapely.get_coordinates(polys, return_index=True)
     holes = shapely.get_num_interior_rings(polys)
     if holes.any():
         rings_per = holes + 1
         counts = shapely.get_num_coordinates(shapely.get_rings(polys))
     else:  # one ring per polygon (bays): its coordinates are the polygon's
         rings_per = np.ones(n, dtype=np.int64)
-        counts = np.bincount(which, minlength=n)
+        counts = shapely.get_num_coordinates(polys)
+    cols, sizes = _clean_paths(_columns(polys), counts, decimals)
     geom_offsets = np.concatenate([[0], np.cumsum(rings_per)])
-    xy, path, sizes = _clean_paths(coords, np.concatenate([[0], np.cumsum(counts)]), decimals)
     owner = np.repeat(np.arange(n), rings_per)
     exterior = np.zeros(len(sizes), dtype=bool)
     exterior[geom_offsets[:-1][rings_per > 0]] = True
@@ -370,52 +387,54 @@ def _clean_polygons(
     lost_hole[owner[~ring_ok & ~exterior]] = True
     lost_hole &= alive
     if not keep_ring.all():
-        xy, path = xy[keep_ring[path]], (np.cumsum(keep_ring) - 1)[path[keep_ring[path]]]
+        kept = np.repeat(keep_ring, sizes)
+        cols = [c[kept] for c in cols]
         sizes, owner, exterior = sizes[keep_ring], owner[keep_ring], exterior[keep_ring]
-    start = np.cumsum(sizes) - sizes
-    if len(xy):
-        rel = xy[:, :2] - xy[start[path], :2]
-        cross = rel[:-1, 0] * rel[1:, 1] - rel[1:, 0] * rel[:-1, 1]
-        inside = path[1:] == path[:-1]
-        area2 = np.bincount(path[:-1][inside], weights=cross[inside], minlength=len(sizes))
+    rings_left = np.bincount(owner, minlength=n)
+    known_valid = np.zeros(n, dtype=bool)
+    total = len(cols[0])
+    if total:
+        start = np.cumsum(sizes) - sizes
+        x, y = cols[0], cols[1]
+        rx = x - np.repeat(x[start], sizes)
+        ry = y - np.repeat(y[start], sizes)
+        term = np.zeros(total)
+        np.subtract(rx[:-1] * ry[1:], rx[1:] * ry[:-1], out=term[:-1])
+        term[start[1:] - 1] = 0.0  # no term across two rings
+        area2 = np.add.reduceat(term, start)
         flip = np.where(exterior, area2 < 0, area2 > 0)
         if flip.any():
-            pos = np.arange(len(xy))
-            xy = xy[np.where(flip[path], 2 * start[path] + sizes[path] - 1 - pos, pos)]
-    rings_left = np.bincount(owner, minlength=n)
-    convex = np.zeros(n, dtype=bool)
-    one = rings_left == 1
-    convex[owner[one[owner]]] = _convex_rings(xy, path, sizes, start)[one[owner]]
-    out_rings = np.concatenate([[0], np.cumsum(sizes)])
-    out_geoms = np.concatenate([[0], np.cumsum(rings_left)])
-    out = shapely.from_ragged_array(shapely.GeometryType.POLYGON, xy, (out_rings, out_geoms))
-    return out, alive, lost_hole, convex
+            pos = np.arange(total)
+            src = np.where(np.repeat(flip, sizes), np.repeat(2 * start + sizes - 1, sizes) - pos, pos)
+            cols = [c[src] for c in cols]
+        small = (sizes <= 5) & (rings_left[owner] == 1)
+        known_valid[owner[small & _left_turns(cols[0], cols[1], start, sizes)]] = True
+    if total == 0:  # (from_ragged_array needs a coordinate)
+        return np.array([shapely.Polygon()] * n, dtype=object), alive, lost_hole, known_valid
+    out = shapely.from_ragged_array(
+        shapely.GeometryType.POLYGON,
+        np.column_stack(cols),
+        (np.concatenate([[0], np.cumsum(sizes)]), np.concatenate([[0], np.cumsum(rings_left)])),
+    )
+    return np.asarray(out, dtype=object), alive, lost_hole, known_valid
 
 
-def _convex_rings(
-    xy: NDArray[np.float64], path: NDArray[np.int64], sizes: NDArray[np.int64], start: NDArray[np.int64]
+def _left_turns(
+    x: NDArray[np.float64], y: NDArray[np.float64], start: NDArray[np.int64], sizes: NDArray[np.int64]
 ) -> NDArray[np.bool_]:
-    """Which closed rings are strictly convex and counter-clockwise, hence simple (a valid polygon shell).
-
-    A ring is when it turns left at every vertex (by more than 1e-9 of a radian: no sign left to rounding)
-    and its turns add up to one full turn (a star turning left everywhere adds up to more). Most bays are
-    such quadrilaterals: GEOS need not validate them.
-    """
-    out = np.zeros(len(sizes), dtype=bool)
-    if len(xy) == 0:
-        return out
-    pos = np.arange(len(xy)) - start[path]
-    vertex = np.flatnonzero(pos < sizes[path] - 1)  # every vertex once: not the closing repeat
-    r = path[vertex]
-    prev = np.where(pos[vertex] == 0, vertex + sizes[r] - 2, vertex - 1)
-    a = xy[vertex, :2] - xy[prev, :2]
-    b = xy[vertex + 1, :2] - xy[vertex, :2]
-    cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-    dot = (a * b).sum(axis=1)
-    sharp = cross <= 1e-9 * np.hypot(a[:, 0], a[:, 1]) * np.hypot(b[:, 0], b[:, 1])
-    turn = np.bincount(r, weights=np.arctan2(cross, dot), minlength=len(sizes))
-    left = np.bincount(r[sharp], minlength=len(sizes)) == 0
-    return np.asarray(left & (np.abs(turn - 2 * np.pi) < 1e-6) & (sizes >= 4), dtype=bool)
+    """Which closed rings turn left at every vertex, by more than 1e-9 radian (no sign left to rounding)."""
+    ex, ey = np.diff(x), np.diff(y)
+    closing = start + sizes - 1
+    # Edge into each vertex (a) and out of it (b); a ring's first vertex is entered by its last edge.
+    ax, ay = np.empty(len(x)), np.empty(len(x))
+    ax[1:], ay[1:] = ex, ey
+    ax[start], ay[start] = ex[closing - 1], ey[closing - 1]
+    bx, by = np.zeros(len(x)), np.zeros(len(x))
+    bx[:-1], by[:-1] = ex, ey
+    cross = ax * by - ay * bx
+    bad = (cross <= 0) | (cross * cross <= 1e-18 * (ax * ax + ay * ay) * (bx * bx + by * by))
+    bad[closing] = False
+    return np.asarray(np.add.reduceat(bad, start) == 0, dtype=bool)
 
 
 def _polygon_parts(geoms: NDArray[np.object_], largest: bool) -> NDArray[np.object_]:
@@ -482,15 +501,6 @@ def _clean_multipolygons(
     return out, alive
 
 
-def _is_valid(geoms: NDArray[np.object_], workers: int | None) -> NDArray[np.bool_]:
-    if len(geoms) == 0:
-        return np.zeros(0, dtype=bool)
-    parts = thread_map(
-        lambda lo, hi: np.asarray(shapely.is_valid(geoms[lo:hi]), dtype=bool), len(geoms), workers
-    )
-    return np.concatenate(parts)
-
-
 def clean_geometries(
     geoms: NDArray[np.object_] | Sequence[Any], decimals: int | None, workers: int | None = 1
 ) -> Cleaned:
@@ -503,8 +513,8 @@ def clean_geometries(
     decimals
         Decimals of the CRS unit to snap to (:func:`grid_decimals`); ``None``: no snapping.
     workers
-        Threads validating polygons (:func:`parkplan.parallel.thread_map`; ``None``: all CPUs). The
-        result is the same for any number.
+        Threads, each cleaning a range of rows (:func:`parkplan.parallel.thread_map`; ``None``: all
+        CPUs). The result is the same for any number.
 
     Returns
     -------
@@ -518,6 +528,14 @@ def clean_geometries(
         invalid.
     """
     geoms = np.asarray(geoms, dtype=object)
+    parts = thread_map(lambda lo, hi: _clean(geoms[lo:hi], decimals), len(geoms), workers)
+    if len(parts) == 1:
+        return parts[0]
+    return Cleaned(*(np.concatenate(columns) for columns in zip(*parts, strict=True)))
+
+
+def _clean(geoms: NDArray[np.object_], decimals: int | None) -> Cleaned:
+    """:func:`clean_geometries` on one range of rows."""
     n = len(geoms)
     out = geoms.copy()
     keep = np.ones(n, dtype=bool)
@@ -531,7 +549,9 @@ def clean_geometries(
         return np.flatnonzero(np.isin(tid, types))
 
     def snapped(sel: NDArray[np.int64]) -> NDArray[np.object_]:
-        return np.asarray(shapely.transform(geoms[sel], lambda xy: _round(xy, decimals)), dtype=object)
+        if decimals is None:
+            return geoms[sel]
+        return np.asarray(shapely.transform(geoms[sel], lambda xy: np.round(xy, decimals)), dtype=object)
 
     points = select(0, 4)
     if len(points):
@@ -566,7 +586,7 @@ def clean_geometries(
         out[others] = snapped(others)
     # Validate what is written; repair what snapping made invalid (typically a handful of polygons).
     check = np.flatnonzero(keep & np.isin(tid, (3, 6, 7)) & ~known_valid)
-    bad = check[~_is_valid(out[check], workers)]
+    bad = check[~np.asarray(shapely.is_valid(out[check]), dtype=bool)]
     if len(bad):
         for single in (True, False):
             sel = bad[(tid[bad] == 3) == single]
