@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -425,67 +426,121 @@ def count_is_robust(d: District, p: parkplan.Plan) -> bool:
 # Tests
 # --------------------------------------------------------------------------------------------------
 
-SETTINGS = settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+Layers = tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
 
 
-@SETTINGS
-@given(district())
-def test_reversed_hazard_lines(d: District) -> None:
-    check_same(plan_of(d), plan_of(d, reverse_hazard_lines(d)))
+def t_reversed_hazard_lines(d: District, data: st.DataObject) -> Layers:
+    """(a)"""
+    del data
+    return as_inputs(d, reverse_hazard_lines(d))
 
 
-@SETTINGS
-@given(district())
-def test_rounded_through_wgs84(d: District) -> None:
-    a = plan_of(d)
+def t_rounded_through_wgs84(d: District, data: st.DataObject) -> Layers:
+    """(b) The rounded layers go in as they are: in WGS84, or back in EPSG:25833."""
+    del data
     kerbs, hazards = frames(d)
-    # The rounded layers go in as they are (WGS84, or back in EPSG:25833).
-    b = parkplan.plan(rounded(kerbs, d.wgs84), rounded(hazards, d.wgs84), rules=d.preset, workers=1)
-    check_same(a, b, ROUND_TOL_M, count=False)
-    if len(a.bays) != len(b.bays):
-        assert not count_is_robust(d, a), (len(a.bays), len(b.bays))
+    return rounded(kerbs, d.wgs84), rounded(hazards, d.wgs84)
 
 
-@SETTINGS
-@given(district(), st.lists(st.floats(0.05, 0.95), min_size=1, max_size=3))
-def test_densified_kerbs(d: District, fractions: list[float]) -> None:
-    a = plan_of(d)
-    check_same(a, plan_of(d, with_kerbs(d, [densified(k, fractions) for k in d.kerbs])))
+def t_densified_kerbs(d: District, data: st.DataObject) -> Layers:
+    """(c)"""
+    fractions = data.draw(st.lists(st.floats(0.05, 0.95), min_size=1, max_size=3), label="fractions")
+    return as_inputs(d, with_kerbs(d, [densified(k, fractions) for k in d.kerbs]))
 
 
-@SETTINGS
-@given(district(), st.floats(0.1, 0.9), st.data())
-def test_kerb_split_into_ways(d: District, fraction: float, data: st.DataObject) -> None:
-    which = data.draw(st.sets(st.integers(0, len(d.kerbs) - 1), min_size=1))
-    reverse = data.draw(st.booleans())
+def t_kerb_split_into_ways(d: District, data: st.DataObject) -> Layers:
+    """(d)"""
+    which = data.draw(st.sets(st.integers(0, len(d.kerbs) - 1), min_size=1), label="split kerbs")
+    fraction = data.draw(st.floats(0.1, 0.9), label="fraction")
+    reverse = data.draw(st.booleans(), label="second piece reversed")
     kerbs: list[Kerb] = []
     for i, k in enumerate(d.kerbs):
         kerbs += split_kerb(k, fraction, reverse) if i in which else [k]
-    a, b = plan_of(d), plan_of(d, with_kerbs(d, kerbs))
+    return as_inputs(d, with_kerbs(d, kerbs))
+
+
+def t_line_hazards_offset(d: District, data: st.DataObject) -> Layers:
+    """(e)"""
+    deltas = data.draw(st.lists(st.floats(-1.0, 1.0), min_size=1, max_size=4), label="deltas")
+    return as_inputs(d, frames(offset_lines(d, deltas)))
+
+
+def t_reversed_kerbs(d: District, data: st.DataObject) -> Layers:
+    """(f)"""
+    which = data.draw(st.sets(st.integers(0, len(d.kerbs) - 1), min_size=1), label="reversed kerbs")
+    return as_inputs(d, with_kerbs(d, [reversed_kerb(k) if i in which else k for i, k in enumerate(d.kerbs)]))
+
+
+TRANSFORMS: dict[str, Callable[[District, st.DataObject], Layers]] = {
+    "reversed_hazard_lines": t_reversed_hazard_lines,
+    "rounded_through_wgs84": t_rounded_through_wgs84,
+    "densified_kerbs": t_densified_kerbs,
+    "kerb_split_into_ways": t_kerb_split_into_ways,
+    "line_hazards_offset": t_line_hazards_offset,
+    "reversed_kerbs": t_reversed_kerbs,
+}
+
+
+def as_inputs(d: District, layers: Layers) -> Layers:
+    return as_input(layers[0], d), as_input(layers[1], d)
+
+
+def compare(name: str, d: District, a: parkplan.Plan, b: parkplan.Plan) -> None:
+    """The checks for transformation ``name`` of district ``d`` (plan ``a``) into plan ``b``."""
+    if name != "rounded_through_wgs84":
+        check_same(a, b)
+        return
+    check_same(a, b, ROUND_TOL_M, count=False)
+    if len(a.bays) != len(b.bays):
+        assert not count_is_robust(d, a), f"bays: {len(a.bays)} before, {len(b.bays)} after"
+
+
+def transformed_plan(name: str, d: District, data: st.DataObject) -> parkplan.Plan:
+    kerbs, hazards = TRANSFORMS[name](d, data)
+    return parkplan.plan(kerbs, hazards, rules=d.preset, workers=1)
+
+
+SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+
+
+@pytest.mark.parametrize("name", list(TRANSFORMS))
+@settings(max_examples=5, **SETTINGS)  # type: ignore[arg-type]
+@given(d=district(), data=st.data())
+def test_transformation_keeps_the_plan(name: str, d: District, data: st.DataObject) -> None:
+    compare(name, d, plan_of(d), transformed_plan(name, d, data))
+
+
+@pytest.mark.slow
+@settings(max_examples=30, **SETTINGS)  # type: ignore[arg-type]
+@given(d=district(), data=st.data())
+def test_every_transformation_keeps_the_plan(d: District, data: st.DataObject) -> None:
+    """All six transformations of more districts; every failing one is reported."""
+    a = plan_of(d)
+    failed = {}
+    for name in TRANSFORMS:
+        try:
+            compare(name, d, a, transformed_plan(name, d, data))
+        except AssertionError as err:
+            failed[name] = str(err).splitlines()[0]
+    assert not failed, failed
+
+
+def test_split_ways_join_again() -> None:
+    """(d) in detail: one kerb per original line again, its id the pieces' ids joined with "+"."""
+    kerbs = []
+    for k in (0, 1):
+        line = np.array([[X0, Y0 + 10 * k], [X0 + 30, Y0 + 10 * k], [X0 + 60, Y0 + 10 * k + 8]])
+        side = ("left", "right")[k]
+        flow = ("backward", "forward")[k]
+        kerbs.append(Kerb(f"k{k}", line, "s", side, flow, 10.0, False, 1 - 2 * k))
+    d = District(tuple(kerbs), (), "de", False)
+    split = split_kerb(kerbs[0], 0.5, False) + split_kerb(kerbs[1], 0.5, True)
+    a, b = plan_of(d), plan_of(d, with_kerbs(d, split))
     check_same(a, b)
-    # Merged again: one kerb per original line, its id the pieces' ids joined with "+".
-    assert len(b.kerbs) == len(d.kerbs)
-    joined = {f"{k.curb_id}.a+{k.curb_id}.b" for i, k in enumerate(d.kerbs) if i in which}
-    assert joined <= set(b.kerbs["curb_id"])
-    assert set(b.bays["curb_id"]) <= set(b.kerbs["curb_id"])
-
-
-@SETTINGS
-@given(district(), st.lists(st.floats(-1.0, 1.0), min_size=1, max_size=4))
-def test_line_hazards_offset(d: District, deltas: list[float]) -> None:
-    check_same(plan_of(d), plan_of(offset_lines(d, deltas)))
-
-
-@SETTINGS
-@given(district(), st.data())
-def test_reversed_kerbs(d: District, data: st.DataObject) -> None:
-    which = data.draw(st.sets(st.integers(0, len(d.kerbs) - 1), min_size=1))
-    kerbs = [reversed_kerb(k) if i in which else k for i, k in enumerate(d.kerbs)]
-    check_same(plan_of(d), plan_of(d, with_kerbs(d, kerbs)))
+    assert b.kerbs["curb_id"].tolist() == ["k0.a+k0.b", "k1.a+k1.b"]
+    assert b.kerbs["flow"].tolist() == ["backward", "forward"]
+    assert set(b.bays["curb_id"]) == set(b.kerbs["curb_id"])
+    np.testing.assert_allclose(b.kerbs["length_m"], a.kerbs["length_m"])
 
 
 # --------------------------------------------------------------------------------------------------
