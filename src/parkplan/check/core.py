@@ -51,6 +51,10 @@ CHECKS = (
 TOL_M = 0.01
 """A violation needs more than this excess (metres): the planner works to 1 mm."""
 
+RUN_TOL_M = 0.02
+"""Tolerance on a length between two bay ends (grouping runs and gaps): each end of a layout written in
+WGS84 at 7 decimals may move by up to about 0.8 cm, so a length may be off by up to about 1.6 cm."""
+
 TOL_M2 = 0.01
 """A violation by area needs more than this (square metres)."""
 
@@ -824,7 +828,7 @@ def check_grouping(
     run = np.cumsum(new_run)
     run_start = s0[np.flatnonzero(new_run)][run - 1]
     run_reach = pd.Series(s1).groupby(run).cummax().to_numpy()
-    long = run_reach - run_start > max_run_m + TOL_M
+    long = run_reach - run_start > max_run_m + RUN_TOL_M
     first_long = long & ~pd.Series(long).groupby(run).shift(1, fill_value=False).to_numpy(dtype=bool)
     # shift is per run: a bay is the first over the limit when the bay before it in its run was not.
     rows = []
@@ -845,7 +849,7 @@ def check_grouping(
                 measured_m=total,
             )
         )
-    short = np.flatnonzero(same & (gap > TOL_M) & (gap < gap_m - TOL_M))
+    short = np.flatnonzero(same & (gap > TOL_M) & (gap < gap_m - RUN_TOL_M))
     if len(short):
         prev = bay[short - 1]
         rows.append(
