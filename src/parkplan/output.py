@@ -2,25 +2,32 @@
 
 Geometries are written valid and oriented *as written*, in every format (:func:`clean_geometries`):
 
-* coordinates are snapped to the output grid of the CRS they are written in: 7 decimals of a degree in
-  GeoJSON (always WGS 84) and any geographic CRS (1e-7 degree, about 1.1 cm or less), 1 mm in a projected
-  CRS (3 decimals of a metre; a foot-based CRS gets the decimals that make its grid 1 mm or finer), no
-  snapping without a CRS;
-* vertices that the snapping makes repeat are dropped, then polygon rings are oriented on the snapped
-  coordinates (exterior counter-clockwise, holes clockwise, by their signed area, in every format);
-* every polygon is validated as it will be written. One still invalid (a spike narrower than the grid that
-  the snapping folds over) is repaired: snapped by GEOS' snap-rounding to a valid geometry on the same grid
-  (``set_precision``), of which a Polygon keeps its largest part, then snapped, deduplicated and oriented
-  again and validated once more. It is never written invalid: one that cannot be repaired is left out;
-* a geometry that the snapping collapses (a line shorter than the grid becomes one point, a polygon narrower
-  than it loses its area) is left out of the file: a point is not the line it came from, and a one-point
-  LineString is invalid in every format. A hole that collapses is removed from its polygon (counted as a
-  repair).
+* GeoJSON (always WGS 84) has its coordinates snapped to 7 decimals of a degree (1e-7 degree: at most
+  1.11 cm north-south, less east-west), as RFC 7946 suggests. GeoPackage, FlatGeobuf and GeoParquet store
+  64-bit floats in the layer's CRS (the working CRS for a plan): their coordinates are written as
+  computed, on no coarser grid, so what is validated is exactly what they hold; snapping them to 1 mm was
+  measured to cost 0.7-1.1 s of CPU per 1.35 million bays for no gain in validity;
+* vertices equal to the one before them (after the snapping) are dropped, then polygon rings are
+  oriented by their signed area on the coordinates as written (exterior counter-clockwise, holes
+  clockwise, in every format; not by GEOS' orientation test, which misreads a ring whose highest vertex
+  has neighbours a fraction of a millimetre away);
+* every polygon is validated as it will be written (a triangle or quadrilateral that turns left at each
+  vertex is valid by construction; the rest go to GEOS). One still invalid (in GeoJSON: a spike narrower
+  than the grid that the snapping folds over) is repaired: GEOS' snap-rounding of the unsnapped
+  geometry to a valid one on the same grid (``set_precision``; ``make_valid`` without a grid), of which a
+  Polygon keeps its largest part, then snapped, deduplicated, oriented and validated again. It is never
+  written invalid: one that cannot be repaired is left out;
+* a geometry that collapses (a LineString with fewer than two distinct vertices left, which no format
+  can hold valid, or a polygon whose exterior has fewer than three) is left out of the file: a point is
+  not the line it came from, and a layer of mixed types is awkward in GIS tools. In GeoJSON that is any
+  zone line shorter than about a centimetre. A hole that collapses is removed from its polygon (counted as
+  a repair).
 
 Repairs and omissions are logged as one warning per layer on the ``parkplan`` logger, with the ``bay_id``
-(or row number) of the first features concerned, and returned by :func:`dump_layer` as a
+(or ``#`` and the index label) of the first features concerned, and returned by :func:`dump_layer` as a
 :class:`GeometryReport`. The work is vectorised (numpy on the coordinate arrays, GEOS validation per
-geometry), per row, so a GeoJSON file is the same for any number of workers.
+geometry) and per row, so a GeoJSON file is the same for any number of workers; without snapping only
+the geometries that change are rebuilt.
 
 Every write is atomic: the data goes to a temporary file beside the target, which replaces the target
 only once it is complete, so an error never leaves a partial file. :func:`atomic_paths` extends this to
@@ -46,7 +53,6 @@ from typing import IO, Any, NamedTuple
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 from numpy.typing import NDArray
 
@@ -66,7 +72,6 @@ __all__ = [
     "dump_layer",
     "geojson_seq_text",
     "geojson_text",
-    "grid_decimals",
     "write_layer",
 ]
 
@@ -74,9 +79,6 @@ log = logging.getLogger("parkplan")
 
 COORD_DECIMALS = 7
 """Decimal places of lon/lat in GeoJSON (and in any geographic CRS): 1e-7 degree is about 1.1 cm."""
-
-METRIC_GRID_M = 0.001
-"""Output grid of a projected CRS: coordinates are snapped to 1 mm (or finer, see :func:`grid_decimals`)."""
 
 REPORTED_IDS = 20
 """Feature ids a repair warning names (the counts are complete)."""
@@ -218,32 +220,6 @@ def _json_value(value: Any) -> Any:
     return value if isinstance(value, (int, str)) else str(value)
 
 
-def grid_decimals(crs: Any) -> int | None:
-    """Decimals that coordinates written in ``crs`` are snapped to.
-
-    Parameters
-    ----------
-    crs
-        Anything :class:`pyproj.CRS` accepts, or ``None``.
-
-    Returns
-    -------
-    int or None
-        :data:`COORD_DECIMALS` (1e-7 degree) for a geographic CRS; for a projected CRS the fewest decimals
-        of its axis unit that make a grid of :data:`METRIC_GRID_M` (1 mm) or finer (3 for metres, 3 for
-        feet); ``None`` (no snapping) without a CRS.
-    """
-    if crs is None:
-        return None
-    c = pyproj.CRS.from_user_input(crs)
-    if c.is_geographic:
-        return COORD_DECIMALS
-    unit_m = float(c.axis_info[0].unit_conversion_factor) if c.axis_info else 1.0
-    if not (math.isfinite(unit_m) and unit_m > 0):
-        unit_m = 1.0
-    return max(math.ceil(math.log10(unit_m / METRIC_GRID_M) - 1e-9), 0)
-
-
 @dataclass
 class GeometryReport:
     """What :func:`dump_layer` changed in a layer's geometries to write them valid at the output grid.
@@ -338,20 +314,26 @@ def _clean_paths(
 def _clean_lines(
     lines: NDArray[np.object_], decimals: int | None
 ) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
-    """Snapped LineStrings without repeated vertices, and which still have two distinct vertices."""
-    cols, sizes = _clean_paths(_columns(lines), shapely.get_num_coordinates(lines), decimals)
+    """Snapped LineStrings without repeated vertices, and which still have two distinct vertices.
+
+    Without snapping only the lines that lose a vertex are rebuilt.
+    """
+    counts = shapely.get_num_coordinates(lines)
+    cols, sizes = _clean_paths(_columns(lines), counts, decimals)
     alive = sizes >= 2
-    if not alive.all():
-        kept = np.repeat(alive, sizes)
-        cols = [c[kept] for c in cols]
-        sizes = np.where(alive, sizes, 0)
-    if not alive.any():  # (from_ragged_array needs a coordinate)
-        return np.array([shapely.LineString()] * len(lines), dtype=object), alive
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    xy = np.column_stack(cols)
-    return np.asarray(
-        shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (offsets,)), dtype=object
-    ), alive
+    changed = np.ones(len(lines), dtype=bool) if decimals is not None else sizes != counts
+    out = lines.copy()
+    if not changed.any():
+        return out, alive
+    take = changed & alive
+    kept = np.repeat(take, sizes)
+    sizes = sizes[take]
+    out[changed & ~alive] = shapely.LineString()
+    if len(sizes):
+        xy = np.column_stack([c[kept] for c in cols])
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        out[take] = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, xy, (offsets,))
+    return out, alive
 
 
 def _clean_polygons(
@@ -386,6 +368,9 @@ def _clean_polygons(
     lost_hole = np.zeros(n, dtype=bool)
     lost_hole[owner[~ring_ok & ~exterior]] = True
     lost_hole &= alive
+    # Polygons to rebuild: all when snapped; else those that lose a vertex or ring, or turn round.
+    changed = np.ones(n, dtype=bool) if decimals is not None else np.zeros(n, dtype=bool)
+    changed[owner[(sizes != counts) | ~keep_ring]] = True
     if not keep_ring.all():
         kept = np.repeat(keep_ring, sizes)
         cols = [c[kept] for c in cols]
@@ -393,8 +378,8 @@ def _clean_polygons(
     rings_left = np.bincount(owner, minlength=n)
     known_valid = np.zeros(n, dtype=bool)
     total = len(cols[0])
+    start = np.cumsum(sizes) - sizes
     if total:
-        start = np.cumsum(sizes) - sizes
         x, y = cols[0], cols[1]
         rx = x - np.repeat(x[start], sizes)
         ry = y - np.repeat(y[start], sizes)
@@ -404,19 +389,27 @@ def _clean_polygons(
         area2 = np.add.reduceat(term, start)
         flip = np.where(exterior, area2 < 0, area2 > 0)
         if flip.any():
+            changed[owner[flip]] = True
             pos = np.arange(total)
             src = np.where(np.repeat(flip, sizes), np.repeat(2 * start + sizes - 1, sizes) - pos, pos)
             cols = [c[src] for c in cols]
         small = (sizes <= 5) & (rings_left[owner] == 1)
         known_valid[owner[small & _left_turns(cols[0], cols[1], start, sizes)]] = True
-    if total == 0:  # (from_ragged_array needs a coordinate)
-        return np.array([shapely.Polygon()] * n, dtype=object), alive, lost_hole, known_valid
-    out = shapely.from_ragged_array(
-        shapely.GeometryType.POLYGON,
-        np.column_stack(cols),
-        (np.concatenate([[0], np.cumsum(sizes)]), np.concatenate([[0], np.cumsum(rings_left)])),
-    )
-    return np.asarray(out, dtype=object), alive, lost_hole, known_valid
+    out = polys.copy()
+    out[changed & ~alive] = shapely.Polygon()
+    take = changed & alive
+    ring_take = take[owner]
+    if ring_take.any():  # (from_ragged_array needs a coordinate)
+        pts = np.repeat(ring_take, sizes)
+        out[take] = shapely.from_ragged_array(
+            shapely.GeometryType.POLYGON,
+            np.column_stack([c[pts] for c in cols]),
+            (
+                np.concatenate([[0], np.cumsum(sizes[ring_take])]),
+                np.concatenate([[0], np.cumsum(rings_left[take])]),
+            ),
+        )
+    return out, alive, lost_hole, known_valid
 
 
 def _left_turns(
@@ -424,17 +417,23 @@ def _left_turns(
 ) -> NDArray[np.bool_]:
     """Which closed rings turn left at every vertex, by more than 1e-9 radian (no sign left to rounding)."""
     ex, ey = np.diff(x), np.diff(y)
-    closing = start + sizes - 1
-    # Edge into each vertex (a) and out of it (b); a ring's first vertex is entered by its last edge.
-    ax, ay = np.empty(len(x)), np.empty(len(x))
-    ax[1:], ay[1:] = ex, ey
-    ax[start], ay[start] = ex[closing - 1], ey[closing - 1]
-    bx, by = np.zeros(len(x)), np.zeros(len(x))
-    bx[:-1], by[:-1] = ex, ey
-    cross = ax * by - ay * bx
-    bad = (cross <= 0) | (cross * cross <= 1e-18 * (ax * ax + ay * ay) * (bx * bx + by * by))
-    bad[closing] = False
-    return np.asarray(np.add.reduceat(bad, start) == 0, dtype=bool)
+    # Turn at vertex i + 1, between edge i (into it) and edge i + 1 (out of it): cross and the product
+    # of the two edges' squared lengths. A ring's first vertex is entered by its last edge: set apart.
+    cross = ex[:-1] * ey[1:]
+    cross -= ey[:-1] * ex[1:]
+    sq = ex * ex
+    sq += ey * ey
+    bad = cross <= 0.0
+    bad |= cross * cross <= 1e-18 * (sq[:-1] * sq[1:])
+    last = start + sizes - 2  # the edge into the closing point
+    first_cross = ex[last] * ey[start] - ey[last] * ex[start]
+    first_bad = (first_cross <= 0.0) | (first_cross * first_cross <= 1e-18 * sq[last] * sq[start])
+    # Per ring: its vertices 1 .. size - 2 are entries start .. start + size - 3 of ``bad`` (a ring of
+    # size s has s - 2 of them); entries across two rings are not counted.
+    counted = np.zeros(len(bad) + 1, dtype=np.int64)
+    counted[1:] = np.cumsum(bad)
+    inner_bad = counted[start + sizes - 2] - counted[start]
+    return np.asarray((inner_bad == 0) & ~first_bad, dtype=bool)
 
 
 def _polygon_parts(geoms: NDArray[np.object_], largest: bool) -> NDArray[np.object_]:
@@ -511,7 +510,7 @@ def clean_geometries(
     geoms
         Geometries (any type; missing and empty ones pass unchanged).
     decimals
-        Decimals of the CRS unit to snap to (:func:`grid_decimals`); ``None``: no snapping.
+        Decimals to snap the coordinates to (:data:`COORD_DECIMALS` for GeoJSON); ``None``: no snapping.
     workers
         Threads, each cleaning a range of rows (:func:`parkplan.parallel.thread_map`; ``None``: all
         CPUs). The result is the same for any number.
@@ -771,7 +770,7 @@ def dump_layer(
     ``.geojson`` / ``.json`` use parkplan's RFC 7946 writer, ``.geojsonl`` / ``.geojsons`` its GeoJSON
     text-sequence writer (streamed), both in WGS 84; ``.gpkg`` and ``.fgb`` go through pyogrio,
     ``.parquet`` through GeoPandas, in the layer's CRS. In every format the geometries are written as
-    :func:`clean_geometries` makes them at the grid of the CRS written (:func:`grid_decimals`): valid,
+    :func:`clean_geometries` makes them (snapped to 1e-7 degree in GeoJSON, as computed elsewhere): valid,
     rings oriented, none collapsed. ``workers``: processes that turn GeoJSON chunks into text, threads that
     validate the other formats' geometries (default: all CPUs; the file is the same for any number).
 
@@ -801,7 +800,7 @@ def dump_layer(
                     ),
                 )
         else:
-            cleaned, report.repaired, report.dropped = _cleaned_frame(gdf, grid_decimals(gdf.crs), workers)
+            cleaned, report.repaired, report.dropped = _cleaned_frame(gdf, None, workers)
             report.written = len(cleaned)
             if suffix == ".parquet":
                 cleaned.to_parquet(tmp)
