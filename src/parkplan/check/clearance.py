@@ -598,8 +598,18 @@ def hazard_places(
     places = out.frame()
     # Per hazard number (features, then kerb corners): kind, id and the feature's width.
     kind_all = np.concatenate([kinds, np.full(len(corner_kerb), "intersection", dtype=object)])
-    id_all = np.concatenate([hazards["hazard_id"].astype(str).to_numpy(dtype=object), corner_ids])
-    width_all = np.concatenate([hazards["width_m"].to_numpy(dtype=float), np.full(len(corner_kerb), np.nan)])
+    ids = (
+        hazards["hazard_id"].astype(str).to_numpy(dtype=object)
+        if "hazard_id" in hazards.columns
+        else np.array([f"hazards#{i}" for i in range(n_haz)], dtype=object)
+    )
+    widths = (
+        pd.to_numeric(hazards["width_m"], errors="coerce").to_numpy(dtype=float)
+        if "width_m" in hazards.columns
+        else np.full(n_haz, np.nan)
+    )
+    id_all = np.concatenate([ids, corner_ids])
+    width_all = np.concatenate([widths, np.full(len(corner_kerb), np.nan)])
     hz = places["hazard"].to_numpy(dtype=np.int64)
     places["kind"] = kind_all[hz]
     places["hazard_id"] = id_all[hz]
@@ -915,7 +925,8 @@ def _straight_violations(
     xy = np.stack([places["x"].to_numpy(dtype=float)[pl], places["y"].to_numpy(dtype=float)[pl]], axis=1)
     r_best, k_best = reach[best], kerb[best]
     geoms = np.asarray(bays.geometry.values, dtype=object)[at["bay"].to_numpy(dtype=np.int64)]
-    slack = float(np.nanmax(at["offset_m"].to_numpy(dtype=float), initial=0.0)) + 1.0
+    offsets = at["offset_m"].to_numpy(dtype=float) if "offset_m" in at.columns else np.zeros(0)
+    slack = float(np.nanmax(offsets, initial=0.0)) + 1.0
     tree = shapely.STRtree(geoms)
     q, row = tree.query(shapely.points(xy), predicate="dwithin", distance=r_best + slack)
     q, row = q.astype(np.int64), row.astype(np.int64)
