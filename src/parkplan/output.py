@@ -614,10 +614,11 @@ def _cleaned_frame(
     The rows left out are removed from the layer.
     """
     result = clean_geometries(np.asarray(gdf.geometry.values, dtype=object), decimals, workers)
-    name = gdf.geometry.name
-    frame = pd.DataFrame(gdf.drop(columns=name))
-    frame[name] = result.geometries
-    out = gpd.GeoDataFrame(frame, geometry=name, crs=gdf.crs)
+    # A shallow copy with a new geometry column: the other columns are not copied, the caller's frame
+    # is not touched (assigning a column replaces it), and the geometries are not checked again.
+    out = gdf.copy(deep=False)
+    geometry = gpd.array.GeometryArray(result.geometries, crs=gdf.crs)
+    out[gdf.geometry.name] = gpd.GeoSeries(geometry, index=gdf.index)
     if not result.keep.all():
         out = out[result.keep]
     return out, _labels(gdf, result.repaired & result.keep), _labels(gdf, ~result.keep)
