@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
 from parkplan.check.attach import attach_bays
@@ -113,6 +115,40 @@ def test_point_at_the_kerb_and_off_it_on_a_straight_kerb() -> None:
     assert row["measured_m"] == pytest.approx(28.0 - 23.5)
     assert "before crossing c1" in row["detail"]
     assert v[v["bay"] == 3].iloc[0]["measured_m"] == pytest.approx(68.0 - 63.2)
+
+
+coordinate = st.floats(min_value=0.0, max_value=40.0, allow_nan=False).map(lambda v: round(v, 2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(coordinate, coordinate), min_size=2, max_size=6),
+    st.tuples(coordinate, coordinate),
+)
+def test_passes_are_the_local_minima_of_a_densely_sampled_kerb(vertices, point) -> None:
+    """The closed-form passes against brute force: the kerb sampled every 5 mm, local minima of distance."""
+    pts = np.array(vertices, dtype=float)
+    steps = np.hypot(*np.diff(pts, axis=0).T)
+    assume(steps.min() > 0.5)
+    rules = rules_with({})
+    kerbs = kerb_table([line(*pts.tolist())], rules)
+    geom = kerbs.geometry.iloc[0]
+    assume(not geom.is_closed)
+    hz = hazard_frame(["crossing"], [Point(xy(*point))], match=["all"])
+    rules = rules_with({"crossing": {"snap_m": 100.0}})
+    found = np.sort(hazard_places(hz, kerbs, rules)["p0_m"].to_numpy())
+    # Brute force: samples every 5 mm (and every vertex), strict local minima (ends: one side).
+    dense = shapely.segmentize(geom, 0.005)
+    c = shapely.get_coordinates(dense)
+    s = np.r_[0.0, np.cumsum(np.hypot(*np.diff(c, axis=0).T))]
+    d = np.hypot(c[:, 0] - X0 - point[0], c[:, 1] - Y0 - point[1])
+    left = np.r_[np.inf, d[:-1]]
+    right = np.r_[d[1:], np.inf]
+    # Plateaus (a kerb segment at constant distance) have no single minimum: leave those draws out.
+    assume(not np.any(np.abs(np.diff(d)) < 1e-9))
+    brute = s[(d < left) & (d < right)]
+    assert all(np.min(np.abs(brute - f)) <= 0.01 for f in found), (found, brute)
+    assert all(np.min(np.abs(found - b)) <= 0.01 for b in brute), (found, brute)
 
 
 def test_point_beyond_snap_applies_nowhere() -> None:
