@@ -269,9 +269,8 @@ def _point_passes(segs: KerbSegments, solid: _Solid, xy: _F, snap: _F) -> pd.Dat
     s_min = np.where(v_end, s0 + length, np.where(v_start, s0, s0 + np.clip(t, 0.0, 1.0) * length))
     d_min = np.where(v_end, d_b, np.where(v_start, d_a, proj.dist_m))
 
-    rows = np.flatnonzero(is_min)
     # A foot a hair from a vertex can show on both segments of a straight run: one place.
-    r = rows
+    r = np.flatnonzero(is_min)
     same = np.zeros(len(r), dtype=bool)
     same[1:] = (pt[r[1:]] == pt[r[:-1]]) & (kerb[r[1:]] == kerb[r[:-1]])
     same[1:] &= np.abs(s_min[r[1:]] - s_min[r[:-1]]) <= 1e-6
@@ -285,8 +284,8 @@ def _near_pairs(segs: KerbSegments, geoms: _O, snap: _F, n_kerbs: int) -> tuple[
     Returns
     -------
     tuple
-        ``(row, kerb, near)``: the geometry's row, the kerb, and a MultiLineString of the kerb's segments
-        within ``snap`` of it (all of the kerb that matters for the pair: the rest is farther).
+        ``(row, kerb, near)``: the geometry's row, the kerb, and the kerb's segments within ``snap`` of
+        it merged into lines (all of the kerb that matters for the pair: the rest is farther).
     """
     row, seg = segs.tree.query(geoms, predicate="dwithin", distance=snap)
     keep = segs.length_m[seg] > 0.0
