@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import parkplan
+from parkplan import carriageway
 from parkplan.carriageway import KerbSegments
 from parkplan.keep import MATCH_M, existing_spans
 
@@ -141,6 +142,59 @@ def test_existing_spans_match_line_locate_point(seed: int, n_kerbs: int, vertice
         )
         assert abs(row.start_m - s.min()) < 1e-6
         assert abs(row.end_m - s.max()) < 1e-6
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1), st.integers(1, 3), st.integers(2, 30), st.sampled_from([0.0, 0.04, 2.5, 5.0])
+)
+def test_edges_clipped_to_the_strips_in_closed_form_as_geos(
+    seed: int, n_kerbs: int, vertices: int, depth_m: float
+) -> None:
+    """Where kerb edges cross a segment's inset strip (Cyrus-Beck in the segment's frame): GEOS's answer."""
+    kerbs = random_kerbs(seed, n_kerbs, vertices)
+    table = gpd.GeoDataFrame(
+        {"carriageway": np.random.default_rng(seed).choice(["left", "right"], n_kerbs)},
+        geometry=kerbs,
+        crs=CRS,
+    )
+    segs = KerbSegments(np.asarray(kerbs, dtype=object))
+    depth = np.full(n_kerbs, depth_m)
+    _, inner, _, seg_a, seg_b = carriageway._strips(table, depth, segs)
+    _, unit = carriageway._normals(table, segs)
+    quad = np.flatnonzero(seg_a == seg_b)
+    ea, eb = carriageway._segments(np.asarray(kerbs, dtype=object))
+    edges = shapely.linestrings(np.stack([ea, eb], axis=1))
+    qi, ei = shapely.STRtree(edges).query(inner[quad])  # every pair whose bounding boxes meet
+    qi = quad[qi]
+    with np.errstate(all="raise"):
+        hit, lo, hi = carriageway._crossings(segs, unit, depth, seg_a[qi], ea[ei], eb[ei])
+    expected = shapely.intersects(inner[qi], edges[ei])
+    # Touching at a corner is a matter of rounding either way.
+    near = shapely.distance(shapely.boundary(inner[qi]), edges[ei]) < 1e-9
+    assert np.all((hit == expected) | near)
+    both = np.flatnonzero(hit & expected)
+    glo, ghi = carriageway._project(
+        shapely.intersection(inner[qi[both]], edges[ei[both]]), seg_a[qi[both]], seg_b[qi[both]], segs
+    )
+    np.testing.assert_allclose(lo[both], glo, atol=1e-6)
+    np.testing.assert_allclose(hi[both], ghi, atol=1e-6)
+
+
+def test_edge_at_right_angles_beyond_the_strip_misses_it() -> None:
+    """An edge square to a diagonal segment, past its end but inside its strip's bounding box: no hit,
+    and no infinite parameter times zero (NaN) on the way."""
+    table = gpd.GeoDataFrame(
+        {"carriageway": ["right"]}, geometry=[shapely.LineString([(0, 0), (10, 10)])], crs=CRS
+    )
+    segs = KerbSegments(np.asarray(table.geometry.values, dtype=object))
+    _, unit = carriageway._normals(table, segs)
+    a, b = np.array([[10.5, 9.5], [10.0, 4.0]]), np.array([[11.5, 8.5], [4.0, 10.0]])
+    with np.errstate(all="raise"):
+        hit, lo, hi = carriageway._crossings(segs, unit, np.array([2.5]), np.array([0, 0]), a, b)
+    assert not hit[0]
+    assert hit[1]  # the second edge crosses the strip square to the kerb at its middle
+    np.testing.assert_allclose([lo[1], hi[1]], [np.hypot(7.0, 7.0), np.hypot(7.0, 7.0)])
 
 
 # --------------------------------------------------------------------------------------------------

@@ -243,7 +243,11 @@ def _strips(
     # zone of no length), only the kerbs whose strips it meets; seg_b = -1 marks it.
     towards = sine * side[j] > 0
     seg_b = np.concatenate([index, np.where(towards, j + 1, -1)]).astype(np.int64)
-    return _valid(polys), _valid(inner), owner, seg_a, seg_b
+    # A segment's rectangle (and its inset) is valid unless it is (nearly) flat: check the rest.
+    depth = depth_m[k]
+    sure = np.concatenate([(length > 1e-3) & (depth > 1e-3), np.zeros(len(j), dtype=bool)])
+    sure_inner = sure & np.concatenate([np.abs(depth - 2.0 * eps) > 1e-3, np.zeros(len(j), dtype=bool)])
+    return _valid(polys, ~sure), _valid(inner, ~sure_inner), owner, seg_a, seg_b
 
 
 def _normals(kerbs: gpd.GeoDataFrame, segs: KerbSegments) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -253,10 +257,11 @@ def _normals(kerbs: gpd.GeoDataFrame, segs: KerbSegments) -> tuple[NDArray[np.fl
     return side, unit
 
 
-def _valid(polys: NDArray[np.object_]) -> NDArray[np.object_]:
-    """Repair only the polygons that need it (make_valid on every strip is slow)."""
+def _valid(polys: NDArray[np.object_], check: NDArray[np.bool_]) -> NDArray[np.object_]:
+    """Repair only the polygons that need it among those to ``check`` (make_valid on every strip is slow)."""
     out = np.asarray(polys, dtype=object).copy()
-    bad = ~shapely.is_valid(out)
+    bad = np.zeros(len(out), dtype=bool)
+    bad[check] = ~shapely.is_valid(out[check])
     if bad.any():
         out[bad] = shapely.make_valid(out[bad])
     return out
@@ -370,6 +375,7 @@ def _crossings(
         t0 = np.maximum(t0, np.where(flat, np.where(inside, -np.inf, np.inf), np.minimum(ta, tb)))
         t1 = np.minimum(t1, np.where(flat, np.where(inside, np.inf, -np.inf), np.maximum(ta, tb)))
     hit = t0 <= t1
+    t0, t1 = np.where(hit, t0, 0.0), np.where(hit, t1, 0.0)  # misses may be infinite
     ua, ub = u0 + t0 * du, u0 + t1 * du
     start = np.take(segs.start_m, seg)
     lo_m = start + np.clip(np.minimum(ua, ub), 0.0, length)
@@ -401,9 +407,9 @@ def _zones(
 ) -> pd.DataFrame:
     """Build zones in the format of :func:`parkplan.hazards.zones_from_matches`.
 
-    ``other`` is the id of the kerb that causes each zone.
+    ``other`` is the ``hazard_id`` of each zone: ``kerb:`` and the id of the kerb that causes it.
     """
-    return zone_table(kerb, start, end, kind, [f"kerb:{c}" for c in other], rule)
+    return zone_table(kerb, start, end, kind, other, rule)
 
 
 def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]) -> pd.DataFrame:
@@ -481,7 +487,7 @@ def room_zones(
     segs = KerbSegments(geoms)
     strips, inner, strip_kerb, seg_a, seg_b = _strips(kerbs, depth, segs)
     _, unit = _normals(kerbs, segs)
-    curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
+    labels = np.array([f"kerb:{c}" for c in kerbs["curb_id"].to_numpy(dtype=object)], dtype=object)
     bends = _bend_zones(kerbs, depth)
     frames: list[pd.DataFrame] = [bends]
 
@@ -508,7 +514,7 @@ def room_zones(
     out_hi = np.concatenate([q_hi, j_hi[got]])
     if len(out_k):
         rule = "bays would cross the edge of the carriageway"
-        frames.append(_zones(out_k, out_lo, out_hi, "outside", curb_ids[out_k], rule))
+        frames.append(_zones(out_k, out_lo, out_hi, "outside", labels[out_k], rule))
     # Kerb these zones close, with windows too short for any bay (< SLIVER_M) closed too: no bay stands
     # there, so what the strips there meet is no conflict for the other kerb.
     pad = SLIVER_M / 2.0 + 1e-9
@@ -569,7 +575,7 @@ def room_zones(
         for mine, other, (lo, hi), other_dead in ((qa, qb, spans[0], dead[1]), (qb, qa, spans[1], dead[0])):
             z = (seg_b[mine] >= 0) & ~other_dead & np.isfinite(lo)
             k = strip_kerb[mine[z]]
-            frames.append(_zones(k, lo[z], hi[z], "narrow", curb_ids[strip_kerb[other[z]]], rule))
+            frames.append(_zones(k, lo[z], hi[z], "narrow", labels[strip_kerb[other[z]]], rule))
     if not frames:
         return no_zones()
     zones = pd.concat(frames, ignore_index=True)
