@@ -490,3 +490,22 @@ def test_the_neukoelln_block_is_written_valid_in_every_format(tmp_path: Path) ->
     report = output.GeometryReport()
     "".join(output.geojson_text(p.bays, workers=1, report=report))
     assert (report.repaired, report.dropped) == ([], [])
+
+
+def test_3d_and_collections_are_cleaned_too() -> None:
+    clockwise = [(0.0, 0.0), (0.0, 1.0), (1.0, 1.0), (1.0, 0.0)]
+    geoms = np.array(
+        [
+            Polygon([(x, y, 5.0) for x, y in clockwise]),
+            Polygon(clockwise),
+            shapely.GeometryCollection([Polygon(clockwise), shapely.Point(3.0, 3.0)]),
+        ],
+        dtype=object,
+    )
+    cleaned = output.clean_geometries(geoms, 3)
+    got = cleaned.geometries
+    assert shapely.has_z(got).tolist() == [True, False, False]  # z kept where there was one, none added
+    assert _signed_area(got[0].exterior.coords) > 0
+    assert _signed_area(got[1].exterior.coords) > 0
+    assert _signed_area(got[2].geoms[0].exterior.coords) > 0
+    assert cleaned.keep.all()

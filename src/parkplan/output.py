@@ -534,7 +534,22 @@ def clean_geometries(
 
 
 def _clean(geoms: NDArray[np.object_], decimals: int | None) -> Cleaned:
-    """:func:`clean_geometries` on one range of rows."""
+    """Clean one range of rows (:func:`clean_geometries`): 2D and 3D geometries apart.
+
+    (A coordinate array has one number of dimensions.)
+    """
+    has_z = np.asarray(shapely.has_z(geoms), dtype=bool)
+    if not has_z.any() or has_z.all():
+        return _clean_alike(geoms, decimals)
+    out = Cleaned(geoms.copy(), np.ones(len(geoms), dtype=bool), np.zeros(len(geoms), dtype=bool))
+    for sel in (np.flatnonzero(~has_z), np.flatnonzero(has_z)):
+        part = _clean_alike(geoms[sel], decimals)
+        out.geometries[sel], out.keep[sel], out.repaired[sel] = part
+    return out
+
+
+def _clean_alike(geoms: NDArray[np.object_], decimals: int | None) -> Cleaned:
+    """:func:`clean_geometries` on geometries all 2D or all 3D."""
     n = len(geoms)
     out = geoms.copy()
     keep = np.ones(n, dtype=bool)
@@ -581,8 +596,8 @@ def _clean(geoms: NDArray[np.object_], decimals: int | None) -> Cleaned:
         n_parts = shapely.get_num_geometries
         repaired[multipolys] = ok & (n_parts(cleaned) < n_parts(geoms[multipolys]))
     others = select(2, 7)
-    if len(others):
-        out[others] = snapped(others)
+    if len(others):  # (rare: GEOS orients the polygons of a collection)
+        out[others] = shapely.orient_polygons(snapped(others), exterior_cw=False)
     # Validate what is written; repair what snapping made invalid (typically a handful of polygons).
     check = np.flatnonzero(keep & np.isin(tid, (3, 6, 7)) & ~known_valid)
     bad = check[~np.asarray(shapely.is_valid(out[check]), dtype=bool)]
