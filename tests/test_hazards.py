@@ -734,6 +734,7 @@ def test_grouping_gap_holds_across_a_short_zone():
     p = parkplan.plan(kerbs_frame([kerb]), hazards_frame(["obstacle"], [Point(46.5, -0.5)]), rules=rules)
     b = p.bays.sort_values("start_m")
     gaps = b["start_m"].to_numpy()[1:] - b["end_m"].to_numpy()[:-1]
+    assert (p.zones["kind"] == "grouping").sum() == 1
     real = gaps[gaps > 0.01]
     assert len(real)
     assert (real >= 4.0 - 1e-6).all()

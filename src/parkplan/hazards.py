@@ -40,6 +40,7 @@ from parkplan.rules import Clearance, Rules
 __all__ = [
     "HazardMatch",
     "free_stretches",
+    "grouping_zones",
     "kerb_order",
     "match_hazards",
     "merge_intervals",
@@ -1024,20 +1025,42 @@ def merge_intervals(
     return out_g.astype(np.int64), out_s, out_e
 
 
-def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64], min_gap_m: float = 0.0) -> pd.DataFrame:
+def grouping_zones(
+    zones: pd.DataFrame, lengths: NDArray[np.float64], gap_m: float, curb_ids: NDArray[np.object_], rule: str
+) -> pd.DataFrame:
+    """Zones that keep the groups of bays either side of a short zone the grouping gap apart.
+
+    The bays either side of a zone are in different free stretches, planned apart: a merged zone inside a
+    kerb shorter than ``gap_m`` (a 1 mm bend, a 3 m driveway under a 4 m gap, a zero-length cut) would
+    leave two groups closer than the rules' ``[grouping] gap_m``. Each such place gets a ``grouping``
+    zone ``gap_m`` long about its middle (clipped to the kerb), its own extent the merged zone.
+    """
+    if gap_m <= 0 or len(zones) == 0:
+        return no_zones()
+    g, s, e = merge_intervals(
+        zones["kerb"].to_numpy(dtype=np.int64),
+        zones["start_m"].to_numpy(dtype=float),
+        zones["end_m"].to_numpy(dtype=float),
+    )
+    short = (e - s < gap_m - 1e-9) & (s > 0.0) & (e < lengths[g])
+    g, s, e = g[short], s[short], e[short]
+    mid = (s + e) / 2.0
+    return zone_table(
+        g,
+        np.maximum(mid - gap_m / 2.0, 0.0),
+        np.minimum(mid + gap_m / 2.0, lengths[g]),
+        "grouping",
+        [f"kerb:{c}@{x:.2f}" for c, x in zip(curb_ids[g], mid, strict=True)],
+        rule,
+        hazard_start_m=s,
+        hazard_end_m=e,
+    )
+
+
+def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64]) -> pd.DataFrame:
     """Return the free stretches of every kerb: the complement of its merged zones.
 
-    Parameters
-    ----------
-    zones
-        Zones (``kerb``, ``start_m``, ``end_m``); zero-length ones cut a stretch in two.
-    lengths
-        Length of every kerb (metres).
-    min_gap_m
-        The shortest gap between two groups of bays (the rules' ``[grouping] gap_m``): the bays either
-        side of a zone are in different stretches, so a merged zone inside the kerb shorter than this
-        grows about its middle to this length (a 1 mm bend or a 3 m driveway then still separates the
-        groups by the gap the rules ask).
+    Zero-length zones cut a stretch in two.
 
     Returns
     -------
@@ -1050,12 +1073,6 @@ def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64], min_gap_m:
         zones["start_m"].to_numpy(dtype=float),
         zones["end_m"].to_numpy(dtype=float),
     )
-    if min_gap_m > 0 and len(g):
-        short = (e - s < min_gap_m) & (s > 0.0) & (e < lengths[g])
-        mid = (s + e) / 2.0
-        s = np.where(short, np.maximum(mid - min_gap_m / 2.0, 0.0), s)
-        e = np.where(short, np.minimum(mid + min_gap_m / 2.0, lengths[g]), e)
-        g, s, e = merge_intervals(g, s, e)
     # Candidate gaps: from each kerb start / merged-zone end to the next merged-zone start / kerb end.
     gap_kerb = np.concatenate([np.arange(n), g])
     gap_start = np.concatenate([np.zeros(n), e])

@@ -56,6 +56,7 @@ from ortools.sat.python import cp_model
 from parkplan.carriageway import room_zones
 from parkplan.hazards import (
     free_stretches,
+    grouping_zones,
     kerb_order,
     merge_intervals,
     opposite_hits,
@@ -718,7 +719,9 @@ def decide(
     type_depth = np.array([b.depth_m for b in rules.bays])
     # Groups of bays either side of a zone are as far apart as the grouping rule asks.
     min_gap = 0.0 if rules.grouping is None else float(rules.grouping.gap_m)
-    base = free_stretches(hazard_zones, lengths, min_gap)
+    gap_rule = f"{rules.name}: groups of bays at least {min_gap:g} m apart"
+    curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
+    base = free_stretches(hazard_zones, lengths)
     facing = facing_kerbs(kerbs, base, workers=workers)
     smp = facing.samples
     s_width = smp["width_m"].to_numpy(dtype=float)
@@ -769,7 +772,12 @@ def decide(
         cuts = pd.DataFrame(
             {"kerb": np.concatenate([cap_k, cap_k]), "start_m": np.concatenate([cap_lo, cap_hi])}
         ).assign(end_m=lambda f: f["start_m"])
-        stretches = free_stretches(pd.concat([zones, cuts], ignore_index=True), lengths, min_gap)
+        if min_gap > 0:
+            gaps = grouping_zones(
+                pd.concat([zones, cuts], ignore_index=True), lengths, min_gap, curb_ids, gap_rule
+            )
+            zones = sort_zones(pd.concat([zones, gaps], ignore_index=True))
+        stretches = free_stretches(pd.concat([zones, cuts], ignore_index=True), lengths)
         st_kerb = stretches["kerb"].to_numpy(dtype=np.int64)
         mid = (stretches["start_m"].to_numpy(dtype=float) + stretches["end_m"].to_numpy(dtype=float)) / 2.0
         cap = _lookup(cap_k, cap_lo, cap_hi, cap_level, st_kerb, mid, default=j + 1)
