@@ -169,10 +169,18 @@ class Plan:
         paths = [t for _, _, t in targets] + ([summary_path] if summary_path is not None else [])
         with output.atomic_paths(paths) as temps:
             t0 = time.perf_counter()
+            written: dict[str, dict[str, int]] = {}
             with parallel.using(client):
-                for (_, frame, target), tmp in zip(targets, temps, strict=False):
-                    output.dump_layer(frame(), tmp, target, workers)
+                for (name, frame, target), tmp in zip(targets, temps, strict=False):
+                    report = output.dump_layer(frame(), tmp, target, workers)
+                    written[name] = {
+                        "features": report.written,
+                        "repaired": len(report.repaired),
+                        "left_out": len(report.dropped),
+                    }
             self.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
+            # What the output grid made the writer repair or leave out, per layer (logged by name too).
+            self.summary["written"] = written
             if summary_path is not None:
                 output.dump_json(self.summary, temps[-1])
 
@@ -455,6 +463,8 @@ def plan(
             workers=workers,
         )
     zones, stretches, solution = decision.zones, decision.stretches, decision.solution
+    # A zero-length zone cut a stretch in two (a change of depth): it forbids no kerb and is no zone.
+    zones = zones[(zones["end_m"] > zones["start_m"]).to_numpy()].reset_index(drop=True)
     timings["intervals"] = time.perf_counter() - t - solution.build_s - solution.solve_s
     timings["model_build"] = solution.build_s
     timings["solve"] = solution.solve_s
