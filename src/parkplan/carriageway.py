@@ -383,6 +383,21 @@ def _crossings(
     return hit, lo_m, hi_m
 
 
+def _union(
+    kerb: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Merge overlapping or touching intervals per kerb, keeping their ends exactly (no offsets added)."""
+    if len(kerb) == 0:
+        return kerb, start, end
+    order = np.lexsort((start, kerb))
+    k, s, e = kerb[order], start[order], end[order]
+    reach = pd.Series(e).groupby(k).cummax().to_numpy()  # furthest end so far on the kerb
+    new = np.ones(len(k), dtype=bool)
+    new[1:] = (k[1:] != k[:-1]) | (s[1:] > reach[:-1])
+    first = np.flatnonzero(new)
+    return k[first], s[first], np.maximum.reduceat(e, first)
+
+
 def _stands_on(
     seg_a: NDArray[np.int64], seg_b: NDArray[np.int64], segs: KerbSegments
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -500,10 +515,19 @@ def room_zones(
     )
     edge_tree = shapely.STRtree(edges)
     quad = np.flatnonzero(seg_b == seg_a)
-    qi, ei = edge_tree.query(inner[quad])
-    qi = quad[qi]
-    hit, q_lo, q_hi = _crossings(segs, unit, depth, seg_a[qi], ea[ei], eb[ei])
-    qi, q_lo, q_hi = qi[hit], q_lo[hit], q_hi[hit]
+
+    def crossed(lo: int, hi: int) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+        # By ranges of strips: a strip of a dense kerb meets dozens of edges' bounding boxes.
+        rows = quad[lo:hi]
+        qi, ei = edge_tree.query(inner[rows])
+        qi = rows[qi]
+        hit, q_lo, q_hi = _crossings(segs, unit, depth, seg_a[qi], ea[ei], eb[ei])
+        return qi[hit], q_lo[hit], q_hi[hit]
+
+    found_q = thread_map(crossed, len(quad), chunk_rows=CANDIDATE_CHUNK_ROWS)
+    qi = np.concatenate([f[0] for f in found_q])
+    q_lo = np.concatenate([f[1] for f in found_q])
+    q_hi = np.concatenate([f[2] for f in found_q])
     bent = np.flatnonzero(seg_b > seg_a)
     ji, ei = edge_tree.query(inner[bent], predicate="intersects")
     ji = bent[ji]
@@ -514,7 +538,9 @@ def room_zones(
     out_hi = np.concatenate([q_hi, j_hi[got]])
     if len(out_k):
         rule = "bays would cross the edge of the carriageway"
-        frames.append(_zones(out_k, out_lo, out_hi, "outside", labels[out_k], rule))
+        # One zone per stretch of kerb: the pieces of several edges in one strip overlap.
+        mk, m_lo, m_hi = _union(out_k, out_lo, out_hi)
+        frames.append(_zones(mk, m_lo, m_hi, "outside", labels[mk], rule))
     # Kerb these zones close, with windows too short for any bay (< SLIVER_M) closed too: no bay stands
     # there, so what the strips there meet is no conflict for the other kerb.
     pad = SLIVER_M / 2.0 + 1e-9
