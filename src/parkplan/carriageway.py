@@ -384,16 +384,16 @@ def _crossings(
 
 
 def _union(
-    kerb: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64]
+    kerb: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64], bridge_m: float = 0.0
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Merge overlapping or touching intervals per kerb, keeping their ends exactly (no offsets added)."""
+    """Merge intervals per kerb that overlap or lie at most ``bridge_m`` apart, keeping their ends exactly."""
     if len(kerb) == 0:
         return kerb, start, end
     order = np.lexsort((start, kerb))
     k, s, e = kerb[order], start[order], end[order]
     reach = pd.Series(e).groupby(k).cummax().to_numpy()  # furthest end so far on the kerb
     new = np.ones(len(k), dtype=bool)
-    new[1:] = (k[1:] != k[:-1]) | (s[1:] > reach[:-1])
+    new[1:] = (k[1:] != k[:-1]) | (s[1:] > reach[:-1] + bridge_m)
     first = np.flatnonzero(new)
     return k[first], s[first], np.maximum.reduceat(e, first)
 
@@ -538,8 +538,10 @@ def room_zones(
     out_hi = np.concatenate([q_hi, j_hi[got]])
     if len(out_k):
         rule = "bays would cross the edge of the carriageway"
-        # One zone per stretch of kerb: the pieces of several edges in one strip overlap.
-        mk, m_lo, m_hi = _union(out_k, out_lo, out_hi)
+        # One zone per stretch of kerb: the pieces of several edges in one strip overlap, and the strips
+        # of neighbouring segments leave windows of at most SLIVER_M between them (their insets), which
+        # hold no bay.
+        mk, m_lo, m_hi = _union(out_k, out_lo, out_hi, SLIVER_M + 1e-9)
         frames.append(_zones(mk, m_lo, m_hi, "outside", labels[mk], rule))
     # Kerb these zones close, with windows too short for any bay (< SLIVER_M) closed too: no bay stands
     # there, so what the strips there meet is no conflict for the other kerb.
