@@ -43,7 +43,7 @@ from parkplan.kerbs import merge_kerb_lines
 CRS_M = "EPSG:25833"
 X0, Y0 = 391_000.0, 5_818_000.0  # about 13.4 E, 52.5 N (Berlin-Neukölln)
 STREET_SPACING_M = 400.0  # streets lie far enough apart that no hazard reaches another street
-ZONE_TOL_M = 0.01  # zones must agree within 1 cm
+ZONE_TOL_M = 0.01  # zones must agree within 1 cm: less than 1 cm of a kind's zones farther than this
 ROUND_TOL_M = 0.02  # rounding moves every vertex by up to 0.65 cm, a distance along a kerb by up to 1.3 cm
 COUNT_PROBE_M = 0.02  # (b): bay counts are compared where lengthening every bay by this changes nothing
 PRESETS = ["cn", "de", "uk", "jp"]
@@ -217,6 +217,7 @@ def street(draw: st.DrawFn, i: int, traffic: str) -> tuple[list[Kerb], FloatArra
         if which not in ("both", where):
             continue
         coords = shapely.get_coordinates(shapely.offset_curve(line, sign * width / 2, join_style="mitre"))
+        coords = coords[np.concatenate([[True], np.hypot(*np.diff(coords, axis=0).T) > 1e-6])]  # a tiny bend
         # Two-way: traffic keeps to its side (right-hand traffic: the right kerb's runs forward).
         forward = oneway or (where == "right") == (traffic == "right")
         flow = "forward" if forward else "backward"
@@ -379,7 +380,9 @@ def zone_lines(p: parkplan.Plan, crs: object) -> dict[str, shapely.Geometry]:
 
 
 def zone_differences(a: parkplan.Plan, b: parkplan.Plan, tol_m: float) -> dict[str, tuple[float, float]]:
-    """Per kind, the length of the zones of ``a`` farther than ``tol_m`` from those of ``b`` and back."""
+    """The kinds whose zones differ: the length of the zones of ``a`` farther than ``tol_m`` from those
+    of ``b``, and back, where the two add up to :data:`ZONE_TOL_M` or more (the symmetric difference of
+    the zone lines, with ``tol_m`` of slack across and along them)."""
     za, zb = zone_lines(a, a.crs), zone_lines(b, a.crs)
     empty = shapely.LineString()
     out = {}
@@ -387,7 +390,7 @@ def zone_differences(a: parkplan.Plan, b: parkplan.Plan, tol_m: float) -> dict[s
         ga, gb = za.get(kind, empty), zb.get(kind, empty)
         only_a = shapely.length(shapely.difference(ga, shapely.buffer(gb, tol_m)))
         only_b = shapely.length(shapely.difference(gb, shapely.buffer(ga, tol_m)))
-        if max(only_a, only_b) > 1e-3:
+        if only_a + only_b >= ZONE_TOL_M:
             out[kind] = (round(float(only_a), 4), round(float(only_b), 4))
     return out
 

@@ -2,7 +2,15 @@
 
 Two inputs become one kerb table:
 
-* kerb LineStrings (MultiLineStrings are split into their parts), used as digitised;
+* kerb LineStrings (MultiLineStrings are split into their parts), used as digitised, except that lines
+  which are one kerb drawn as several ways are joined into one (:func:`merge_kerb_lines`): where exactly
+  two line ends meet (within 1 cm, no third kerb there) and the two lines agree on side, carriageway
+  side, flow and the street attributes (``street_id``, ``width_m``, ``oneway``, ``orientation``,
+  ``demand_weight``, ``loading_demand``). A line digitised the other way round joins too when its side
+  and flow are the turned ones (end meets end, traffic against it: the same kerb), and is reversed. The
+  joined kerb keeps the row and direction of its first line in input order; its ``curb_id`` is the
+  lines' ids joined with ``"+"`` along the kerb (``"a+b"``), and so are the bays' ``curb_id``. The
+  angle at the junction does not matter: the joined kerb is what one line drawn through it would be;
 * street-area (carriageway) Polygons, whose boundary rings are kerbs. Each ring is walked with the
   carriageway on its left (exterior counter-clockwise, holes clockwise) and split where it turns a
   corner; both ends of such a piece are kerb corners, which later anchor the ``intersection`` clearance.
@@ -449,36 +457,93 @@ def merge_kerb_lines(
         position along the chain (from 0), and whether it runs against the chain (to be reversed). The
         first line of every chain in input order runs along it.
     """
+    a, b = meeting_ends(lines, tolerance_m)
+    fits = _same_kerb(a, b, keys, reversed_keys)
+    return _chains(len(lines), a[fits], b[fits])
+
+
+def _same_kerb(
+    a: NDArray[np.int64], b: NDArray[np.int64], keys: NDArray[np.int64], reversed_keys: NDArray[np.int64]
+) -> NDArray[np.bool_]:
+    """Whether the lines of the meeting ends ``a`` and ``b`` describe one kerb."""
+    la, lb = a // 2, b // 2
+    # End meets end or start meets start: one of the lines is digitised the other way round.
+    same_kind = (a % 2) == (b % 2)
+    return np.asarray(np.where(same_kind, keys[la] == reversed_keys[lb], keys[la] == keys[lb]), dtype=bool)
+
+
+def meeting_ends(
+    lines: NDArray[np.object_], tolerance_m: float = MERGE_TOL_M
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Pairs of line ends where two kerb lines could join (:func:`merge_kerb_lines`), both ways round.
+
+    Ends are numbered ``2 i`` (start of line ``i``) and ``2 i + 1`` (its end). A pair is two ends of
+    different lines within ``tolerance_m`` of each other, with no other line end within ``tolerance_m``
+    of either and no third line passing within ``tolerance_m`` of either.
+    """
     n = len(lines)
-    chain = np.arange(n, dtype=np.int64)
-    position = np.zeros(n, dtype=np.int64)
-    backwards = np.zeros(n, dtype=bool)
+    none = np.zeros(0, dtype=np.int64)
     if n < 2:
-        return chain, position, backwards
-    # Line ends: 2 i is the start of line i, 2 i + 1 its end.
-    ends = shapely.points(
-        np.stack(
-            [
-                shapely.get_coordinates(shapely.get_point(lines, 0)),
-                shapely.get_coordinates(shapely.get_point(lines, -1)),
-            ],
-            axis=1,
-        ).reshape(-1, 2)
-    )
-    a, b = shapely.STRtree(ends).query(ends, predicate="dwithin", distance=tolerance_m)
+        return none, none
+    coords = shapely.get_coordinates(lines)
+    last = np.cumsum(shapely.get_num_coordinates(lines)) - 1
+    first = np.concatenate([[0], last[:-1] + 1])
+    xy = np.empty((2 * n, 2))
+    xy[0::2] = rows(coords, first)
+    xy[1::2] = rows(coords, last)
+    # Only ends with another end in their own or a neighbouring grid cell can meet: the exact test
+    # (a spatial index of points) runs on these few.
+    near = np.flatnonzero(_crowded(xy, tolerance_m))
+    if len(near) == 0:
+        return none, none
+    ends = np.empty(2 * n, dtype=object)
+    ends[near] = shapely.points(rows(xy, near))
+    ia, ib = shapely.STRtree(ends[near]).query(ends[near], predicate="dwithin", distance=tolerance_m)
+    a, b = near[ia], near[ib]
     other = a != b
     a, b = a[other], b[other]
     met = np.bincount(a, minlength=2 * n)  # other line ends within reach (this line's own other end too)
-    near_a, _ = shapely.STRtree(lines).query(ends, predicate="dwithin", distance=tolerance_m)
-    passing = np.bincount(near_a, minlength=2 * n)  # lines within reach, this one included
-    la, lb = a // 2, b // 2
-    same_kind = (a % 2) == (b % 2)  # end meets end or start meets start: one line is reversed
-    fits = np.where(same_kind, keys[la] == reversed_keys[lb], keys[la] == keys[lb])
-    ok = (la != lb) & (met[a] == 1) & (met[b] == 1) & (passing[a] == 2) & (passing[b] == 2) & fits
-    partner = np.full(2 * n, -1, dtype=np.int64)
-    partner[a[ok]] = b[ok]
-    if not ok.any():
+    ok = (a // 2 != b // 2) & (met[a] == 1) & (met[b] == 1)
+    a, b = a[ok], b[ok]
+    if len(a) == 0:
+        return none, none
+    # No third line passing there (a kerb that runs on through the node: a junction, not a join).
+    at, _ = shapely.STRtree(lines).query(ends[a], predicate="dwithin", distance=tolerance_m)
+    clear = np.zeros(2 * n, dtype=bool)
+    clear[a] = np.bincount(at, minlength=len(a)) == 2  # only the two lines themselves
+    ok = clear[a] & clear[b]
+    return a[ok].astype(np.int64), b[ok].astype(np.int64)
+
+
+def _crowded(xy: NDArray[np.float64], cell_m: float) -> NDArray[np.bool_]:
+    """Flag the points with another point in their own or a neighbouring cell of a ``cell_m`` grid.
+
+    Every point within ``cell_m`` of another is flagged (and few others).
+    """
+    cells = np.floor((xy - xy.min(axis=0)) / cell_m).astype(np.int64) + 1
+    width = int(cells[:, 1].max()) + 2
+    order = np.argsort(cells[:, 0] * width + cells[:, 1], kind="stable")
+    key = cells[order, 0] * width + cells[order, 1]  # sorted
+    count = np.zeros(len(xy), dtype=np.int64)
+    for dx in (-width, 0, width):
+        # The three cells of a grid column beside (or at) the point are one range of keys.
+        count += np.searchsorted(key, key + dx + 1, side="right") - np.searchsorted(key, key + dx - 1)
+    out = np.empty(len(xy), dtype=bool)
+    out[order] = count > 1
+    return out
+
+
+def _chains(
+    n: int, a: NDArray[np.int64], b: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    """Chains of ``n`` lines joined at end pairs ``(a, b)`` (both ways round), as :func:`merge_kerb_lines`."""
+    chain = np.arange(n, dtype=np.int64)
+    position = np.zeros(n, dtype=np.int64)
+    backwards = np.zeros(n, dtype=bool)
+    if len(a) == 0:
         return chain, position, backwards
+    partner = np.full(2 * n, -1, dtype=np.int64)
+    partner[a] = b
     steps = max(1, int(np.ceil(np.log2(2 * n))) + 1)
     entry = np.arange(2 * n, dtype=np.int64)
     # Entering a line by one end, leaving by the other, entering the next line by its partner end.
@@ -544,23 +609,31 @@ def _merge_line_table(table: dict[str, NDArray[np.generic]]) -> dict[str, NDArra
     if n < 2:
         return table
 
-    def text(values: NDArray[np.generic], turn: bool = False) -> pd.Series:
-        series = pd.Series(values, dtype=object)
-        series = series.where(series.notna(), "")
-        if turn:
-            series = series.map(lambda v: _TURNED.get(v, v) if isinstance(v, str) else v)
-        return series.astype(str)
-
-    common = text(table[_MERGE_COLUMNS[0]])
-    for c in _MERGE_COLUMNS[1:]:
-        common = common + "\x1f" + text(table[c])
-    as_drawn = turned = common
-    for c in ("side", "carriageway", "flow"):
-        as_drawn = as_drawn + "\x1f" + text(table[c])
-        turned = turned + "\x1f" + text(table[c], turn=True)
-    codes = pd.factorize(np.concatenate([as_drawn.to_numpy(), turned.to_numpy()]))[0].astype(np.int64)
     geoms = np.asarray(table["geometry"], dtype=object)
-    chain, position, backwards = merge_kerb_lines(geoms, codes[:n], codes[n:])
+    a, b = meeting_ends(geoms)
+    if len(a) == 0:
+        return table
+    # The attributes that must agree, as digitised and turned, coded for the lines that could join:
+    # per column a code for each distinct value (missing values share one), then one per combination.
+    some = np.unique(a // 2)
+    m = len(some)
+    codes = np.zeros(2 * m, dtype=np.int64)
+    for c in (*_MERGE_COLUMNS, "side", "carriageway", "flow"):
+        values = np.asarray(table[c], dtype=object)[some]
+        if c in _MERGE_COLUMNS:
+            both = np.tile(values, 2)
+        else:
+            turned = [_TURNED.get(v, v) if isinstance(v, str) else v for v in values.tolist()]
+            both = np.concatenate([values, np.asarray(turned, dtype=object)])
+        column, distinct = pd.factorize(both, use_na_sentinel=True)
+        combined = codes * (len(distinct) + 1) + column + 1  # below (2 m) * (2 m + 1): no overflow
+        codes = pd.factorize(combined)[0].astype(np.int64)
+    keys = np.full(n, -1, dtype=np.int64)
+    reversed_keys = np.full(n, -2, dtype=np.int64)
+    keys[some] = codes[:m]
+    reversed_keys[some] = codes[m:]
+    fits = _same_kerb(a, b, keys, reversed_keys)
+    chain, position, backwards = _chains(n, a[fits], b[fits])
     n_chains = int(chain.max()) + 1
     if n_chains == n:
         return table
@@ -568,23 +641,19 @@ def _merge_line_table(table: dict[str, NDArray[np.generic]]) -> dict[str, NDArra
     lead = np.full(n_chains, n, dtype=np.int64)
     np.minimum.at(lead, chain, line)
     out = {c: np.asarray(v)[lead] for c, v in table.items()}
-    # Ids of the joined kerbs: the lines' ids in chain order.
+    # Ids of the joined kerbs: the lines' ids in chain order (source ids once each).
     order = np.lexsort((position, chain))
-    multi = np.bincount(chain, minlength=n_chains)[chain[order]] > 1
-    ids = pd.DataFrame(
-        {
-            "chain": chain[order][multi],
-            "curb_id": np.asarray(table["curb_id"], dtype=object)[order][multi],
-            "source_id": np.asarray(table["source_id"], dtype=object)[order][multi],
-        }
-    )
-    joined = ids.groupby("chain", sort=True)["curb_id"].agg("+".join)
-    sources = ids.drop_duplicates(["chain", "source_id"]).astype({"source_id": str})
-    joined_sources = sources.groupby("chain", sort=True)["source_id"].agg("+".join)
+    size = np.bincount(chain, minlength=n_chains)
+    bounds = np.concatenate([[0], np.cumsum(size)]).tolist()
+    ids = np.asarray(table["curb_id"], dtype=object)[order].tolist()
+    sources = [str(v) for v in np.asarray(table["source_id"], dtype=object)[order]]
+    multi = np.flatnonzero(size > 1)
     out["curb_id"] = out["curb_id"].astype(object)
-    out["curb_id"][joined.index.to_numpy()] = joined.to_numpy()
+    out["curb_id"][multi] = ["+".join(ids[bounds[c] : bounds[c + 1]]) for c in multi.tolist()]
     out["source_id"] = out["source_id"].astype(object)
-    out["source_id"][joined_sources.index.to_numpy()] = joined_sources.to_numpy()
+    out["source_id"][multi] = [
+        "+".join(dict.fromkeys(sources[bounds[c] : bounds[c + 1]])) for c in multi.tolist()
+    ]
     # Vertices of each chain: each line turned where it runs against the chain, junction vertices once.
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     count = np.bincount(owner, minlength=n)
@@ -620,6 +689,9 @@ def build_kerbs(
         Polygon of the area the data was cut to (same CRS). Street-area boundary on its edge (within 5 cm)
         or outside it is where the data was cut, not kerb, and is left out. Default: none (every ring is
         kerb all round).
+
+    Kerb lines that are one kerb drawn as several ways are joined into one kerb (see the module
+    docstring and :func:`merge_kerb_lines`); its ``curb_id`` is the lines' ids joined with ``"+"``.
 
     Returns
     -------
