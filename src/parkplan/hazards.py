@@ -733,7 +733,10 @@ def _disc_zones(
     u1 = np.clip((-qb + root) / (2.0 * qa), 0.0, 1.0)
     s_lo = seg.chain0[sg] + u0 * seg.length[sg]
     s_hi = seg.chain0[sg] + u1 * seg.length[sg]
-    src = use[p]
+    inside = u1 > u0
+    # One zone per pass through the circle, not one per segment (a kerb of 0.14 m segments passing
+    # within 5 m gives ~70 pieces a pass).
+    src, s_lo, s_hi = merge_intervals(use[p[inside]], s_lo[inside], s_hi[inside], touch_m=1e-6)
     text = np.array(
         [f"{t}; within {x:g} m in a straight line" for t, x in zip(rule_text[src], reach[src], strict=True)],
         dtype=object,
@@ -994,7 +997,7 @@ class _Segments:
 
 
 def merge_intervals(
-    group: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64]
+    group: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64], touch_m: float = 0.0
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
     """Merge overlapping or touching intervals within each group (vectorised).
 
@@ -1002,6 +1005,8 @@ def merge_intervals(
     ----------
     group, start, end
         Interval group (kerb) and bounds; any order.
+    touch_m
+        Intervals this close also merge (for ends computed on two segments, a rounding apart).
 
     Returns
     -------
@@ -1012,11 +1017,13 @@ def merge_intervals(
         return group.astype(np.int64), start.astype(float), end.astype(float)
     order = kerb_order(group, start)
     g, s, e = group[order], start[order], end[order]
-    big = float(np.max(e) - np.min(s)) + 1.0
-    offset = (g - g.min()).astype(float) * big * 4.0
-    run_end = np.maximum.accumulate(e + offset) - offset
+    # The furthest end so far within each group, exactly: complex numbers compare by real part (the
+    # group, ascending) and then by imaginary part (the end), so one running maximum restarts at every
+    # group. (Adding a float offset per group, as before, lost the last bits of the ends: touching
+    # intervals of far-apart kerbs stayed apart.)
+    run_end = np.maximum.accumulate(g.astype(float) + 1j * e).imag
     new = np.ones(len(g), dtype=bool)
-    new[1:] = (g[1:] != g[:-1]) | (s[1:] > run_end[:-1])
+    new[1:] = (g[1:] != g[:-1]) | (s[1:] > run_end[:-1] + touch_m)
     ids = np.cumsum(new) - 1
     out_g = g[new]
     out_s = s[new]
