@@ -114,22 +114,24 @@ def _stretch_model(
     else:
         for i in range(n - 1):
             model.add(x[i + 1] >= x[i] + pitch)
-    kept: list[tuple[int, int, cp_model.IntVar]] = []
+    kept: list[cp_model.IntVar] = []
+    # The variables of each start and of each bay (grouped as they are made: no scan per start or bay).
+    by_start: list[list[cp_model.IntVar]] = [[] for _ in starts]
+    by_bay: list[list[cp_model.IntVar]] = [[] for _ in range(n)]
     for j, a in enumerate(starts):
-        for i in range(n):
-            if lo + i * pitch <= a <= hi - (n - i) * pitch:
-                y = model.new_bool_var("")
-                model.add(x[i] == a).only_enforce_if(y)
-                kept.append((i, j, y))
-    for j in range(len(starts)):
-        ys = [y for _, jj, y in kept if jj == j]
+        # Bay i can stand at a when lo + i * pitch <= a <= hi - (n - i) * pitch.
+        first = max(0, -((hi - n * pitch - a) // pitch))
+        last = min(n - 1, (a - lo) // pitch)
+        for i in range(first, last + 1):
+            y = model.new_bool_var("")
+            model.add(x[i] == a).only_enforce_if(y)
+            kept.append(y)
+            by_start[j].append(y)
+            by_bay[i].append(y)
+    for ys in (*by_start, *by_bay):
         if len(ys) > 1:
             model.add_at_most_one(ys)
-    for i in range(n):
-        ys = [y for ii, _, y in kept if ii == i]
-        if len(ys) > 1:
-            model.add_at_most_one(ys)
-    model.maximize(sum(y for _, _, y in kept))
+    model.maximize(sum(kept))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
