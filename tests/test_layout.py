@@ -472,3 +472,38 @@ def test_kerb_account_counts_runs_in_any_row_order():
         for column, values in expected.items():
             assert got[column].tolist() == pytest.approx(values), (order, column)
         assert got["leftover_m"].tolist() == pytest.approx([20.0 - 16.0 - gap, 30.0 - 6.0])
+
+
+def test_no_bay_wraps_a_kerb_turning_in_small_steps():
+    """The tip of a narrow island: 180 degrees in 3 m in steps of 15 degrees (no single vertex turns 30
+    degrees). No bay may hold kerb turning 30 degrees or more in all (Neukoelln: bays wrapped such tips
+    with their middle on the footway)."""
+    import geopandas as gpd
+    import shapely
+    from shapely.geometry import LineString
+
+    import parkplan
+
+    angles = np.linspace(-np.pi / 2, np.pi / 2, 13)
+    tip = [(100 + 1.0 * np.cos(a), 1.0 + 1.0 * np.sin(a)) for a in angles]
+    kerb = LineString([(0, 0), *tip, (0, 2)])
+    frame = gpd.GeoDataFrame({"curb_id": ["k"], "side": ["right"]}, geometry=[kerb], crs="EPSG:25833")
+    rules = {
+        "name": "t",
+        "traffic": "right",
+        "bays": {"car": {"orientation": "parallel", "length_m": 5.0, "width_m": 2.0}},
+    }
+    p = parkplan.plan(frame, None, rules=rules, room=True)
+    coords = np.asarray(kerb.coords)
+    seg = np.diff(coords, axis=0)
+    heading = np.unwrap(np.arctan2(seg[:, 1], seg[:, 0]))
+    chain = np.concatenate([[0.0], np.cumsum(np.hypot(seg[:, 0], seg[:, 1]))])
+    for row in p.bays.itertuples():
+        inside = (chain[1:-1] > row.start_m + 1e-6) & (chain[1:-1] < row.end_m - 1e-6)
+        held = np.flatnonzero(inside) + 1  # interior vertices under the bay
+        if len(held):
+            # Net turning from the segment before the first held vertex to the one after the last.
+            turned = abs(heading[held[-1]] - heading[held[0] - 1])
+            assert turned < np.radians(30.0), (row.bay_id, np.degrees(turned))
+    assert len(p.bays) > 20  # both long sides still park
+    assert shapely.is_valid(np.asarray(p.bays.geometry.values, dtype=object)).all()

@@ -427,10 +427,13 @@ def _zones(
     return zone_table(kerb, start, end, kind, other, rule)
 
 
-def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]) -> pd.DataFrame:
+def _bend_zones(
+    kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64], bay_length_m: float = 0.0
+) -> pd.DataFrame:
     """Zones round kerb vertices that turn by ``MAX_STRADDLE_TURN_DEG`` or more (a jog, a kerb extension).
 
-    No bay straddles such a vertex: a painted bay is straight. Where the kerb turns towards the
+    No bay straddles such a vertex, nor a run of vertices turning that much together within
+    ``bay_length_m`` (:func:`_wrap_zones`): a painted bay is straight. Where the kerb turns towards the
     carriageway, the bays either side would also meet at their far corners, so the zone reaches
     ``depth_m * tan(turn / 2)`` either side; elsewhere it is 1 mm wide.
     """
@@ -449,7 +452,11 @@ def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]) -> pd.Dat
     a, b = d[v - 1], d[v]
     ok = (length[v - 1] > 1e-6) & (length[v] > 1e-6)
     v, a, b = v[ok], a[ok], b[ok]
-    turn = np.abs(np.arctan2(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0], (a * b).sum(axis=1)))
+    signed = np.arctan2(a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0], (a * b).sum(axis=1))
+    turn = np.abs(signed)
+    curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
+    rule = f"no bay straddles a kerb turning {MAX_STRADDLE_TURN_DEG:g} degrees or more"
+    wraps = _wrap_zones(owner[v], chain[v], signed, bay_length_m, curb_ids, rule)
     sharp = turn >= np.radians(MAX_STRADDLE_TURN_DEG)
     v, a, b, turn = v[sharp], a[sharp], b[sharp], turn[sharp]
     k = owner[v]
@@ -457,15 +464,72 @@ def _bend_zones(kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64]) -> pd.Dat
     towards = (a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]) * side > 0
     reach = np.where(towards, depth_m[k] * np.tan(np.minimum(turn, np.radians(170.0)) / 2.0), 0.001)
     s = chain[v]
-    return zone_table(
+    sharp_zones = zone_table(
         k,
         s - reach,
         s + reach,
         "bend",
-        [f"kerb:{c}@{x:.2f}" for c, x in zip(kerbs["curb_id"].to_numpy(dtype=object)[k], s, strict=True)],
-        f"no bay straddles a kerb turning {MAX_STRADDLE_TURN_DEG:g} degrees or more",
+        [f"kerb:{c}@{x:.2f}" for c, x in zip(curb_ids[k], s, strict=True)],
+        rule,
         hazard_start_m=s,
         hazard_end_m=s,
+    )
+    return pd.concat([sharp_zones, wraps], ignore_index=True) if len(wraps) else sharp_zones
+
+
+def _wrap_zones(
+    kerb: NDArray[np.int64],
+    s_m: NDArray[np.float64],
+    turn: NDArray[np.float64],
+    bay_length_m: float,
+    curb_ids: NDArray[np.object_],
+    rule: str,
+) -> pd.DataFrame:
+    """Zones where a kerb turns :data:`MAX_STRADDLE_TURN_DEG` or more within one bay's length.
+
+    Vertices each turning a little can add up: the tip of a narrow island turns 180 degrees in 3 m in
+    steps of 10 to 25 degrees, and a bay laid round it wraps the tip with its middle on the footway
+    (Neukoelln: 7 such bays, found by ``parkplan check``). For every interior vertex ``i`` (``kerb``,
+    chainage ``s_m``, signed ``turn``, in kerb and chainage order) the net turning from ``i`` to each
+    vertex ``j`` less than ``bay_length_m`` further on is summed; where it first reaches the limit,
+    ``[s_i, s_j]`` is forbidden. A bay holding vertices that turn that much together holds such a
+    stretch's start, so it meets a zone; a kerb that wiggles (turns cancelling) is left alone.
+    """
+    limit = np.radians(MAX_STRADDLE_TURN_DEG)
+    n = len(kerb)
+    if bay_length_m <= 0 or n < 2:
+        return no_zones()
+    before = np.cumsum(turn) - turn  # net turning before each vertex (running over all kerbs)
+    stride = float(s_m.max() if n else 0.0) + bay_length_m + 1.0
+    key = kerb * stride + s_m
+    end = np.searchsorted(key, key + bay_length_m, side="left")  # first vertex beyond the window
+    width = end - np.arange(n)  # vertices in each window (>= 1: the vertex itself)
+    # Candidates: the window's largest net turning either way, from the running sums (reduceat).
+    after = before + turn
+    bounds = np.ravel(np.column_stack([np.arange(n), end]))
+    top = np.maximum.reduceat(np.append(after, -np.inf), np.minimum(bounds, n))[::2]
+    low = np.minimum.reduceat(np.append(after, np.inf), np.minimum(bounds, n))[::2]
+    hot = np.flatnonzero((top - before >= limit) | (before - low >= limit))
+    if len(hot) == 0:
+        return no_zones()
+    # The first vertex of each hot window where the net turning reaches the limit: a padded table of the
+    # windows (a few dozen vertices each: only hot windows are laid out).
+    span = int(width[hot].max())
+    idx = hot[:, None] + np.arange(span)[None, :]
+    inside = idx < end[hot][:, None]
+    net = np.abs(after[np.minimum(idx, n - 1)] - before[hot][:, None])
+    reached = inside & (net >= limit)
+    j = hot + np.argmax(reached, axis=1)
+    k = kerb[hot]
+    return zone_table(
+        k,
+        s_m[hot],
+        s_m[j],
+        "bend",
+        [f"kerb:{c}@{x:.2f}" for c, x in zip(curb_ids[k], s_m[hot], strict=True)],
+        rule + f" within {bay_length_m:g} m",
+        hazard_start_m=s_m[hot],
+        hazard_end_m=s_m[j],
     )
 
 
@@ -474,6 +538,7 @@ def room_zones(
     depth_m: float | NDArray[np.float64],
     street_area: object | None = None,
     facing: NDArray[np.int64] | None = None,
+    bay_length_m: float = 0.0,
 ) -> pd.DataFrame:
     """Forbidden zones where the deepest bay would not fit in front of a kerb.
 
@@ -488,6 +553,9 @@ def room_zones(
     facing
         ``(n, 2)`` kerb pairs that face each other across the carriageway: their strips may meet, the
         choice of sides and depths (:mod:`parkplan.sides`) keeps their bays apart.
+    bay_length_m
+        The longest bay along the kerb: no bay may hold kerb turning ``MAX_STRADDLE_TURN_DEG`` or more
+        in all within this length (0: only single vertices are judged).
 
     Returns
     -------
@@ -503,7 +571,7 @@ def room_zones(
     strips, inner, strip_kerb, seg_a, seg_b = _strips(kerbs, depth, segs)
     _, unit = _normals(kerbs, segs)
     labels = np.array([f"kerb:{c}" for c in kerbs["curb_id"].to_numpy(dtype=object)], dtype=object)
-    bends = _bend_zones(kerbs, depth)
+    bends = _bend_zones(kerbs, depth, bay_length_m)
     frames: list[pd.DataFrame] = [bends]
 
     # Strip crossing the edge of the carriageway (a kerb line, or where the data was cut). The segments'

@@ -721,6 +721,8 @@ def decide(
     min_gap = 0.0 if rules.grouping is None else float(rules.grouping.gap_m)
     gap_rule = f"{rules.name}: groups of bays at least {min_gap:g} m apart"
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
+    # The longest bay along the kerb: no bay wraps kerb turning 30 degrees or more within it.
+    bay_length = max((b.pitch_m + b.end_m for b in rules.bays), default=0.0)
     base = free_stretches(hazard_zones, lengths)
     facing = facing_kerbs(kerbs, base, workers=workers)
     smp = facing.samples
@@ -765,7 +767,9 @@ def decide(
             )
             kerb_depth = kerb_depth.max(axis=1)
             zones = sort_zones(
-                pd.concat([zones, room_zones(kerbs, kerb_depth, street_area, pairs)], ignore_index=True)
+                pd.concat(
+                    [zones, room_zones(kerbs, kerb_depth, street_area, pairs, bay_length)], ignore_index=True
+                )
             )
         # Places too narrow for this level but not for a shallower one keep the shallower bays there.
         cap_k, cap_lo, cap_hi, cap_level = _cap_intervals(smp, np.minimum(fits_level, j + 1), j + 1, lengths)
