@@ -8,6 +8,8 @@ a zigzag) must not get bays where its passes are too close for two bay depths.
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -15,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import parkplan
-from parkplan import carriageway
+from parkplan import carriageway, keep
 from parkplan.carriageway import KerbSegments
 from parkplan.keep import MATCH_M, existing_spans
 
@@ -195,6 +197,36 @@ def test_edge_at_right_angles_beyond_the_strip_misses_it() -> None:
     assert not hit[0]
     assert hit[1]  # the second edge crosses the strip square to the kerb at its middle
     np.testing.assert_allclose([lo[1], hi[1]], [np.hypot(7.0, 7.0), np.hypot(7.0, 7.0)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from([5000, 5700, 6000]),
+    st.integers(1, 25),
+    st.integers(0, 18000),
+    st.lists(st.integers(-2000, 170_000), min_size=1, max_size=30),
+)
+def test_keep_chain_is_the_cpsat_optimum(pitch: int, n: int, slack: int, raw: list[int]) -> None:
+    """Keeping without grouping in O(m log m) keeps as many bays as the CP-SAT model's optimum."""
+    lo, hi = 1000, 1000 + n * pitch + slack
+    starts = sorted({min(max(a, lo), hi - pitch) for a in raw})
+    xs, _, status = keep._cpsat_stretch(lo, hi, n, pitch, starts, None, 0)
+    got = keep._chain(lo, hi, n, pitch, starts)
+    assert len(got) == n
+    assert got[0] >= lo
+    assert got[-1] + pitch <= hi
+    assert all(b - a >= pitch for a, b in itertools.pairwise(got))
+    assert status == "OPTIMAL"
+    assert len(set(got) & set(starts)) == len(set(xs) & set(starts))
+
+
+def test_keep_chain_on_a_long_stretch_is_fast_and_keeps_an_exact_fit() -> None:
+    """A 57 km stretch of 10,000 bays (CP-SAT stops at its time limit from a few hundred): existing bays
+    on every other pitch, all kept."""
+    pitch, n = 5700, 10_000
+    starts = list(range(0, n * pitch, 2 * pitch))
+    got = keep._chain(0, n * pitch + 3000, n, pitch, starts)
+    assert len(set(got) & set(starts)) == len(starts)
 
 
 # --------------------------------------------------------------------------------------------------

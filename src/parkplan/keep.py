@@ -23,6 +23,7 @@ The count stays the optimum, so the plan loses nothing by keeping. Stretches wit
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -98,10 +99,67 @@ class KeepResult:
     summary: dict[str, object] = field(default_factory=dict)
 
 
+def _chain(lo: int, hi: int, n: int, pitch: int, starts: list[int]) -> list[int]:
+    """Place ``n`` bays of ``pitch`` mm in ``[lo, hi]`` on as many ``starts`` as possible, without grouping.
+
+    Exact in O(m log m) for m (bay, start) pairs. Bay ``i`` stands at ``lo + i * pitch + d[i]`` with
+    ``d`` non-decreasing from 0 to the slack ``hi - lo - n * pitch``; bay ``i`` on start ``a`` fixes
+    ``d[i] = a - lo - i * pitch``. Pairs can all hold at once exactly when their ``d`` do not fall as
+    ``i`` rises, so the most kept bays are the longest such chain (pairs of one bay in falling ``d``, so a
+    chain takes at most one of them; a start's pairs fall in ``d`` as ``i`` rises, so it is taken once).
+    The other bays keep the ``d`` of the last kept bay before them (0 before the first).
+    """
+    pairs: list[tuple[int, int]] = []
+    for a in starts:
+        first = max(0, -((hi - n * pitch - a) // pitch))
+        last = min(n - 1, (a - lo) // pitch)
+        pairs += [(i, a - lo - i * pitch) for i in range(first, last + 1)]
+    pairs.sort(key=lambda p: (p[0], -p[1]))
+    tails: list[int] = []  # smallest d ending a chain of each length
+    tail_at: list[int] = []  # the pair ending it
+    before = [-1] * len(pairs)
+    for k, (_, d) in enumerate(pairs):
+        at = bisect.bisect_right(tails, d)
+        before[k] = tail_at[at - 1] if at else -1
+        if at == len(tails):
+            tails.append(d)
+            tail_at.append(k)
+        else:
+            tails[at] = d
+            tail_at[at] = k
+    k = tail_at[-1] if tail_at else -1
+    chosen: list[tuple[int, int]] = []
+    while k >= 0:
+        chosen.append(pairs[k])
+        k = before[k]
+    chosen.reverse()
+    xs: list[int] = []
+    d, c = 0, 0
+    for i in range(n):
+        if c < len(chosen) and chosen[c][0] == i:
+            d = chosen[c][1]
+            c += 1
+        xs.append(lo + i * pitch + d)
+    return xs
+
+
 def _stretch_model(
     lo: int, hi: int, n: int, pitch: int, starts: list[int], run_bays: int | None, gap: int
 ) -> tuple[list[int], list[bool], str]:
-    """Place ``n`` bays of ``pitch`` mm in ``[lo, hi]`` on as many of the ``starts`` as possible."""
+    """Place ``n`` bays of ``pitch`` mm in ``[lo, hi]`` on as many of the ``starts`` as possible.
+
+    Without grouping (``run_bays`` None) exactly by :func:`_chain`; with grouping the CP-SAT model of
+    :func:`_cpsat_stretch` (which grows faster than linearly with the bays of the stretch).
+    """
+    if run_bays is None:
+        return _chain(lo, hi, n, pitch, starts), [], "OPTIMAL"
+    return _cpsat_stretch(lo, hi, n, pitch, starts, run_bays, gap)
+
+
+def _cpsat_stretch(
+    lo: int, hi: int, n: int, pitch: int, starts: list[int], run_bays: int | None, gap: int
+) -> tuple[list[int], list[bool], str]:
+    """Solve the stretch as the CP-SAT model of the module docstring (``run_bays`` None: no grouping)."""
     model = cp_model.CpModel()
     x = [model.new_int_var(lo + i * pitch, hi - (n - i) * pitch, "") for i in range(n)]
     brk: list[cp_model.IntVar] = []
