@@ -15,6 +15,10 @@ model places the ``n`` bays::
     y[i, j]   boolean        bay i stands exactly on existing bay j   (y => x[i] == a[j])
     maximise  sum y
 
+Without grouping the same optimum is found exactly without a solver, in O(m log m) for m pairs of a
+bay and a start it can take (:func:`_chain`): CP-SAT, which stops at its 10 s limit unproven from a
+few hundred bays, is left for grouping.
+
 An existing bay counts as kept when a planned bay takes exactly its chainage span (1 mm), and only if
 it has the planned bay's length (within :data:`LENGTH_TOLERANCE_M`); others have to be restriped anyway.
 The count stays the optimum, so the plan loses nothing by keeping. Stretches with several bay types
