@@ -528,6 +528,91 @@ def test_every_transformation_keeps_the_plan(d: District, data: st.DataObject) -
     assert not failed, failed
 
 
+def _street_kerb(
+    curb_id: str, xy: list[tuple[float, float]], street: str, flow: str, footway: int, width_m: float = 7.0
+) -> Kerb:
+    return Kerb(curb_id, np.asarray(xy, dtype=float), street, None, flow, width_m, False, footway)
+
+
+_S0L = _street_kerb("s0l", [(X0, Y0 + 3.5), (X0 + 20, Y0 + 3.5)], "s0", "backward", 1)
+_S0R = _street_kerb("s0r", [(X0, Y0 - 3.5), (X0 + 20, Y0 - 3.5)], "s0", "forward", -1)
+_S1L = _street_kerb("s1l", [(X0, Y0 + 404), (X0 + 20, Y0 + 404)], "s1", "backward", 1, 8.0)
+_SLANT = [(390997.65804287774, 5818402.601006889), (391014.0072290382, 5818417.321880229)]
+_S1L_SLANT = _street_kerb("s1l", _SLANT, "s1", "backward", 1)
+_LONG = _street_kerb("s0l", [(X0, Y0 + 3.5), (X0 + 129, Y0 + 3.5)], "s0", "backward", 1)
+_ALONG = Hazard("h0", "no_parking", "along", math.nan, kerb=0, length_m=2.0)
+_CROSSING = Hazard("h1", "crossing", "point", math.nan, shapely.Point(_SLANT[0]))
+
+
+def _rounded_layers(d: District) -> Layers:
+    kerbs, hazards = frames(d)
+    return rounded(kerbs, d.wgs84), rounded(hazards, d.wgs84)
+
+
+def _found_cases() -> dict[str, tuple[str, District, Callable[[District], Layers]]]:
+    """Minimal examples the properties found (kept so that a fix can be seen at once)."""
+    return {
+        # A collinear vertex at 10 m and 17.4 m splits the room check's "outside" zone with 5 cm gaps
+        # (and the zone is there only because of a kerb of another street 400 m away).
+        "densified_outside_gaps": (
+            "densified_kerbs",
+            District((_S0L, _S1L), (), "cn", False),
+            lambda d: as_inputs(d, with_kerbs(d, [densified(k, [0.5]) for k in d.kerbs])),
+        ),
+        # A 1 m no_parking line on the kerb up to its end, rounded: 0.998 m long, touching the kerb at
+        # its (shared) end vertex, it becomes a crossing point without a width: no zone (a warning).
+        "rounded_no_parking_at_kerb_end": (
+            "rounded_through_wgs84",
+            District((_LONG,), (dataclasses.replace(_ALONG, s_m=128.0),), "cn", False),
+            _rounded_layers,
+        ),
+        # The kerb digitised the other way round gets a grouping zone (18.75-22 m) the original has
+        # not, and only while the two kerbs of another street 400 m away are in the layer.
+        "reversed_kerb_grouping_zone": (
+            "reversed_kerbs",
+            District((_S0L, _S0R, _S1L_SLANT), (_CROSSING,), "cn", False),
+            lambda d: as_inputs(d, with_kerbs(d, [*d.kerbs[:2], reversed_kerb(d.kerbs[2])])),
+        ),
+        # Found before the hazard matching was reworked, kept as regressions: a no_parking line on the
+        # kerb (rounded, or moved 1.5 m off it) lost its zone.
+        "rounded_no_parking_on_kerb": (
+            "rounded_through_wgs84",
+            District((_S0L, _S0R), (dataclasses.replace(_ALONG, s_m=0.0),), "cn", False),
+            _rounded_layers,
+        ),
+        "offset_no_parking_on_kerb_start": (
+            "line_hazards_offset",
+            District(
+                (
+                    _street_kerb(
+                        "s0r",
+                        [(391001.1970705, 5817996.71107583), (391019.99092292, 5818003.55147869)],
+                        "s0",
+                        "forward",
+                        -1,
+                    ),
+                ),
+                (
+                    Hazard(
+                        "h1", "crossing", "point", math.nan, shapely.Point(391001.1970705, 5817996.71107583)
+                    ),
+                    dataclasses.replace(_ALONG, hazard_id="h2"),
+                ),
+                "cn",
+                False,
+            ),
+            lambda d: as_inputs(d, frames(offset_lines(d, [1.0]))),
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_found_cases()))
+def test_found_cases(case: str) -> None:
+    name, d, transform = _found_cases()[case]
+    kerbs, hazards = transform(d)
+    compare(name, d, plan_of(d), parkplan.plan(kerbs, hazards, rules=d.preset, workers=1))
+
+
 def test_split_ways_join_again() -> None:
     """(d) in detail: one kerb per original line again, its id the pieces' ids joined with "+"."""
     kerbs = []
