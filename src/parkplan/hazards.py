@@ -56,6 +56,10 @@ ALONG_MIN_M = 1.0
 """A run of line segments that run along a kerb (:data:`ALONG_RATIO`) covers kerb when its projection
 spans at least this much (metres)."""
 
+ALONG_MIN_SAFE_M = 0.5
+"""The planner's shortest whole piece along the kerb (the contract's :data:`ALONG_MIN_M` is 1 m): a 1 m
+no-parking line rounded through WGS84 to 0.998 m still covers its span."""
+
 ALONG_RATIO_SAFE = 1.5
 """The planner's threshold for a whole piece (see :data:`ALONG_RATIO`), looser than the contract's 2.0:
 a piece near the threshold (measured on other vertices, a hair either way) is taken as along the kerb
@@ -326,9 +330,9 @@ def _line_places(
         if found.any():
             lo, hi = float(s[found].min()), float(s[found].max())
             spread = float(off[found].max() - off[found].min())
-            if hi - lo >= ALONG_MIN_M and hi - lo >= ALONG_RATIO_SAFE * spread:
+            if hi - lo >= ALONG_MIN_SAFE_M and hi - lo >= ALONG_RATIO_SAFE * spread:
                 whole.append((lo, hi))
-                if hi - lo >= ALONG_RATIO_SURE * spread:
+                if hi - lo >= ALONG_MIN_M + 0.05 and hi - lo >= ALONG_RATIO_SURE * spread:
                     sure.append((lo, hi))
                 runs = [(a, b) for a, b in runs if a < lo - TOL_M or b > hi + TOL_M]
         places += [(lo, hi, False) for lo, hi in runs]
@@ -1033,14 +1037,21 @@ def merge_intervals(
 
 
 def grouping_zones(
-    zones: pd.DataFrame, lengths: NDArray[np.float64], gap_m: float, curb_ids: NDArray[np.object_], rule: str
+    zones: pd.DataFrame,
+    lengths: NDArray[np.float64],
+    gap_m: float,
+    curb_ids: NDArray[np.object_],
+    rule: str,
+    shortest_bay_m: float = 0.0,
 ) -> pd.DataFrame:
     """Zones that keep the groups of bays either side of a short zone the grouping gap apart.
 
     The bays either side of a zone are in different free stretches, planned apart: a merged zone inside a
     kerb shorter than ``gap_m`` (a 1 mm bend, a 3 m driveway under a 4 m gap, a zero-length cut) would
     leave two groups closer than the rules' ``[grouping] gap_m``. Each such place gets a ``grouping``
-    zone ``gap_m`` long about its middle (clipped to the kerb), its own extent the merged zone.
+    zone ``gap_m`` long about its middle (clipped to the kerb), its own extent the merged zone. A zone
+    with less free kerb than ``shortest_bay_m`` on one side separates no groups and gets none (a zone
+    ending a millimetre short of the kerb's end, as rounding leaves one).
     """
     if gap_m <= 0 or len(zones) == 0:
         return no_zones()
@@ -1049,7 +1060,15 @@ def grouping_zones(
         zones["start_m"].to_numpy(dtype=float),
         zones["end_m"].to_numpy(dtype=float),
     )
-    short = (e - s < gap_m - 1e-9) & (s > 0.0) & (e < lengths[g])
+    # Free kerb before and after each merged zone (to the zone before / after it, or the kerb's ends).
+    first = np.ones(len(g), dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    last = np.ones(len(g), dtype=bool)
+    last[:-1] = g[1:] != g[:-1]
+    prev_end = np.where(first, 0.0, np.roll(e, 1))
+    next_start = np.where(last, lengths[g], np.roll(s, -1))
+    room = np.minimum(s - prev_end, next_start - e)
+    short = (e - s < gap_m - 1e-9) & (room >= max(shortest_bay_m, 1e-9))
     g, s, e = g[short], s[short], e[short]
     mid = (s + e) / 2.0
     return zone_table(

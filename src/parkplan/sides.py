@@ -723,6 +723,7 @@ def decide(
     curb_ids = kerbs["curb_id"].to_numpy(dtype=object)
     # The longest bay along the kerb: no bay wraps kerb turning 30 degrees or more within it.
     bay_length = max((b.pitch_m + b.end_m for b in rules.bays), default=0.0)
+    shortest = min((b.pitch_m + b.end_m for b in rules.bays), default=0.0)
     base = free_stretches(hazard_zones, lengths)
     facing = facing_kerbs(kerbs, base, workers=workers)
     smp = facing.samples
@@ -778,7 +779,7 @@ def decide(
         ).assign(end_m=lambda f: f["start_m"])
         if min_gap > 0:
             gaps = grouping_zones(
-                pd.concat([zones, cuts], ignore_index=True), lengths, min_gap, curb_ids, gap_rule
+                pd.concat([zones, cuts], ignore_index=True), lengths, min_gap, curb_ids, gap_rule, shortest
             )
             zones = sort_zones(pd.concat([zones, gaps], ignore_index=True))
         stretches = free_stretches(pd.concat([zones, cuts], ignore_index=True), lengths)
