@@ -544,6 +544,24 @@ _ALONG = Hazard("h0", "no_parking", "along", math.nan, kerb=0, length_m=2.0)
 _CROSSING = Hazard("h1", "crossing", "point", math.nan, shapely.Point(_SLANT[0]))
 
 
+def _one_way(
+    north: list[tuple[float, float]],
+    south: list[tuple[float, float]],
+    width_m: float,
+    s_m: float,
+    length_m: float,
+) -> District:
+    """A one-way cn street digitised eastwards, a crossing at the start of its north kerb and a
+    no_parking line on its south kerb from ``s_m``."""
+    kerbs = (
+        Kerb("s0l", np.asarray(north), "s0", "left", "forward", width_m, True, 1),
+        Kerb("s0r", np.asarray(south), "s0", "right", "forward", width_m, True, -1),
+    )
+    crossing = Hazard("h0", "crossing", "point", math.nan, shapely.Point(north[0]))
+    line = dataclasses.replace(_ALONG, hazard_id="h1", kerb=1, s_m=s_m, length_m=length_m)
+    return District(kerbs, (crossing, line), "cn", False)
+
+
 def _rounded_layers(d: District) -> Layers:
     kerbs, hazards = frames(d)
     return rounded(kerbs, d.wgs84), rounded(hazards, d.wgs84)
@@ -572,6 +590,40 @@ def _found_cases() -> dict[str, tuple[str, District, Callable[[District], Layers
             "reversed_kerbs",
             District((_S0L, _S0R, _S1L_SLANT), (_CROSSING,), "cn", False),
             lambda d: as_inputs(d, with_kerbs(d, [*d.kerbs[:2], reversed_kerb(d.kerbs[2])])),
+        ),
+        # A one-way street parks on one side: which one depends on the digitised direction (the
+        # cross-section closes the north kerb, reversed both kerbs the south one).
+        "reversed_one_way_side": (
+            "reversed_kerbs",
+            _one_way(
+                [
+                    (390999.43292506423, 5818003.580370234),
+                    (391050.10443593276, 5818011.605949123),
+                    (391070.0071910522, 5818014.1016284),
+                ],
+                [
+                    (391000.56707493577, 5817996.419629766),
+                    (391051.12279707444, 5818004.426869522),
+                    (391070.90923109045, 5818006.90796287),
+                ],
+                7.25,
+                62.6875,
+                7.0,
+            ),
+            lambda d: as_inputs(d, with_kerbs(d, [reversed_kerb(k) for k in d.kerbs])),
+        ),
+        # The same kerbs reversed: grouping zones beside the zones at a kerb's far end, none at its
+        # start (20 bays, reversed 19).
+        "reversed_one_way_grouping": (
+            "reversed_kerbs",
+            _one_way(
+                [(X0, Y0 + 5), (391045.91272468766, Y0 + 5), (391065.8133190569, 5818005.694944069)],
+                [(X0, Y0 - 5), (391046.08727531234, Y0 - 5), (391066.16231402394, 5817995.701035799)],
+                10.0,
+                63.0,
+                3.0,
+            ),
+            lambda d: as_inputs(d, with_kerbs(d, [reversed_kerb(k) for k in d.kerbs])),
         ),
         # Found before the hazard matching was reworked, kept as regressions: a no_parking line on the
         # kerb (rounded, or moved 1.5 m off it) lost its zone.
