@@ -457,7 +457,7 @@ def merge_kerb_lines(
         position along the chain (from 0), and whether it runs against the chain (to be reversed). The
         first line of every chain in input order runs along it.
     """
-    a, b = meeting_ends(lines, tolerance_m)
+    a, b = _meeting_ends(lines, tolerance_m)
     fits = _same_kerb(a, b, keys, reversed_keys)
     return _chains(len(lines), a[fits], b[fits])
 
@@ -472,7 +472,7 @@ def _same_kerb(
     return np.asarray(np.where(same_kind, keys[la] == reversed_keys[lb], keys[la] == keys[lb]), dtype=bool)
 
 
-def meeting_ends(
+def _meeting_ends(
     lines: NDArray[np.object_], tolerance_m: float = MERGE_TOL_M
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Pairs of line ends where two kerb lines could join (:func:`merge_kerb_lines`), both ways round.
@@ -610,7 +610,7 @@ def _merge_line_table(table: dict[str, NDArray[np.generic]]) -> dict[str, NDArra
         return table
 
     geoms = np.asarray(table["geometry"], dtype=object)
-    a, b = meeting_ends(geoms)
+    a, b = _meeting_ends(geoms)
     if len(a) == 0:
         return table
     # The attributes that must agree, as digitised and turned, coded for the lines that could join:
