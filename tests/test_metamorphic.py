@@ -625,6 +625,43 @@ def _found_cases() -> dict[str, tuple[str, District, Callable[[District], Layers
             ),
             lambda d: as_inputs(d, with_kerbs(d, [reversed_kerb(k) for k in d.kerbs])),
         ),
+        # A one-way street 9 m between kerbs parks both sides (6 bays); rounded, its kerbs lie 8.996 m
+        # apart and the cross-section closes one side (3 bays), even with width_m = 10 given.
+        "rounded_one_way_both_sides": (
+            "rounded_through_wgs84",
+            District(
+                (
+                    Kerb(
+                        "s0l",
+                        np.array(
+                            [[390999.92146417114, 5818004.499314629], [391019.91841807426, 5818004.848362757]]
+                        ),
+                        "s0",
+                        "left",
+                        "forward",
+                        10.0,
+                        True,
+                        1,
+                    ),
+                    Kerb(
+                        "s0r",
+                        np.array(
+                            [[391000.07853582886, 5817995.500685371], [391020.075489732, 5817995.8497335]]
+                        ),
+                        "s0",
+                        "right",
+                        "forward",
+                        10.0,
+                        True,
+                        -1,
+                    ),
+                ),
+                (),
+                "cn",
+                False,
+            ),
+            _rounded_layers,
+        ),
         # Found before the hazard matching was reworked, kept as regressions: a no_parking line on the
         # kerb (rounded, or moved 1.5 m off it) lost its zone.
         "rounded_no_parking_on_kerb": (
