@@ -755,7 +755,7 @@ def test_segment_locate_equals_line_locate_point(x, y, n):
         kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
     )
     seg = _Segments(table)
-    s, d = seg.locate(np.array([[x, y]]), np.array([0]), 50.0)
+    s, d = seg.locate_on(np.array([[x, y]]), np.array([0]), 50.0)
     assert s[0] == pytest.approx(shapely.line_locate_point(kerb, Point(x, y)), abs=1e-6) or d[
         0
     ] == pytest.approx(shapely.distance(kerb, Point(x, y)), abs=1e-9)

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import parkplan
 from parkplan import carriageway, keep
-from parkplan.carriageway import KerbSegments
 from parkplan.keep import MATCH_M, existing_spans
+from parkplan.kerbs import KerbSegments
 
 CRS = "EPSG:25833"
 X0, Y0 = 391_000.0, 5_818_000.0  # realistic coordinate magnitudes

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from parkplan.errors import InputError
 from parkplan.io import text_column
-from parkplan.kerbs import KerbIndex, rows, scaled
+from parkplan.kerbs import KerbSegments, rows, scaled
 from parkplan.parallel import chunk_bounds, fork_map, geos_map
 from parkplan.rules import Clearance, Rules
 
@@ -134,7 +134,7 @@ def match_hazards(
     """
     _check_kinds(hazards, rules)
     segments = _Segments(kerbs)
-    segments.tree  # noqa: B018 - built once here, shared by the chunks
+    segments.tree()  # built once here, shared by the chunks
     bounds = chunk_bounds(len(hazards), workers)
     if len(bounds) > 1:
         # The chunks themselves are the items: a Dask task then ships only its own hazards.
@@ -278,7 +278,8 @@ def _point_places(
     if nearest.any():
         dmin = np.full(len(xy), np.inf)
         np.minimum.at(dmin, p, d)
-        p, sg, d, t = (x[~nearest[p] | (d <= dmin[p] + NEAREST_SLACK_M)] for x in (p, sg, d, t))
+        kept = ~nearest[p] | (d <= dmin[p] + NEAREST_SLACK_M)
+        p, sg, d, t = p[kept], sg[kept], d[kept], t[kept]
     s = seg.chain0[sg] + t * seg.length[sg]
     k = seg.k[sg]
     # A vertex minimum is found once; an interior foot a hair from a vertex may also show on the
@@ -324,7 +325,7 @@ def _line_places(
     sure: list[tuple[float, float]] = []
     for piece in pieces:
         coords = shapely.get_coordinates(shapely.segmentize(piece, 1.0))
-        s, off = seg.locate(coords, np.full(len(coords), k), measure, signed=True)
+        s, off = seg.locate_on(coords, np.full(len(coords), k), measure, signed=True)
         found = ~np.isnan(s)
         runs = _along_runs(s, off)
         if found.any():
@@ -340,7 +341,7 @@ def _line_places(
     inter = shapely.get_parts(shapely.intersection(line, kerb))
     inter = inter[~shapely.is_empty(inter)]
     pts = shapely.get_coordinates(inter) if len(inter) else np.zeros((0, 2))
-    cs, _ = seg.locate(pts, np.full(len(pts), k), measure)
+    cs, _ = seg.locate_on(pts, np.full(len(pts), k), measure)
     cs = np.unique(cs[~np.isnan(cs)])
     for lo, hi in sure:
         cs = cs[(cs < lo - TOL_M) | (cs > hi + TOL_M)]
@@ -382,7 +383,7 @@ def _nearest_place(
 ) -> list[tuple[float, float, bool]]:
     """Return the projection of the point of ``geom`` nearest the kerb, as a point-like place."""
     nearest = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(geom, kerb), 1))
-    ns, _ = seg.locate(nearest, np.array([k]), reach + TOL_M)
+    ns, _ = seg.locate_on(nearest, np.array([k]), reach + TOL_M)
     return [] if np.isnan(ns[0]) else [(float(ns[0]), float(ns[0]), True)]
 
 
@@ -397,7 +398,7 @@ def _polygon_places(
         coords = verts[close]
     if len(coords) == 0:
         return []
-    s, _ = seg.locate(coords, np.full(len(coords), k), snap_m + TOL_M)
+    s, _ = seg.locate_on(coords, np.full(len(coords), k), snap_m + TOL_M)
     s = s[~np.isnan(s)]
     if len(s) == 0:
         return []
@@ -823,7 +824,7 @@ def opposite_hits(
     segments = _Segments(kerbs)
     bounds = chunk_bounds(len(kerb), workers)
     if len(bounds) > 1:
-        segments.tree  # noqa: B018 - built once here, before the workers fork
+        segments.tree()  # built once here, before the workers fork
         places = [(kerb[lo:hi], s[lo:hi]) for lo, hi in bounds]
         parts = fork_map(lambda p: segments.cast(*p), places, workers)
         return (
@@ -834,103 +835,40 @@ def opposite_hits(
     return segments.cast(kerb, s)
 
 
-class _Segments:
-    """The kerbs' straight segments with the chainage where each starts, and a tree of their boxes.
+class _Segments(KerbSegments):
+    """The kerbs' segments (:class:`parkplan.kerbs.KerbSegments`) with what hazard places and rays need.
 
-    Built once per :func:`opposite_hits` call and shared by its chunks (inherited by forked workers; the
-    tree is rebuilt where the index is unpickled, e.g. on a Dask worker).
+    Built once per :func:`match_hazards` / :func:`opposite_hits` call and shared by its chunks (inherited
+    by forked workers; the index is rebuilt where the segments are unpickled, e.g. on a Dask worker).
     """
 
     def __init__(self, kerbs: gpd.GeoDataFrame) -> None:
-        index = KerbIndex(np.asarray(kerbs.geometry.values, dtype=object))
+        super().__init__(np.asarray(kerbs.geometry.values, dtype=object))
         self.lengths = kerbs["length_m"].to_numpy(dtype=float)
         self.left = kerbs["carriageway"].to_numpy(dtype=object) == "left"
-        # Segment v -> v + 1 inside a kerb, of positive length, in kerb and chainage order.
-        v = np.flatnonzero((index.owner[1:] == index.owner[:-1]) & (index.seg_len > 1e-9))
-        self.a, self.b, self.k = rows(index.xy, v), rows(index.xy, v + 1), index.owner[v]
-        self.length = index.seg_len[v]
-        self.chain0 = index.chain[v]
-        same = self.k[1:] == self.k[:-1]
-        self.same_kerb_as_next = np.append(same, False)
-        self.first_of_kerb = np.insert(~same, 0, True) if len(v) else np.zeros(0, dtype=bool)
-        self.last_of_kerb = np.append(~same, True) if len(v) else np.zeros(0, dtype=bool)
-        self._tree: shapely.STRtree | None = None
+        self.a = self.p0
+        self.b = self.p0 + self.d
+        self.k = self.kerb
+        self.length = self.length_m
+        self.chain0 = self.start_m
+        self.same_kerb_as_next = ~self.last_of_kerb
 
-    def __getstate__(self) -> dict[str, object]:
-        return {**self.__dict__, "_tree": None}
-
-    @property
-    def tree(self) -> shapely.STRtree:
-        """STRtree of the segments' bounding boxes."""
-        if self._tree is None:
-            a, b = self.a, self.b
-            self._tree = shapely.STRtree(
-                shapely.box(
-                    np.minimum(a[:, 0], b[:, 0]),
-                    np.minimum(a[:, 1], b[:, 1]),
-                    np.maximum(a[:, 0], b[:, 0]),
-                    np.maximum(a[:, 1], b[:, 1]),
-                )
-            )
-        return self._tree
-
-    def near(
-        self, xy: NDArray[np.float64], reach_m: NDArray[np.float64] | float
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-        """Segments within ``reach_m`` of each point: ``(point, segment, t, distance)`` per pair.
-
-        ``t`` is where the perpendicular from the point meets the segment's line, as a fraction of the
-        segment (not clipped: below 0 or above 1 the nearest point is an end); ``distance`` is to the
-        segment itself. Candidates come from the tree of segment boxes, the rest is closed-form numpy:
-        O(1) per pair, whatever the kerb's length.
-        """
-        reach = np.broadcast_to(np.asarray(reach_m, dtype=float), (len(xy),))
-        if len(xy) == 0 or len(self.k) == 0:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-        p, sg = self.tree.query(shapely.points(xy), predicate="dwithin", distance=reach)
-        a = rows(self.a, sg)
-        e = rows(self.b, sg) - a
-        w = rows(xy, p) - a
-        t = (w[:, 0] * e[:, 0] + w[:, 1] * e[:, 1]) / (self.length[sg] ** 2)
-        tc = np.clip(t, 0.0, 1.0)
-        dx = w[:, 0] - e[:, 0] * tc
-        dy = w[:, 1] - e[:, 1] * tc
-        d = np.hypot(dx, dy)
-        ok = d <= reach[p] + 1e-9
-        return p[ok].astype(np.int64), sg[ok].astype(np.int64), t[ok], d[ok]
-
-    def locate(
+    def locate_on(
         self, xy: NDArray[np.float64], kerb: NDArray[np.int64], reach_m: float, *, signed: bool = False
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Chainage on ``kerb`` of each point's nearest place on it, and the distance (NaN beyond reach).
 
-        Like ``shapely.line_locate_point`` for points within ``reach_m`` of their kerb, but O(1) per
-        nearby segment instead of O(vertices of the kerb) per point (``line_locate_point`` walks the
-        whole kerb for every point). Ties go to the lower chainage. ``signed``: the distance is negative
-        for points right of the kerb's digitised direction.
+        :meth:`KerbSegments.nearest_on`: like ``shapely.line_locate_point`` for points within
+        ``reach_m`` of their kerb, O(1) per nearby segment. ``signed``: the distance is negative for
+        points right of the kerb's digitised direction.
         """
-        s_out = np.full(len(xy), np.nan)
-        d_out = np.full(len(xy), np.nan)
-        p, sg, t, d = self.near(xy, reach_m)
-        mine = self.k[sg] == np.asarray(kerb)[p]
-        p, sg, t, d = p[mine], sg[mine], t[mine], d[mine]
-        if len(p) == 0:
-            return s_out, d_out
-        s = self.chain0[sg] + np.clip(t, 0.0, 1.0) * self.length[sg]
-        order = np.lexsort((s, d, p))
-        first = np.ones(len(order), dtype=bool)
-        first[1:] = p[order][1:] != p[order][:-1]
-        best = order[first]
-        s_out[p[best]] = s[best]
-        d_out[p[best]] = d[best]
-        if signed:
-            sb = sg[best]
-            a = rows(self.a, sb)
-            e = rows(self.b, sb) - a
-            w = rows(xy, p[best]) - a
-            left = e[:, 0] * w[:, 1] - e[:, 1] * w[:, 0] >= 0.0
-            d_out[p[best]] = np.where(left, d[best], -d[best])
-        return s_out, d_out
+        s, dist, seg = self.nearest_on(xy, reach_m, np.asarray(kerb, dtype=np.int64))
+        found = seg >= 0
+        dist = np.where(found, dist, np.nan)
+        if signed and found.any():
+            left = self.left_of(xy[found], seg[found])
+            dist[found] = np.where(left, dist[found], -dist[found])
+        return s, dist
 
     def cast(
         self, kerb: NDArray[np.int64], s: NDArray[np.float64]
@@ -972,7 +910,7 @@ class _Segments:
             np.maximum(start[:, 0], ends[:, 0]),
             np.maximum(start[:, 1], ends[:, 1]),
         )
-        ri, si = self.tree.query(ray_boxes)
+        ri, si = self.tree().query(ray_boxes)
         other = (seg_k[si] != kerb[ri]) & has[ri]
         ri, si = ri[other], si[other]
         if len(ri) == 0:

@@ -38,7 +38,7 @@ import shapely
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-from parkplan.carriageway import KerbSegments
+from parkplan.kerbs import KerbSegments
 from parkplan.rules import Rules
 from parkplan.solve import bay_arrays
 
