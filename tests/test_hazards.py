@@ -760,3 +760,142 @@ def test_segment_locate_equals_line_locate_point(x, y, n):
         0
     ] == pytest.approx(shapely.distance(kerb, Point(x, y)), abs=1e-9)
     assert d[0] == pytest.approx(shapely.distance(kerb, Point(x, y)), abs=1e-9)
+
+
+# --------------------------------------------------------------------------------------------------
+# Line places, vectorised over all pairs, against a plain pair-by-pair reference
+# --------------------------------------------------------------------------------------------------
+
+from parkplan import hazards as hz  # noqa: E402
+
+
+def _reference_line_places(
+    line: object, kerb: object, k: int, snap_m: float, seg: hz._Segments
+) -> list[tuple[float, float, bool]]:
+    """Reference for :func:`parkplan.hazards._line_places_all`: one (line, kerb) pair, step by step."""
+    xmin, ymin, xmax, ymax = shapely.bounds(line)
+    reach = max(snap_m, hz.TOL_M)
+    local = shapely.clip_by_rect(kerb, xmin - 2 * reach, ymin - 2 * reach, xmax + 2 * reach, ymax + 2 * reach)
+    if shapely.is_empty(local):
+        return _reference_nearest_place(line, kerb, k, reach, seg)
+    zone = shapely.buffer(local, reach, quad_segs=32)
+    pieces = shapely.get_parts(shapely.intersection(line, zone))
+    pieces = pieces[np.isin(shapely.get_type_id(pieces), (1, 5)) & ~shapely.is_empty(pieces)]
+    pieces = shapely.get_parts(pieces)
+    # Buffers are polygons through points on the circle: a cut point may lie a hair beyond reach.
+    measure = reach * 1.01 + hz.TOL_M
+    places: list[tuple[float, float, bool]] = []
+    whole: list[tuple[float, float]] = []
+    sure: list[tuple[float, float]] = []
+    for piece in pieces:
+        coords = shapely.get_coordinates(shapely.segmentize(piece, 1.0))
+        s, off = seg.locate_on(coords, np.full(len(coords), k), measure, signed=True)
+        found = ~np.isnan(s)
+        runs = _reference_along_runs(s, off)
+        if found.any():
+            lo, hi = float(s[found].min()), float(s[found].max())
+            spread = float(off[found].max() - off[found].min())
+            if hi - lo >= hz.ALONG_MIN_SAFE_M and hi - lo >= hz.ALONG_RATIO_SAFE * spread:
+                whole.append((lo, hi))
+                if hi - lo >= hz.ALONG_MIN_M + 0.05 and hi - lo >= hz.ALONG_RATIO_SURE * spread:
+                    sure.append((lo, hi))
+                runs = [(a, b) for a, b in runs if a < lo - hz.TOL_M or b > hi + hz.TOL_M]
+        places += [(lo, hi, False) for lo, hi in runs]
+    places += [(lo, hi, False) for lo, hi in whole]
+    inter = shapely.get_parts(shapely.intersection(line, kerb))
+    inter = inter[~shapely.is_empty(inter)]
+    pts = shapely.get_coordinates(inter) if len(inter) else np.zeros((0, 2))
+    cs, _ = seg.locate_on(pts, np.full(len(pts), k), measure)
+    cs = np.unique(cs[~np.isnan(cs)])
+    for lo, hi in sure:
+        cs = cs[(cs < lo - hz.TOL_M) | (cs > hi + hz.TOL_M)]
+    if len(cs):
+        # Crossing points closer than hz.ALONG_MIN_M are one crossing (a line touching twice).
+        group = np.concatenate([[0], np.cumsum(np.diff(cs) >= hz.ALONG_MIN_M)])
+        for g in np.unique(group).tolist():
+            c = cs[group == g]
+            places.append((float(c.min()), float(c.max()), True))
+    if len(inter) == 0 and not sure:
+        # Not across: also where it comes nearest (a line that ends near the kerb).
+        places += _reference_nearest_place(line, kerb, k, measure, seg)
+    return places
+
+
+def _reference_along_runs(s: np.ndarray, off: np.ndarray) -> list[tuple[float, float]]:
+    """Chainage spans of the runs of a piece's segments that run along the kerb (see :func:`_line_places`).
+
+    ``s`` / ``off``: chainage and signed offset of the piece's vertices in order (NaN: not measured,
+    which breaks a run).
+    """
+    if len(s) < 2:
+        return []
+    ds = np.abs(np.diff(s))
+    doff = np.abs(np.diff(off))
+    along = (ds >= hz.ALONG_RATIO * doff) & (ds > 0) & ~np.isnan(ds) & ~np.isnan(doff)
+    edges = np.diff(np.concatenate([[0], along.astype(np.int8), [0]]))
+    spans: list[tuple[float, float]] = []
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        run = s[a : b + 1]  # segments a .. b-1 join vertices a .. b
+        lo, hi = float(run.min()), float(run.max())
+        if hi - lo >= hz.ALONG_MIN_M:
+            spans.append((lo, hi))
+    return spans
+
+
+def _reference_nearest_place(
+    geom: object, kerb: object, k: int, reach: float, seg: hz._Segments
+) -> list[tuple[float, float, bool]]:
+    """Return the projection of the point of ``geom`` nearest the kerb, as a point-like place."""
+    nearest = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(geom, kerb), 1))
+    ns, _ = seg.locate_on(nearest, np.array([k]), reach + hz.TOL_M)
+    return [] if np.isnan(ns[0]) else [(float(ns[0]), float(ns[0]), True)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    bend=st.floats(-40.0, 40.0),
+    lines=st.lists(
+        st.tuples(
+            st.floats(-10.0, 110.0),
+            st.floats(-6.0, 6.0),
+            st.floats(0.0, 360.0),
+            st.floats(0.5, 30.0),
+            st.integers(2, 4),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+)
+def test_vectorised_line_places_equal_pair_by_pair(bend, lines):
+    xs = np.linspace(0.0, 100.0, 9)
+    kerb = LineString(np.column_stack([xs, bend * ((xs - 50.0) / 50.0) ** 2]))
+    table = parkplan.kerbs.build_kerbs(
+        kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
+    )
+    seg = hz._Segments(table)
+    geoms = []
+    for x, y, angle, length, n in lines:
+        a = np.radians(angle)
+        t = np.linspace(0.0, length, n)
+        wiggle = 0.3 * np.sin(t)
+        geoms.append(
+            LineString(
+                np.column_stack(
+                    [x + t * np.cos(a) - wiggle * np.sin(a), y + t * np.sin(a) + wiggle * np.cos(a)]
+                )
+            )
+        )
+    geoms = np.array(geoms, dtype=object)
+    snap = np.full(len(geoms), 3.0)
+    k = np.zeros(len(geoms), dtype=np.int64)
+    kg = np.array([kerb] * len(geoms), dtype=object)
+    pair, s0, s1, like = hz._line_places_all(geoms, kg, k, snap, seg)
+    got = sorted(
+        (int(p), round(a, 6), round(b, 6), bool(c)) for p, a, b, c in zip(pair, s0, s1, like, strict=True)
+    )
+    want = sorted(
+        (i, round(a, 6), round(b, 6), bool(c))
+        for i in range(len(geoms))
+        for a, b, c in _reference_line_places(geoms[i], kerb, 0, 3.0, seg)
+    )
+    assert got == want

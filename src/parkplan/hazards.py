@@ -12,7 +12,7 @@ How a hazard finds its kerbs (the snap distance ``snap_m`` and mode ``match`` pe
   of the point in a straight line is forbidden too.
 * **Lines** are cut to their pieces within ``snap_m``; a piece that runs along the kerb covers what it
   projects onto, however it crosses; crossings apply as points with the line's width; a line that does
-  not cross applies where it comes nearest (:func:`_line_places`).
+  not cross applies where it comes nearest (:func:`_line_places_all`).
 * **Polygons** cover the stretch of kerb inside them, or, when no kerb enters them, the stretch their
   vertices within ``snap_m`` project onto.
 
@@ -221,13 +221,16 @@ def _match(
             dmin = np.full(len(hgeom), np.inf)
             np.minimum.at(dmin, h_idx, dist)
             keep[sel] = dist[sel] <= dmin[h_idx[sel]] + NEAREST_SLACK_M
+        lj = np.flatnonzero(keep & is_line)
+        if len(lj):
+            pair, s0, s1, like = _line_places_all(
+                hgeom[h_idx[lj]], kgeom[k_idx[lj]], k_idx[lj], snap[h_idx[lj]], seg
+            )
+            parts.append(_match_frame(h_idx[lj][pair], k_idx[lj][pair], s0, s1, like, dist[lj][pair]))
         rows_: list[tuple[int, int, float, float, bool, float]] = []
-        for j in np.flatnonzero(keep).tolist():
+        for j in np.flatnonzero(keep & ~is_line).tolist():
             h, k = int(h_idx[j]), int(k_idx[j])
-            if is_line[j]:
-                found = _line_places(hgeom[h], kgeom[k], k, float(snap[h]), seg)
-            else:
-                found = _polygon_places(hgeom[h], kgeom[k], k, float(snap[h]), seg)
+            found = _polygon_places(hgeom[h], kgeom[k], k, float(snap[h]), seg)
             rows_ += [(h, k, lo, hi, like, float(dist[j])) for lo, hi, like in found]
         if rows_:
             hh, kk, lo, hi, like, dd = (np.array(v) for v in zip(*rows_, strict=True))
@@ -290,101 +293,135 @@ def _point_places(
     return _match_frame(owner[p], k, s, s, True, d, rows(xy, p))
 
 
-def _line_places(
-    line: object, kerb: object, k: int, snap_m: float, seg: _Segments
-) -> list[tuple[float, float, bool]]:
-    """Places where a line hazard applies to one kerb: ``(s0, s1, point_like)`` each.
+def _line_places_all(
+    lines: NDArray[np.object_],
+    kerb_geoms: NDArray[np.object_],
+    k: NDArray[np.int64],
+    snap_m: NDArray[np.float64],
+    seg: _Segments,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Places of line hazards on kerbs, for many (line, kerb) pairs at once: ``(pair, s0, s1, point_like)``.
 
-    The line is cut to its pieces within ``snap_m`` of the kerb, and each piece's vertices are measured
-    on the kerb (chainage and signed offset). A piece whose projection spans at least
-    :data:`ALONG_MIN_M` and :data:`ALONG_RATIO_SAFE` times the range of its offsets runs along the kerb and
-    covers its projection, however often it crosses the kerb (a line digitised on the kerb and rounded
-    crosses it at shallow angles all along); so does every run of consecutive piece segments that each
-    run along the kerb (a line that follows a kerb and leaves it round a corner covers the part that
-    follows). Every point where the line crosses the kerb is a point-like place (a driveway or footway
-    drawn across it; crossing points closer than :data:`ALONG_MIN_M` are one place); a line that does
-    not cross the kerb also applies at the projection of its point nearest the kerb (a line that ends
-    near the kerb). The checker (:mod:`parkplan.check.clearance`) takes crossings and the nearest point
-    only where a line does not run along (ratio :data:`ALONG_RATIO`): the planner takes whole pieces as
-    along from :data:`ALONG_RATIO_SAFE` and drops crossings and the nearest point only for pieces past
-    :data:`ALONG_RATIO_SURE`, so near the threshold it forbids both readings.
+    ``lines[i]`` meets kerb ``k[i]`` (geometry ``kerb_geoms[i]``) within ``snap_m[i]``. Each line is cut
+    to its pieces within reach of the kerb, and each piece's vertices (one a metre at least) are measured
+    on the kerb: chainage and signed offset. A piece whose projection spans at least
+    :data:`ALONG_MIN_SAFE_M` and :data:`ALONG_RATIO_SAFE` times the range of its offsets runs along the
+    kerb and covers its projection, however often it crosses the kerb (a line digitised on the kerb and
+    rounded crosses it at shallow angles all along); so does every run of consecutive piece segments
+    that each run along the kerb (:data:`ALONG_RATIO`; a line that follows a kerb and leaves it round a
+    corner covers the part that follows). Every point where the line crosses the kerb is a point-like
+    place (a driveway or footway drawn across it; crossing points closer than :data:`ALONG_MIN_M` are
+    one place); a line that does not cross the kerb also applies at the projection of its point nearest
+    the kerb (a line that ends near the kerb). The checker (:mod:`parkplan.check.clearance`) takes
+    crossings and the nearest point only where a line does not run along (ratio :data:`ALONG_RATIO`):
+    the planner takes whole pieces as along from :data:`ALONG_RATIO_SAFE` and drops crossings and the
+    nearest point only for pieces past :data:`ALONG_RATIO_SURE`, so near the threshold it forbids both
+    readings.
+
+    Every step is one vectorised GEOS or numpy call over all pairs, pieces or vertices (the test suite
+    checks it against a plain pair-by-pair version): a synthetic city's 20,341 driveway pairs took 14.0 s
+    pair by pair.
     """
-    xmin, ymin, xmax, ymax = shapely.bounds(line)
-    reach = max(snap_m, TOL_M)
-    local = shapely.clip_by_rect(kerb, xmin - 2 * reach, ymin - 2 * reach, xmax + 2 * reach, ymax + 2 * reach)
-    if shapely.is_empty(local):
-        return _nearest_place(line, kerb, k, reach, seg)
-    zone = shapely.buffer(local, reach, quad_segs=32)
-    pieces = shapely.get_parts(shapely.intersection(line, zone))
-    pieces = pieces[np.isin(shapely.get_type_id(pieces), (1, 5)) & ~shapely.is_empty(pieces)]
-    pieces = shapely.get_parts(pieces)
+    n = len(lines)
+    reach = np.maximum(np.asarray(snap_m, dtype=float), TOL_M)
     # Buffers are polygons through points on the circle: a cut point may lie a hair beyond reach.
     measure = reach * 1.01 + TOL_M
-    places: list[tuple[float, float, bool]] = []
-    whole: list[tuple[float, float]] = []
-    sure: list[tuple[float, float]] = []
-    for piece in pieces:
-        coords = shapely.get_coordinates(shapely.segmentize(piece, 1.0))
-        s, off = seg.locate_on(coords, np.full(len(coords), k), measure, signed=True)
-        found = ~np.isnan(s)
-        runs = _along_runs(s, off)
-        if found.any():
-            lo, hi = float(s[found].min()), float(s[found].max())
-            spread = float(off[found].max() - off[found].min())
-            if hi - lo >= ALONG_MIN_SAFE_M and hi - lo >= ALONG_RATIO_SAFE * spread:
-                whole.append((lo, hi))
-                if hi - lo >= ALONG_MIN_M + 0.05 and hi - lo >= ALONG_RATIO_SURE * spread:
-                    sure.append((lo, hi))
-                runs = [(a, b) for a, b in runs if a < lo - TOL_M or b > hi + TOL_M]
-        places += [(lo, hi, False) for lo, hi in runs]
-    places += [(lo, hi, False) for lo, hi in whole]
-    inter = shapely.get_parts(shapely.intersection(line, kerb))
-    inter = inter[~shapely.is_empty(inter)]
-    pts = shapely.get_coordinates(inter) if len(inter) else np.zeros((0, 2))
-    cs, _ = seg.locate_on(pts, np.full(len(pts), k), measure)
-    cs = np.unique(cs[~np.isnan(cs)])
-    for lo, hi in sure:
-        cs = cs[(cs < lo - TOL_M) | (cs > hi + TOL_M)]
-    if len(cs):
-        # Crossing points closer than ALONG_MIN_M are one crossing (a line touching twice).
-        group = np.concatenate([[0], np.cumsum(np.diff(cs) >= ALONG_MIN_M)])
-        for g in np.unique(group).tolist():
-            c = cs[group == g]
-            places.append((float(c.min()), float(c.max()), True))
-    if len(inter) == 0 and not sure:
-        # Not across: also where it comes nearest (a line that ends near the kerb).
-        places += _nearest_place(line, kerb, k, measure, seg)
-    return places
+    box = shapely.bounds(lines)
+    pad = 2.0 * reach
+    near_box = shapely.box(box[:, 0] - pad, box[:, 1] - pad, box[:, 2] + pad, box[:, 3] + pad)
+    local = shapely.intersection(kerb_geoms, near_box)
+    zone = shapely.buffer(local, reach, quad_segs=32)
+    cut, cut_pair = shapely.get_parts(shapely.intersection(lines, zone), return_index=True)
+    linear = np.isin(shapely.get_type_id(cut), (1, 5)) & ~shapely.is_empty(cut)
+    pieces, which = shapely.get_parts(cut[linear], return_index=True)
+    piece_pair = cut_pair[linear][which]
+    n_pieces = len(pieces)
 
+    # Every piece's vertices (one every metre at most) measured on its kerb.
+    xy, vpiece = shapely.get_coordinates(shapely.segmentize(pieces, 1.0), return_index=True)
+    vpair = piece_pair[vpiece]
+    s, off = seg.locate_on(xy, k[vpair], measure[vpair], signed=True)
+    found = ~np.isnan(s)
+    lo = np.full(n_pieces, np.inf)
+    hi = np.full(n_pieces, -np.inf)
+    off_lo = np.full(n_pieces, np.inf)
+    off_hi = np.full(n_pieces, -np.inf)
+    np.minimum.at(lo, vpiece[found], s[found])
+    np.maximum.at(hi, vpiece[found], s[found])
+    np.minimum.at(off_lo, vpiece[found], off[found])
+    np.maximum.at(off_hi, vpiece[found], off[found])
+    span = hi - lo
+    spread = off_hi - off_lo
+    whole = np.isfinite(span) & (span >= ALONG_MIN_SAFE_M) & (span >= ALONG_RATIO_SAFE * spread)
+    sure = whole & (span >= ALONG_MIN_M + 0.05) & (span >= ALONG_RATIO_SURE * spread)
 
-def _along_runs(s: NDArray[np.float64], off: NDArray[np.float64]) -> list[tuple[float, float]]:
-    """Chainage spans of the runs of a piece's segments that run along the kerb (see :func:`_line_places`).
-
-    ``s`` / ``off``: chainage and signed offset of the piece's vertices in order (NaN: not measured,
-    which breaks a run).
-    """
-    if len(s) < 2:
-        return []
+    # Runs of consecutive segments of a piece that each run along the kerb.
     ds = np.abs(np.diff(s))
     doff = np.abs(np.diff(off))
-    along = (ds >= ALONG_RATIO * doff) & (ds > 0) & ~np.isnan(ds) & ~np.isnan(doff)
-    edges = np.diff(np.concatenate([[0], along.astype(np.int8), [0]]))
-    spans: list[tuple[float, float]] = []
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        run = s[a : b + 1]  # segments a .. b-1 join vertices a .. b
-        lo, hi = float(run.min()), float(run.max())
-        if hi - lo >= ALONG_MIN_M:
-            spans.append((lo, hi))
-    return spans
+    with np.errstate(invalid="ignore"):
+        step = (vpiece[1:] == vpiece[:-1]) & (ds >= ALONG_RATIO * doff) & (ds > 0)
+    edges = np.diff(np.concatenate([[0], step.astype(np.int8), [0]]))
+    first, stop = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # segments a..b-1: vertices a..b
+    run_lo = np.zeros(len(first))
+    run_hi = np.zeros(len(first))
+    if len(first):
+        bounds = np.ravel(np.column_stack([first, stop + 1]))
+        run_lo = np.minimum.reduceat(np.append(s, np.inf), np.minimum(bounds, len(s)))[::2]
+        run_hi = np.maximum.reduceat(np.append(s, -np.inf), np.minimum(bounds, len(s)))[::2]
+    run_piece = vpiece[first]
+    inside_whole = whole[run_piece] & (run_lo >= lo[run_piece] - TOL_M) & (run_hi <= hi[run_piece] + TOL_M)
+    run_ok = (run_hi - run_lo >= ALONG_MIN_M) & ~inside_whole
 
+    # Crossings: every point where the line meets the kerb, those within TOL_M of a sure span left out.
+    inter, inter_pair = shapely.get_parts(shapely.intersection(lines, kerb_geoms), return_index=True)
+    solid = ~shapely.is_empty(inter)
+    inter, inter_pair = inter[solid], inter_pair[solid]
+    crossed = np.zeros(n, dtype=bool)
+    crossed[inter_pair] = True
+    cxy, cidx = shapely.get_coordinates(inter, return_index=True)
+    cpair = inter_pair[cidx]
+    cs, _ = seg.locate_on(cxy, k[cpair], measure[cpair])
+    ok = ~np.isnan(cs)
+    cpair, cs = cpair[ok], cs[ok]
+    if sure.any() and len(cs):
+        spans = pd.DataFrame({"pair": piece_pair[sure], "lo": lo[sure], "hi": hi[sure]})
+        pts = pd.DataFrame({"pair": cpair, "s": cs, "row": np.arange(len(cs))}).merge(spans, on="pair")
+        covered = pts.loc[(pts["s"] >= pts["lo"] - TOL_M) & (pts["s"] <= pts["hi"] + TOL_M), "row"].unique()
+        keep = np.ones(len(cs), dtype=bool)
+        keep[covered.astype(np.int64)] = False
+        cpair, cs = cpair[keep], cs[keep]
+    # Crossing points closer than ALONG_MIN_M are one crossing (a line touching twice).
+    order = np.lexsort((cs, cpair))
+    cpair, cs = cpair[order], cs[order]
+    head = np.ones(len(cs), dtype=bool)
+    head[1:] = (cpair[1:] != cpair[:-1]) | (cs[1:] - cs[:-1] >= ALONG_MIN_M)
+    c_first = np.flatnonzero(head)
+    c_last = np.append(c_first[1:] - 1, len(cs) - 1) if len(c_first) else c_first
 
-def _nearest_place(
-    geom: object, kerb: object, k: int, reach: float, seg: _Segments
-) -> list[tuple[float, float, bool]]:
-    """Return the projection of the point of ``geom`` nearest the kerb, as a point-like place."""
-    nearest = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(geom, kerb), 1))
-    ns, _ = seg.locate_on(nearest, np.array([k]), reach + TOL_M)
-    return [] if np.isnan(ns[0]) else [(float(ns[0]), float(ns[0]), True)]
+    has_sure = np.zeros(n, dtype=bool)
+    has_sure[piece_pair[sure]] = True
+    placed = np.zeros(n, dtype=bool)
+    placed[piece_pair[whole]] = True
+    placed[piece_pair[run_piece[run_ok]]] = True
+    placed[cpair] = True
+    # Not across: also where it comes nearest (a line that ends near the kerb); and any pair with no place.
+    nearest = np.flatnonzero((~crossed & ~has_sure) | ~placed)
+    end = shapely.get_coordinates(
+        shapely.get_point(shapely.shortest_line(lines[nearest], kerb_geoms[nearest]), 1)
+    )
+    ns, _ = seg.locate_on(end, k[nearest], measure[nearest] + TOL_M)
+    nok = ~np.isnan(ns)
+
+    pair = np.concatenate([piece_pair[run_piece[run_ok]], piece_pair[whole], cpair[c_first], nearest[nok]])
+    s0 = np.concatenate([run_lo[run_ok], lo[whole], cs[c_first], ns[nok]])
+    s1 = np.concatenate([run_hi[run_ok], hi[whole], cs[c_last], ns[nok]])
+    like = np.concatenate(
+        [
+            np.zeros(int(run_ok.sum()) + int(whole.sum()), dtype=bool),
+            np.ones(len(c_first) + int(nok.sum()), dtype=bool),
+        ]
+    )
+    return pair.astype(np.int64), s0, s1, like
 
 
 def _polygon_places(
@@ -625,7 +662,7 @@ def zones_from_matches(
 def _not_nested(zones: pd.DataFrame, h: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Flag the zones to keep: not inside another zone of the same hazard, kerb and rule.
 
-    A line that runs along a kerb is also placed where it comes nearest (:func:`_line_places`), inside
+    A line that runs along a kerb is also placed where it comes nearest (:func:`_line_places_all`), inside
     its own span: one zone says it. Only hazards with several zones on one kerb are compared (one pair
     test per such group member), so millions of single zones cost one duplicate scan.
     """
@@ -854,7 +891,12 @@ class _Segments(KerbSegments):
         self.same_kerb_as_next = ~self.last_of_kerb
 
     def locate_on(
-        self, xy: NDArray[np.float64], kerb: NDArray[np.int64], reach_m: float, *, signed: bool = False
+        self,
+        xy: NDArray[np.float64],
+        kerb: NDArray[np.int64],
+        reach_m: float | NDArray[np.float64],
+        *,
+        signed: bool = False,
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Chainage on ``kerb`` of each point's nearest place on it, and the distance (NaN beyond reach).
 
