@@ -899,3 +899,39 @@ def test_vectorised_line_places_equal_pair_by_pair(bend, lines):
         for a, b, c in _reference_line_places(geoms[i], kerb, 0, 3.0, seg)
     )
     assert got == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(st.floats(5.0, 95.0), st.floats(0.0, 180.0), st.floats(1.0, 30.0), st.floats(0.05, 0.95)),
+        min_size=1,
+        max_size=8,
+    ),
+    snap=st.sampled_from([3.0, 10.0, 20.0]),
+)
+def test_plain_crossings_are_what_the_pieces_give(lines, snap):
+    # A kerb with a bend at x = 50: crossings near it must not take the shortcut.
+    kerb = LineString([(0, 0), (50, 0), (100, 20)])
+    table = parkplan.kerbs.build_kerbs(
+        kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
+    )
+    seg = hz._Segments(table)
+    geoms = []
+    for x, angle, length, before in lines:
+        a = np.radians(angle)
+        u = np.array([np.cos(a), np.sin(a)])
+        p = np.array([x, 0.0 if x <= 50 else (x - 50) * 0.4])
+        geoms.append(LineString([p - u * length * before, p + u * length * (1 - before)]))
+    geoms = np.array(geoms, dtype=object)
+    n = len(geoms)
+    kg = np.array([kerb] * n, dtype=object)
+    k = np.zeros(n, dtype=np.int64)
+    fast, s_fast = hz._plain_crossings(geoms, kg, k, np.full(n, snap), seg)
+    pair, s0, s1, like = hz._line_places_all(geoms, kg, k, np.full(n, snap), seg)
+    for i in np.flatnonzero(fast):
+        mine = [(a, b, c) for p_, a, b, c in zip(pair, s0, s1, like, strict=True) if p_ == i]
+        assert len(mine) == 1
+        assert mine[0][2]
+        assert mine[0][0] == pytest.approx(s_fast[i], abs=1e-6)
+        assert mine[0][1] == pytest.approx(s_fast[i], abs=1e-6)
