@@ -350,6 +350,62 @@ def _plain_crossings(
     return out, s_out
 
 
+def _locate_in_boxes(
+    seg: _Segments,
+    xy: NDArray[np.float64],
+    owner: NDArray[np.int64],
+    k: NDArray[np.int64],
+    boxes: NDArray[np.object_],
+    reach_m: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """:meth:`_Segments.locate_on` (signed) for points that each lie in their owner pair's box.
+
+    A pair's box holds its line padded by twice its reach, so the nearest place of kerb ``k`` to any point
+    of the line within reach lies on a segment of ``k`` that meets the box: one index query per pair
+    finds those few segments, and each point is measured against its pair's segments only, in closed
+    form. (Querying every point with its reach of 20 m, as ``locate_on`` does, took 3.0 of the 7.4 s the
+    line places of a 400,000-bay city took, and most of their memory.) Ties go to the lower segment, as
+    in :meth:`KerbSegments.nearest_on`.
+    """
+    n = len(xy)
+    s_out = np.full(n, np.nan)
+    d_out = np.full(n, np.nan)
+    bp, bs = seg.tree().query(boxes, predicate="intersects")
+    mine = seg.kerb[bs] == k[bp]
+    bp, bs = bp[mine], bs[mine]
+    order = np.lexsort((bs, bp))
+    bp, bs = bp[order], bs[order]
+    first = np.searchsorted(bp, np.arange(len(boxes)), side="left")
+    count = np.searchsorted(bp, np.arange(len(boxes)), side="right") - first
+    per = count[owner]
+    if n == 0 or per.sum() == 0:
+        return s_out, d_out
+    if int(per.sum()) > 50_000_000:  # a very dense kerb in many boxes: the index query per point
+        return seg.locate_on(xy, k[owner], reach_m[owner], signed=True)
+    point = np.repeat(np.arange(n), per)
+    at = np.arange(len(point)) - np.repeat(np.cumsum(per) - per, per) + np.repeat(first[owner], per)
+    sg = bs[at]
+    p0 = np.take(seg.p0, sg, axis=0)
+    d = np.take(seg.d, sg, axis=0)
+    rel = np.take(xy, point, axis=0) - p0
+    t = np.clip((rel[:, 0] * d[:, 0] + rel[:, 1] * d[:, 1]) / (seg.length_m[sg] ** 2), 0.0, 1.0)
+    dist = np.hypot(rel[:, 0] - t * d[:, 0], rel[:, 1] - t * d[:, 1])
+    # Per point: the first of its segments no farther than its nearest (+1 nm); the pairs come in point
+    # order, each point's segments ascending.
+    starts = np.flatnonzero(np.concatenate([[True], point[1:] != point[:-1]]))
+    best = np.repeat(np.minimum.reduceat(dist, starts), np.diff(np.append(starts, len(point))))
+    near = np.flatnonzero(dist <= best + 1e-9)
+    pick = near[np.concatenate([[True], point[near][1:] != point[near][:-1]])]
+    pick = pick[dist[pick] <= reach_m[owner[point[pick]]] + 1e-9]
+    who = point[pick]
+    tt = t[pick]
+    g = sg[pick]
+    s_out[who] = np.where(tt >= 1.0, seg.end_m[g], seg.start_m[g] + tt * seg.length_m[g])
+    left = seg.left_of(np.take(xy, who, axis=0), g)
+    d_out[who] = np.where(left, dist[pick], -dist[pick])
+    return s_out, d_out
+
+
 def _line_places_all(
     lines: NDArray[np.object_],
     kerb_geoms: NDArray[np.object_],
@@ -397,7 +453,7 @@ def _line_places_all(
     # Every piece's vertices (one every metre at most) measured on its kerb.
     xy, vpiece = shapely.get_coordinates(shapely.segmentize(pieces, 1.0), return_index=True)
     vpair = piece_pair[vpiece]
-    s, off = seg.locate_on(xy, k[vpair], measure[vpair], signed=True)
+    s, off = _locate_in_boxes(seg, xy, vpair, k, near_box, measure)
     found = ~np.isnan(s)
     lo = np.full(n_pieces, np.inf)
     hi = np.full(n_pieces, -np.inf)
