@@ -617,13 +617,16 @@ def zones_from_matches(
 
     Kerb corners of street-area kerbs become ``intersection`` zones whose own extent is the corner arc
     (``corner_start_m`` from chainage 0, ``corner_end_m`` up to ``length_m``). ``workers`` cast the rays
-    that carry rules to the kerb opposite (:func:`opposite_places`).
+    that carry rules to the kerb opposite (:func:`opposite_places`). Point hazards also forbid the kerb
+    within their rule's straight-line reach (:func:`_disc_zones`), where that adds kerb.
 
     Returns
     -------
     pandas.DataFrame
         One row per zone: ``kerb``, ``start_m``, ``end_m`` (forbidden, clipped to the kerb),
-        ``hazard_start_m``, ``hazard_end_m`` (own extent), ``kind``, ``hazard_id``, ``rule``.
+        ``hazard_start_m``, ``hazard_end_m`` (own extent), ``kind``, ``hazard_id``, ``rule``; zones of
+        zero length are left out. ``attrs["hazards_without_zone"]``: the rows of matched hazards none of
+        whose zones has any length (no width, no clearance), for the summary and its warning.
     """
     t = matches.table
     lengths = kerbs["length_m"].to_numpy(dtype=float)
