@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import platform
 import re
 import statistics
 import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -134,6 +136,16 @@ def write_doc(section: str, path: Path, start: str, end: str) -> None:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+def publish(section: str, args: argparse.Namespace, start: str, end: str, raw: dict[str, Any]) -> None:
+    """Print the Markdown section, write it between its markers (unless ``--no-doc``), and ``raw`` as JSON."""
+    print(section)
+    if not args.no_doc:
+        write_doc(section, args.doc, start, end)
+        print(f"updated {args.doc}", file=sys.stderr)
+    if args.json:
+        args.json.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
 
 
 def summary_record(summary: dict[str, Any]) -> dict[str, Any]:

@@ -43,9 +43,9 @@ from _common import (
     load_average,
     machine,
     med,
+    publish,
     same,
     source_hash,
-    write_doc,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -310,14 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     info["load_end"] = load_average()
     section = markdown(results, info)
-    print(section)
-    if not args.no_doc:
-        write_doc(section, args.doc, START, END)
-        print(f"updated {args.doc}", file=sys.stderr)
-    if args.json:
-        args.json.write_text(
-            json.dumps({"info": info, "results": results}, indent=2) + "\n", encoding="utf-8"
-        )
+    publish(section, args, START, END, {"info": info, "results": results})
     return 0
 
 

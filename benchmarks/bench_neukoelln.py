@@ -38,11 +38,11 @@ from _common import (
     load_average,
     machine,
     med,
+    publish,
     same,
     source_hash,
     stretches_from_plan,
     summary_record,
-    write_doc,
 )
 
 START = "<!-- bench:neukoelln:start -->"
@@ -328,12 +328,7 @@ def main(argv: list[str] | None = None) -> int:
             groups.append(grp)
     info["load_end"] = load_average()
     section = markdown(groups, info, data, args.repeats)
-    print(section)
-    if not args.no_doc:
-        write_doc(section, args.doc, START, END)
-        print(f"updated {args.doc}", file=sys.stderr)
-    if args.json:
-        args.json.write_text(json.dumps({"info": info, "runs": groups}, indent=2) + "\n", encoding="utf-8")
+    publish(section, args, START, END, {"info": info, "runs": groups})
     return 0
 
 

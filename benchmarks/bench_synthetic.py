@@ -56,11 +56,11 @@ from _common import (
     machine,
     med,
     nproc,
+    publish,
     same,
     source_hash,
     stretches_from_plan,
     summary_record,
-    write_doc,
 )
 
 START = "<!-- bench:synthetic:start -->"
@@ -723,14 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     if exported is not None:
         exported.cleanup()
     section = markdown(results, info)
-    print(section)
-    if not args.no_doc:
-        write_doc(section, args.doc, START, END)
-        print(f"updated {args.doc}", file=sys.stderr)
-    if args.json:
-        args.json.write_text(
-            json.dumps({"info": info, "results": results}, indent=2) + "\n", encoding="utf-8"
-        )
+    publish(section, args, START, END, {"info": info, "results": results})
     return 0
 
 

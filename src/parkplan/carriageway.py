@@ -275,21 +275,6 @@ def _stands_on(
     return lo, hi
 
 
-def _zones(
-    kerb: NDArray[np.int64],
-    start: NDArray[np.float64],
-    end: NDArray[np.float64],
-    kind: str,
-    other: NDArray[np.object_],
-    rule: str,
-) -> pd.DataFrame:
-    """Build zones in the format of :func:`parkplan.hazards.zones_from_matches`.
-
-    ``other`` is the ``hazard_id`` of each zone: ``kerb:`` and the id of the kerb that causes it.
-    """
-    return zone_table(kerb, start, end, kind, other, rule)
-
-
 def _bend_zones(
     kerbs: gpd.GeoDataFrame, depth_m: NDArray[np.float64], bay_length_m: float = 0.0
 ) -> pd.DataFrame:
@@ -401,6 +386,7 @@ def room_zones(
     street_area: object | None = None,
     facing: NDArray[np.int64] | None = None,
     bay_length_m: float = 0.0,
+    segments: KerbSegments | None = None,
 ) -> pd.DataFrame:
     """Forbidden zones where the deepest bay would not fit in front of a kerb.
 
@@ -418,6 +404,8 @@ def room_zones(
     bay_length_m
         The longest bay along the kerb: no bay may hold kerb turning ``MAX_STRADDLE_TURN_DEG`` or more
         in all within this length (0: only single vertices are judged).
+    segments
+        The kerbs' :class:`parkplan.kerbs.KerbSegments`, when the caller checks several depths.
 
     Returns
     -------
@@ -429,7 +417,7 @@ def room_zones(
     if n == 0 or not (depth > 0).any():
         return no_zones()
     geoms = np.asarray(kerbs.geometry.values, dtype=object)
-    segs = KerbSegments(geoms)
+    segs = segments if segments is not None else KerbSegments(geoms)
     strips, inner, strip_kerb, seg_a, seg_b = _strips(kerbs, depth, segs)
     _, unit = _normals(kerbs, segs)
     labels = np.array([f"kerb:{c}" for c in kerbs["curb_id"].to_numpy(dtype=object)], dtype=object)
@@ -472,7 +460,7 @@ def room_zones(
         # of neighbouring segments leave windows of at most SLIVER_M between them (their insets), which
         # hold no bay.
         mk, m_lo, m_hi = _union(out_k, out_lo, out_hi, SLIVER_M + 1e-9)
-        frames.append(_zones(mk, m_lo, m_hi, "outside", labels[mk], rule))
+        frames.append(zone_table(mk, m_lo, m_hi, "outside", labels[mk], rule))
     # Kerb these zones close, with windows too short for any bay (< SLIVER_M) closed too: no bay stands
     # there, so what the strips there meet is no conflict for the other kerb.
     pad = SLIVER_M / 2.0 + 1e-9
@@ -533,7 +521,7 @@ def room_zones(
         for mine, other, (lo, hi), other_dead in ((qa, qb, spans[0], dead[1]), (qb, qa, spans[1], dead[0])):
             z = (seg_b[mine] >= 0) & ~other_dead & np.isfinite(lo)
             k = strip_kerb[mine[z]]
-            frames.append(_zones(k, lo[z], hi[z], "narrow", labels[strip_kerb[other[z]]], rule))
+            frames.append(zone_table(k, lo[z], hi[z], "narrow", labels[strip_kerb[other[z]]], rule))
     if not frames:
         return no_zones()
     zones = pd.concat(frames, ignore_index=True)

@@ -84,15 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("plan", help="place bays along kerbs and write them as GeoJSON")
     p.add_argument("kerbs", help="kerb lines or street-area polygons (any vector file GeoPandas reads)")
-    p.add_argument(
-        "-f",
-        "--hazards",
-        action="append",
-        default=[],
-        metavar="[KIND=]PATH",
-        help="hazard file; each feature needs a 'kind' unless given as KIND=PATH (repeatable)",
-    )
-    p.add_argument("--rules", default=None, help="preset name or rules TOML file (default: cn)")
+    _add_hazards_and_rules(p)
     p.add_argument(
         "-o",
         "--output",
@@ -157,15 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("bays", help="bay polygons: parkplan's output or any polygon layer")
     c.add_argument("kerbs", help="what 'plan' reads: kerb lines, street areas, or an OSM extract")
-    c.add_argument(
-        "-f",
-        "--hazards",
-        action="append",
-        default=[],
-        metavar="[KIND=]PATH",
-        help="hazard file; each feature needs a 'kind' unless given as KIND=PATH (repeatable)",
-    )
-    c.add_argument("--rules", default=None, help="preset name or rules TOML file (default: cn)")
+    _add_hazards_and_rules(c)
     c.add_argument(
         "--mode",
         choices=("plan", "existing"),
@@ -185,6 +169,19 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the resolved rules as JSON")
     rsub.add_parser("doc", help="print the Markdown reference of every preset (docs/rules.md)")
     return parser
+
+
+def _add_hazards_and_rules(parser: argparse.ArgumentParser) -> None:
+    """Add the hazard inputs and the rules, as ``plan`` and ``check`` both take them."""
+    parser.add_argument(
+        "-f",
+        "--hazards",
+        action="append",
+        default=[],
+        metavar="[KIND=]PATH",
+        help="hazard file; each feature needs a 'kind' unless given as KIND=PATH (repeatable)",
+    )
+    parser.add_argument("--rules", default=None, help="preset name or rules TOML file (default: cn)")
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -266,20 +266,16 @@ def _point_places(
     on every chord. In "nearest" mode only the passes within :data:`NEAREST_SLACK_M` of the point's
     nearest pass count. Each pair of point and nearby segment costs O(1): the segment is known.
     """
-    p, sg, t_raw, d = seg.near(xy, snap)
+    p, sg, t_raw, d = seg.near(xy, snap)  # sorted by point, then segment
     if len(p) == 0:
         return _match_frame(*(np.zeros(0, dtype=np.int64),) * 2, np.zeros(0), np.zeros(0), True, 0.0)
-    order = np.lexsort((sg, p))
-    p, sg, t_raw, d = p[order], sg[order], t_raw[order], d[order]
-    ok = d <= snap[p] + 1e-9
-    p, sg, t_raw, d = p[ok], sg[ok], t_raw[ok], d[ok]
     interior = (t_raw > 0.0) & (t_raw < 1.0)
     at_start = t_raw <= 0.0
     at_end = t_raw >= 1.0
     # The segment before this one on the same kerb, found in the pairs of the same point (it holds the
     # shared vertex, so it is within reach whenever the vertex is).
     prev_here = np.zeros(len(p), dtype=bool)
-    prev_here[1:] = (p[1:] == p[:-1]) & (sg[1:] == sg[:-1] + 1) & seg.same_kerb_as_next[sg[:-1]]
+    prev_here[1:] = (p[1:] == p[:-1]) & (sg[1:] == sg[:-1] + 1) & ~seg.last_of_kerb[sg[:-1]]
     prev_ends = np.zeros(len(p), dtype=bool)
     prev_ends[1:] = at_end[:-1]
     start_min = at_start & (seg.first_of_kerb[sg] | (prev_here & prev_ends))
@@ -292,8 +288,8 @@ def _point_places(
         np.minimum.at(dmin, p, d)
         kept = ~nearest[p] | (d <= dmin[p] + NEAREST_SLACK_M)
         p, sg, d, t = p[kept], sg[kept], d[kept], t[kept]
-    s = seg.chain0[sg] + t * seg.length[sg]
-    k = seg.k[sg]
+    s = seg.start_m[sg] + t * seg.length_m[sg]
+    k = seg.kerb[sg]
     # A vertex minimum is found once; an interior foot a hair from a vertex may also show on the
     # neighbour segment: keep one place per (point, kerb, chainage to the micrometre).
     key = pd.DataFrame({"p": p, "k": k, "s": np.round(s, 6)})
@@ -364,8 +360,8 @@ def _locate_in_boxes(
     of the line within reach lies on a segment of ``k`` that meets the box: one index query per pair
     finds those few segments, and each point is measured against its pair's segments only, in closed
     form. (Querying every point with its reach of 20 m, as ``locate_on`` does, took 3.0 of the 7.4 s the
-    line places of a 400,000-bay city took, and most of their memory.) Ties go to the lower segment, as
-    in :meth:`KerbSegments.nearest_on`.
+    line places of a 400,000-bay city took, and most of their memory.) Ties as in
+    :meth:`KerbSegments.closest`.
     """
     n = len(xy)
     s_out = np.full(n, np.nan)
@@ -384,25 +380,12 @@ def _locate_in_boxes(
         return seg.locate_on(xy, k[owner], reach_m[owner], signed=True)
     point = np.repeat(np.arange(n), per)
     at = np.arange(len(point)) - np.repeat(np.cumsum(per) - per, per) + np.repeat(first[owner], per)
-    sg = bs[at]
-    p0 = np.take(seg.p0, sg, axis=0)
-    d = np.take(seg.d, sg, axis=0)
-    rel = np.take(xy, point, axis=0) - p0
-    t = np.clip((rel[:, 0] * d[:, 0] + rel[:, 1] * d[:, 1]) / (seg.length_m[sg] ** 2), 0.0, 1.0)
-    dist = np.hypot(rel[:, 0] - t * d[:, 0], rel[:, 1] - t * d[:, 1])
-    # Per point: the first of its segments no farther than its nearest (+1 nm); the pairs come in point
-    # order, each point's segments ascending.
-    starts = np.flatnonzero(np.concatenate([[True], point[1:] != point[:-1]]))
-    best = np.repeat(np.minimum.reduceat(dist, starts), np.diff(np.append(starts, len(point))))
-    near = np.flatnonzero(dist <= best + 1e-9)
-    pick = near[np.concatenate([[True], point[near][1:] != point[near][:-1]])]
-    pick = pick[dist[pick] <= reach_m[owner[point[pick]]] + 1e-9]
-    who = point[pick]
-    tt = t[pick]
-    g = sg[pick]
-    s_out[who] = np.where(tt >= 1.0, seg.end_m[g], seg.start_m[g] + tt * seg.length_m[g])
-    left = seg.left_of(np.take(xy, who, axis=0), g)
-    d_out[who] = np.where(left, dist[pick], -dist[pick])
+    # The pairs come in point order, each point's segments ascending.
+    who, s, dist, g = seg.closest(xy, point, bs[at])
+    ok = dist <= reach_m[owner[who]] + 1e-9
+    who, s, dist, g = who[ok], s[ok], dist[ok], g[ok]
+    s_out[who] = s
+    d_out[who] = np.where(seg.left_of(np.take(xy, who, axis=0), g), dist, -dist)
     return s_out, d_out
 
 
@@ -718,7 +701,7 @@ def zones_from_matches(
     # Rules for the kerb opposite: the same extent and clearances, projected across the carriageway.
     far = np.flatnonzero(applies != "same")
     if len(far):
-        k_opp, s_opp = opposite_places(kerbs, k[far], (a[far] + b[far]) / 2.0, workers)
+        k_opp, s_opp = opposite_places(kerbs, k[far], (a[far] + b[far]) / 2.0, workers, matches.segments)
         ok = k_opp >= 0
         sel = far[ok]
         half = (b[sel] - a[sel]) / 2.0
@@ -873,24 +856,23 @@ def _disc_zones(
     use = use[~key.duplicated().to_numpy()]
     xy = np.column_stack([px[use], py[use]])
     p, sg, _, _ = seg.near(xy, reach[use])
-    mine = seg.k[sg] == k[use][p]
+    mine = seg.kerb[sg] == k[use][p]
     p, sg = p[mine], sg[mine]
     if len(p) == 0:
         return None
     # Segment a + u (b - a), 0 <= u <= 1, inside the circle |x - c| <= r: a quadratic in u.
-    a = rows(seg.a, sg)
-    e = rows(seg.b, sg) - a
-    f = a - rows(xy, p)
+    e = rows(seg.d, sg)
+    f = rows(seg.p0, sg) - rows(xy, p)
     r = reach[use][p]
-    qa = seg.length[sg] ** 2
+    qa = seg.length_m[sg] ** 2
     qb = 2.0 * (f[:, 0] * e[:, 0] + f[:, 1] * e[:, 1])
     qc = f[:, 0] ** 2 + f[:, 1] ** 2 - r**2
     disc = np.maximum(qb**2 - 4.0 * qa * qc, 0.0)
     root = np.sqrt(disc)
     u0 = np.clip((-qb - root) / (2.0 * qa), 0.0, 1.0)
     u1 = np.clip((-qb + root) / (2.0 * qa), 0.0, 1.0)
-    s_lo = seg.chain0[sg] + u0 * seg.length[sg]
-    s_hi = seg.chain0[sg] + u1 * seg.length[sg]
+    s_lo = seg.start_m[sg] + u0 * seg.length_m[sg]
+    s_hi = seg.start_m[sg] + u1 * seg.length_m[sg]
     inside = u1 > u0
     # One zone per pass through the circle, not one per segment (a kerb of 0.14 m segments passing
     # within 5 m gives ~70 pieces a pass).
@@ -953,7 +935,11 @@ OPPOSITE_REACH_M = 60.0
 
 
 def opposite_places(
-    kerbs: gpd.GeoDataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64], workers: int | None = 1
+    kerbs: gpd.GeoDataFrame,
+    kerb: NDArray[np.int64],
+    s: NDArray[np.float64],
+    workers: int | None = 1,
+    segments: _Segments | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Find the kerb across the carriageway from each place, and the chainage there.
 
@@ -961,20 +947,26 @@ def opposite_places(
     :data:`OPPOSITE_REACH_M`; the first other kerb it meets is the kerb opposite, and the place there is
     where the ray meets it. ``-1`` where no kerb is met. See :func:`opposite_hits`.
     """
-    k, at, _ = opposite_hits(kerbs, kerb, s, workers)
+    k, at, _ = opposite_hits(kerbs, kerb, s, workers, segments)
     return k, at
 
 
 def opposite_hits(
-    kerbs: gpd.GeoDataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64], workers: int | None = 1
+    kerbs: gpd.GeoDataFrame,
+    kerb: NDArray[np.int64],
+    s: NDArray[np.float64],
+    workers: int | None = 1,
+    segments: _Segments | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
     """Cast the rays of :func:`opposite_places`; also return how far each ray went (metres, ``inf``: no hit).
 
     Everything is closed-form numpy on the kerbs' straight segments: the place and its direction from the
     segment that holds it, the hits after a bounding-box query. Many places are split among ``workers``
     processes (:mod:`parkplan.parallel`); each ray is independent, so the result is the same.
+    ``segments``: the kerbs' segment index when the caller has one (the hazard matching's).
     """
-    segments = _Segments(kerbs)
+    if segments is None:
+        segments = _Segments(kerbs)
     bounds = chunk_bounds(len(kerb), workers)
     if len(bounds) > 1:
         segments.tree()  # built once here, before the workers fork
@@ -999,12 +991,6 @@ class _Segments(KerbSegments):
         super().__init__(np.asarray(kerbs.geometry.values, dtype=object))
         self.lengths = kerbs["length_m"].to_numpy(dtype=float)
         self.left = kerbs["carriageway"].to_numpy(dtype=object) == "left"
-        self.a = self.p0
-        self.b = self.p0 + self.d
-        self.k = self.kerb
-        self.length = self.length_m
-        self.chain0 = self.start_m
-        self.same_kerb_as_next = ~self.last_of_kerb
 
     def locate_on(
         self,
@@ -1032,29 +1018,24 @@ class _Segments(KerbSegments):
         self, kerb: NDArray[np.int64], s: NDArray[np.float64]
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
         """Cast the rays of :func:`opposite_hits` from these places, in this process."""
-        lengths, seg_a, seg_b, seg_k = self.lengths, self.a, self.b, self.k
-        seg_len, chain0 = self.length, self.chain0
+        lengths, seg_k, chain0, seg_len = self.lengths, self.kerb, self.start_m, self.length_m
         out_k = np.full(len(kerb), -1, dtype=np.int64)
         out_s = np.zeros(len(kerb))
         out_d = np.full(len(kerb), np.inf)
-        if len(kerb) == 0 or len(lengths) == 0:
+        if len(kerb) == 0 or len(lengths) == 0 or len(seg_k) == 0:
             return out_k, out_s, out_d
         side = np.where(self.left, 1.0, -1.0)[kerb]
         # Each place on the segment that holds it (segments of positive length, in kerb and chainage order).
         s = np.clip(s, 0.0, lengths[kerb])
-        real = np.flatnonzero(seg_len > 1e-9)
-        if len(real) == 0:
-            return out_k, out_s, out_d
         stride = float(lengths.max()) + 1.0
-        key = seg_k[real] * stride + chain0[real]
-        q = np.searchsorted(key, kerb * stride + s, side="right") - 1
-        lo = np.searchsorted(seg_k[real], kerb, side="left")
-        hi = np.searchsorted(seg_k[real], kerb, side="right") - 1
+        q = np.searchsorted(seg_k * stride + chain0, kerb * stride + s, side="right") - 1
+        lo = np.searchsorted(seg_k, kerb, side="left")
+        hi = np.searchsorted(seg_k, kerb, side="right") - 1
         has = hi >= lo  # a kerb of no length casts no ray
-        q = real[np.minimum(np.clip(q, lo, np.maximum(hi, lo)), len(real) - 1)]
-        a_q = rows(seg_a, q)
-        e_q = rows(seg_b, q) - a_q
-        len_q = np.where(seg_len[q] > 0, seg_len[q], 1.0)
+        q = np.minimum(np.clip(q, lo, np.maximum(hi, lo)), len(seg_k) - 1)
+        a_q = rows(self.p0, q)
+        e_q = rows(self.d, q)
+        len_q = seg_len[q]
         t_q = np.clip((s - chain0[q]) / len_q, 0.0, 1.0)
         p = a_q + scaled(e_q, t_q)
         n = scaled(np.column_stack([-(e_q[:, 1] / len_q), e_q[:, 0] / len_q]), side)
@@ -1075,9 +1056,8 @@ class _Segments(KerbSegments):
             return out_k, out_s, out_d
         # Ray: start + t * ray, 0 <= t <= 1; segment: a + u * (b - a), 0 <= u <= 1.
         r = rows(ray, ri)
-        a_s = rows(seg_a, si)
-        e = rows(seg_b, si) - a_s
-        w = a_s - rows(start, ri)
+        e = rows(self.d, si)
+        w = rows(self.p0, si) - rows(start, ri)
         den = r[:, 0] * e[:, 1] - r[:, 1] * e[:, 0]
         ok = np.abs(den) > 1e-12
         den = np.where(ok, den, 1.0)

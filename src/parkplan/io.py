@@ -97,6 +97,21 @@ class HazardSource:
         return cls(text)
 
 
+GEOMETRY_TYPE_NAMES = np.array(
+    [
+        "Point",
+        "LineString",
+        "LinearRing",
+        "Polygon",
+        "MultiPoint",
+        "MultiLineString",
+        "MultiPolygon",
+        "GeometryCollection",
+    ],
+    dtype=object,
+)
+"""Geometry type names by ``shapely.get_type_id``."""
+
 HAS_ARROW = importlib.util.find_spec("pyarrow") is not None
 """Read and write files through Arrow when pyarrow is installed (the ``parquet`` extra): reading about 2x,
 writing GeoPackage about 1.4x faster."""
@@ -392,18 +407,7 @@ def _check_geometries(
         geoms = shapely.force_2d(geoms)
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
     types = shapely.get_type_id(geoms)
-    type_names = np.array(
-        [
-            "Point",
-            "LineString",
-            "LinearRing",
-            "Polygon",
-            "MultiPoint",
-            "MultiLineString",
-            "MultiPolygon",
-            "GeometryCollection",
-        ]
-    )[types]
+    type_names = GEOMETRY_TYPE_NAMES[types]
     bad = ~np.isin(type_names, allowed)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

@@ -837,14 +837,34 @@ class KerbSegments:
         if len(qi) == 0:
             return s, dist, seg
         order = np.lexsort((qs, qi))
-        qi, qs = qi[order], qs[order]
-        cs, cd = self.locate(xy[qi], qs)
-        starts = np.flatnonzero(np.concatenate([[True], qi[1:] != qi[:-1]]))
-        best = np.repeat(np.minimum.reduceat(cd, starts), np.diff(np.append(starts, len(qi))))
-        near = np.flatnonzero(cd <= best + 1e-9)
-        first = near[np.concatenate([[True], qi[near][1:] != qi[near][:-1]])]
-        s[qi[first]], dist[qi[first]], seg[qi[first]] = cs[first], cd[first], qs[first]
+        who, cs, cd, cg = self.closest(xy, qi[order], qs[order])
+        s[who], dist[who], seg[who] = cs, cd, cg
         return s, dist, seg
+
+    def closest(
+        self, xy: NDArray[np.float64], point: NDArray[np.int64], seg: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        """Choose each point's segment among candidate pairs: the first no farther than its nearest (+1 nm).
+
+        Parameters
+        ----------
+        xy
+            ``(n, 2)`` points.
+        point, seg
+            Candidate pairs (point row, segment), sorted by point and then segment; not empty.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            The points that have a candidate, and for each its chainage, distance and segment (ties go to
+            the first segment along a kerb, as GEOS takes them).
+        """
+        cs, cd = self.locate(np.take(xy, point, axis=0), seg)
+        starts = np.flatnonzero(np.concatenate([[True], point[1:] != point[:-1]]))
+        best = np.repeat(np.minimum.reduceat(cd, starts), np.diff(np.append(starts, len(point))))
+        near = np.flatnonzero(cd <= best + 1e-9)
+        first = near[np.concatenate([[True], point[near][1:] != point[near][:-1]])]
+        return point[first], cs[first], cd[first], seg[first]
 
 
 def build_kerbs(

@@ -717,7 +717,6 @@ def _hazard_summary(
     silent = np.zeros(len(hazards), dtype=bool)
     if without_zone is not None and len(without_zone):
         silent[np.asarray(without_zone, dtype=np.int64)] = True
-    unmatched = hazards.loc[~matched, ["hazard_id", "kind", "source"]]
     by_kind: dict[str, dict[str, int]] = {}
     frame = pd.DataFrame({"kind": hazards["kind"], "m": matched, "z": silent})
     for kind, grp in frame.groupby("kind", sort=True):
@@ -734,15 +733,15 @@ def _hazard_summary(
         "unmatched": int((~matched).sum()),
         "matched_without_zone": int(silent.sum()),
         "by_kind": by_kind,
-        "unmatched_features": [
-            {"hazard_id": str(r.hazard_id), "kind": str(r.kind), "source": str(r.source)}
-            for r in unmatched.itertuples(index=False)
-        ],
-        "without_zone_features": [
-            {"hazard_id": str(r.hazard_id), "kind": str(r.kind), "source": str(r.source)}
-            for r in hazards.loc[silent, ["hazard_id", "kind", "source"]].itertuples(index=False)
-        ],
+        "unmatched_features": _features(hazards.loc[~matched]),
+        "without_zone_features": _features(hazards.loc[silent]),
     }
+
+
+def _features(hazards: pd.DataFrame) -> list[dict[str, str]]:
+    """``hazard_id``, ``kind`` and ``source`` of each hazard, for the summary's lists."""
+    rows = hazards[["hazard_id", "kind", "source"]].itertuples(index=False)
+    return [{"hazard_id": str(r.hazard_id), "kind": str(r.kind), "source": str(r.source)} for r in rows]
 
 
 def _without_zone_warning(hazards: gpd.GeoDataFrame, rows: np.ndarray) -> str:

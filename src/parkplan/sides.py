@@ -63,6 +63,7 @@ from parkplan.hazards import (
     sort_zones,
     zone_table,
 )
+from parkplan.kerbs import KerbSegments
 from parkplan.parallel import map_range
 from parkplan.progress import Progress
 from parkplan.rules import Rules
@@ -730,6 +731,7 @@ def decide(
     bay_length = max((b.pitch_m + b.end_m for b in rules.bays), default=0.0)
     shortest = min((b.pitch_m + b.end_m for b in rules.bays), default=0.0)
     base = free_stretches(hazard_zones, lengths)
+    segments = KerbSegments(np.asarray(kerbs.geometry.values, dtype=object)) if room else None
     facing = facing_kerbs(kerbs, base, workers=workers)
     smp = facing.samples
     s_width = smp["width_m"].to_numpy(dtype=float)
@@ -774,7 +776,8 @@ def decide(
             kerb_depth = kerb_depth.max(axis=1)
             zones = sort_zones(
                 pd.concat(
-                    [zones, room_zones(kerbs, kerb_depth, street_area, pairs, bay_length)], ignore_index=True
+                    [zones, room_zones(kerbs, kerb_depth, street_area, pairs, bay_length, segments)],
+                    ignore_index=True,
                 )
             )
         # Places too narrow for this level but not for a shallower one keep the shallower bays there.

@@ -122,6 +122,25 @@ _B = NDArray[np.bool_]
 _O = NDArray[np.object_]
 
 
+def _clearance_rows(
+    bay: _I, details: list[str], hids: object, kinds: object, required: _F, measured: _F, key: _I, excess: _F
+) -> pd.DataFrame:
+    """``clearance`` violations with the hazard (``key``) and how far past the rule (``excess``) each is."""
+    return pd.DataFrame(
+        {
+            "bay": bay,
+            "check": "clearance",
+            "detail": np.array(details, dtype=object),
+            "hazard_id": hids,
+            "kind": kinds,
+            "required_m": required,
+            "measured_m": measured,
+            "key": key,
+            "excess": excess,
+        }
+    )
+
+
 def _empty_violations() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -873,18 +892,15 @@ def _along_violations(
         details.append(
             f"{head}; the rule asks {required[i]:.2f} m ({_rule_words(rules, rule, str(kinds[i]), before)})"
         )
-    return pd.DataFrame(
-        {
-            "bay": at["bay"].to_numpy(dtype=np.int64)[row],
-            "check": "clearance",
-            "detail": np.array(details, dtype=object),
-            "hazard_id": hids,
-            "kind": kinds,
-            "required_m": required,
-            "measured_m": measured,
-            "key": places["hazard"].to_numpy(dtype=np.int64)[place],
-            "excess": np.maximum(overlap, required - measured),
-        }
+    return _clearance_rows(
+        at["bay"].to_numpy(dtype=np.int64)[row],
+        details,
+        hids,
+        kinds,
+        required,
+        measured,
+        places["hazard"].to_numpy(dtype=np.int64)[place],
+        np.maximum(overlap, required - measured),
     )
 
 
@@ -968,18 +984,15 @@ def _straight_violations(
         + ")"
         for i in range(len(q))
     ]
-    return pd.DataFrame(
-        {
-            "bay": at["bay"].to_numpy(dtype=np.int64)[row],
-            "check": "clearance",
-            "detail": np.array(details, dtype=object),
-            "hazard_id": hids,
-            "kind": kinds,
-            "required_m": required,
-            "measured_m": measured,
-            "key": places["hazard"].to_numpy(dtype=np.int64)[pl_q],
-            "excess": required - measured,
-        }
+    return _clearance_rows(
+        at["bay"].to_numpy(dtype=np.int64)[row],
+        details,
+        hids,
+        kinds,
+        required,
+        measured,
+        places["hazard"].to_numpy(dtype=np.int64)[pl_q],
+        required - measured,
     )
 
 

@@ -28,7 +28,15 @@ from pyproj import CRS
 from parkplan.check.attach import attach_bays, bay_vertices
 from parkplan.check.geometry import KerbSegments
 from parkplan.errors import InputError
-from parkplan.io import HazardSource, PathOrFrame, read_hazards, read_kerbs, read_vector, to_metric
+from parkplan.io import (
+    GEOMETRY_TYPE_NAMES,
+    HazardSource,
+    PathOrFrame,
+    read_hazards,
+    read_kerbs,
+    read_vector,
+    to_metric,
+)
 from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
 from parkplan.rules import Rules, load_rules
 
@@ -379,21 +387,6 @@ def _rows(
     )
 
 
-_TYPE_NAMES = np.array(
-    [
-        "Point",
-        "LineString",
-        "LinearRing",
-        "Polygon",
-        "MultiPoint",
-        "MultiLineString",
-        "MultiPolygon",
-        "GeometryCollection",
-    ],
-    dtype=object,
-)
-
-
 def _polygonal(geoms: NDArray[np.object_]) -> NDArray[np.bool_]:
     return np.asarray(
         np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms) & ~shapely.is_missing(geoms)
@@ -419,7 +412,7 @@ def check_invalid(given: NDArray[np.object_], written: NDArray[np.object_], in_m
     poly = np.flatnonzero(~missing & ~wrong)
     detail = np.full(len(given), None, dtype=object)
     detail[missing] = "the bay has no geometry"
-    detail[wrong] = [f"the bay is a {t}, not a polygon" for t in _TYPE_NAMES[tid[wrong]]]
+    detail[wrong] = [f"the bay is a {t}, not a polygon" for t in GEOMETRY_TYPE_NAMES[tid[wrong]]]
     if in_memory:
         bad = poly[~shapely.is_valid(given[poly])]
         detail[bad] = [f"the bay polygon is not valid: {r}" for r in shapely.is_valid_reason(given[bad])]
