@@ -94,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--zones", help="also write the forbidden stretches with their reasons")
     p.add_argument("--kerbs-out", "--kerbs", dest="kerbs_out", help="also write the per-kerb accounting")
     p.add_argument("--summary", help="also write the summary as JSON")
+    _add_layer_options(p, "the bays")
     p.add_argument(
         "--extent",
         metavar="PATH",
@@ -159,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--extent", metavar="PATH", help="polygon(s) the kerb data was cut to (as for 'plan')")
     c.add_argument("-o", "--output", help="write the violations (one feature each) to this layer")
     c.add_argument("--summary", help="write the counts by check as JSON")
+    _add_layer_options(c, "the violations")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
     r = sub.add_parser("rules", help="list or show rule presets")
@@ -182,6 +184,31 @@ def _add_hazards_and_rules(parser: argparse.ArgumentParser) -> None:
         help="hazard file; each feature needs a 'kind' unless given as KIND=PATH (repeatable)",
     )
     parser.add_argument("--rules", default=None, help="preset name or rules TOML file (default: cn)")
+
+
+def _add_layer_options(parser: argparse.ArgumentParser, output: str) -> None:
+    """Add ``--layer``, ``--overwrite`` and ``--crs``, as ``plan`` and ``check`` both take them."""
+    parser.add_argument(
+        "--layer",
+        metavar="NAME",
+        default=None,
+        help=(
+            "the layer to read from an input file that has several (a GeoPackage), and the name of "
+            f"{output} layer in a GeoPackage output (default: the file name without extension); "
+            "PATH:LAYER names one file's layer on its own"
+        ),
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an output GeoPackage layer that exists (other layers are always kept)",
+    )
+    parser.add_argument(
+        "--crs",
+        metavar="CRS",
+        default=None,
+        help="working CRS in metres (e.g. EPSG:25833); default: the data's own, or its UTM zone",
+    )
 
 
 def _same_file(a: Path, b: Path) -> bool:
