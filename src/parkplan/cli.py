@@ -21,12 +21,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from parkplan import __version__
 from parkplan.errors import InputError, OutputError, ParkplanError
-from parkplan.io import HazardSource
+from parkplan.io import HazardSource, input_layer, metric_crs
+from parkplan.paths import LayerPath
 from parkplan.progress import Progress
+
+if TYPE_CHECKING:
+    from pyproj import CRS
 
 __all__ = ["main"]
 
@@ -262,6 +266,26 @@ OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")
 """Kerb inputs read as OpenStreetMap extracts (street areas from the carriageway ways, hazards from tags)."""
 
 
+def _input(args: argparse.Namespace, path: str, what: str) -> LayerPath:
+    """Choose an input file's layer to read: its own ``PATH:LAYER``, else ``--layer`` if it has several.
+
+    See :func:`parkplan.io.input_layer`; checked here, before planning, so a file with several layers and
+    none named fails at once.
+    """
+    return input_layer(path, args.layer, what=what, option="--layer")
+
+
+def _hazard_input(args: argparse.Namespace, text: str) -> HazardSource:
+    """Read a ``-f [KIND=]PATH`` hazard input, its layer chosen as :func:`_input` does."""
+    src = HazardSource.parse(text)
+    return HazardSource(_input(args, str(src.data), "hazards"), src.kind)
+
+
+def _working_crs(args: argparse.Namespace) -> CRS | None:
+    """Read and check ``--crs`` (projected, in metres); ``None`` when not given."""
+    return None if args.crs is None else metric_crs(args.crs, argument="--crs")
+
+
 def _run_plan(args: argparse.Namespace) -> int:
     if args.scheduler is None:
         return _plan_with(args, None)
@@ -282,16 +306,17 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
     from parkplan.rules import load_rules
 
     outputs = _check_outputs(args)
+    crs = _working_crs(args)
+    is_osm = str(args.kerbs).lower().endswith(OSM_SUFFIXES)
+    kerbs: object = args.kerbs if is_osm else _input(args, args.kerbs, "kerbs")
+    hazards: list[object] = [_hazard_input(args, h) for h in args.hazards]
+    keep: object = _input(args, args.keep, "existing bays") if args.keep else None
     extent = None
     if args.extent:
         from parkplan.io import read_extent
 
-        extent = read_extent(args.extent)
-    kerbs: object = args.kerbs
-    hazards: list[object] = [HazardSource.parse(h) for h in args.hazards]
+        extent = read_extent(_input(args, args.extent, "extent"))
     ways = parking = None
-    keep: object = args.keep or None
-    is_osm = str(args.kerbs).lower().endswith(OSM_SUFFIXES)
     mode = args.mode
     if is_osm:
         from parkplan.osm import from_osm, osm_extent
@@ -308,6 +333,7 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
             rules=args.rules,
             extent=extent if extent is not None else osm_extent(args.kerbs),
             ways=e_ways,
+            crs=crs,
         )
         keep = today.bays
         mode = "plan"
@@ -338,6 +364,7 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         progress=not args.quiet and sys.stderr.isatty(),
         workers=args.workers,
         client=client,
+        crs=crs,
     )
     if mode == "existing" and ways is not None:
         from parkplan.osm import capacity_summary, enforce_capacity
@@ -420,19 +447,17 @@ def _run_check(args: argparse.Namespace) -> int:
                     f"the {what} output would overwrite an input file; write it somewhere else",
                     source=str(path),
                 )
+    crs = _working_crs(args)
+    is_osm = str(args.kerbs).lower().endswith(OSM_SUFFIXES)
+    bays = _input(args, args.bays, "bays")
+    kerbs: object = args.kerbs if is_osm else _input(args, args.kerbs, "kerbs")
+    hazards = [_hazard_input(args, h) for h in args.hazards]
     extent = None
     if args.extent:
         from parkplan.io import read_extent
 
-        extent = read_extent(args.extent)
-    result = run_check(
-        args.bays,
-        args.kerbs,
-        [HazardSource.parse(h) for h in args.hazards],
-        args.rules,
-        extent=extent,
-        mode=args.mode,
-    )
+        extent = read_extent(_input(args, args.extent, "extent"))
+    result = run_check(bays, kerbs, hazards, args.rules, extent=extent, mode=args.mode, crs=crs)
     if outputs:
         with atomic_paths([p for _, p in outputs]) as temps:
             for (what, path), tmp in zip(outputs, temps, strict=True):

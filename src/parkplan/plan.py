@@ -22,6 +22,7 @@ from parkplan.hazards import match_hazards, zones_from_matches
 from parkplan.io import (
     HazardSource,
     PathOrFrame,
+    metric_crs,
     read_hazards,
     read_kerbs,
     read_vector,
@@ -31,6 +32,7 @@ from parkplan.io import (
 from parkplan.keep import existing_spans, keep_layout
 from parkplan.kerbs import CornerSettings, KerbIndex, attach_ways, build_kerbs
 from parkplan.layout import bay_polygons, kerb_lines, place_bays
+from parkplan.paths import LayerPath
 from parkplan.progress import Progress
 from parkplan.quotas import apply_quotas, fill_fragments, main_types
 from parkplan.rules import Rules, load_rules
@@ -321,6 +323,7 @@ def plan(
     progress: bool = False,
     workers: int | None = None,
     client: Any | None = None,
+    crs: Any | None = None,
 ) -> Plan:
     """Plan the most bays the rules allow along the given kerbs.
 
@@ -328,6 +331,8 @@ def plan(
     ----------
     kerbs
         Kerb lines or street-area polygons: a path to any vector file GeoPandas reads, or a GeoDataFrame.
+        A file with several layers (a GeoPackage) needs the layer named: ``"project.gpkg:kerbs"`` or a
+        :class:`parkplan.paths.LayerPath`; so do the other file inputs (hazards, ``keep``, ``ways``).
     hazards
         Hazard inputs: one path / GeoDataFrame, or a list of them (each feature with a ``kind``), or
         :class:`parkplan.io.HazardSource` items giving all features of an input one kind.
@@ -365,6 +370,11 @@ def plan(
     client
         A ``dask.distributed.Client``: those stages run as Dask tasks on its cluster instead (the ``dask``
         extra); the plan is the same.
+    crs
+        The working CRS (anything :meth:`pyproj.CRS.from_user_input` reads), projected and in metres.
+        ``None``: the kerbs' own CRS when it is projected in metres, else the UTM zone of the kerbs, which
+        must measure all of them to 0.2 % (:func:`parkplan.io.utm_crs`: data spread over several zones is
+        refused).
 
     Returns
     -------
@@ -374,12 +384,14 @@ def plan(
     Raises
     ------
     parkplan.errors.InputError
-        For unusable kerbs or hazards.
+        For unusable kerbs or hazards, a file with several layers and none named, a ``crs`` that is not
+        projected in metres, or kerbs in longitude / latitude spread over several UTM zones.
     parkplan.errors.RulesError
         For a bad rule set.
     """
     if strategy not in ("optimal", "habit"):
         raise ValueError(f"strategy must be 'optimal' or 'habit', not {strategy!r}")
+    working_crs = None if crs is None else metric_crs(crs)
     timings: dict[str, float] = {}
     bar = Progress(progress)
     bar.stage("reading")
@@ -388,7 +400,7 @@ def plan(
     kerb_in, warnings = read_kerbs(kerbs)
     if hazards is None:
         sources: list[HazardSource | PathOrFrame] = []
-    elif isinstance(hazards, (str, os.PathLike, gpd.GeoDataFrame, HazardSource)):
+    elif isinstance(hazards, (str, os.PathLike, LayerPath, gpd.GeoDataFrame, HazardSource)):
         sources = [hazards]
     else:
         sources = list(hazards)
@@ -399,7 +411,7 @@ def plan(
     bar.stage("kerbs")
     t = time.perf_counter()
     input_crs = kerb_in.crs
-    kerb_m, crs = to_metric(kerb_in)
+    kerb_m, crs = to_metric(kerb_in, working_crs)
     if extent is not None:
         series = extent if isinstance(extent, gpd.GeoSeries) else gpd.GeoSeries([extent], crs=input_crs)
         extent = shapely.union_all(np.asarray(series.to_crs(crs).values, dtype=object))

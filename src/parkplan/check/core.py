@@ -32,12 +32,14 @@ from parkplan.io import (
     GEOMETRY_TYPE_NAMES,
     HazardSource,
     PathOrFrame,
+    metric_crs,
     read_hazards,
     read_kerbs,
     read_vector,
     to_metric,
 )
 from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
+from parkplan.paths import LayerPath
 from parkplan.rules import Rules, load_rules
 
 __all__ = ["CHECKS", "TOL_M", "TOL_M2", "CheckResult", "check", "run_check"]
@@ -206,16 +208,17 @@ def _read_bays(bays: Any) -> _Bays:
         geoms = np.asarray(frame.geometry.values, dtype=object)
         written, said = _as_written(geoms, frame.crs)
         return _Bays(frame, written, True, "bays", True, [f"writing the bays as GeoJSON: {m}" for m in said])
-    path = Path(bays)
-    frame = read_vector(path, what="bays").reset_index(drop=True)
+    src = LayerPath.parse(bays)
+    path = src.path
+    frame = read_vector(src, what="bays").reset_index(drop=True)
     geoms = np.asarray(frame.geometry.values, dtype=object)
     suffix = path.suffix.lower()
     if suffix in GEOJSON_SUFFIXES + SEQ_SUFFIXES:
         raw = _raw_geojson(path)
         if raw is not None and len(raw) == len(frame):
-            return _Bays(frame, raw, True, str(path))
-        log.warning("%s: cannot read the raw GeoJSON coordinates; ring orientation not checked", path)
-    return _Bays(frame, geoms, False, str(path))
+            return _Bays(frame, raw, True, str(src))
+        log.warning("%s: cannot read the raw GeoJSON coordinates; ring orientation not checked", src)
+    return _Bays(frame, geoms, False, str(src))
 
 
 def _bay_ids(frame: pd.DataFrame) -> NDArray[np.object_]:
@@ -245,7 +248,7 @@ class _Inputs:
 def _hazard_sources(hazards: Any) -> list[HazardSource | PathOrFrame]:
     if hazards is None:
         return []
-    if isinstance(hazards, (str, os.PathLike, gpd.GeoDataFrame, HazardSource)):
+    if isinstance(hazards, (str, os.PathLike, LayerPath, gpd.GeoDataFrame, HazardSource)):
         return [hazards]
     return list(hazards)
 
@@ -259,12 +262,14 @@ def _read_inputs(
     ways: PathOrFrame | None,
     mode: str,
     corners: CornerSettings | None,
+    crs: Any | None = None,
 ) -> _Inputs:
     if mode not in ("plan", "existing"):
         raise ValueError(f"mode must be 'plan' or 'existing', not {mode!r}")
     if rules is None and hasattr(bays, "rules") and isinstance(getattr(bays, "rules", None), Rules):
         rules = bays.rules
     rule_set = load_rules(rules)
+    working_crs = None if crs is None else metric_crs(crs)
     sources = _hazard_sources(hazards)
     inputs: dict[str, Any] = {
         "bays": "bays" if isinstance(bays, gpd.GeoDataFrame) or hasattr(bays, "rules") else str(bays),
@@ -295,7 +300,7 @@ def _read_inputs(
     frames, warn = read_hazards(sources)
     notes += warn
     input_crs = kerb_in.crs
-    kerb_m, crs = to_metric(kerb_in)
+    kerb_m, crs = to_metric(kerb_in, working_crs)
     if extent is not None:
         series = extent if isinstance(extent, gpd.GeoSeries) else gpd.GeoSeries([extent], crs=input_crs)
         extent = shapely.union_all(np.asarray(series.to_crs(crs).values, dtype=object))
@@ -886,12 +891,13 @@ def run_check(
     ways: PathOrFrame | None = None,
     mode: str = "plan",
     corners: CornerSettings | None = None,
+    crs: Any | None = None,
 ) -> CheckResult:
     """Check a layout of bays; return the violations and a summary (:class:`CheckResult`).
 
     Parameters are those of :func:`check`.
     """
-    src = _read_inputs(bays, kerbs, hazards, rules, extent, ways, mode, corners)
+    src = _read_inputs(bays, kerbs, hazards, rules, extent, ways, mode, corners, crs)
     frame = src.bays.frame
     n = len(frame)
     ids = _bay_ids(frame)
@@ -1007,6 +1013,7 @@ def check(
     ways: PathOrFrame | None = None,
     mode: str = "plan",
     corners: CornerSettings | None = None,
+    crs: Any | None = None,
 ) -> gpd.GeoDataFrame:
     """Check a layout of bays against kerbs, hazards and rules, measuring on its own.
 
@@ -1036,6 +1043,9 @@ def check(
         allow parking on a ``no_parking`` hazard (checked as ``tagged_no_parking``).
     corners
         Corner settings for street areas.
+    crs
+        The working CRS, projected and in metres (as for :func:`parkplan.plan`); ``None``: the kerbs' own
+        CRS in metres, else their UTM zone.
 
     Returns
     -------
@@ -1051,6 +1061,8 @@ def check(
     parkplan.errors.InputError
         For unusable inputs (as :func:`parkplan.plan`).
     """
-    result = run_check(bays, kerbs, hazards, rules, extent=extent, ways=ways, mode=mode, corners=corners)
+    result = run_check(
+        bays, kerbs, hazards, rules, extent=extent, ways=ways, mode=mode, corners=corners, crs=crs
+    )
     result.violations.attrs["summary"] = result.summary
     return result.violations
