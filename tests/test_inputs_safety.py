@@ -575,3 +575,27 @@ def test_large_bay_ids_in_check(tmp_path: Path, capsys: pytest.CaptureFixture[st
     overlap = found[found["check"] == "overlap"]
     assert sorted(overlap["bay_id"]) == [str(b) for b in BIG]
     assert f"overlaps bay {BIG[1]}" in " ".join(overlap["detail"])
+
+
+def test_web_mercator_is_not_measured_in(berlin: gpd.GeoDataFrame, caplog: pytest.LogCaptureFixture) -> None:
+    """A projected CRS in metres that stretches lengths (Web Mercator: 64 % at 52 N) is not planned in.
+
+    Before: the Neukölln kerbs in EPSG:3857 were planned in EPSG:3857 (the whole kerb layer: 567 bays on 11.3 km of kerb,
+    against 61 on 6.9 km in UTM).
+    """
+    mercator = berlin.to_crs(3857)
+    with caplog.at_level("WARNING", logger="parkplan"):
+        result = parkplan.plan(mercator, rules="de-parkraum")
+    assert result.crs == CRS.from_epsg(32633)
+    assert "stretches lengths by up to 64." in caplog.text
+    reference = parkplan.plan(berlin.to_crs(25833), rules="de-parkraum")
+    assert result.summary["kerbs"]["length_m"] == pytest.approx(
+        reference.summary["kerbs"]["length_m"], rel=1e-3
+    )
+    assert len(result.bays) == len(reference.bays)
+    # Given as the working CRS on purpose, it is used, with the warning.
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="parkplan"):
+        forced = parkplan.plan(berlin, rules="de-parkraum", crs=3857)
+    assert forced.crs == CRS.from_epsg(3857)
+    assert "measured that much off" in caplog.text

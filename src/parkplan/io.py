@@ -37,7 +37,7 @@ import pyogrio.errors
 import shapely
 import shapely.errors
 from numpy.typing import NDArray
-from pyproj import CRS
+from pyproj import CRS, Proj, Transformer
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 from pyproj.exceptions import CRSError
@@ -47,6 +47,7 @@ from parkplan.paths import LayerPath
 
 __all__ = [
     "MAX_SCALE_ERROR",
+    "SCALE_GRID",
     "HazardSource",
     "exact_ids",
     "input_layer",
@@ -1013,6 +1014,36 @@ def utm_crs(gdf: gpd.GeoDataFrame) -> CRS:
     return crs
 
 
+SCALE_GRID = 5
+"""Points per side of the grid over the data's bounds where :func:`scale_error` measures a projected CRS:
+a projection's scale varies smoothly, so its extremes over a district lie on or near the bounds."""
+
+
+def scale_error(gdf: gpd.GeoDataFrame, crs: CRS) -> float:
+    """Measure the largest scale error of the projected ``crs`` over the data's bounds (0.01 is 1 %).
+
+    Measured with :meth:`pyproj.Proj.get_factors` (meridional and parallel scale) on a
+    :data:`SCALE_GRID` x :data:`SCALE_GRID` grid over the bounds of ``gdf`` taken in ``crs``. Returns
+    0 where the factors cannot be computed (a CRS PROJ has no factors for), so the CRS is used as given.
+    """
+    if not crs.is_projected:
+        return 0.0
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        try:
+            west, south, east, north = gdf.geometry.to_crs(crs).total_bounds
+            xs, ys = np.meshgrid(np.linspace(west, east, SCALE_GRID), np.linspace(south, north, SCALE_GRID))
+            lon, lat = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform(
+                xs.ravel(), ys.ravel()
+            )
+            factors = Proj(crs).get_factors(lon, lat)
+        except Exception:  # pyproj raises several types for CRSs it has no factors for
+            return 0.0
+    scales = np.concatenate([np.asarray(factors.meridional_scale), np.asarray(factors.parallel_scale)])
+    scales = scales[np.isfinite(scales)]
+    return float(np.abs(scales - 1.0).max()) if len(scales) else 0.0
+
+
 def _lon_text(lon: float) -> str:
     value = float(_wrap(np.array([lon]))[0]) if lon != 180.0 else 180.0
     return f"{abs(value):.2f} {'W' if value < 0 else 'E'}"
@@ -1046,7 +1077,33 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | None = None) -> tuple[gpd.GeoDat
     if crs is None:
         current = CRS.from_user_input(gdf.crs)
         unit = current.axis_info[0].unit_name if current.axis_info else ""
-        crs = current if current.is_projected and unit in ("metre", "meter") else utm_crs(gdf)
+        if current.is_projected and unit in ("metre", "meter"):
+            error = scale_error(gdf, current)
+            if error <= MAX_SCALE_ERROR:
+                crs = current
+            else:
+                # Web Mercator (EPSG:3857) is "projected, in metres" but measures Berlin 64 % long: the
+                # Neukoelln kerbs planned in it gave 567 bays on 11.3 km of kerb, against 61 on 6.9 km.
+                crs = utm_crs(gdf)
+                log.warning(
+                    "%s: its CRS (%s) stretches lengths by up to %.1f%% here; planned in %s instead "
+                    "(give --crs / crs= to choose)",
+                    label,
+                    current.name,
+                    100.0 * error,
+                    crs.name,
+                )
+        else:
+            crs = utm_crs(gdf)
+    elif (error := scale_error(gdf, crs)) > MAX_SCALE_ERROR:
+        log.warning(
+            "%s: the working CRS %s stretches lengths by up to %.1f%% here (more than %.1f%%): bays and "
+            "clearances are measured that much off",
+            label,
+            crs.name,
+            100.0 * error,
+            100.0 * MAX_SCALE_ERROR,
+        )
     if CRS.from_user_input(gdf.crs) == crs:
         return gdf, crs
     with warnings.catch_warnings(record=True):
