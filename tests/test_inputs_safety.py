@@ -332,8 +332,11 @@ def test_zone_spread_near_the_bound() -> None:
 
 
 def test_projected_metric_data_is_used_as_is(berlin: gpd.GeoDataFrame) -> None:
+    assert parkplan.plan(moved(berlin, 0, 0, "berlin").to_crs(25833)).crs == CRS.from_epsg(25833)
+    # Moscow in Berlin's zone is 2.4 % long: the file's own CRS does not measure it, nor does one zone.
     both = two_cities(berlin).to_crs(32633)
-    assert parkplan.plan(both).crs == CRS.from_epsg(32633)
+    with pytest.raises(InputError, match="UTM zones 33 to 37"):
+        parkplan.plan(both)
 
 
 def test_data_in_feet_gets_its_utm_zone() -> None:
