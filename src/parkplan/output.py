@@ -685,6 +685,8 @@ def split_antimeridian(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
         keep = shapely.get_type_id(parts) == wanted
         # (an intersection can leave a lower-dimension remnant on the cut: not part of the geometry)
         parts, which = parts[keep], owner[which[keep]]
+        order = np.argsort(which, kind="stable")  # each geometry's west part, then its east part
+        parts, which = parts[order], which[order]
         present, index = np.unique(which, return_inverse=True)
         out[across[present]] = build(parts, indices=index)
     return out

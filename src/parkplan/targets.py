@@ -312,7 +312,7 @@ class OutputPlan:
                     continue
                 if target.layer is None:
                     raise OutputError(
-                        f"the {target.what} output would overwrite {source.what} ({source}); "
+                        f"the {target.what} output would overwrite an input, {source.what} ({source}); "
                         "write it somewhere else",
                         source=str(target),
                     )
