@@ -28,7 +28,7 @@ import shapely
 from pyproj import Transformer
 
 import parkplan
-from parkplan import output, targets
+from parkplan import output
 from parkplan.cli import main
 from parkplan.errors import OutputError
 from parkplan.paths import LayerPath
@@ -427,7 +427,7 @@ def test_a_failed_replace_puts_back_the_outputs_already_replaced(
             raise PermissionError(13, "Permission denied")
         real(src, dst)
 
-    monkeypatch.setattr(targets.os, "replace", second_fails)
+    monkeypatch.setattr(os, "replace", second_fails)
     code, err = run(capsys, *plan_args(kerbs, "-o", bays, "--zones", zones, "--summary", summary))
     one_error(code, err, str(zones), "Permission denied", "no output was changed")
     assert calls[:2] == [str(bays), str(zones)]  # the bays were in place when the zones failed
@@ -499,7 +499,7 @@ def test_replace_all_for_new_and_existing_targets(tmp_path: Path, monkeypatch: p
     third = tmp_path / "third.txt"
     real = os.replace
     monkeypatch.setattr(
-        targets.os,
+        os,
         "replace",
         lambda s, d: (_ for _ in ()).throw(OSError(5, "I/O error")) if Path(d) == third else real(s, d),
     )
@@ -510,7 +510,7 @@ def test_replace_all_for_new_and_existing_targets(tmp_path: Path, monkeypatch: p
     assert not third.exists()
     # The new files moved in were put out again; the last one was never moved (its owner removes it).
     assert sorted(p.name for p in tmp_path.iterdir()) == [".c.tmp", "old.txt"]
-    monkeypatch.setattr(targets.os, "replace", real)
+    monkeypatch.setattr(os, "replace", real)
     for t in temps:
         t.write_text(t.name, encoding="utf-8")
     replace_all(list(zip(temps, [old, new, third], strict=True)))
@@ -532,7 +532,7 @@ def test_a_signal_during_the_replace_undoes_it(tmp_path: Path, monkeypatch: pyte
         if Path(dst) == old:
             os.kill(os.getpid(), signal.SIGINT)
 
-    monkeypatch.setattr(targets.os, "replace", interrupted)
+    monkeypatch.setattr(os, "replace", interrupted)
     handler = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         replace_all([(temps[0], old), (temps[1], tmp_path / "new.txt")])
