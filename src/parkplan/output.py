@@ -30,9 +30,12 @@ geometry) and per row, so a GeoJSON file is the same for any number of workers; 
 the geometries that change are rebuilt.
 
 Every write is atomic: the data goes to a temporary file beside the target, which replaces the target
-only once it is complete, so an error never leaves a partial file. :func:`atomic_paths` extends this to
-several outputs at once (all or none), and :func:`check_output` lets a caller reject an unusable path
-before any work is done.
+only once it is complete, so an error never leaves a partial file. :class:`parkplan.targets.OutputPlan`
+extends this to several outputs at once (all or none), GeoPackage layers written beside the file's others
+and the run's inputs never overwritten; :func:`atomic_paths` is its plain form (whole files), and
+:func:`check_output` lets a caller reject an unusable path before any work is done. A GeoPackage layer's
+timestamps are fixed (:data:`GPKG_TIMESTAMP`), so identical runs give identical files; GeoJSON geometries
+crossing the antimeridian are split there (:func:`split_antimeridian`).
 """
 
 from __future__ import annotations
