@@ -296,6 +296,17 @@ def test_a_gpkg_that_is_no_geopackage_is_never_replaced(
     assert layers(empty) == ["empty"]
 
 
+def test_the_summary_never_replaces_a_geopackage(
+    kerbs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project.gpkg"
+    make_geopackage(project, "roads")
+    before = project.read_bytes()
+    code, err = run(capsys, *plan_args(kerbs, "-o", tmp_path / "b.geojson", "--summary", project))
+    one_error(code, err, str(project), "is a GeoPackage", "summary")
+    assert project.read_bytes() == before
+
+
 def test_a_geopackage_with_pending_writes_is_not_copied(
     kerbs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -62,7 +62,7 @@ from parkplan.errors import OutputError
 from parkplan.io import HAS_ARROW, PYOGRIO_ERRORS
 from parkplan.parallel import fork_imap, thread_map
 from parkplan.paths import LayerPath
-from parkplan.targets import OutputPlan, document_target, layer_target
+from parkplan.targets import OutputPlan, Target, layer_target
 
 __all__ = [
     "LAYER_SUFFIXES",
@@ -176,7 +176,7 @@ def atomic_paths(paths: Sequence[str | os.PathLike[str]]) -> Iterator[list[Path]
     OutputError
         If a target is unusable, two are the same file, or the final move fails.
     """
-    plan = OutputPlan([document_target(f"output {n + 1}", p) for n, p in enumerate(paths)])
+    plan = OutputPlan([Target(f"output {n + 1}", check_output(p, layer=False)) for n, p in enumerate(paths)])
     with plan.writing() as temps:
         yield temps
 

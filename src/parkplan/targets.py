@@ -105,7 +105,7 @@ class Target:
     layer
         The layer's name in a GeoPackage; ``None`` for every other format and for documents.
     document
-        A JSON document (any extension) rather than a vector layer.
+        A JSON document (any extension) rather than a vector layer; it never replaces a GeoPackage.
     """
 
     what: str
@@ -218,6 +218,15 @@ def _same_layer(a: str, b: str) -> bool:
     return a.lower() == b.lower()
 
 
+def _is_sqlite(path: Path) -> bool:
+    """Whether ``path`` is an existing SQLite database (a GeoPackage is one)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
 def _geopackage_layers(path: Path, label: str) -> list[str] | None:
     """Return the layers of an existing GeoPackage; ``None`` when there is none (no file, or an empty one).
 
@@ -298,6 +307,12 @@ class OutputPlan:
         for n, target in enumerate(self.targets):
             if target.layer is not None:
                 layers[n] = _geopackage_layers(target.path, str(target.path))
+            elif target.document and _is_sqlite(target.path):
+                raise OutputError(
+                    f"is a GeoPackage (or another SQLite database); the {target.what} is a JSON document "
+                    "and would replace it whole: give it a file of its own (.json)",
+                    source=str(target),
+                )
             for other in self.targets[:n]:
                 if same_file(target.path, other.path) and (
                     target.layer is None or other.layer is None or _same_layer(target.layer, other.layer)
