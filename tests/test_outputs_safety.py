@@ -500,6 +500,40 @@ def test_a_failed_replace_in_a_subprocess(kerbs: Path, tmp_path: Path) -> None:
     assert leftovers(out) == []
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_replacing_in_a_subprocess(signum: int, kerbs: Path, tmp_path: Path) -> None:
+    """SIGINT / SIGTERM sent to the process just after the first output was moved in: the moves are
+    undone before the signal is acted on (SIGTERM's default action included: the process ends then),
+    the old files stay, no temporary or backup file is left."""
+    out = tmp_path / "out"
+    out.mkdir()
+    bays, zones, summary = existing_outputs(out)
+    before = snapshot(bays, zones, summary)
+    code = textwrap.dedent(
+        f"""
+        import os, sys
+        from parkplan.cli import main
+        real, calls = os.replace, []
+        def signalled(src, dst):
+            real(src, dst)
+            calls.append(dst)
+            if len(calls) == 1:
+                os.kill(os.getpid(), {int(signum)})
+        os.replace = signalled
+        sys.exit(main(sys.argv[1:]))
+        """
+    )
+    args = [str(a) for a in plan_args(kerbs, "-o", bays, "--zones", zones, "--summary", summary)]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    expected = {signal.SIGINT: (130,), signal.SIGTERM: (-signal.SIGTERM, 143)}[signal.Signals(signum)]
+    assert done.returncode in expected, done.stderr
+    assert "Traceback" not in done.stderr
+    assert snapshot(bays, zones, summary) == before
+    assert leftovers(out) == []
+
+
 def test_replace_all_for_new_and_existing_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     old = tmp_path / "old.txt"
     old.write_text("old", encoding="utf-8")

@@ -371,6 +371,7 @@ class OutputPlan:
         self.check()
         files: list[tuple[Path, Path]] = []  # (temporary, target)
         which: list[int] = []
+        complete = False
         try:
             for target in self.targets:
                 for k, (_, path) in enumerate(files):
@@ -387,11 +388,17 @@ class OutputPlan:
                     ):
                         _copy(target.path, temp)
             yield [files[k][0] for k in which]
-            replace_all(files)
+            complete = True
         finally:
-            with hold_signals():
-                for temp, _ in files:
-                    _remove_temporary(temp)
+            # The moves and the clean-up under one hold: a signal (even one that ends the process) is
+            # acted on only once the targets are all new or all old and no temporary file is left.
+            with hold_signals() as noted:
+                try:
+                    if complete:
+                        _replace_all(files, noted)
+                finally:
+                    for temp, _ in files:
+                        _remove_temporary(temp)
 
 
 def _temp_beside(target: Path) -> Path:
@@ -532,42 +539,49 @@ def replace_all(moves: Sequence[tuple[Path, Path]]) -> None:
         undone first (:func:`hold_signals`).
     """
     with hold_signals() as noted:
-        done: list[tuple[Path, Path | None]] = []
-        failure: OSError | None = None
-        failed_at: Path | None = None
-        for temp, target in moves:
+        _replace_all(moves, noted)
+
+
+def _replace_all(moves: Sequence[tuple[Path, Path]], noted: list[int]) -> None:
+    """:func:`replace_all` with the signals already held (``noted``: those that came meanwhile)."""
+    done: list[tuple[Path, Path | None]] = []
+    failure: OSError | None = None
+    failed_at: Path | None = None
+    lost: list[str] = []
+    for temp, target in moves:
+        try:
+            backup = _backup(target)
+        except OSError as exc:
+            failure, failed_at = exc, target
+            break
+        try:
+            os.replace(temp, target)
+        except OSError as exc:
+            failure, failed_at = exc, target
             try:
-                backup = _backup(target)
-            except OSError as exc:
-                failure, failed_at = exc, target
-                break
-            try:
-                os.replace(temp, target)
-            except OSError as exc:
-                failure, failed_at = exc, target
                 _put_back(target, backup, moved=False)
-                break
-            done.append((target, backup))
-        interrupted = failure is None and _pending(noted)
-        lost: list[str] = []
-        if failure is not None or interrupted:
-            for target, backup in reversed(done):
-                try:
-                    _put_back(target, backup, moved=True)
-                except OSError:  # pragma: no cover - the folder changed under us
-                    lost.append(f"{target} (the old file is kept as {backup})" if backup else str(target))
+            except OSError:  # pragma: no cover - the folder changed under us
+                lost.append(f"{target} (the old file is kept as {backup})")
+            break
+        done.append((target, backup))
+    interrupted = failure is None and _pending(noted)
+    if failure is not None or interrupted:
+        for target, backup in reversed(done):
+            try:
+                _put_back(target, backup, moved=True)
+            except OSError:  # pragma: no cover - the folder changed under us
+                lost.append(f"{target} (the old file is kept as {backup})" if backup else str(target))
+    else:
+        for _, backup in done:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    backup.unlink()
+    if failure is None and lost:  # pragma: no cover - interrupted, and the folder changed under us
+        raise OutputError(f"interrupted while replacing the outputs; could not put back {', '.join(lost)}")
+    if failure is not None:
+        reason = failure.strerror or str(failure)
+        if lost:  # pragma: no cover
+            undone = f"; could not put back {', '.join(lost)}"
         else:
-            for _, backup in done:
-                if backup is not None:
-                    with contextlib.suppress(OSError):
-                        backup.unlink()
-        if failure is not None:
-            reason = failure.strerror or str(failure)
-            undone = (
-                f"; could not put back {', '.join(lost)}"
-                if lost
-                else "; no output was changed"
-                if len(moves) > 1
-                else ""
-            )
-            raise OutputError(f"cannot write: {reason}{undone}", source=str(failed_at)) from failure
+            undone = "; no output was changed" if len(moves) > 1 else ""
+        raise OutputError(f"cannot write: {reason}{undone}", source=str(failed_at)) from failure
