@@ -583,8 +583,8 @@ def test_large_bay_ids_in_check(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_web_mercator_is_not_measured_in(berlin: gpd.GeoDataFrame, caplog: pytest.LogCaptureFixture) -> None:
     """A projected CRS in metres that stretches lengths (Web Mercator: 64 % at 52 N) is not planned in.
 
-    Before: the Neukölln kerbs in EPSG:3857 were planned in EPSG:3857 (the whole kerb layer: 567 bays on 11.3 km of kerb,
-    against 61 on 6.9 km in UTM).
+    Before: the Neukölln kerbs in EPSG:3857 were planned in EPSG:3857 (the whole kerb layer: 567 bays
+    on 11.3 km of kerb, against 61 on 6.9 km in UTM).
     """
     mercator = berlin.to_crs(3857)
     with caplog.at_level("WARNING", logger="parkplan"):

@@ -20,17 +20,18 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
 from parkplan import __version__
-from parkplan.errors import InputError, OutputError, ParkplanError
+from parkplan.errors import InputError, ParkplanError
 from parkplan.io import HazardSource, input_layer, metric_crs
 from parkplan.paths import LayerPath
 from parkplan.progress import Progress
 
 if TYPE_CHECKING:
     from pyproj import CRS
+
+    from parkplan.targets import OutputPlan
 
 __all__ = ["main"]
 
@@ -215,51 +216,42 @@ def _add_layer_options(parser: argparse.ArgumentParser, output: str) -> None:
     )
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
+def _check_outputs(args: argparse.Namespace) -> OutputPlan:
+    """Check every output of ``plan`` / ``check`` before any work is done (:mod:`parkplan.targets`).
 
-
-def _check_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
-    """Check every output path before planning: usable, distinct, and not one of the inputs.
-
-    Returns
-    -------
-    list
-        ``(what, path)`` for each output given, bays first.
+    Usable paths, none given twice, none of the files the run reads (kerbs, hazards, ``--keep``,
+    ``--extent``, the rules and every file they extend, ``check``'s bays); GeoPackage layers named by
+    ``PATH:LAYER``, else ``--layer`` for ``-o``, else the file's stem, replaced only with ``--overwrite``.
 
     Raises
     ------
     OutputError
-        For the first unusable output path.
+        For the first output that cannot be written as asked.
     """
-    from parkplan.output import check_output
+    from parkplan.targets import OutputPlan, document_target, input_files, layer_target, rules_inputs
 
-    wanted = [("bays", args.output), ("zones", args.zones), ("kerbs", args.kerbs_out)]
-    outputs = [(what, check_output(path)) for what, path in wanted if path is not None]
+    planning = args.command == "plan"
+    targets = []
+    if args.output is not None:
+        targets.append(layer_target("bays" if planning else "violations", args.output, args.layer))
+    if planning:
+        extra = (("zones", args.zones), ("kerbs", args.kerbs_out))
+        targets += [layer_target(what, path) for what, path in extra if path is not None]
     if args.summary is not None:
-        outputs.append(("summary", check_output(args.summary, layer=False)))
-    inputs = [Path(args.kerbs), *(Path(str(HazardSource.parse(h).data)) for h in args.hazards)]
-    if args.extent:
-        inputs.append(Path(args.extent))
-    if args.rules and str(args.rules).endswith(".toml"):
-        inputs.append(Path(args.rules))
-    for n, (what, path) in enumerate(outputs):
-        for other_what, other in outputs[:n]:
-            if _same_file(path, other):
-                raise OutputError(
-                    f"given as both the {other_what} and the {what} output; give each output its own file",
-                    source=str(path),
-                )
-        for source in inputs:
-            if _same_file(path, source):
-                raise OutputError(
-                    f"the {what} output would overwrite an input file; write it somewhere else",
-                    source=str(path),
-                )
-    return outputs
+        targets.append(document_target("summary", args.summary))
+    reads = [
+        *([] if planning else [("the bays to check", args.bays)]),
+        ("the kerbs", args.kerbs),
+        *(("a hazards file", HazardSource.parse(h)) for h in args.hazards),
+        ("the --keep bays", getattr(args, "keep", None)),
+        ("the --extent", args.extent),
+    ]
+    return OutputPlan(targets, [*input_files(reads), *rules_inputs(args.rules)], overwrite=args.overwrite)
+
+
+def _written_as(plan: OutputPlan) -> dict[str, LayerPath]:
+    """Return each layer output as :meth:`parkplan.Plan.write` takes it (``PATH:LAYER`` in a GeoPackage)."""
+    return {t.what: LayerPath(t.path, t.layer) for t in plan.targets if not t.document}
 
 
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")
@@ -382,14 +374,15 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
             args.kerbs,
             f"; does the extent {args.extent} cover the kerbs, in the right CRS?" if args.extent else "",
         )
-    named = dict(outputs)
+    named = _written_as(outputs)
     bar = Progress(not args.quiet and sys.stderr.isatty())
     bar.stage("writing")
     result.write(
         named.get("bays"),
         zones=named.get("zones"),
         kerbs=named.get("kerbs"),
-        summary=named.get("summary"),
+        summary=next((t.path for t in outputs.targets if t.document), None),
+        overwrite=args.overwrite,
         workers=args.workers,
         client=client,
     )
@@ -419,34 +412,9 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
 def _run_check(args: argparse.Namespace) -> int:
     """``parkplan check``: exit 0 without violations, 1 with."""
     from parkplan.check.core import run_check
-    from parkplan.output import atomic_paths, check_output, dump_json, dump_layer
+    from parkplan.output import dump_json, dump_layer
 
-    outputs: list[tuple[str, Path]] = []
-    if args.output is not None:
-        outputs.append(("violations", check_output(args.output)))
-    if args.summary is not None:
-        outputs.append(("summary", check_output(args.summary, layer=False)))
-    inputs = [
-        Path(args.bays),
-        Path(args.kerbs),
-        *(Path(str(HazardSource.parse(h).data)) for h in args.hazards),
-    ]
-    if args.extent:
-        inputs.append(Path(args.extent))
-    if args.rules and str(args.rules).endswith(".toml"):
-        inputs.append(Path(args.rules))
-    if len(outputs) == 2 and _same_file(outputs[0][1], outputs[1][1]):
-        raise OutputError(
-            "given as both the violations and the summary output; give each output its own file",
-            source=str(outputs[1][1]),
-        )
-    for what, path in outputs:
-        for source in inputs:
-            if _same_file(path, source):
-                raise OutputError(
-                    f"the {what} output would overwrite an input file; write it somewhere else",
-                    source=str(path),
-                )
+    outputs = _check_outputs(args)
     crs = _working_crs(args)
     is_osm = str(args.kerbs).lower().endswith(OSM_SUFFIXES)
     bays = _input(args, args.bays, "bays")
@@ -458,13 +426,13 @@ def _run_check(args: argparse.Namespace) -> int:
 
         extent = read_extent(_input(args, args.extent, "extent"))
     result = run_check(bays, kerbs, hazards, args.rules, extent=extent, mode=args.mode, crs=crs)
-    if outputs:
-        with atomic_paths([p for _, p in outputs]) as temps:
-            for (what, path), tmp in zip(outputs, temps, strict=True):
-                if what == "violations":
-                    dump_layer(result.violations, tmp, path)
-                else:
+    if outputs.targets:
+        with outputs.writing() as temps:
+            for target, tmp in zip(outputs.targets, temps, strict=True):
+                if target.document:
                     dump_json(result.summary, tmp)
+                else:
+                    dump_layer(result.violations, tmp, target.path, layer=target.layer)
     if not args.quiet:
         print(result.line())
     return 1 if result.summary["violations"] else 0

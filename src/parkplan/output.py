@@ -30,9 +30,12 @@ geometry) and per row, so a GeoJSON file is the same for any number of workers; 
 the geometries that change are rebuilt.
 
 Every write is atomic: the data goes to a temporary file beside the target, which replaces the target
-only once it is complete, so an error never leaves a partial file. :func:`atomic_paths` extends this to
-several outputs at once (all or none), and :func:`check_output` lets a caller reject an unusable path
-before any work is done.
+only once it is complete, so an error never leaves a partial file. :class:`parkplan.targets.OutputPlan`
+extends this to several outputs at once (all or none), GeoPackage layers written beside the file's others
+and the run's inputs never overwritten; :func:`atomic_paths` is its plain form (whole files), and
+:func:`check_output` lets a caller reject an unusable path before any work is done. A GeoPackage layer's
+timestamps are fixed (:data:`GPKG_TIMESTAMP`), so identical runs give identical files; GeoJSON geometries
+crossing the antimeridian are split there (:func:`split_antimeridian`).
 """
 
 from __future__ import annotations
@@ -43,7 +46,6 @@ import logging
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,6 +61,8 @@ from numpy.typing import NDArray
 from parkplan.errors import OutputError
 from parkplan.io import HAS_ARROW, PYOGRIO_ERRORS
 from parkplan.parallel import fork_imap, thread_map
+from parkplan.paths import LayerPath
+from parkplan.targets import OutputPlan, Target, layer_target
 
 __all__ = [
     "LAYER_SUFFIXES",
@@ -72,6 +76,7 @@ __all__ = [
     "dump_layer",
     "geojson_seq_text",
     "geojson_text",
+    "split_antimeridian",
     "write_layer",
 ]
 
@@ -147,24 +152,14 @@ def check_output(path: str | os.PathLike[str], *, layer: bool = True) -> Path:
     return target
 
 
-def _temp_beside(target: Path) -> Path:
-    try:
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".tmp" + target.suffix, dir=target.parent
-        )
-    except OSError as exc:
-        raise OutputError(f"cannot write here: {exc.strerror or exc}", source=str(target)) from exc
-    os.close(fd)
-    os.unlink(tmp)
-    return Path(tmp)
-
-
 @contextmanager
 def atomic_paths(paths: Sequence[str | os.PathLike[str]]) -> Iterator[list[Path]]:
     """Yield temporary paths beside ``paths``; move them onto ``paths`` only if the block succeeds.
 
-    All or nothing: when the block raises, no target is touched (an existing file stays as it was)
-    and the temporary files are removed.
+    All or nothing: when the block raises, no target is touched (an existing file stays as it was) and
+    the temporary files are removed; when one final move fails, those done are put back
+    (:func:`parkplan.targets.replace_all`). Each target is replaced whole, whatever its format: to
+    write one layer into a GeoPackage beside its others, use :class:`parkplan.targets.OutputPlan`.
 
     Parameters
     ----------
@@ -179,23 +174,11 @@ def atomic_paths(paths: Sequence[str | os.PathLike[str]]) -> Iterator[list[Path]
     Raises
     ------
     OutputError
-        If a target is unusable or the final move fails.
+        If a target is unusable, two are the same file, or the final move fails.
     """
-    targets = [check_output(p, layer=False) for p in paths]
-    temps: list[Path] = []
-    try:
-        for target in targets:
-            temps.append(_temp_beside(target))
+    plan = OutputPlan([Target(f"output {n + 1}", check_output(p, layer=False)) for n, p in enumerate(paths)])
+    with plan.writing() as temps:
         yield temps
-        for tmp, target in zip(temps, targets, strict=True):
-            try:
-                os.replace(tmp, target)
-            except OSError as exc:
-                raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
-    finally:
-        for tmp in temps:
-            if tmp.exists():
-                tmp.unlink()
 
 
 @contextmanager
@@ -640,9 +623,76 @@ def _cleaned_frame(
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
-    """Return the rows in WGS 84 as written in GeoJSON (see :func:`_cleaned_frame`)."""
+    """Return the rows in WGS 84 as written in GeoJSON (see :func:`_cleaned_frame`).
+
+    Geometries that cross the antimeridian are split there first (:func:`split_antimeridian`).
+    """
     out = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+    geoms = np.asarray(out.geometry.values, dtype=object)
+    split = split_antimeridian(geoms)
+    if split is not geoms:
+        out = out.copy(deep=False)
+        out[out.geometry.name] = gpd.GeoSeries(split, index=out.index, crs=out.crs)
     return _cleaned_frame(out, COORD_DECIMALS)
+
+
+def _east_of_zero(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Longitudes below 0 moved by +360 degrees (so a geometry across 180 is continuous)."""
+    out = xy.copy()
+    out[:, 0] = np.where(out[:, 0] < 0.0, out[:, 0] + 360.0, out[:, 0])
+    return out
+
+
+def _back_west(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Longitudes moved by -360 degrees."""
+    out = xy.copy()
+    out[:, 0] -= 360.0
+    return out
+
+
+def split_antimeridian(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Split longitude / latitude geometries that cross the antimeridian into parts on either side.
+
+    RFC 7946 (3.1.9): a geometry crossing 180 degrees is cut there, a Polygon into a MultiPolygon and a
+    LineString into a MultiLineString (Multi* types stay so), with the new vertices exactly at 180 and
+    -180. A geometry crosses when its longitudes span more than 180 degrees but less than 180 once the
+    western ones are moved by 360 degrees (a bay or kerb spans metres, never half the globe); every other
+    geometry is returned as it is. Returns ``geoms`` itself when none crosses (no copy).
+    """
+    xmin, _, xmax, _ = np.asarray(shapely.bounds(geoms), dtype=float).T
+    with np.errstate(invalid="ignore"):
+        across = np.flatnonzero((xmax - xmin) > 180.0)
+    if len(across) == 0:
+        return geoms
+    east = np.asarray(shapely.transform(geoms[across], _east_of_zero, include_z=None), dtype=object)
+    exmin, _, exmax, _ = np.asarray(shapely.bounds(east), dtype=float).T
+    ok = (exmax - exmin) < 180.0
+    across, east = across[ok], east[ok]
+    if len(across) == 0:
+        return geoms
+    west_half = shapely.box(0.0, -90.0, 180.0, 90.0)
+    east_half = shapely.box(180.0, -90.0, 360.0, 90.0)
+    west_part = shapely.intersection(east, west_half)
+    east_part = shapely.transform(shapely.intersection(east, east_half), _back_west, include_z=None)
+    out = geoms.copy()
+    polygonal = np.isin(shapely.get_type_id(geoms[across]), (3, 6))
+    for rows, wanted, build in (
+        (polygonal, 3, shapely.multipolygons),
+        (~polygonal, 1, shapely.multilinestrings),
+    ):
+        if not rows.any():
+            continue
+        pieces = np.concatenate([west_part[rows], east_part[rows]])
+        owner = np.tile(np.flatnonzero(rows), 2)
+        parts, which = shapely.get_parts(pieces, return_index=True)
+        keep = shapely.get_type_id(parts) == wanted
+        # (an intersection can leave a lower-dimension remnant on the cut: not part of the geometry)
+        parts, which = parts[keep], owner[which[keep]]
+        order = np.argsort(which, kind="stable")  # each geometry's west part, then its east part
+        parts, which = parts[order], which[order]
+        present, index = np.unique(which, return_inverse=True)
+        out[across[present]] = build(parts, indices=index)
+    return out
 
 
 _LONG_NUMBER = re.compile(r"-?\d+\.\d{8,}(?:e-?\d+)?")
@@ -779,7 +829,12 @@ def geojson_seq_text(
 
 
 def dump_layer(
-    gdf: gpd.GeoDataFrame, tmp: Path, target: str | os.PathLike[str], workers: int | None = None
+    gdf: gpd.GeoDataFrame,
+    tmp: Path,
+    target: str | os.PathLike[str],
+    workers: int | None = None,
+    *,
+    layer: str | None = None,
 ) -> GeometryReport:
     """Write a layer to the temporary file ``tmp`` in the format ``target``'s extension names.
 
@@ -789,6 +844,10 @@ def dump_layer(
     :func:`clean_geometries` makes them (snapped to 1e-7 degree in GeoJSON, as computed elsewhere): valid,
     rings oriented, none collapsed. ``workers``: processes that turn GeoJSON chunks into text, threads that
     validate the other formats' geometries (default: all CPUs; the file is the same for any number).
+
+    A GeoPackage layer is named ``layer`` (default: ``target``'s stem) and written into ``tmp`` beside
+    the layers already there (one of the same name is replaced), with its timestamps fixed
+    (:data:`GPKG_TIMESTAMP`), so the same layer gives the same bytes in every run.
 
     Returns
     -------
@@ -823,9 +882,14 @@ def dump_layer(
             else:
                 # The layer is named after the target, not the temporary file (GPKG rejects its dots).
                 driver = "GPKG" if suffix == ".gpkg" else "FlatGeobuf"
-                cleaned.to_file(
-                    tmp, engine="pyogrio", driver=driver, layer=Path(target).stem, use_arrow=HAS_ARROW
-                )
+                with _fixed_timestamps():
+                    cleaned.to_file(
+                        tmp,
+                        engine="pyogrio",
+                        driver=driver,
+                        layer=layer if layer is not None else Path(target).stem,
+                        use_arrow=HAS_ARROW,
+                    )
     except OSError as exc:
         raise OutputError(f"cannot write: {exc.strerror or exc}", source=str(target)) from exc
     except Exception as exc:
@@ -836,6 +900,27 @@ def dump_layer(
         raise OutputError(f"cannot write {suffix}: {reason}", source=str(target)) from exc
     report.log(str(target))
     return report
+
+
+GPKG_TIMESTAMP = "1970-01-01T00:00:00.000Z"
+"""The time GeoPackage layers are stamped with (``gpkg_contents.last_change``; GDAL's ``OGR_CURRENT_DATE``
+option): a fixed one, so that identical runs give identical files. An ``OGR_CURRENT_DATE`` set by the user
+(environment or GDAL configuration) is kept."""
+
+
+@contextmanager
+def _fixed_timestamps() -> Iterator[None]:
+    """Set GDAL's ``OGR_CURRENT_DATE`` to :data:`GPKG_TIMESTAMP` for the block only (unless already set)."""
+    import pyogrio
+
+    if pyogrio.get_gdal_config_option("OGR_CURRENT_DATE") is not None:
+        yield
+        return
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
 def _plain(value: Any) -> Any:
@@ -856,18 +941,25 @@ def dump_json(data: Any, tmp: Path) -> None:
         fh.write(text)
 
 
-def write_layer(gdf: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+def write_layer(
+    gdf: gpd.GeoDataFrame, path: str | os.PathLike[str] | LayerPath, *, overwrite: bool = False
+) -> Path:
     """Write a layer atomically; the format follows the extension (see :func:`dump_layer`).
+
+    ``path`` may be ``PATH:LAYER`` (or a :class:`parkplan.paths.LayerPath`) for a GeoPackage, whose other
+    layers are kept (:class:`parkplan.targets.OutputPlan`); the layer is the file's stem when not named.
+    A layer that exists is replaced only with ``overwrite``.
 
     Raises
     ------
     OutputError
-        If the path or format is unusable, or the file cannot be written.
+        If the path or format is unusable, the GeoPackage layer exists and ``overwrite`` is false, or
+        the file cannot be written.
     """
-    target = check_output(path)
-    with atomic_path(target) as tmp:
-        dump_layer(gdf, tmp, target)
-    return target
+    target = layer_target("layer", path)
+    with OutputPlan([target], overwrite=overwrite).writing() as temps:
+        dump_layer(gdf, temps[0], target.path, layer=target.layer)
+    return target.path
 
 
 def _write_chunks(fh: IO[str], chunks: Iterator[str]) -> None:

@@ -18,6 +18,7 @@ import shapely
 from pyproj import CRS
 
 from parkplan import output, parallel
+from parkplan.errors import OutputError
 from parkplan.hazards import match_hazards, zones_from_matches
 from parkplan.io import (
     HazardSource,
@@ -38,6 +39,7 @@ from parkplan.quotas import apply_quotas, fill_fragments, main_types
 from parkplan.rules import Rules, load_rules
 from parkplan.sides import decide
 from parkplan.solve import to_mm
+from parkplan.targets import InputFile, OutputPlan, document_target, input_files, layer_target, rules_inputs
 
 __all__ = ["Plan", "plan"]
 
@@ -67,6 +69,9 @@ class Plan:
         warnings and timings per stage.
     crs
         The metric working CRS the plan was computed in. The tables are in this CRS.
+    inputs
+        The files the plan was read from (kerbs, hazards, ``keep``, ``ways``, the rules file and every
+        file it extends; in-memory inputs have none): :meth:`write` never writes over them.
     """
 
     bays: gpd.GeoDataFrame
@@ -75,6 +80,7 @@ class Plan:
     summary: dict[str, Any]
     crs: CRS
     rules: Rules = field(repr=False)
+    inputs: tuple[InputFile, ...] = field(default=(), repr=False)
 
     @property
     def zones(self) -> gpd.GeoDataFrame:
@@ -133,49 +139,74 @@ class Plan:
         counts[reason] = counts.get(reason, 0) + removed
         return removed
 
-    def to_geojson(self, path: str | os.PathLike[str]) -> Path:
-        """Write the bays as an RFC 7946 GeoJSON FeatureCollection (atomic)."""
-        return output.write_layer(self.bays, path)
+    def to_geojson(self, path: str | os.PathLike[str] | LayerPath, *, overwrite: bool = False) -> Path:
+        """Write the bays (RFC 7946 GeoJSON, or the format the extension names) atomically; see :meth:`write`.
+
+        Returns the path written.
+        """
+        self.write(path, overwrite=overwrite)
+        return LayerPath.parse(path).path
 
     @parallel.without_gc
     def write(
         self,
-        bays: str | os.PathLike[str] | None = None,
+        bays: str | os.PathLike[str] | LayerPath | None = None,
         *,
-        zones: str | os.PathLike[str] | None = None,
-        kerbs: str | os.PathLike[str] | None = None,
+        zones: str | os.PathLike[str] | LayerPath | None = None,
+        kerbs: str | os.PathLike[str] | LayerPath | None = None,
         summary: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
         workers: int | None = None,
         client: Any | None = None,
     ) -> None:
         """Write any of the outputs, all or nothing; formats follow the extensions.
 
-        Every path is checked before anything is written (:func:`parkplan.output.check_output`), and
-        the files replace their targets together only once all are complete: on any error no target is
+        Every output is checked before anything is written (:class:`parkplan.targets.OutputPlan`): a
+        usable path, none given twice, none of the files the plan was read from (:attr:`inputs`). The
+        files replace their targets together only once all are complete: on any error no target is
         touched. Layers go through :func:`parkplan.output.dump_layer` (``.geojson`` is RFC 7946), the
-        summary is JSON. ``workers``: processes writing GeoJSON (default: all CPUs; same bytes for any);
-        ``client``: a ``dask.distributed.Client`` to write them on instead.
+        summary is JSON.
+
+        Parameters
+        ----------
+        bays, zones, kerbs
+            The layers' files: a path, or ``PATH:LAYER`` (or a :class:`parkplan.paths.LayerPath`) for a
+            layer of a GeoPackage (default layer name: the file's stem). A GeoPackage keeps its other
+            layers; the other formats hold one layer and are replaced whole. ``None``: not written.
+        summary
+            The summary's JSON file; ``None``: not written.
+        overwrite
+            Replace a GeoPackage layer of the same name (otherwise an :class:`~parkplan.errors.OutputError`).
+        workers
+            Processes writing GeoJSON (default: all CPUs; the same bytes for any number).
+        client
+            A ``dask.distributed.Client`` to write them on instead.
+
+        Raises
+        ------
+        parkplan.errors.OutputError
+            If an argument is not a path (the message names it), an output is unusable, is one of the
+            plan's input files or another output, a GeoPackage layer exists without ``overwrite``, or a
+            file cannot be written.
         """
-        # A layer is only touched when asked for: the zones are built on first use (counted as writing).
-        layers: dict[str, tuple[Callable[[], gpd.GeoDataFrame], Any]] = {
-            "bays": (lambda: self.bays, bays),
-            "zones": (lambda: self.zones, zones),
-            "kerbs": (lambda: self.kerbs, kerbs),
+        plan = self._output_plan(bays=bays, zones=zones, kerbs=kerbs, summary=summary, overwrite=overwrite)
+        frames: dict[str, Callable[[], gpd.GeoDataFrame]] = {
+            "bays": lambda: self.bays,
+            "zones": lambda: self.zones,
+            "kerbs": lambda: self.kerbs,
         }
-        targets = [
-            (name, frame, output.check_output(path))
-            for name, (frame, path) in layers.items()
-            if path is not None
-        ]
-        summary_path = None if summary is None else output.check_output(summary, layer=False)
-        paths = [t for _, _, t in targets] + ([summary_path] if summary_path is not None else [])
-        with output.atomic_paths(paths) as temps:
+        with plan.writing() as temps:
             t0 = time.perf_counter()
             written: dict[str, dict[str, int]] = {}
+            # A layer is only touched when asked for: the zones are built on first use (counted as writing).
             with parallel.using(client):
-                for (name, frame, target), tmp in zip(targets, temps, strict=False):
-                    report = output.dump_layer(frame(), tmp, target, workers)
-                    written[name] = {
+                for target, tmp in zip(plan.targets, temps, strict=True):
+                    if target.document:
+                        continue
+                    report = output.dump_layer(
+                        frames[target.what](), tmp, target.path, workers, layer=target.layer
+                    )
+                    written[target.what] = {
                         "features": report.written,
                         "repaired": len(report.repaired),
                         "left_out": len(report.dropped),
@@ -183,8 +214,29 @@ class Plan:
             self.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
             # What the output grid made the writer repair or leave out, per layer (logged by name too).
             self.summary["written"] = written
-            if summary_path is not None:
-                output.dump_json(self.summary, temps[-1])
+            for target, tmp in zip(plan.targets, temps, strict=True):
+                if target.document:
+                    output.dump_json(self.summary, tmp)
+
+    def _output_plan(self, *, overwrite: bool, **paths: Any) -> OutputPlan:
+        """Check :meth:`write`'s arguments and make its output plan (layers first, the summary last)."""
+        for name, value in paths.items():
+            kinds = (str, os.PathLike) if name == "summary" else (str, os.PathLike, LayerPath)
+            if value is not None and not isinstance(value, kinds):
+                raise OutputError(
+                    f"Plan.write: {name} must be a file path{' or PATH:LAYER' if name != 'summary' else ''} "
+                    f"or None, not {type(value).__name__}"
+                )
+        if not isinstance(overwrite, bool):
+            raise OutputError(f"Plan.write: overwrite must be True or False, not {overwrite!r}")
+        targets = [
+            layer_target(name, value)
+            for name, value in paths.items()
+            if value is not None and name != "summary"
+        ]
+        if paths["summary"] is not None:
+            targets.append(document_target("summary", paths["summary"]))
+        return OutputPlan(targets, self.inputs, overwrite=overwrite)
 
 
 def _kerb_types(kerbs: gpd.GeoDataFrame, rules: Rules) -> tuple[np.ndarray, int]:
@@ -541,7 +593,18 @@ def plan(
         log.warning(w)
     bar.done()
     zone_layer = _ZoneLayer(zones, kerb_table["curb_id"].to_numpy(dtype=object), index, crs, workers)
-    return Plan(bays_gdf, zone_layer, kerbs_gdf, summary, crs, rule_set)
+    inputs = (
+        *input_files(
+            [
+                ("the kerbs", kerbs),
+                *(("a hazards file", h) for h in sources),
+                ("the keep bays", keep),
+                ("the ways", ways),
+            ]
+        ),
+        *rules_inputs(rules),
+    )
+    return Plan(bays_gdf, zone_layer, kerbs_gdf, summary, crs, rule_set, inputs)
 
 
 def _bay_ids(curb_ids: np.ndarray, kerb: np.ndarray, ordinal: np.ndarray) -> list[str]:

@@ -34,9 +34,11 @@ __all__ = [
     "Rules",
     "Source",
     "WidthRow",
+    "is_rules_file",
     "list_presets",
     "load_rules",
     "normalise_kind",
+    "rules_files",
 ]
 
 Orientation = Literal["parallel", "angled", "perpendicular"]
@@ -337,7 +339,7 @@ def _builtin_kinds() -> dict[str, dict[str, Any]]:
 def list_presets() -> list[str]:
     """Return the names of the rule presets shipped with parkplan, sorted."""
     folder = resources.files("parkplan").joinpath("presets")
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.lower().endswith(".toml"))
 
 
 def _read_preset(name: str) -> dict[str, Any]:
@@ -362,6 +364,13 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise RulesError(f"{path}: not valid TOML: {exc}") from exc
 
 
+def _read_tree(path: Path, files: list[Path] | None) -> tuple[dict[str, Any], str]:
+    """Read a rules file (recorded in ``files``); return its data and its name for messages."""
+    if files is not None:
+        files.append(path)
+    return _read_file(path), str(path)
+
+
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = dict(base)
     for key, value in over.items():
@@ -372,13 +381,30 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def is_rules_file(rules: str | os.PathLike[str]) -> bool:
+    """Whether a rules argument names a file rather than a preset.
+
+    A path object, a name ending in ``.toml`` in any case (``RULES.TOML``, ``Base.Toml``), or one with a
+    folder separator. The same test holds for ``extends`` and for the files a run must not overwrite.
+    """
+    text = os.fspath(rules)
+    return isinstance(rules, os.PathLike) or text.lower().endswith(".toml") or "/" in text or "\\" in text
+
+
 def _resolve(
-    data: Mapping[str, Any], where: str, seen: tuple[str, ...] = ()
+    data: Mapping[str, Any],
+    where: str,
+    seen: tuple[str, ...] = (),
+    *,
+    path: Path | None = None,
+    files: list[Path] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Source]]:
     """Apply ``extends`` chains (a preset name or a path relative to the file).
 
     Each file's provenance is read from that file before the merge, so an inherited value keeps its
-    parent's source. Returns the merged plain data and the source of every number.
+    parent's source. Returns the merged plain data and the source of every number. ``path``: the file
+    ``data`` was read from (``None`` for a preset or a mapping: a relative ``extends`` path is then taken
+    from the working folder); every file read on the way is appended to ``files``.
     """
     parent = data.get("extends")
     child_sources: dict[str, Source] = {}
@@ -389,19 +415,19 @@ def _resolve(
         raise RulesError(f"{where}: 'extends' must be a preset name or a path, not {parent!r}")
     if parent in seen:
         raise RulesError(f"{where}: 'extends' loops back to {parent!r}")
-    candidate = Path(parent)
-    if parent.endswith(".toml"):
-        base_dir = Path(where).parent if where.endswith(".toml") else Path.cwd()
-        path = candidate if candidate.is_absolute() else base_dir / candidate
-        base, base_sources = _resolve(_read_file(path), str(path), (*seen, parent))
+    if is_rules_file(parent):
+        candidate = Path(parent)
+        base_dir = path.parent if path is not None else Path.cwd()
+        parent_path = candidate if candidate.is_absolute() else base_dir / candidate
+        base, base_sources = _resolve(
+            *_read_tree(parent_path, files), (*seen, parent), path=parent_path, files=files
+        )
     else:
-        base, base_sources = _resolve(_read_preset(parent), f"preset {parent}", (*seen, parent))
+        base, base_sources = _resolve(_read_preset(parent), f"preset {parent}", (*seen, parent), files=files)
     merged = _merge(base, child)
     if "name" not in child:
         # A rule set that extends another is not that other one: name it after its own file.
-        merged["name"] = (
-            Path(where).stem if where.endswith(".toml") else f"{base.get('name', parent)}+changes"
-        )
+        merged["name"] = path.stem if path is not None else f"{base.get('name', parent)}+changes"
     return merged, {**base_sources, **child_sources}
 
 
@@ -786,12 +812,50 @@ def load_rules(rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None 
     """
     if isinstance(rules, Rules):
         return rules
+    data, sources, where = _load_tree(rules, None)
+    return _parse(data, sources, where)
+
+
+def _load_tree(
+    rules: str | os.PathLike[str] | Mapping[str, Any] | None, files: list[Path] | None
+) -> tuple[dict[str, Any], dict[str, Source], str]:
+    """Read a rule set given as :func:`load_rules` takes it (but a :class:`Rules`), ``extends`` applied.
+
+    Returns the merged data, the source of every number and the rule set's name for messages; every file
+    read is appended to ``files``.
+    """
     if rules is None:
         rules = "cn"
     if isinstance(rules, Mapping):
-        return _parse(*_resolve(rules, "rules"), "rules")
+        return (*_resolve(rules, "rules", files=files), "rules")
+    if is_rules_file(rules):
+        path = Path(rules)
+        return (*_resolve(*_read_tree(path, files), path=path, files=files), str(path))
     text = str(rules)
-    if isinstance(rules, os.PathLike) or text.endswith(".toml") or "/" in text or "\\" in text:
-        path = Path(text)
-        return _parse(*_resolve(_read_file(path), str(path)), str(path))
-    return _parse(*_resolve(_read_preset(text), f"preset {text}"), f"preset {text}")
+    return (*_resolve(_read_preset(text), f"preset {text}", files=files), f"preset {text}")
+
+
+def rules_files(rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None) -> list[Path]:
+    """Every file a rule set is read from: the rules file and each file it reaches through ``extends``.
+
+    Parameters
+    ----------
+    rules
+        As :func:`load_rules` takes it. A :class:`Rules` object or a preset that extends only presets
+        reads no file.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files in the order they are read (the given file first), as they are spelled on the way
+        (relative ``extends`` paths joined to their file's folder).
+
+    Raises
+    ------
+    RulesError
+        If a file is missing or malformed, or ``extends`` is (as :func:`load_rules` would).
+    """
+    files: list[Path] = []
+    if not isinstance(rules, Rules):
+        _load_tree(rules, files)
+    return files
