@@ -46,6 +46,7 @@ from parkplan.errors import InputError
 from parkplan.paths import LayerPath
 
 __all__ = [
+    "MAX_CRS_SCALE_ERROR",
     "MAX_SCALE_ERROR",
     "SCALE_GRID",
     "HazardSource",
@@ -872,6 +873,16 @@ zone as always; two cities several zones apart are not (Moscow in Berlin's zone:
 within 0.2 % of holding one more (2 mm per metre, against the model's 1 mm tolerance per stretch)."""
 
 
+MAX_CRS_SCALE_ERROR = 0.01
+"""Largest scale error (1 %) at the data of the projected CRS in metres the data comes in, for it to be
+the working CRS. Above it (Web Mercator beyond 8 degrees of latitude: 64 % in Berlin) the data is
+planned in its UTM zone instead, with a warning. The bound is looser than :data:`MAX_SCALE_ERROR`
+because the data's own CRS is what its user measures in: a national grid or a UTM zone used
+several hundred kilometres beyond its area (0.3 % at 500 km from the central meridian) is kept, and so
+are coordinates drawn near a CRS's origin for a test. A CRS given as the working CRS is always used
+(with a warning above :data:`MAX_SCALE_ERROR`)."""
+
+
 def metric_crs(value: Any, *, argument: str = "crs") -> CRS:
     """Read a working CRS given by the user: any pyproj input, projected, in metres.
 
@@ -1052,8 +1063,9 @@ def _lon_text(lon: float) -> str:
 def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | None = None) -> tuple[gpd.GeoDataFrame, CRS]:
     """Reproject to ``crs`` or, when none is given, to a local metric CRS.
 
-    A projected CRS whose unit is the metre is kept; a geographic CRS or one in feet is replaced by the
-    UTM zone of the data, checked to measure all of it well enough (:func:`utm_crs`).
+    A projected CRS whose unit is the metre is kept unless it stretches lengths at the data by more than
+    :data:`MAX_CRS_SCALE_ERROR` (Web Mercator); that one, a geographic CRS or one in feet is replaced by
+    the UTM zone of the data, checked to measure all of it well enough (:func:`utm_crs`).
 
     Parameters
     ----------
@@ -1079,7 +1091,7 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | None = None) -> tuple[gpd.GeoDat
         unit = current.axis_info[0].unit_name if current.axis_info else ""
         if current.is_projected and unit in ("metre", "meter"):
             error = scale_error(gdf, current)
-            if error <= MAX_SCALE_ERROR:
+            if error <= MAX_CRS_SCALE_ERROR:
                 crs = current
             else:
                 # Web Mercator (EPSG:3857) is "projected, in metres" but measures Berlin 64 % long: the
