@@ -18,6 +18,7 @@ import shapely
 from pyproj import CRS
 
 from parkplan import output, parallel
+from parkplan.arguments import check_plan_arguments
 from parkplan.hazards import match_hazards, zones_from_matches
 from parkplan.io import (
     HazardSource,
@@ -334,7 +335,8 @@ def plan(
     rules
         A :class:`Rules`, a preset name, a TOML path or a parsed mapping; ``None`` means ``cn``.
     time_limit_s
-        Limit on CP-SAT time; the best layout found is returned with its status.
+        Limit on CP-SAT time (positive seconds; ``None``: none); the best layout found is returned with
+        its status.
     presolve
         Settle stretches that nothing couples exactly without CP-SAT: the closed form for one bay type,
         a dynamic programme for several (:mod:`parkplan.presolve`). ``False``: everything via CP-SAT.
@@ -361,7 +363,9 @@ def plan(
     workers
         Local processes or threads for the stages that split into independent chunks (hazard matching,
         the rays across the carriageway, the choice models, the bay polygons; :mod:`parkplan.parallel`).
-        ``None``: all CPUs. Small inputs run in this process. The plan is the same for any number.
+        ``None``: all CPUs. A negative number counts back from the CPUs as joblib's ``n_jobs`` does:
+        ``-1`` all, ``-2`` all but one, never fewer than one; ``0`` is refused. Small inputs run in this
+        process. The plan is the same for any number.
     client
         A ``dask.distributed.Client``: those stages run as Dask tasks on its cluster instead (the ``dask``
         extra); the plan is the same.
@@ -373,13 +377,20 @@ def plan(
 
     Raises
     ------
+    parkplan.errors.ArgumentError
+        Before any work, for an argument of the wrong type or value (``plan(None)``, a pandas DataFrame
+        without geometry, ``workers="2"`` or ``0``, ``time_limit_s=-1``, ``presolve="no"``,
+        ``strategy="fast"``, ``client`` not a Dask client...); the message names the argument.
     parkplan.errors.InputError
         For unusable kerbs or hazards.
     parkplan.errors.RulesError
         For a bad rule set.
     """
-    if strategy not in ("optimal", "habit"):
-        raise ValueError(f"strategy must be 'optimal' or 'habit', not {strategy!r}")
+    workers = check_plan_arguments(
+        kerbs=kerbs, hazards=hazards, rules=rules, time_limit_s=time_limit_s, presolve=presolve,
+        extent=extent, corners=corners, room=room, ways=ways, strategy=strategy, keep=keep,
+        progress=progress, workers=workers, client=client,
+    )  # fmt: skip
     timings: dict[str, float] = {}
     bar = Progress(progress)
     bar.stage("reading")
