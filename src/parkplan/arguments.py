@@ -8,8 +8,8 @@ wrong type failed deep inside pandas, pyogrio or OR-Tools with a bare ``TypeErro
 ``AttributeError``, or (``workers=-1``, ``time_limit_s=-1``, ``presolve="no"``) was silently taken as
 something else.
 
-Worker counts follow joblib's convention (:func:`resolve_workers`): a positive count, or a negative one counted
-back from the CPUs (``-1`` all, ``-2`` all but one). Dask scheduler addresses are checked by
+Worker counts follow joblib's convention (:func:`resolve_workers`): a positive count, or a negative one
+counted back from the CPUs (``-1`` all, ``-2`` all but one). Dask scheduler addresses are checked by
 :func:`scheduler_address` before a client is made, so a malformed one is a one-line error, not a
 traceback from inside ``distributed``.
 """
@@ -53,7 +53,7 @@ DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 
 
 def shown(value: Any) -> str:
-    """A short description of ``value`` for a message: its ``repr`` (cut to 60 characters) and type."""
+    """Describe ``value`` for a message: its ``repr`` (cut to 60 characters) and its type."""
     if isinstance(value, pd.DataFrame):
         return f"a {type(value).__name__} of {len(value)} rows"
     text = repr(value)
@@ -169,7 +169,7 @@ def check_rules(value: Any, name: str, where: str) -> None:
 
 
 def check_bool(value: Any, name: str, where: str) -> None:
-    """Require ``True`` or ``False`` (a numpy bool too): ``"no"`` or ``0`` are refused, not taken as truth values.
+    """Require ``True`` or ``False`` (a numpy bool too): ``"no"`` or ``0`` are refused, not taken as truth.
 
     Raises
     ------
@@ -395,3 +395,141 @@ def scheduler_address(address: Any, name: str = "--scheduler") -> str:
             argument=name,
         )
     return address
+
+
+def check_check_arguments(
+    *,
+    bays: Any,
+    kerbs: Any,
+    hazards: Any,
+    rules: Any,
+    extent: Any,
+    ways: Any,
+    mode: Any,
+    corners: Any,
+) -> None:
+    """Check every argument of :func:`parkplan.check` (and :func:`parkplan.check.run_check`).
+
+    Raises
+    ------
+    ArgumentError
+        For the first argument of a wrong type or value, naming it.
+    """
+    from parkplan.plan import Plan
+
+    where = "check"
+    if not isinstance(bays, Plan):
+        if not _is_path(bays) and not isinstance(bays, (pd.DataFrame, gpd.GeoSeries)):
+            raise _fail(where, "bays", "a file path, a GeoDataFrame or a parkplan.Plan", bays)
+        check_frame_or_path(bays, "bays", where)
+    check_frame_or_path(kerbs, "kerbs", where)
+    check_hazards(hazards, "hazards", where)
+    check_rules(rules, "rules", where)
+    check_extent(extent, "extent", where)
+    if ways is not None:
+        check_frame_or_path(ways, "ways", where)
+    check_choice(mode, "mode", where, ("plan", "existing"))
+    check_corners(corners, "corners", where)
+
+
+def check_osm_arguments(
+    *,
+    path: Any,
+    mode: Any,
+    service: Any,
+    default_widths: Any,
+    traffic: Any,
+    return_ways: Any,
+    return_parking: Any,
+) -> None:
+    """Check every argument of :func:`parkplan.from_osm`.
+
+    Raises
+    ------
+    ArgumentError
+        For the first argument of a wrong type or value, naming it (a width that is no positive number
+        names its ``highway`` key).
+    """
+    where = "from_osm"
+    check_path(path, "path", where)
+    check_choice(mode, "mode", where, ("plan", "existing"))
+    check_bool(service, "service", where)
+    if default_widths is not None:
+        if not isinstance(default_widths, Mapping):
+            raise _fail(
+                where, "default_widths", "a mapping of highway value to metres, or None", default_widths
+            )
+        for key, value in default_widths.items():
+            name = f"default_widths[{key!r}]"
+            if not isinstance(key, str):
+                raise _fail(where, "default_widths", "keyed by highway values (strings)", key)
+            if (
+                isinstance(value, (bool, np.bool_))
+                or not isinstance(value, numbers.Real)
+                or not math.isfinite(float(value))
+                or float(value) <= 0.0
+            ):
+                raise _fail(where, name, "a positive number of metres", value)
+    check_choice(traffic, "traffic", where, ("right", "left"))
+    check_bool(return_ways, "return_ways", where)
+    check_bool(return_parking, "return_parking", where)
+
+
+def check_hazard_source(data: Any, kind: Any) -> None:
+    """Check the fields of a :class:`parkplan.HazardSource`.
+
+    Raises
+    ------
+    ArgumentError
+        If ``data`` is no path or GeoDataFrame, or ``kind`` neither ``None`` nor a non-empty string.
+    """
+    where = "HazardSource"
+    if not _is_path(data) and not isinstance(data, (pd.DataFrame, gpd.GeoSeries)):
+        raise _fail(where, "data", "a file path or a GeoDataFrame", data)
+    check_frame_or_path(data, "data", where)
+    if kind is not None and (not isinstance(kind, str) or not kind.strip()):
+        raise _fail(where, "kind", "a kind name (a non-empty string) or None", kind)
+
+
+def check_text(value: Any, name: str, where: str, must: str = "a non-empty string") -> None:
+    """Require a non-empty string.
+
+    Raises
+    ------
+    ArgumentError
+        For anything else.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(where, name, must, value)
+
+
+def check_mask(value: Any, n: int, name: str, where: str) -> None:
+    """Require ``n`` booleans (a list, numpy array or pandas Series of bools).
+
+    Raises
+    ------
+    ArgumentError
+        For values that are not booleans (``"x"``, ``[0, 1]``) or the wrong number of them.
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray, pd.Series)):
+        raise _fail(where, name, f"{n} booleans (a list, numpy array or pandas Series)", value)
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.dtype != np.bool_:
+        raise _fail(where, name, f"{n} booleans (True or False)", value)
+    if len(arr) != n:
+        raise ArgumentError(f"{where}: {name} has {len(arr)} values; give one per bay ({n})", argument=name)
+
+
+def check_crs_frame(value: Any, name: str, where: str) -> None:
+    """Require a GeoDataFrame with an active geometry column and a CRS.
+
+    Raises
+    ------
+    ArgumentError
+        For anything else.
+    """
+    if not isinstance(value, (gpd.GeoDataFrame, pd.DataFrame, gpd.GeoSeries)):
+        raise _fail(where, name, "a GeoDataFrame", value)
+    check_frame_or_path(value, name, where)
+    if value.crs is None:
+        raise ArgumentError(f"{where}: {name} has no CRS; set one (GeoDataFrame.set_crs)", argument=name)

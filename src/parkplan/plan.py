@@ -18,7 +18,7 @@ import shapely
 from pyproj import CRS
 
 from parkplan import output, parallel
-from parkplan.arguments import check_plan_arguments
+from parkplan.arguments import check_crs_frame, check_mask, check_path, check_plan_arguments, check_text
 from parkplan.hazards import match_hazards, zones_from_matches
 from parkplan.io import (
     HazardSource,
@@ -89,7 +89,13 @@ class Plan:
         "kerb"``. The summary counts them apart (``bays.separate``) and in ``bays.total``. The kerb beside
         separately mapped parking must already be kept free (``from_osm`` in existing mode does this), so
         nothing is counted twice.
+
+        Raises
+        ------
+        parkplan.errors.ArgumentError
+            If ``bays`` is not a GeoDataFrame with a CRS.
         """
+        check_crs_frame(bays, "bays", "Plan.add_separate")
         if "source" not in self.bays.columns:
             self.bays["source"] = "kerb"
         extra = bays.to_crs(self.bays.crs).assign(source="separate")
@@ -104,7 +110,14 @@ class Plan:
         Removing bays never breaks a rule. The kerbs table moves the kerb length of each removed kerb bay
         from ``bay_m`` to ``leftover_m`` and lowers ``bays``; the summary's counts are redone and
         ``bays.<reason>`` says how many went. Returns that number.
+
+        Raises
+        ------
+        parkplan.errors.ArgumentError
+            If ``keep`` is not one boolean per bay, or ``reason`` not a non-empty string.
         """
+        check_mask(keep, len(self.bays), "keep", "Plan.keep_bays")
+        check_text(reason, "reason", "Plan.keep_bays")
         mask = np.asarray(keep, dtype=bool)
         gone = self.bays[~mask]
         if "source" in gone.columns:
@@ -133,7 +146,16 @@ class Plan:
         return removed
 
     def to_geojson(self, path: str | os.PathLike[str]) -> Path:
-        """Write the bays as an RFC 7946 GeoJSON FeatureCollection (atomic)."""
+        """Write the bays as an RFC 7946 GeoJSON FeatureCollection (atomic).
+
+        Raises
+        ------
+        parkplan.errors.ArgumentError
+            If ``path`` is not a file path.
+        parkplan.errors.OutputError
+            If the path is unusable or the file cannot be written.
+        """
+        check_path(path, "path", "Plan.to_geojson")
         return output.write_layer(self.bays, path)
 
     @parallel.without_gc
