@@ -210,14 +210,14 @@ def test_keep_chain_is_the_cpsat_optimum(pitch: int, n: int, slack: int, raw: li
     """Keeping without grouping in O(m log m) keeps as many bays as the CP-SAT model's optimum."""
     lo, hi = 1000, 1000 + n * pitch + slack
     starts = sorted({min(max(a, lo), hi - pitch) for a in raw})
-    xs, _, status = keep._cpsat_stretch(lo, hi, n, pitch, starts, None, 0)
-    got = keep._chain(lo, hi, n, pitch, starts)
+    xs, _, on, status = keep._cpsat_stretch(lo, hi, n, pitch, starts, None, 0)
+    got, kept = keep._chain(lo, hi, n, pitch, starts)
     assert len(got) == n
     assert got[0] >= lo
     assert got[-1] + pitch <= hi
     assert all(b - a >= pitch for a, b in itertools.pairwise(got))
     assert status == "OPTIMAL"
-    assert len(set(got) & set(starts)) == len(set(xs) & set(starts))
+    assert len(set(got) & set(starts)) == len(set(xs) & set(starts)) == sum(kept) == sum(on)
 
 
 def test_keep_chain_on_a_long_stretch_is_fast_and_keeps_an_exact_fit() -> None:
@@ -225,8 +225,8 @@ def test_keep_chain_on_a_long_stretch_is_fast_and_keeps_an_exact_fit() -> None:
     on every other pitch, all kept."""
     pitch, n = 5700, 10_000
     starts = list(range(0, n * pitch, 2 * pitch))
-    got = keep._chain(0, n * pitch + 3000, n, pitch, starts)
-    assert len(set(got) & set(starts)) == len(starts)
+    got, kept = keep._chain(0, n * pitch + 3000, n, pitch, starts)
+    assert len(set(got) & set(starts)) == sum(kept) == len(starts)
 
 
 # --------------------------------------------------------------------------------------------------
