@@ -20,7 +20,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import GeometryCollection, LineString, Point, box
 
 import parkplan
 from parkplan import cli
@@ -91,6 +91,12 @@ CASES: list[tuple[str, str, Callable[[], object]]] = [
     ("extent='path'", "extent", plan_with(extent="extent.geojson")),
     ("extent=Point", "extent", plan_with(extent=Point(0, 0))),
     ("extent=GeoSeries no CRS", "extent", plan_with(extent=gpd.GeoSeries([box(0, 0, 1, 1)]))),
+    ("extent empty", "extent", plan_with(extent=box(0, 0, 1, 1).difference(box(-1, -1, 2, 2)))),
+    (
+        "extent=GeometryCollection",
+        "extent",
+        plan_with(extent=GeometryCollection([box(0, 0, 1, 1), Point(5, 5)])),
+    ),
     ("corners=3", "corners", plan_with(corners=3)),
     ("ways=3", "ways", plan_with(ways=3)),
     ("keep=3", "keep", plan_with(keep=3)),
@@ -166,10 +172,13 @@ def test_arguments_are_checked_before_any_file_is_read(tmp_path: Path) -> None:
 
 
 def test_good_arguments_of_other_types_still_work() -> None:
-    """numpy integers and bools, a GeoSeries extent with a CRS, a tuple of hazards: all accepted."""
+    """numpy integers and bools, an extent as a GeometryCollection of polygons or a GeoSeries with a CRS,
+    a tuple of hazards: all accepted."""
     import numpy as np
 
     hazards = gpd.GeoDataFrame({"kind": ["hydrant"]}, geometry=[Point(20, 1)], crs=CRS)
+    collection = GeometryCollection([box(-1, -5, 20, 5), box(20, -5, 41, 5)])
+    assert len(parkplan.plan(KERB, None, rules=CAR, extent=collection).bays) > 0
     p = parkplan.plan(
         KERB,
         (hazards,),

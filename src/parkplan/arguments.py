@@ -265,6 +265,8 @@ def check_client(value: Any, name: str, where: str) -> None:
 def check_extent(value: Any, name: str, where: str) -> None:
     """Require ``None``, a shapely Polygon / MultiPolygon, or a GeoSeries of them with a CRS.
 
+    A GeometryCollection of polygons (as an overlay can return) counts as its polygons.
+
     Raises
     ------
     ArgumentError
@@ -291,8 +293,12 @@ def check_extent(value: Any, name: str, where: str) -> None:
         )
     present = geoms[~shapely.is_missing(geoms)]
     present = present[~shapely.is_empty(present)]
-    kinds = shapely.get_type_id(present)
-    if len(present) == 0 or not np.isin(kinds, (3, 6)).all():
+    collections = shapely.get_type_id(present) == 7
+    if collections.any():  # a GeometryCollection of polygons (what an overlay can return) is polygons
+        present = np.concatenate([present[~collections], shapely.get_parts(present[collections])])
+    if len(present) == 0:
+        raise ArgumentError(f"{where}: {name} is empty: it would cut away every kerb", argument=name)
+    if not np.isin(shapely.get_type_id(present), (3, 6)).all():
         raise _fail(where, name, "a Polygon or MultiPolygon (or a GeoSeries of them)", value)
 
 
