@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import parkplan
 from parkplan import carriageway, keep
-from parkplan.keep import MATCH_M, existing_spans
+from parkplan.keep import KERB_EDGE_FRACTION, MATCH_M, existing_spans
 from parkplan.kerbs import KerbSegments
 
 CRS = "EPSG:25833"
@@ -117,7 +117,8 @@ def test_nearest_on_without_reach_finds_nothing() -> None:
 @settings(max_examples=30, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(2, 40))
 def test_existing_spans_match_line_locate_point(seed: int, n_kerbs: int, vertices: int) -> None:
-    """Existing bays: the kerb nearest their centre and the span of their vertices, as with GEOS.
+    """Existing bays: the kerb nearest their centre and the span of their kerb-edge vertices (those within
+    a fraction of the bay's depth of its nearest vertex), as with GEOS.
 
     Open kerbs only: on a closed kerb both ends are right for its closing vertex (tested above).
     """
@@ -139,11 +140,12 @@ def test_existing_spans_match_line_locate_point(seed: int, n_kerbs: int, vertice
     for row in got.itertuples():
         ties = np.flatnonzero(dist[row.bay] <= best[row.bay] + 1e-9)
         assert row.kerb == ties[0]  # the nearest kerb; ties: the first
-        s = shapely.line_locate_point(
-            lines[row.kerb], shapely.points(shapely.get_coordinates(polys[row.bay]))
-        )
-        assert abs(row.start_m - s.min()) < 1e-6
-        assert abs(row.end_m - s.max()) < 1e-6
+        points = shapely.points(shapely.get_coordinates(polys[row.bay]))
+        s = shapely.line_locate_point(lines[row.kerb], points)
+        d = shapely.distance(lines[row.kerb], points)
+        edge = d <= d.min() + KERB_EDGE_FRACTION * (d.max() - d.min()) + 1e-9
+        assert abs(row.start_m - s[edge].min()) < 1e-6
+        assert abs(row.end_m - s[edge].max()) < 1e-6
 
 
 @settings(max_examples=60, deadline=None)
@@ -210,14 +212,14 @@ def test_keep_chain_is_the_cpsat_optimum(pitch: int, n: int, slack: int, raw: li
     """Keeping without grouping in O(m log m) keeps as many bays as the CP-SAT model's optimum."""
     lo, hi = 1000, 1000 + n * pitch + slack
     starts = sorted({min(max(a, lo), hi - pitch) for a in raw})
-    xs, _, status = keep._cpsat_stretch(lo, hi, n, pitch, starts, None, 0)
-    got = keep._chain(lo, hi, n, pitch, starts)
+    xs, _, on, status = keep._cpsat_stretch(lo, hi, n, pitch, starts, None, 0)
+    got, kept = keep._chain(lo, hi, n, pitch, starts)
     assert len(got) == n
     assert got[0] >= lo
     assert got[-1] + pitch <= hi
     assert all(b - a >= pitch for a, b in itertools.pairwise(got))
     assert status == "OPTIMAL"
-    assert len(set(got) & set(starts)) == len(set(xs) & set(starts))
+    assert len(set(got) & set(starts)) == len(set(xs) & set(starts)) == sum(kept) == sum(on)
 
 
 def test_keep_chain_on_a_long_stretch_is_fast_and_keeps_an_exact_fit() -> None:
@@ -225,8 +227,8 @@ def test_keep_chain_on_a_long_stretch_is_fast_and_keeps_an_exact_fit() -> None:
     on every other pitch, all kept."""
     pitch, n = 5700, 10_000
     starts = list(range(0, n * pitch, 2 * pitch))
-    got = keep._chain(0, n * pitch + 3000, n, pitch, starts)
-    assert len(set(got) & set(starts)) == len(starts)
+    got, kept = keep._chain(0, n * pitch + 3000, n, pitch, starts)
+    assert len(set(got) & set(starts)) == sum(kept) == len(starts)
 
 
 # --------------------------------------------------------------------------------------------------

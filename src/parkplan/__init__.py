@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from parkplan.check import check
-from parkplan.errors import InputError, ParkplanError, RulesError, SolverError
+from parkplan.errors import ArgumentError, InputError, ParkplanError, RulesError, SolverError
 from parkplan.io import HazardSource
 from parkplan.osm import from_osm
 from parkplan.plan import Plan, plan
@@ -22,6 +22,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = [
+    "ArgumentError",
     "BayType",
     "Clearance",
     "Grouping",

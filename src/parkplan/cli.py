@@ -79,6 +79,25 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _workers(text: str) -> int:
+    """Argument type of ``--workers``: a count, or negative as joblib (-1 all CPUs, -2 all but one).
+
+    Resolved here to a positive count (:func:`parkplan.parallel.worker_count`, never below 1), so the
+    planning and the writing both get it; 0 is refused.
+    """
+    from parkplan.parallel import worker_count
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of workers (-1: all CPUs, -2: all but one), not {text!r}"
+        ) from None
+    if value == 0:
+        raise argparse.ArgumentTypeError("must not be 0; give a number of workers, or -1 for all CPUs")
+    return worker_count(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="parkplan",
@@ -130,10 +149,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=_workers,
         default=None,
         metavar="N",
-        help="local processes (default: all CPUs; the output is the same for any number)",
+        help=(
+            "local processes (default: all CPUs; -1 all, -2 all but one, ...; the output is the same for "
+            "any number)"
+        ),
     )
     p.add_argument(
         "--scheduler",
@@ -281,14 +303,19 @@ def _working_crs(args: argparse.Namespace) -> CRS | None:
 def _run_plan(args: argparse.Namespace) -> int:
     if args.scheduler is None:
         return _plan_with(args, None)
+    from parkplan.arguments import scheduler_address
+
+    address = scheduler_address(args.scheduler, "--scheduler")
     try:
         from distributed import Client
     except ImportError as exc:
         raise InputError("--scheduler needs dask.distributed: pip install 'parkplan[dask]'") from exc
     try:
-        client = Client(args.scheduler, timeout=SCHEDULER_TIMEOUT_S)  # type: ignore[no-untyped-call]
+        client = Client(address, timeout=SCHEDULER_TIMEOUT_S)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
-        raise InputError(f"cannot reach the Dask scheduler {args.scheduler}: {exc}") from exc
+        raise InputError(f"cannot reach the Dask scheduler {address}: {exc}") from exc
+    except ValueError as exc:  # an address distributed refuses that scheduler_address let through
+        raise InputError(f"--scheduler {address!r}: {exc}") from exc
     with client:
         return _plan_with(args, client)
 

@@ -42,6 +42,7 @@ from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_utm_crs_info
 from pyproj.exceptions import CRSError
 
+from parkplan.arguments import check_hazard_source, check_text
 from parkplan.errors import InputError
 from parkplan.paths import LayerPath
 
@@ -91,10 +92,19 @@ class HazardSource:
     kind
         When given, every feature gets this kind (the CLI's ``-f KIND=PATH``); otherwise each feature
         needs a ``kind`` property.
+
+    Raises
+    ------
+    parkplan.errors.ArgumentError
+        If ``data`` is no path or GeoDataFrame, or ``kind`` no non-empty string.
     """
 
     data: PathOrFrame
     kind: str | None = None
+
+    def __post_init__(self) -> None:
+        """Check the arguments (:func:`parkplan.arguments.check_hazard_source`)."""
+        check_hazard_source(self.data, self.kind)
 
     @classmethod
     def parse(cls, text: str) -> HazardSource:
@@ -108,7 +118,10 @@ class HazardSource:
         ------
         InputError
             If ``KIND=`` is followed by no path.
+        parkplan.errors.ArgumentError
+            If ``text`` is not a string.
         """
+        check_text(text, "text", "HazardSource.parse", "a string PATH or KIND=PATH")
         head, sep, tail = text.partition("=")
         if sep and head and all(c.isalnum() or c in "_-" for c in head):
             if not tail:

@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from parkplan.arguments import check_osm_arguments
 from parkplan.errors import InputError
 from parkplan.kerbs import side_of
 from parkplan.rules import Rules, load_rules
@@ -1140,11 +1141,12 @@ def from_osm(
 
     Raises
     ------
+    parkplan.errors.ArgumentError
+        Before reading, for an argument of the wrong type or value: ``path`` no path, ``mode`` neither
+        ``"plan"`` nor ``"existing"``, ``traffic`` neither ``"right"`` nor ``"left"``, a default width
+        that is no positive number, a flag that is not a bool. A :class:`ValueError` too, as before.
     parkplan.InputError
         The file is missing, unreadable, malformed or truncated, or holds no carriageway way.
-    ValueError
-        ``mode`` is neither ``"plan"`` nor ``"existing"``, or ``traffic`` neither ``"right"`` nor
-        ``"left"``.
 
     Notes
     -----
@@ -1206,10 +1208,10 @@ def from_osm(
     beside it gets no bay of its own. The tagged ``parking:<side>:capacity`` caps the planned bays with
     :func:`enforce_capacity`.
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be 'plan' or 'existing', not {mode!r}")
-    if traffic not in TRAFFIC_SIDES:
-        raise ValueError(f"traffic must be 'right' or 'left', not {traffic!r}")
+    check_osm_arguments(
+        path=path, mode=mode, service=service, default_widths=default_widths, traffic=traffic,
+        return_ways=return_ways, return_parking=return_parking,
+    )  # fmt: skip
     p = Path(path)
     label = str(p)
     data = _read(p, service)

@@ -90,9 +90,14 @@ def _dask_workers() -> int:
 def worker_count(workers: int | None = None) -> int:
     """Count the processes to use.
 
-    ``workers`` if given (at least 1), else the Dask workers of an active client, else the CPUs available.
+    ``workers`` if given: a positive count as it is; a negative one counted back from the CPUs available
+    to this process as joblib's ``n_jobs`` (``-1`` all, ``-2`` all but one), never below 1 (``0`` is 1
+    here; :func:`parkplan.arguments.resolve_workers` refuses it from users). Else the Dask workers of an
+    active client, else the CPUs available.
     """
     if workers is not None:
+        if workers < 0:
+            return max(_local_cpus() + 1 + int(workers), 1)
         return max(int(workers), 1)
     if _CLIENT:
         return _dask_workers()

@@ -18,6 +18,7 @@ import shapely
 from pyproj import CRS
 
 from parkplan import output, parallel
+from parkplan.arguments import check_crs_frame, check_mask, check_plan_arguments, check_text
 from parkplan.errors import OutputError
 from parkplan.hazards import match_hazards, zones_from_matches
 from parkplan.io import (
@@ -96,7 +97,13 @@ class Plan:
         "kerb"``. The summary counts them apart (``bays.separate``) and in ``bays.total``. The kerb beside
         separately mapped parking must already be kept free (``from_osm`` in existing mode does this), so
         nothing is counted twice.
+
+        Raises
+        ------
+        parkplan.errors.ArgumentError
+            If ``bays`` is not a GeoDataFrame with a CRS.
         """
+        check_crs_frame(bays, "bays", "Plan.add_separate")
         if "source" not in self.bays.columns:
             self.bays["source"] = "kerb"
         extra = bays.to_crs(self.bays.crs).assign(source="separate")
@@ -111,7 +118,14 @@ class Plan:
         Removing bays never breaks a rule. The kerbs table moves the kerb length of each removed kerb bay
         from ``bay_m`` to ``leftover_m`` and lowers ``bays``; the summary's counts are redone and
         ``bays.<reason>`` says how many went. Returns that number.
+
+        Raises
+        ------
+        parkplan.errors.ArgumentError
+            If ``keep`` is not one boolean per bay, or ``reason`` not a non-empty string.
         """
+        check_mask(keep, len(self.bays), "keep", "Plan.keep_bays")
+        check_text(reason, "reason", "Plan.keep_bays")
         mask = np.asarray(keep, dtype=bool)
         gone = self.bays[~mask]
         if "source" in gone.columns:
@@ -391,7 +405,8 @@ def plan(
     rules
         A :class:`Rules`, a preset name, a TOML path or a parsed mapping; ``None`` means ``cn``.
     time_limit_s
-        Limit on CP-SAT time; the best layout found is returned with its status.
+        Limit on CP-SAT time (positive seconds; ``None``: none); the best layout found is returned with
+        its status.
     presolve
         Settle stretches that nothing couples exactly without CP-SAT: the closed form for one bay type,
         a dynamic programme for several (:mod:`parkplan.presolve`). ``False``: everything via CP-SAT.
@@ -418,7 +433,9 @@ def plan(
     workers
         Local processes or threads for the stages that split into independent chunks (hazard matching,
         the rays across the carriageway, the choice models, the bay polygons; :mod:`parkplan.parallel`).
-        ``None``: all CPUs. Small inputs run in this process. The plan is the same for any number.
+        ``None``: all CPUs. A negative number counts back from the CPUs as joblib's ``n_jobs`` does:
+        ``-1`` all, ``-2`` all but one, never fewer than one; ``0`` is refused. Small inputs run in this
+        process. The plan is the same for any number.
     client
         A ``dask.distributed.Client``: those stages run as Dask tasks on its cluster instead (the ``dask``
         extra); the plan is the same.
@@ -435,14 +452,21 @@ def plan(
 
     Raises
     ------
+    parkplan.errors.ArgumentError
+        Before any work, for an argument of the wrong type or value (``plan(None)``, a pandas DataFrame
+        without geometry, ``workers="2"`` or ``0``, ``time_limit_s=-1``, ``presolve="no"``,
+        ``strategy="fast"``, ``client`` not a Dask client...); the message names the argument.
     parkplan.errors.InputError
         For unusable kerbs or hazards, a file with several layers and none named, a ``crs`` that is not
         projected in metres, or kerbs in longitude / latitude spread over several UTM zones.
     parkplan.errors.RulesError
         For a bad rule set.
     """
-    if strategy not in ("optimal", "habit"):
-        raise ValueError(f"strategy must be 'optimal' or 'habit', not {strategy!r}")
+    workers = check_plan_arguments(
+        kerbs=kerbs, hazards=hazards, rules=rules, time_limit_s=time_limit_s, presolve=presolve,
+        extent=extent, corners=corners, room=room, ways=ways, strategy=strategy, keep=keep,
+        progress=progress, workers=workers, client=client,
+    )  # fmt: skip
     working_crs = None if crs is None else metric_crs(crs)
     timings: dict[str, float] = {}
     bar = Progress(progress)

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+from parkplan.arguments import check_rules
 from parkplan.errors import RulesError
 
 if sys.version_info >= (3, 11):
@@ -807,11 +808,14 @@ def load_rules(rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None 
 
     Raises
     ------
+    parkplan.errors.ArgumentError
+        If ``rules`` is none of these types (a number, a list...).
     RulesError
         If the preset is unknown, the file is missing or malformed, or a value is invalid.
     """
     if isinstance(rules, Rules):
         return rules
+    check_rules(rules, "rules", "load_rules")
     data, sources, where = _load_tree(rules, None)
     return _parse(data, sources, where)
 

@@ -25,6 +25,7 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import CRS
 
+from parkplan.arguments import check_check_arguments
 from parkplan.check.attach import attach_bays, bay_vertices
 from parkplan.check.geometry import KerbSegments
 from parkplan.errors import InputError
@@ -897,6 +898,10 @@ def run_check(
 
     Parameters are those of :func:`check`.
     """
+    check_check_arguments(
+        bays=bays, kerbs=kerbs, hazards=hazards, rules=rules, extent=extent, ways=ways, mode=mode,
+        corners=corners,
+    )  # fmt: skip
     src = _read_inputs(bays, kerbs, hazards, rules, extent, ways, mode, corners, crs)
     frame = src.bays.frame
     n = len(frame)
@@ -1058,8 +1063,13 @@ def check(
 
     Raises
     ------
+    parkplan.errors.ArgumentError
+        Before any work, for an argument of the wrong type or value (``bays=None``, a pandas DataFrame
+        without geometry, ``mode="x"``...); the message names the argument.
     parkplan.errors.InputError
         For unusable inputs (as :func:`parkplan.plan`).
+    parkplan.errors.RulesError
+        For a bad rule set.
     """
     result = run_check(
         bays, kerbs, hazards, rules, extent=extent, ways=ways, mode=mode, corners=corners, crs=crs
