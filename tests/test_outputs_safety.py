@@ -31,7 +31,7 @@ from pyproj import Transformer
 import parkplan
 from parkplan import output
 from parkplan.cli import main
-from parkplan.errors import OutputError
+from parkplan.errors import ArgumentError, OutputError
 from parkplan.paths import LayerPath
 from parkplan.rules import is_rules_file, load_rules, rules_files
 from parkplan.targets import InputFile, OutputPlan, Target, layer_target, replace_all
@@ -512,7 +512,7 @@ def test_a_signal_while_replacing_in_a_subprocess(signum: int, kerbs: Path, tmp_
     before = snapshot(bays, zones, summary)
     code = textwrap.dedent(
         f"""
-        import os, sys
+        import os, sys, time
         from parkplan.cli import main
         real, calls = os.replace, []
         def signalled(src, dst):
@@ -520,6 +520,7 @@ def test_a_signal_while_replacing_in_a_subprocess(signum: int, kerbs: Path, tmp_
             calls.append(dst)
             if len(calls) == 1:
                 os.kill(os.getpid(), {int(signum)})
+                time.sleep(0.05)  # another thread may take it: let it be noted, as a real Ctrl-C is
         os.replace = signalled
         sys.exit(main(sys.argv[1:]))
         """
@@ -654,11 +655,11 @@ def test_plan_write_refuses_the_files_the_plan_was_read_from(planned: tuple[park
 
 def test_plan_write_checks_its_arguments(planned: tuple[parkplan.Plan, Path], tmp_path: Path) -> None:
     p, _ = planned
-    with pytest.raises(OutputError, match="bays must be a file path"):
+    with pytest.raises(ArgumentError, match="bays must be a file path"):
         p.write(42)  # type: ignore[arg-type]
-    with pytest.raises(OutputError, match="summary must be a file path"):
+    with pytest.raises(ArgumentError, match="summary must be a file path"):
         p.write(summary=LayerPath(tmp_path / "s.gpkg", "x"))  # type: ignore[arg-type]
-    with pytest.raises(OutputError, match="overwrite must be True or False"):
+    with pytest.raises(ArgumentError, match="overwrite must be True or False"):
         p.write(tmp_path / "b.geojson", overwrite="yes")  # type: ignore[arg-type]
     with pytest.raises(OutputError, match="folder"):
         p.write(zones=tmp_path / "missing" / "z.geojson")

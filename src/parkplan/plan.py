@@ -18,8 +18,8 @@ import shapely
 from pyproj import CRS
 
 from parkplan import output, parallel
-from parkplan.arguments import check_crs_frame, check_mask, check_plan_arguments, check_text
-from parkplan.errors import OutputError
+from parkplan.arguments import check_crs_frame, check_mask, check_path, check_plan_arguments, check_text
+from parkplan.errors import ArgumentError
 from parkplan.hazards import match_hazards, zones_from_matches
 from parkplan.io import (
     HazardSource,
@@ -158,6 +158,7 @@ class Plan:
 
         Returns the path written.
         """
+        check_path(path, "path", "Plan.to_geojson")
         self.write(path, overwrite=overwrite)
         return LayerPath.parse(path).path
 
@@ -198,10 +199,11 @@ class Plan:
 
         Raises
         ------
+        parkplan.errors.ArgumentError
+            If an argument is not a path or ``overwrite`` not a bool (the message names it).
         parkplan.errors.OutputError
-            If an argument is not a path (the message names it), an output is unusable, is one of the
-            plan's input files or another output, a GeoPackage layer exists without ``overwrite``, or a
-            file cannot be written.
+            If an output is unusable, is one of the plan's input files or another output, a GeoPackage
+            layer exists without ``overwrite``, or a file cannot be written.
         """
         plan = self._output_plan(bays=bays, zones=zones, kerbs=kerbs, summary=summary, overwrite=overwrite)
         frames: dict[str, Callable[[], gpd.GeoDataFrame]] = {
@@ -235,14 +237,18 @@ class Plan:
     def _output_plan(self, *, overwrite: bool, **paths: Any) -> OutputPlan:
         """Check :meth:`write`'s arguments and make its output plan (layers first, the summary last)."""
         for name, value in paths.items():
-            kinds = (str, os.PathLike) if name == "summary" else (str, os.PathLike, LayerPath)
-            if value is not None and not isinstance(value, kinds):
-                raise OutputError(
-                    f"Plan.write: {name} must be a file path{' or PATH:LAYER' if name != 'summary' else ''} "
-                    f"or None, not {type(value).__name__}"
-                )
+            if value is not None:
+                check_path(value, name, "Plan.write")
+        if isinstance(paths["summary"], LayerPath):
+            raise ArgumentError(
+                "Plan.write: summary must be a file path (a JSON document has no layers), "
+                f"not {paths['summary']}",
+                argument="summary",
+            )
         if not isinstance(overwrite, bool):
-            raise OutputError(f"Plan.write: overwrite must be True or False, not {overwrite!r}")
+            raise ArgumentError(
+                f"Plan.write: overwrite must be True or False, not {overwrite!r}", argument="overwrite"
+            )
         targets = [
             layer_target(name, value)
             for name, value in paths.items()
