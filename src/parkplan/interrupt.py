@@ -1,0 +1,251 @@
+"""Stopping a run on Ctrl-C (SIGINT) or SIGTERM: at once, quietly, and leaving no trace.
+
+Three parts, one per kind of process:
+
+* **The library** changes no signal handler. CP-SAT is told not to install its own
+  (``catch_sigint_signal`` off: OR-Tools' handler swallows the first Ctrl-C, stopping only the model
+  it is solving, and resets SIGINT to the default action afterwards), and :func:`solve` runs a solve
+  started from the main thread in a helper thread, so the host's handler runs at once: when it raises
+  (``KeyboardInterrupt``), the search is stopped (``stop_search``) and the exception goes on up. Every
+  CP-SAT solve of parkplan goes through :func:`new_solver` and :func:`solve`.
+* **The command line** (:func:`handling_signals`) turns SIGINT and SIGTERM into :class:`Interrupted`
+  (a ``KeyboardInterrupt``) for the duration of a command, so every ``finally`` on the way up runs
+  (temporary files removed, worker processes stopped) before ``parkplan: interrupted`` and exit code
+  130 (SIGINT) or 143 (SIGTERM). Further signals meanwhile do not interrupt that clean-up; a run still
+  not ended :data:`GRACE_S` seconds after the first signal is ended by :func:`force_exit`.
+* **Forked worker processes** (:mod:`parkplan.parallel`) call :func:`quiet_worker` first: SIGINT (the
+  terminal's Ctrl-C reaches every process of the group) is ignored, the parent stops its workers;
+  SIGTERM ends a worker at once, without a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+__all__ = [
+    "GRACE_S",
+    "START_WAIT_S",
+    "STOP_POLL_S",
+    "Interrupted",
+    "blocked",
+    "exit_code",
+    "force_exit",
+    "handling_signals",
+    "new_solver",
+    "quiet_worker",
+    "solve",
+]
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""The signals a run stops on."""
+
+GRACE_S = 10.0
+"""Seconds a run may take to end after the first signal (clean-up included) before it is ended."""
+
+STOP_POLL_S = 0.05
+"""How often (seconds) an interrupted solve is asked again to stop until it is over."""
+
+START_WAIT_S = 1.0
+"""How long (seconds) an interrupted :func:`solve` waits for its thread to begin: only a signal that
+came while the thread was being started can leave it unstarted."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was interrupted by a signal (SIGINT or SIGTERM) while :func:`handling_signals` was on.
+
+    A ``KeyboardInterrupt``, so code that cleans up after Ctrl-C does so after SIGTERM too.
+
+    Parameters
+    ----------
+    signum
+        The signal's number.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def exit_code(exc: BaseException) -> int:
+    """Exit code of a run ended by ``exc``: 128 + the signal's number (130 SIGINT, 143 SIGTERM)."""
+    return 128 + int(getattr(exc, "signum", signal.SIGINT))
+
+
+def new_solver(seed: int = 0, time_limit_s: float | None = None) -> cp_model.CpSolver:
+    """Make a CP-SAT solver as parkplan uses it: one search thread, fixed seed, no SIGINT handler.
+
+    Parameters
+    ----------
+    seed
+        CP-SAT random seed (with one worker, the same model gives the same solution).
+    time_limit_s
+        Wall-clock limit for the solve in seconds (at least 0.01); ``None`` means none.
+
+    Returns
+    -------
+    ortools.sat.python.cp_model.CpSolver
+        The solver, to be run with :func:`solve`.
+    """
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed
+    solver.parameters.catch_sigint_signal = False
+    if time_limit_s is not None:
+        solver.parameters.max_time_in_seconds = max(float(time_limit_s), 0.01)
+    return solver
+
+
+def _handlers_raise() -> bool:
+    """Whether a Python signal handler of SIGINT or SIGTERM is installed (it may raise)."""
+    return any(callable(signal.getsignal(s)) for s in SIGNALS)
+
+
+def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> Any:
+    """``solver.solve(model)``, stoppable by the signal handlers of this process at any moment.
+
+    Python runs signal handlers in the main thread only, between bytecodes: a solve run there directly
+    would hold them back until it ends (minutes, without a time limit). From the main thread, with a
+    Python handler installed for SIGINT or SIGTERM, the solve runs in a helper thread and the main
+    thread waits for it; when a handler raises (``KeyboardInterrupt``, :class:`Interrupted`), the search
+    is stopped, its thread is waited for (milliseconds) and the exception is raised here. Elsewhere
+    (other threads, worker processes without handlers) the solve runs in the calling thread.
+
+    Parameters
+    ----------
+    solver
+        The solver (:func:`new_solver`; ``catch_sigint_signal`` is turned off here in any case).
+    model
+        The model.
+
+    Returns
+    -------
+    ortools.sat.python.cp_model.CpSolverStatus
+        What ``solver.solve`` returns.
+    """
+    solver.parameters.catch_sigint_signal = False
+    if threading.current_thread() is not threading.main_thread() or not _handlers_raise():
+        return solver.solve(model)
+    outcome: list[Any] = []
+    began, finished = threading.Event(), threading.Event()
+
+    def run() -> None:
+        began.set()
+        try:
+            outcome.append(solver.solve(model))
+        except BaseException as exc:  # handed to the caller below
+            outcome.append(exc)
+        finally:
+            finished.set()
+
+    # Events, not Thread.join: a join cut short by a signal marks the thread ended while it still runs
+    # (CPython 3.11), and a daemon thread still in CP-SAT when Python exits aborts the process.
+    try:
+        threading.Thread(target=run, name="parkplan-cp-sat", daemon=True).start()
+        finished.wait()
+    except BaseException:
+        # Stop the search and wait for it (a signal during start() may come before the thread exists:
+        # then it never begins). stop_search is lost if it comes before the solve has begun, so it is
+        # asked again until the solve is over.
+        if began.wait(START_WAIT_S):
+            while not finished.wait(STOP_POLL_S):
+                solver.stop_search()
+        raise
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def quiet_worker() -> None:
+    """Set up a forked worker process: SIGINT ignored, SIGTERM ends it at once (no traceback).
+
+    The parent turns Ctrl-C into the end of its workers (:mod:`parkplan.parallel`); without this, the
+    handlers inherited from the parent would raise in the worker and print its traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@contextmanager
+def blocked() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back in the calling thread inside the block (delivered after it).
+
+    For forking: a worker starts with them held back until :func:`quiet_worker` has set its handlers,
+    so no signal reaches a worker that still has its parent's handlers.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not on POSIX
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def force_exit(signum: int, cleanup: Callable[[], None] | None = None, message: bool = True) -> None:
+    """End the process now: ``cleanup()``, ``parkplan: interrupted`` on standard error, exit 128 + signum.
+
+    The last resort when a run does not end within :data:`GRACE_S` after a signal (a thread stuck in
+    a library call): the exit skips Python's own clean-up, which could hang on that thread.
+    ``message=False`` when the line has been printed already.
+    """
+    try:
+        if cleanup is not None:
+            cleanup()
+        if message:
+            sys.stderr.write("parkplan: interrupted\n")
+            sys.stderr.flush()
+    finally:
+        os._exit(128 + signum)
+
+
+@contextmanager
+def handling_signals(
+    cleanup: Callable[[], None] | None = None, grace_s: float = GRACE_S
+) -> Iterator[dict[str, Any]]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` inside the block; the old handlers after it.
+
+    The first signal raises :class:`Interrupted` in the main thread; later ones are ignored, so the
+    clean-up on the way up (``finally`` blocks) is not cut short, and a grace timer ends the process
+    with :func:`force_exit` (after ``cleanup()``, e.g. stopping worker processes) if it has not ended
+    ``grace_s`` seconds after the first signal. Only from the main thread; elsewhere nothing changes.
+
+    Yields
+    ------
+    dict
+        The state: ``signum`` (the first signal, if any); set ``done`` when the run's message has been
+        printed (the timer then prints nothing), and ``ignore_after`` to leave both signals ignored
+        after the block instead of restoring the old handlers (a program about to exit).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield {}
+        return
+    state: dict[str, Any] = {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        if "signum" in state:
+            return
+        state["signum"] = signum
+        timer = threading.Timer(grace_s, lambda: force_exit(signum, cleanup, not state.get("done")))
+        timer.daemon = True
+        timer.start()
+        state["timer"] = timer
+        raise Interrupted(signum)
+
+    old = {s: signal.signal(s, on_signal) for s in SIGNALS}
+    try:
+        yield state
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, signal.SIG_IGN if state.get("ignore_after") else handler)
+        if "timer" in state:
+            state["timer"].cancel()
