@@ -35,8 +35,10 @@ __all__ = [
     "GRACE_S",
     "START_WAIT_S",
     "STOP_POLL_S",
+    "WAIT_POLL_S",
     "Interrupted",
     "blocked",
+    "check",
     "exit_code",
     "force_exit",
     "handling_signals",
@@ -53,6 +55,11 @@ GRACE_S = 10.0
 
 STOP_POLL_S = 0.05
 """How often (seconds) an interrupted solve is asked again to stop until it is over."""
+
+WAIT_POLL_S = 0.1
+"""Longest wait (seconds) of the main thread for a solve or a worker before it looks again. A signal
+taken by another thread (while the main thread held it back, forking) reaches Python's handler only
+once the main thread returns from a wait; an endless wait would hold it back until the work is done."""
 
 START_WAIT_S = 1.0
 """How long (seconds) an interrupted :func:`solve` waits for its thread to begin: only a signal that
@@ -132,6 +139,7 @@ def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> Any:
         What ``solver.solve`` returns.
     """
     solver.parameters.catch_sigint_signal = False
+    check()
     if threading.current_thread() is not threading.main_thread() or not _handlers_raise():
         return solver.solve(model)
     outcome: list[Any] = []
@@ -150,7 +158,8 @@ def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> Any:
     # (CPython 3.11), and a daemon thread still in CP-SAT when Python exits aborts the process.
     try:
         threading.Thread(target=run, name="parkplan-cp-sat", daemon=True).start()
-        finished.wait()
+        while not finished.wait(WAIT_POLL_S):
+            pass
     except BaseException:
         # Stop the search and wait for it (a signal during start() may come before the thread exists:
         # then it never begins). stop_search is lost if it comes before the solve has begun, so it is
@@ -189,6 +198,22 @@ def blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+_RAISED: list[int] = []
+"""The signal :func:`handling_signals` has raised :class:`Interrupted` for, while its block runs."""
+
+
+def check() -> None:
+    """Raise :class:`Interrupted` again if a signal came and the run still goes on.
+
+    Python ignores an exception raised where it cannot propagate (an at-fork callback, a ``__del__``
+    method, a weak-reference callback: "Exception ignored in ..."); a run whose :class:`Interrupted`
+    was lost that way is stopped at the next check instead (every stage and every worker result call
+    this). Nothing happens outside :func:`handling_signals` or before a signal.
+    """
+    if _RAISED:
+        raise Interrupted(_RAISED[0])
 
 
 def force_exit(signum: int, cleanup: Callable[[], None] | None = None, message: bool = True) -> None:
@@ -235,6 +260,7 @@ def handling_signals(
         if "signum" in state:
             return
         state["signum"] = signum
+        _RAISED[:] = [signum]
         timer = threading.Timer(grace_s, lambda: force_exit(signum, cleanup, not state.get("done")))
         timer.daemon = True
         timer.start()
@@ -245,6 +271,7 @@ def handling_signals(
     try:
         yield state
     finally:
+        _RAISED.clear()
         for s, handler in old.items():
             signal.signal(s, signal.SIG_IGN if state.get("ignore_after") else handler)
         if "timer" in state:

@@ -252,17 +252,17 @@ class _Workers:
         ctx = mp.get_context("fork")
         _LIVE.add(self)
         try:
-            with interrupt.blocked():
-                for _ in range(n):
-                    here, there = ctx.Pipe()
-                    self.conns.append(here)
-                    proc = ctx.Process(
-                        target=_serve, args=(there, list(self.conns), func, items), name="parkplan-worker"
-                    )
-                    proc.daemon = True  # ended by multiprocessing at exit, whatever happens here
+            for _ in range(n):
+                here, there = ctx.Pipe()
+                self.conns.append(here)
+                proc = ctx.Process(
+                    target=_serve, args=(there, list(self.conns), func, items), name="parkplan-worker"
+                )
+                proc.daemon = True  # ended by multiprocessing at exit, whatever happens here
+                self.procs.append(proc)
+                with interrupt.blocked():  # until the worker has its own handlers
                     proc.start()
-                    there.close()
-                    self.procs.append(proc)
+                there.close()
         except BaseException:
             self.stop(graceful=False)
             raise
@@ -284,13 +284,19 @@ class _Workers:
             sent += 1
         sentinels = {proc.sentinel: proc for proc in self.procs}
         while want < self.n_items:
+            interrupt.check()
             if want in done:
                 yield done.pop(want)
                 want += 1
                 continue
-            ready = mp_wait([*busy, *sentinels])
+            # Never an endless wait: a signal that came while this thread held it back (forking) was
+            # taken by another thread, and only a return from a wait lets this one see it.
+            ready = mp_wait([*busy, *sentinels], timeout=interrupt.WAIT_POLL_S)
             for conn in [r for r in ready if isinstance(r, Connection)]:
-                ok, value = pickle.loads(conn.recv_bytes())
+                try:
+                    ok, value = pickle.loads(conn.recv_bytes())
+                except EOFError:  # the worker is gone
+                    _died(self.procs[self.conns.index(conn)])
                 index = busy.pop(conn)
                 if not ok:
                     raise value
@@ -305,21 +311,22 @@ class _Workers:
     def stop(self, graceful: bool) -> None:
         """End the workers (asked to, when ``graceful``; else SIGTERM) and wait for them."""
         _LIVE.discard(self)
-        with interrupt.blocked():
-            for conn, proc in zip(self.conns, self.procs, strict=False):
-                if graceful:
-                    with suppress(OSError):
-                        conn.send(None)
-                elif proc.exitcode is None:
-                    proc.terminate()
-            for proc in self.procs:
-                proc.join(WORKER_STOP_S)
-                if proc.exitcode is None:
-                    proc.kill()
-                    proc.join()
-                proc.close()
-            for conn in self.conns:
-                conn.close()
+        for conn, proc in zip(self.conns, self.procs, strict=False):
+            if graceful:
+                with suppress(OSError):
+                    conn.send(None)
+            elif proc.pid is not None and proc.exitcode is None:
+                proc.terminate()
+        for proc in self.procs:
+            if proc.pid is None:  # never started
+                continue
+            proc.join(WORKER_STOP_S)
+            if proc.exitcode is None:
+                proc.kill()
+                proc.join()
+            proc.close()
+        for conn in self.conns:
+            conn.close()
         self.procs, self.conns = [], []
 
     def kill(self) -> None:

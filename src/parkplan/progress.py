@@ -16,6 +16,8 @@ import sys
 import time
 from typing import TextIO
 
+from parkplan import interrupt
+
 __all__ = ["PLAIN_ENV", "Progress", "end_line"]
 
 PLAIN_ENV = "PARKPLAN_PROGRESS"
@@ -51,7 +53,11 @@ class Progress:
         self._stage = ""
 
     def stage(self, name: str, step: int | None = None, total: int | None = None) -> None:
-        """Show that stage ``name`` runs (its ``step`` of ``total`` if given)."""
+        """Show that stage ``name`` runs (its ``step`` of ``total`` if given).
+
+        Also where an interrupted run stops if its interruption was lost (:func:`interrupt.check`).
+        """
+        interrupt.check()
         if self.plain and name != self._stage:
             self._stage = name
             self.stream.write(("\n" if self._width else "") + f"parkplan: stage {name}\n")
