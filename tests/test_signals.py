@@ -341,10 +341,17 @@ def test_a_solve_stops_when_the_handler_raises_and_changes_no_handler() -> None:
             interrupt.solve(solver, _hard_model())
         assert time.monotonic() - t0 < 0.5 + 2.0
         assert signal.getsignal(signal.SIGINT) is host_handler
-        assert not any(t.name == "parkplan-cp-sat" for t in threading.enumerate())
+        # The search was stopped, not left running: the helper thread takes the next solve at once.
+        small = cp_model.CpModel()
+        small.maximize(small.new_int_var(0, 3, "y"))
+        t1 = time.monotonic()
+        assert interrupt.solve(interrupt.new_solver(), small) == cp_model.OPTIMAL
+        assert time.monotonic() - t1 < 1.0
     finally:
         timer.join()
         signal.signal(signal.SIGINT, old)
+        interrupt.end_helper()
+    assert not any(t.name == "parkplan-cp-sat" for t in threading.enumerate())
 
 
 def test_a_solve_without_handlers_runs_here() -> None:

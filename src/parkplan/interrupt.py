@@ -26,6 +26,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from queue import Empty, SimpleQueue
 from types import FrameType
 from typing import Any
 
@@ -33,12 +34,13 @@ from ortools.sat.python import cp_model
 
 __all__ = [
     "GRACE_S",
-    "START_WAIT_S",
+    "HELPER_IDLE_S",
     "STOP_POLL_S",
     "WAIT_POLL_S",
     "Interrupted",
     "blocked",
     "check",
+    "end_helper",
     "exit_code",
     "force_exit",
     "handling_signals",
@@ -60,10 +62,6 @@ WAIT_POLL_S = 0.1
 """Longest wait (seconds) of the main thread for a solve or a worker before it looks again. A signal
 taken by another thread (while the main thread held it back, forking) reaches Python's handler only
 once the main thread returns from a wait; an endless wait would hold it back until the work is done."""
-
-START_WAIT_S = 1.0
-"""How long (seconds) an interrupted :func:`solve` waits for its thread to begin: only a signal that
-came while the thread was being started can leave it unstarted."""
 
 
 class Interrupted(KeyboardInterrupt):
@@ -116,15 +114,102 @@ def _handlers_raise() -> bool:
     return any(callable(signal.getsignal(s)) for s in SIGNALS)
 
 
+class _Job:
+    """One solve for the helper thread, and how it went."""
+
+    def __init__(self, solver: cp_model.CpSolver, model: cp_model.CpModel) -> None:
+        self.solver = solver
+        self.model = model
+        self.began = threading.Event()
+        self.finished = threading.Event()
+        self.cancelled = False
+        self.outcome: Any = None
+
+    def run(self) -> None:
+        """Solve, unless the caller gave up before the helper took the job."""
+        self.began.set()
+        try:
+            if not self.cancelled:
+                self.outcome = self.solver.solve(self.model)
+        except BaseException as exc:  # handed to the caller
+            self.outcome = exc
+        finally:
+            self.finished.set()
+
+
+HELPER_IDLE_S = 2.0
+"""Seconds the solve helper thread waits for the next solve before it ends (started again when
+needed): no thread is left over long after the solves."""
+
+_HELPER: dict[str, Any] = {}
+"""The helper thread (``thread``), its queue of :class:`_Job` (``jobs``) and the process it belongs to
+(``pid``: a forked child starts its own)."""
+
+_HELPER_LOCK = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    """Forget the parent's helper thread in a forked child (its lock may have been held there)."""
+    global _HELPER_LOCK
+    _HELPER_LOCK = threading.Lock()
+    _HELPER.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _helper_loop(jobs: SimpleQueue[_Job | None]) -> None:
+    while True:
+        try:
+            job = jobs.get(timeout=HELPER_IDLE_S)
+        except Empty:
+            with _HELPER_LOCK:  # a job put meanwhile is run; else the next one starts a new helper
+                if not jobs.empty():
+                    continue
+                if _HELPER.get("jobs") is jobs:
+                    _HELPER.clear()
+                return
+        if job is None:
+            return
+        job.run()
+
+
+def _submit(job: _Job) -> None:
+    """Hand ``job`` to this process's solve helper thread (started if there is none)."""
+    with _HELPER_LOCK:
+        if _HELPER.get("pid") != os.getpid():
+            jobs: SimpleQueue[_Job | None] = SimpleQueue()
+            thread = threading.Thread(target=_helper_loop, args=(jobs,), name="parkplan-cp-sat", daemon=True)
+            thread.start()
+            _HELPER.update(pid=os.getpid(), jobs=jobs, thread=thread)
+        _HELPER["jobs"].put(job)
+
+
+def end_helper() -> None:
+    """End the idle solve helper thread now, if there is one.
+
+    Before forking: a process forked while it has other threads is warned about since Python 3.12.
+    """
+    with _HELPER_LOCK:
+        if _HELPER.get("pid") != os.getpid():
+            return
+        _HELPER["jobs"].put(None)
+        thread = _HELPER["thread"]
+        _HELPER.clear()
+    thread.join(1.0)
+
+
 def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> Any:
     """``solver.solve(model)``, stoppable by the signal handlers of this process at any moment.
 
     Python runs signal handlers in the main thread only, between bytecodes: a solve run there directly
     would hold them back until it ends (minutes, without a time limit). From the main thread, with a
-    Python handler installed for SIGINT or SIGTERM, the solve runs in a helper thread and the main
-    thread waits for it; when a handler raises (``KeyboardInterrupt``, :class:`Interrupted`), the search
-    is stopped, its thread is waited for (milliseconds) and the exception is raised here. Elsewhere
-    (other threads, worker processes without handlers) the solve runs in the calling thread.
+    Python handler installed for SIGINT or SIGTERM, the solve runs in a helper thread (one per process,
+    kept: a new thread per solve costs a millisecond) and the main thread waits for it; when a handler
+    raises (``KeyboardInterrupt``, :class:`Interrupted`), the search is stopped, the helper is waited
+    for (milliseconds) and the exception is raised here. Elsewhere (other threads, worker processes
+    without handlers) the solve runs in the calling thread.
 
     Parameters
     ----------
@@ -142,35 +227,24 @@ def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> Any:
     check()
     if threading.current_thread() is not threading.main_thread() or not _handlers_raise():
         return solver.solve(model)
-    outcome: list[Any] = []
-    began, finished = threading.Event(), threading.Event()
-
-    def run() -> None:
-        began.set()
-        try:
-            outcome.append(solver.solve(model))
-        except BaseException as exc:  # handed to the caller below
-            outcome.append(exc)
-        finally:
-            finished.set()
-
-    # Events, not Thread.join: a join cut short by a signal marks the thread ended while it still runs
-    # (CPython 3.11), and a daemon thread still in CP-SAT when Python exits aborts the process.
+    job = _Job(solver, model)
     try:
-        threading.Thread(target=run, name="parkplan-cp-sat", daemon=True).start()
-        while not finished.wait(WAIT_POLL_S):
+        _submit(job)
+        # Polled, not an endless wait (see WAIT_POLL_S).
+        while not job.finished.wait(WAIT_POLL_S):
             pass
     except BaseException:
-        # Stop the search and wait for it (a signal during start() may come before the thread exists:
-        # then it never begins). stop_search is lost if it comes before the solve has begun, so it is
-        # asked again until the solve is over.
-        if began.wait(START_WAIT_S):
-            while not finished.wait(STOP_POLL_S):
+        # The helper skips a cancelled job it has not begun; one it has begun is stopped and waited
+        # for (a daemon thread still in CP-SAT when Python exits aborts the process). stop_search is
+        # lost if it comes before the solve has begun, so it is asked again until the solve is over.
+        job.cancelled = True
+        if job.began.is_set():
+            while not job.finished.wait(STOP_POLL_S):
                 solver.stop_search()
         raise
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    return outcome[0]
+    if isinstance(job.outcome, BaseException):
+        raise job.outcome
+    return job.outcome
 
 
 def quiet_worker() -> None:

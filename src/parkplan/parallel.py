@@ -250,6 +250,7 @@ class _Workers:
         self.procs: list[BaseProcess] = []
         self.conns: list[Connection] = []
         ctx = mp.get_context("fork")
+        interrupt.end_helper()
         _LIVE.add(self)
         try:
             for _ in range(n):
