@@ -70,6 +70,12 @@ def many_kerbs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _kerb_lines(tmp_path_factory.mktemp("signals") / "many.gpkg", 6_000)
 
 
+@pytest.fixture(scope="module")
+def few_kerbs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """400 kerbs: CP-SAT solves for a second, then 33,000 bays to write (two GeoJSON chunks)."""
+    return _kerb_lines(tmp_path_factory.mktemp("signals") / "few.gpkg", 400)
+
+
 def _session(sid: int) -> list[int]:
     """Processes of session ``sid`` still running (zombies aside)."""
     found = []
@@ -235,8 +241,8 @@ def test_signal_inside_cp_sat_in_this_process(
     ("signum", "group"),
     [
         (signal.SIGINT, True),
-        pytest.param(signal.SIGINT, False, marks=pytest.mark.slow),
-        pytest.param(signal.SIGTERM, True, marks=pytest.mark.slow),
+        (signal.SIGINT, False),
+        (signal.SIGTERM, True),
     ],
 )
 def test_signal_while_workers_solve(
@@ -252,8 +258,8 @@ def test_signal_while_workers_solve(
     [
         (signal.SIGTERM, True),
         (signal.SIGINT, True),
-        pytest.param(signal.SIGTERM, False, marks=pytest.mark.slow),
-        pytest.param(signal.SIGINT, False, marks=pytest.mark.slow),
+        (signal.SIGTERM, False),
+        (signal.SIGINT, False),
     ],
 )
 def test_signal_while_workers_write_geojson(
@@ -262,6 +268,13 @@ def test_signal_while_workers_write_geojson(
     """157,000 bays turned into GeoJSON text by two forked workers."""
     args = [str(kerbs), "--rules", "de", "--workers", "2"]
     _interrupt(runs, tmp_path, args, "writing", signum, group, then="workers")
+
+
+def test_sigint_while_writing_after_cp_sat_solves(runs: list[Run], tmp_path: Path, few_kerbs: Path) -> None:
+    """The issue's case: once a solve had run, Ctrl-C killed the writer silently (OR-Tools had reset
+    SIGINT to the default action), leaving its hidden temporary file."""
+    args = [str(few_kerbs), "--rules", "de", "--no-presolve", "--workers", "2"]
+    _interrupt(runs, tmp_path, args, "writing", signal.SIGINT, group=True, then="workers")
 
 
 HOST = """
