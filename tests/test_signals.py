@@ -326,6 +326,36 @@ def test_library_leaves_the_host_handlers_as_they_were(runs: list[Run], tmp_path
     assert took < PROMPT_S + 3.0
 
 
+LOST = """
+import os, signal, time
+from parkplan import interrupt
+
+with interrupt.handling_signals(grace_s=1.0):
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+    except KeyboardInterrupt:
+        pass  # lost, as Python loses an exception raised in an at-fork callback or a __del__
+    try:
+        interrupt.check()
+    except interrupt.Interrupted as exc:
+        print("check raised", exc.signum, flush=True)
+    time.sleep(30)  # a run stuck after its interruption was lost
+print("not ended")
+"""
+
+
+def test_a_lost_interruption_is_raised_again_and_a_stuck_run_ended(tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", LOST], capture_output=True, text=True, timeout=20, cwd=tmp_path
+    )
+    assert done.stdout.splitlines() == [f"check raised {int(signal.SIGTERM)}"]
+    assert done.stderr.splitlines() == ["parkplan: interrupted"]
+    assert done.returncode == 143
+    assert time.monotonic() - t0 < 10
+
+
 def _hard_model() -> cp_model.CpModel:
     """Random knapsack constraints CP-SAT takes minutes to prove optimal."""
     rng = np.random.default_rng(0)
