@@ -4,15 +4,17 @@ Three parts, one per kind of process:
 
 * **The library** changes no signal handler. CP-SAT is told not to install its own
   (``catch_sigint_signal`` off: OR-Tools' handler swallows the first Ctrl-C, stopping only the model
-  it is solving, and resets SIGINT to the default action afterwards), and :func:`solve` runs a solve
-  started from the main thread in a helper thread, so the host's handler runs at once: when it raises
+  it is solving, and resets SIGINT to the default action afterwards), and :func:`solve` hands a solve
+  started from the main thread to a helper thread, so the host's handler runs at once: when it raises
   (``KeyboardInterrupt``), the search is stopped (``stop_search``) and the exception goes on up. Every
   CP-SAT solve of parkplan goes through :func:`new_solver` and :func:`solve`.
 * **The command line** (:func:`handling_signals`) turns SIGINT and SIGTERM into :class:`Interrupted`
   (a ``KeyboardInterrupt``) for the duration of a command, so every ``finally`` on the way up runs
   (temporary files removed, worker processes stopped) before ``parkplan: interrupted`` and exit code
-  130 (SIGINT) or 143 (SIGTERM). Further signals meanwhile do not interrupt that clean-up; a run still
-  not ended :data:`GRACE_S` seconds after the first signal is ended by :func:`force_exit`.
+  130 (SIGINT) or 143 (SIGTERM). Further signals meanwhile do not interrupt that clean-up. Where Python
+  loses the exception (raised inside an at-fork callback or a ``__del__``), :func:`check` at every stage
+  and worker result raises it again; a run still not ended :data:`GRACE_S` seconds after the first
+  signal is ended by :func:`force_exit`.
 * **Forked worker processes** (:mod:`parkplan.parallel`) call :func:`quiet_worker` first: SIGINT (the
   terminal's Ctrl-C reaches every process of the group) is ignored, the parent stops its workers;
   SIGTERM ends a worker at once, without a traceback.
@@ -35,6 +37,7 @@ from ortools.sat.python import cp_model
 __all__ = [
     "GRACE_S",
     "HELPER_IDLE_S",
+    "SIGNALS",
     "STOP_POLL_S",
     "WAIT_POLL_S",
     "Interrupted",
@@ -52,7 +55,7 @@ __all__ = [
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """The signals a run stops on."""
 
-GRACE_S = 10.0
+GRACE_S = 5.0
 """Seconds a run may take to end after the first signal (clean-up included) before it is ended."""
 
 STOP_POLL_S = 0.05

@@ -10,6 +10,13 @@ ranges) and :func:`geos_map` (items) split work that GEOS and numpy do without h
 (building shapely geometries from coordinates, spatial-index queries, hazard matching) over threads:
 geometries must be made in the process that returns them.
 
+The forked workers are parkplan's own (:class:`_Workers`), not ``multiprocessing.Pool``: each has its
+own pipe, so stopping them never waits for a lock a killed worker held, a worker that dies is an error
+at once instead of a result waited for forever, and they stop quietly on Ctrl-C and SIGTERM: workers
+ignore SIGINT (the parent, which the terminal signals too, ends them) and SIGTERM ends a worker at once
+without a traceback (:mod:`parkplan.interrupt`). Whenever the parent leaves a map early (an error, an
+interruption, a consumer that stops reading) its workers are ended and waited for.
+
 With a ``dask.distributed`` client active (:func:`using`; ``plan(..., client=...)``, ``--scheduler``), the
 same chunks are Dask tasks on that cluster instead, gathered in order: the result is again the same.
 """
