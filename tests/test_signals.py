@@ -36,6 +36,11 @@ from ortools.sat.python import cp_model
 from parkplan import interrupt, parallel
 from parkplan.errors import ParkplanError
 
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/stat").exists() or not hasattr(signal, "pthread_sigmask"),
+    reason="needs POSIX signals and /proc to find the run's processes",
+)
+
 PREVIOUS = b'{"type": "FeatureCollection", "features": [], "note": "the previous run"}\n'
 STAGE_TIMEOUT_S = 60.0
 """Longest wait for the stage a test signals at (a busy machine)."""
