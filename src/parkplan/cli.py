@@ -22,11 +22,12 @@ import sys
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, NoReturn
 
-from parkplan import __version__
+from parkplan import __version__, interrupt
 from parkplan.errors import InputError, ParkplanError
 from parkplan.io import HazardSource, input_layer, metric_crs
+from parkplan.parallel import stop_workers
 from parkplan.paths import LayerPath
-from parkplan.progress import Progress
+from parkplan.progress import Progress, end_line
 
 if TYPE_CHECKING:
     from pyproj import CRS
@@ -499,7 +500,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit code: 0 success (also for ``--help`` / ``--version``), 1 ``check`` found violations, 2 bad
         input, rules, output path or arguments (one ``parkplan: error:`` line on standard error), 130
-        interrupted.
+        interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (one ``parkplan: interrupted`` line; no output
+        replaced, no temporary file or worker process left: :mod:`parkplan.interrupt`).
     """
     try:
         args = _parser().parse_args(argv)
@@ -511,6 +513,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.addHandler(handler)
     log.setLevel(logging.ERROR if getattr(args, "quiet", False) else logging.WARNING)
     log.propagate = False
+    try:
+        with interrupt.handling_signals(cleanup=stop_workers) as signals:
+            try:
+                return _run_command(args)
+            except KeyboardInterrupt as exc:
+                end_line()
+                print("parkplan: interrupted", file=sys.stderr)
+                signals["done"] = True
+                # The program itself (not a caller of main()): nothing may cut its exit short now.
+                signals["ignore_after"] = argv is None
+                return interrupt.exit_code(exc)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command; a user error is one ``parkplan: error:`` line and exit code 2."""
     try:
         if args.command == "plan":
             return _run_plan(args)
@@ -524,13 +545,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
-    except KeyboardInterrupt:  # pragma: no cover
-        print("parkplan: interrupted", file=sys.stderr)
-        return 130
-    finally:
-        log.removeHandler(handler)
-        log.setLevel(saved[0])
-        log.propagate = saved[1]
 
 
 if __name__ == "__main__":  # pragma: no cover

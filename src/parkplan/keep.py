@@ -41,6 +41,7 @@ import shapely
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
+from parkplan import interrupt
 from parkplan.kerbs import KerbSegments
 from parkplan.rules import Rules
 from parkplan.solve import bay_arrays
@@ -293,11 +294,8 @@ def _cpsat_stretch(
         if len(ys) > 1:
             model.add_at_most_one(ys)
     model.maximize(sum(y for y, _, _ in kept))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    solver.parameters.max_time_in_seconds = 10.0
-    status = solver.solve(model)
+    solver = interrupt.new_solver(0, 10.0)
+    status = interrupt.solve(solver, model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return [], [], [], solver.status_name(status)
     runs = [bool(solver.value(b)) for b in brk]

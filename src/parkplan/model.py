@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
+from parkplan import interrupt
 from parkplan.errors import RulesError
 
 __all__ = ["BayArrays", "ChunkResult", "fits", "pattern_blocks", "run_patterns", "solve_chunk"]
@@ -196,13 +197,9 @@ def solve_chunk(
     model.maximize(sum(objective_terms))
     build_s = time.perf_counter() - t0
 
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
-    if time_limit_s is not None:
-        solver.parameters.max_time_in_seconds = max(float(time_limit_s), 0.01)
+    solver = interrupt.new_solver(seed, time_limit_s)
     t1 = time.perf_counter()
-    status = solver.solve(model)
+    status = interrupt.solve(solver, model)
     solve_s = time.perf_counter() - t1
     name = solver.status_name(status)
     bound = _bound(solver, objective_terms)

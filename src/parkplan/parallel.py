@@ -10,6 +10,13 @@ ranges) and :func:`geos_map` (items) split work that GEOS and numpy do without h
 (building shapely geometries from coordinates, spatial-index queries, hazard matching) over threads:
 geometries must be made in the process that returns them.
 
+The forked workers are parkplan's own (:class:`_Workers`), not ``multiprocessing.Pool``: each has its
+own pipe, so stopping them never waits for a lock a killed worker held, a worker that dies is an error
+at once instead of a result waited for forever, and they stop quietly on Ctrl-C and SIGTERM: workers
+ignore SIGINT (the parent, which the terminal signals too, ends them) and SIGTERM ends a worker at once
+without a traceback (:mod:`parkplan.interrupt`). Whenever the parent leaves a map early (an error, an
+interruption, a consumer that stops reading) its workers are ended and waited for.
+
 With a ``dask.distributed`` client active (:func:`using`; ``plan(..., client=...)``, ``--scheduler``), the
 same chunks are Dask tasks on that cluster instead, gathered in order: the result is again the same.
 """
@@ -21,10 +28,17 @@ import gc
 import multiprocessing as mp
 import os
 import pickle
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Any, Generic, ParamSpec, TypeVar
+from contextlib import contextmanager, suppress
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as mp_wait
+from multiprocessing.process import BaseProcess
+from typing import Any, Generic, NoReturn, ParamSpec, TypeVar
+
+from parkplan import interrupt
+from parkplan.errors import ParkplanError
 
 __all__ = [
     "CHUNKS_PER_WORKER",
@@ -37,6 +51,7 @@ __all__ = [
     "geos_map",
     "map_range",
     "paused_gc",
+    "stop_workers",
     "submit",
     "thread_map",
     "using",
@@ -64,7 +79,6 @@ CPU's cache and come from memory the allocator reuses, instead of fresh pages fo
 of rows: the kerb-following bay polygons of 1.3 million bays took 0.76-0.84 s in ranges of 65,536 rows
 against 1.1-2.2 s in one range (one thread, three runs each)."""
 
-_SHARED: dict[str, Any] = {}
 _CLIENT: list[Any] = []
 """The active ``dask.distributed.Client``, if any (a stack: :func:`using` nests)."""
 
@@ -195,9 +209,163 @@ def chunk_bounds(
     return [(lo, min(lo + step, n_rows)) for lo in range(0, n_rows, step)] if n_rows else [(0, 0)]
 
 
-def _run(index: int) -> Any:
-    func = _SHARED["func"]
-    return func(_SHARED["items"][index])
+WORKER_STOP_S = 2.0
+"""Seconds a worker process gets to end once asked (or sent SIGTERM) before it is killed."""
+
+_LIVE: set[_Workers] = set()
+"""The local worker pools running now (:func:`stop_workers` ends them)."""
+
+
+def _serve(
+    conn: Connection, inherited: list[Connection], func: Callable[[Any], Any], items: Sequence[Any]
+) -> None:
+    """Body of a forked worker: run ``func(items[i])`` for every index ``i`` the parent sends.
+
+    Each answer goes back as ``(True, result)`` or ``(False, exception)``; ``None`` (or the parent gone)
+    ends the worker, quietly. The signals are held back from the fork (:func:`interrupt.blocked`) until
+    the worker's own handlers are set (:func:`interrupt.quiet_worker`).
+    """
+    interrupt.quiet_worker()
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, interrupt.SIGNALS)
+    for other in inherited:  # the parent's ends: the parent gone must mean end of file here
+        other.close()
+    try:
+        while (index := conn.recv()) is not None:
+            try:
+                reply: tuple[bool, Any] = (True, func(items[index]))
+            except Exception as exc:  # raised again in the parent
+                reply = (False, exc)
+            try:
+                blob = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # the result or the error does not pickle
+                failure = RuntimeError(f"a worker's answer for item {index} cannot be sent back: {exc!r}")
+                blob = pickle.dumps((False, failure))
+            conn.send_bytes(blob)
+    except (EOFError, OSError):
+        return  # the parent is gone (interrupted or killed): nothing to report to
+    finally:
+        conn.close()
+
+
+class _Workers:
+    """Forked worker processes, each fed item indices through its own pipe (no lock shared with them).
+
+    Unlike ``multiprocessing.Pool`` nothing can hang: a worker that dies is noticed at once (its
+    sentinel), no worker holds a lock the parent needs to stop it, and stopping is SIGTERM, then
+    SIGKILL after :data:`WORKER_STOP_S`. Workers ignore SIGINT: on Ctrl-C (or any exception, or the
+    consumer leaving early) the parent stops them.
+    """
+
+    def __init__(self, func: Callable[[Any], Any], items: Sequence[Any], n: int) -> None:
+        self.n_items = len(items)
+        self.procs: list[BaseProcess] = []
+        self.conns: list[Connection] = []
+        ctx = mp.get_context("fork")
+        interrupt.end_helper()
+        _LIVE.add(self)
+        try:
+            for _ in range(n):
+                here, there = ctx.Pipe()
+                self.conns.append(here)
+                proc = ctx.Process(
+                    target=_serve, args=(there, list(self.conns), func, items), name="parkplan-worker"
+                )
+                proc.daemon = True  # ended by multiprocessing at exit, whatever happens here
+                self.procs.append(proc)
+                with interrupt.blocked():  # until the worker has its own handlers
+                    proc.start()
+                there.close()
+        except BaseException:
+            self.stop(graceful=False)
+            raise
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.stop(graceful=kind is None)
+
+    def results(self) -> Iterator[Any]:
+        """Yield ``func(item)`` for every item, in order; the workers take the items as they get free."""
+        busy: dict[Connection, int] = {}
+        done: dict[int, Any] = {}
+        sent = want = 0
+        for conn in self.conns[: self.n_items]:
+            conn.send(sent)
+            busy[conn] = sent
+            sent += 1
+        sentinels = {proc.sentinel: proc for proc in self.procs}
+        while want < self.n_items:
+            interrupt.check()
+            if want in done:
+                yield done.pop(want)
+                want += 1
+                continue
+            # Never an endless wait: a signal that came while this thread held it back (forking) was
+            # taken by another thread, and only a return from a wait lets this one see it.
+            ready = mp_wait([*busy, *sentinels], timeout=interrupt.WAIT_POLL_S)
+            for conn in [r for r in ready if isinstance(r, Connection)]:
+                try:
+                    ok, value = pickle.loads(conn.recv_bytes())
+                except EOFError:  # the worker is gone
+                    _died(self.procs[self.conns.index(conn)])
+                index = busy.pop(conn)
+                if not ok:
+                    raise value
+                done[index] = value
+                if sent < self.n_items:
+                    conn.send(sent)
+                    busy[conn] = sent
+                    sent += 1
+            for sentinel in [r for r in ready if isinstance(r, int)]:
+                _died(sentinels[sentinel])
+
+    def stop(self, graceful: bool) -> None:
+        """End the workers (asked to, when ``graceful``; else SIGTERM) and wait for them."""
+        _LIVE.discard(self)
+        for conn, proc in zip(self.conns, self.procs, strict=False):
+            if graceful:
+                with suppress(OSError):
+                    conn.send(None)
+            elif proc.pid is not None and proc.exitcode is None:
+                proc.terminate()
+        for proc in self.procs:
+            if proc.pid is None:  # never started
+                continue
+            proc.join(WORKER_STOP_S)
+            if proc.exitcode is None:
+                proc.kill()
+                proc.join()
+            proc.close()
+        for conn in self.conns:
+            conn.close()
+        self.procs, self.conns = [], []
+
+    def kill(self) -> None:
+        """Kill the workers at once (from any thread; :func:`stop_workers`)."""
+        for proc in list(self.procs):
+            with suppress(OSError, ValueError):
+                if proc.pid is not None:
+                    os.kill(proc.pid, signal.SIGKILL)
+
+
+def _died(proc: BaseProcess) -> NoReturn:
+    """Raise for a worker that ended before its work: :class:`interrupt.Interrupted` for SIGINT/SIGTERM."""
+    proc.join(WORKER_STOP_S)
+    code = proc.exitcode
+    if code is not None and -code in (signal.SIGINT, signal.SIGTERM):
+        raise interrupt.Interrupted(-code)
+    how = f"was killed by signal {-code}" if code is not None and code < 0 else f"ended with code {code}"
+    raise ParkplanError(
+        f"a worker process {how} before its work was done (out of memory? try fewer --workers)"
+    )
+
+
+def stop_workers() -> None:
+    """Kill every local worker process running now, at once (the command line's last resort)."""
+    for pool in list(_LIVE):
+        pool.kill()
 
 
 def _dask_call(func_blob: bytes, item_blob: bytes) -> bytes:
@@ -228,15 +396,7 @@ def fork_map(func: Callable[[Any], T], items: Sequence[Any], workers: int | None
     """
     if _CLIENT and len(items) > 1:
         return [pickle.loads(blob) for blob in _CLIENT[-1].gather(_dask_futures(func, items))]
-    n = min(worker_count(workers), len(items))
-    if n <= 1 or "fork" not in mp.get_all_start_methods():
-        return [func(item) for item in items]
-    _SHARED.update(func=func, items=items)
-    try:
-        with mp.get_context("fork").Pool(n) as pool:
-            return list(pool.imap(_run, range(len(items))))
-    finally:
-        _SHARED.clear()
+    return list(fork_imap(func, items, workers))
 
 
 def geos_map(func: Callable[[Any], T], items: Sequence[Any], workers: int | None = None) -> list[T]:
@@ -263,12 +423,8 @@ def fork_imap(func: Callable[[Any], T], items: Sequence[Any], workers: int | Non
         for item in items:
             yield func(item)
         return
-    _SHARED.update(func=func, items=items)
-    try:
-        with mp.get_context("fork").Pool(n) as pool:
-            yield from pool.imap(_run, range(len(items)))
-    finally:
-        _SHARED.clear()
+    with _Workers(func, items, n) as pool:
+        yield from pool.results()
 
 
 def map_range(

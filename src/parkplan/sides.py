@@ -53,6 +53,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
+from parkplan import interrupt
 from parkplan.carriageway import room_zones
 from parkplan.hazards import (
     free_stretches,
@@ -505,12 +506,8 @@ def _solve_choice(
     for ka, la, kb, lb in conflicts.tolist():
         model.add_bool_or([xs[(ka, la)].Not(), xs[(kb, lb)].Not()])
     model.maximize(sum(terms))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = 0
-    if time_limit_s is not None:
-        solver.parameters.max_time_in_seconds = max(float(time_limit_s), 0.01)
-    result = solver.solve(model)
+    solver = interrupt.new_solver(0, time_limit_s)
+    result = interrupt.solve(solver, model)
     name = solver.status_name(result)
     chosen = np.zeros(len(kerbs_m), dtype=np.int64)
     if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
