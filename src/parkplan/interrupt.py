@@ -49,6 +49,7 @@ __all__ = [
     "handling_signals",
     "new_solver",
     "quiet_worker",
+    "requested",
     "solve",
 ]
 
@@ -291,6 +292,14 @@ def check() -> None:
     """
     if _RAISED:
         raise Interrupted(_RAISED[0])
+
+
+def requested() -> bool:
+    """Tell whether a signal has come while :func:`handling_signals` is on.
+
+    True from the signal on, whether or not its :class:`Interrupted` has reached the code running.
+    """
+    return bool(_RAISED)
 
 
 def force_exit(signum: int, cleanup: Callable[[], None] | None = None, message: bool = True) -> None:

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from parkplan import interrupt
 from parkplan.errors import OutputError
 from parkplan.paths import LayerPath, same_file
 
@@ -474,7 +475,7 @@ def hold_signals() -> Iterator[list[int]]:
 
 def _pending(noted: list[int]) -> bool:
     """Whether SIGINT or SIGTERM came while held (:func:`hold_signals`)."""
-    if noted:
+    if noted or interrupt.requested():
         return True
     if hasattr(signal, "sigpending") and threading.current_thread() is threading.main_thread():
         return bool(signal.sigpending() & set(HELD_SIGNALS))
