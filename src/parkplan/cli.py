@@ -24,7 +24,6 @@ from typing import IO, TYPE_CHECKING, NoReturn
 
 from parkplan import __version__, interrupt
 from parkplan.errors import InputError, ParkplanError
-from parkplan.io import HazardSource, input_layer, metric_crs
 from parkplan.parallel import stop_workers
 from parkplan.paths import LayerPath
 from parkplan.progress import Progress, end_line
@@ -32,6 +31,7 @@ from parkplan.progress import Progress, end_line
 if TYPE_CHECKING:
     from pyproj import CRS
 
+    from parkplan.io import HazardSource
     from parkplan.targets import OutputPlan
 
 __all__ = ["main"]
@@ -251,6 +251,7 @@ def _check_outputs(args: argparse.Namespace) -> OutputPlan:
     OutputError
         For the first output that cannot be written as asked.
     """
+    from parkplan.io import HazardSource
     from parkplan.targets import OutputPlan, document_target, input_files, layer_target, rules_inputs
 
     planning = args.command == "plan"
@@ -287,17 +288,23 @@ def _input(args: argparse.Namespace, path: str, what: str) -> LayerPath:
     See :func:`parkplan.io.input_layer`; checked here, before planning, so a file with several layers and
     none named fails at once.
     """
+    from parkplan.io import input_layer
+
     return input_layer(path, args.layer, what=what, option="--layer")
 
 
 def _hazard_input(args: argparse.Namespace, text: str) -> HazardSource:
     """Read a ``-f [KIND=]PATH`` hazard input, its layer chosen as :func:`_input` does."""
+    from parkplan.io import HazardSource
+
     src = HazardSource.parse(text)
     return HazardSource(_input(args, str(src.data), "hazards"), src.kind)
 
 
 def _working_crs(args: argparse.Namespace) -> CRS | None:
     """Read and check ``--crs`` (projected, in metres); ``None`` when not given."""
+    from parkplan.io import metric_crs
+
     return None if args.crs is None else metric_crs(args.crs, argument="--crs")
 
 

@@ -30,9 +30,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from queue import Empty, SimpleQueue
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ortools.sat.python import cp_model
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
 
 __all__ = [
     "GRACE_S",
@@ -104,6 +105,8 @@ def new_solver(seed: int = 0, time_limit_s: float | None = None) -> cp_model.CpS
     ortools.sat.python.cp_model.CpSolver
         The solver, to be run with :func:`solve`.
     """
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = seed
