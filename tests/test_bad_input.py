@@ -18,7 +18,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from parkplan.cli import main
+from cli_run import assert_one_error, run
 from parkplan.errors import InputError, RulesError
 from parkplan.io import HazardSource, read_kerbs
 from parkplan.rules import load_rules
@@ -57,25 +57,6 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_error(code: int, err: str, *expected: str) -> str:
-    """Exit code 2, exactly one stderr line, starting with 'parkplan: error:', naming ``expected``."""
-    assert code == 2, err
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
-    msg = lines[0]
-    assert msg.startswith("parkplan: error:"), msg
-    assert "Traceback" not in msg
-    for text in expected:
-        assert text in msg, f"{text!r} not in {msg!r}"
-    return msg
 
 
 def leftovers(folder: Path) -> list[str]:

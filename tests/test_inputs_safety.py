@@ -28,7 +28,7 @@ import shapely
 from pyproj import CRS
 
 import parkplan
-from parkplan.cli import main
+from cli_run import assert_one_error, run
 from parkplan.errors import InputError
 from parkplan.io import MAX_SCALE_ERROR, HazardSource, read_kerbs, utm_crs
 from parkplan.paths import LayerPath
@@ -44,23 +44,6 @@ K3 = [[13.4700, 52.4598], [13.4710, 52.4598]]
 
 BIG = (12345678901234567890, 12345678901234567891)  # beyond int64 and float precision
 INT64 = (1234567890123456789, 1234567890123456788)  # int64, not float64
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_error(code: int, err: str, *expected: str) -> str:
-    """Exit code 2, one stderr line ``parkplan: error: ...`` naming each of ``expected``."""
-    assert code == 2, err
-    lines = err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got:\n{err}"
-    assert lines[0].startswith("parkplan: error:"), lines[0]
-    for text in expected:
-        assert text in lines[0], f"{text!r} not in {lines[0]!r}"
-    return lines[0]
 
 
 def lines_frame(*coords: list[list[float]], crs: Any = 4326, **columns: Any) -> gpd.GeoDataFrame:

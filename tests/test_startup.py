@@ -10,6 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import parkplan
 
 HEAVY = ("geopandas", "shapely", "pandas", "pyogrio", "pyproj", "ortools")
@@ -39,12 +41,17 @@ def test_public_names_resolve() -> None:
     assert set(parkplan.__all__) <= set(dir(parkplan))
 
 
-def test_check_is_callable_however_its_subpackage_was_first_imported() -> None:
+@pytest.mark.parametrize(
+    "first", ["import parkplan.check.core", "import parkplan.plan", "from parkplan.plan import Plan"]
+)
+def test_plan_and_check_are_the_functions_however_their_modules_were_first_imported(first: str) -> None:
+    """``parkplan.plan`` / ``parkplan.check`` are functions, also after their modules were imported."""
     code = (
-        "import parkplan.check.core\nimport parkplan\n"
-        "assert callable(parkplan.check)\n"
-        "from parkplan import check\nassert callable(check)\nprint('ok')"
+        f"{first}\nimport parkplan, types\n"
+        "from parkplan.plan import plan\nfrom parkplan.check.core import check\n"
+        "assert parkplan.plan is plan and parkplan.check is check\n"
+        "import parkplan.check, parkplan.plan\n"
+        "assert parkplan.plan is plan and parkplan.check is check\nprint('ok')"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.strip() == "ok", done.stderr
-    assert callable(parkplan.check)

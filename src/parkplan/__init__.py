@@ -12,13 +12,15 @@ them, and a Ctrl-C while they load is the command line's "interrupted", not a tr
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from parkplan.errors import ArgumentError, InputError, OutputError, ParkplanError, RulesError, SolverError
 
 if TYPE_CHECKING:
-    from parkplan.check.core import check
+    from parkplan.check import check
     from parkplan.io import HazardSource
     from parkplan.osm import from_osm
     from parkplan.paths import LayerPath
@@ -38,7 +40,7 @@ _LAZY = {
     "LayerPath": "parkplan.paths",
     "Plan": "parkplan.plan",
     "Rules": "parkplan.rules",
-    "check": "parkplan.check.core",
+    "check": "parkplan.check",
     "from_osm": "parkplan.osm",
     "list_presets": "parkplan.rules",
     "load_rules": "parkplan.rules",
@@ -69,13 +71,27 @@ __all__ = [
 ]
 
 
+class _Package(types.ModuleType):
+    """The module class of this package: a submodule does not take the name of a public function.
+
+    ``parkplan.plan`` and ``parkplan.check`` are functions defined in the submodules of the same name;
+    Python binds a submodule to its name in the package when it is first imported (``from
+    parkplan.plan import Plan`` anywhere), which would put the module where the function belongs.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set an attribute, except a submodule over the public function of its name."""
+        if isinstance(value, types.ModuleType) and name in _LAZY and value.__name__ == _LAZY[name]:
+            return
+        super().__setattr__(name, value)
+
+
 def __getattr__(name: str) -> Any:
     """Import a public name's module on first use and keep the name here (PEP 562)."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'parkplan' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
-    # Set after the import: importing the subpackage parkplan.check binds its module to this name.
     globals()[name] = value
     return value
 
@@ -83,3 +99,6 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     """List the module's names, the lazily imported ones included."""
     return sorted(set(globals()) | set(_LAZY))
+
+
+sys.modules[__name__].__class__ = _Package
