@@ -1059,7 +1059,9 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
     The way nearest to the kerb's middle (within :data:`WAY_REACH_M`) lends its id (``street_id`` and,
     for kerbs of street areas, ``source_id``), ``width_m`` and ``oneway`` where the kerb has none, and
     the kerb learns which side of the way it is on (``side``: ``"left"`` / ``"right"`` of the way's
-    digitised direction) and, where the ways carry ``orientation_left`` / ``orientation_right`` (OSM
+    digitised direction), ``width_source`` where the ways carry one and lend the width (OSM: which tag gave
+    it, see :data:`parkplan.osm.WIDTH_SOURCES`) and, where the ways carry ``orientation_left`` /
+    ``orientation_right`` (OSM
     existing mode), the tagged ``orientation`` of that side. On a one-way street the traffic beside every
     kerb runs the way's direction (``oneway = -1``: against it), which sets the kerb's ``flow``; on a
     two-way street the flow the kerb already has is kept.
@@ -1083,6 +1085,8 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
     out = kerbs.copy()
     out["name"] = None
     out["highway"] = None
+    if "width_source" in ways.columns:
+        out["width_source"] = None
     if len(kerbs) == 0 or len(ways) == 0:
         return out
     kgeom = np.asarray(kerbs.geometry.values, dtype=object)
@@ -1126,7 +1130,13 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
     width = out["width_m"].to_numpy(dtype=float).copy()
     if "width_m" in ways.columns:
         way_width = pd.to_numeric(ways["width_m"], errors="coerce").to_numpy(dtype=float)[w_idx]
-        width[k_idx] = np.where(np.isnan(width[k_idx]), way_width, width[k_idx])
+        taken = np.isnan(width[k_idx])
+        width[k_idx] = np.where(taken, way_width, width[k_idx])
+        if "width_source" in ways.columns:
+            # Where the width came from (OSM: the tag, lanes+parking, class_default), where the way gave it.
+            width_source = out["width_source"].to_numpy(dtype=object).copy()
+            width_source[k_idx[taken]] = ways["width_source"].to_numpy(dtype=object)[w_idx[taken]]
+            out["width_source"] = width_source
     out["width_m"] = width
     ow = out["oneway"].to_numpy(dtype=object).copy()
     ow[k_idx] = [o if o is not None else bool(v) for o, v in zip(ow[k_idx], is_oneway, strict=True)]

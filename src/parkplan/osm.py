@@ -25,6 +25,7 @@ OpenStreetMap says parking is allowed today.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -45,18 +46,23 @@ from parkplan.errors import InputError
 from parkplan.kerbs import side_of
 from parkplan.rules import Rules, load_rules
 
+log = logging.getLogger("parkplan")
+
 __all__ = [
     "CARRIAGEWAY_HIGHWAYS",
     "DEFAULT_WIDTHS_M",
     "LANE_WIDTH_M",
     "OBSTACLE_BARRIERS",
     "OBSTACLE_WIDTHS_M",
+    "PARKING_LANE_DEPTHS_M",
+    "WIDTH_SOURCES",
     "bays_by_way_side",
     "capacity_summary",
     "enforce_capacity",
     "from_osm",
     "governed_side",
     "osm_extent",
+    "parking_lane_depth",
     "separate_bays",
 ]
 
@@ -100,6 +106,47 @@ DEFAULT_WIDTHS_M: Mapping[str, float] = {
 
 #: Width of one lane (metres) for ways with a ``lanes`` tag but no width.
 LANE_WIDTH_M = 3.0
+
+#: Depth (metres, at right angles to the kerb) a parking lane adds to a way's width from ``lanes``, per
+#: orientation: parallel 2.00 m (RASt 06 / EAR 23: a bay in Längsaufstellung at least 2.00 m wide,
+#: stvo2go.de/parkstaende-abmessungen), diagonal 4.25 m (RAR oblique bays at 60 gon, regular depth,
+#: sicherestrassen.de/VKO/Parken_schaeg.htm), perpendicular 5.00 m (RAR: 4.30 m depth plus 0.70 m
+#: overhang, sicherestrassen.de/VKO/Parken_quer.htm): the values of the ``de`` preset's bays. A lane
+#: whose orientation is not tagged is taken as parallel.
+PARKING_LANE_DEPTHS_M: Mapping[str, float] = {"parallel": 2.0, "diagonal": 4.25, "perpendicular": 5.0}
+
+#: Share of its depth a parking lane takes of the carriageway, by position: the current scheme's
+#: ``parking:<side>`` value, or the old scheme's ``parking:lane:<side>:<orientation>`` (default
+#: ``on_street``). On the kerb takes none of it, half on the kerb half; in a lay-by or on the shoulder the
+#: bays stand beside the travel lanes, where parkplan's street area must hold them too.
+PARKING_POSITION_SHARE: Mapping[str, float] = {
+    "lane": 1.0,
+    "on_street": 1.0,
+    "street_side": 1.0,
+    "lay_by": 1.0,
+    "layby": 1.0,
+    "painted_area_only": 1.0,
+    "shoulder": 1.0,
+    "half_on_kerb": 0.5,
+    "on_kerb": 0.0,
+}
+
+#: Plausibility of a tagged carriageway width (``width:carriageway``, ``width``, ``est_width``), parkplan
+#: choices, not legal values: each travel lane the way's ``lanes`` tag counts needs at least
+#: :data:`MIN_LANE_WIDTH_M`, and any carriageway at least :data:`MIN_CARRIAGEWAY_WIDTH_M` (a car is about
+#: 1.8 m wide) and at most :data:`MAX_CARRIAGEWAY_WIDTH_M` (one OSM way is one carriageway; wider streets
+#: are drawn as several ways). A value outside is ignored (the next source in order decides) and counted.
+MIN_LANE_WIDTH_M = 2.5
+MIN_CARRIAGEWAY_WIDTH_M = 2.0
+MAX_CARRIAGEWAY_WIDTH_M = 60.0
+
+#: Tags giving a way's carriageway width, in the order they are read.
+WIDTH_KEYS: tuple[str, ...] = ("width:carriageway", "width", "est_width")
+
+#: Values of the ways' ``width_source`` column (and of the kerbs' after :func:`parkplan.kerbs.attach_ways`):
+#: the width tag that gave the width, ``lanes+parking`` (``lanes`` plus the tagged parking lanes),
+#: ``lanes`` (no parking lane adds any width), ``class_default`` (:data:`DEFAULT_WIDTHS_M`).
+WIDTH_SOURCES: tuple[str, ...] = (*WIDTH_KEYS, "lanes+parking", "lanes", "class_default")
 
 #: Gaps between buffered ways narrower than twice this (metres) are closed.
 CLOSE_GAP_M = 0.5
@@ -204,7 +251,31 @@ CLIP_INSET_M = 0.2
 #: so it keeps clear of the flat end cap, which belongs to the kerb piece of the other side.
 FREE_END_TRIM_M = 2.0
 
-_WIDTH_RE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(m|meters?|metres?)?\s*$", re.IGNORECASE)
+_NUMBER = r"(\d+(?:[.,]\d+)?|[.,]\d+)"
+_WIDTH_RE = re.compile(rf"^\s*{_NUMBER}\s*([a-z]+|'|\")?\s*$", re.IGNORECASE)
+_FEET_INCHES_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*'\s*(\d+(?:\.\d+)?)\s*\"\s*$")
+#: Metres per unit of a width value (OSM units page: ``m`` default, ``cm``, ``mm``, ``km``, ``ft``, ``in``,
+#: ``'`` feet and ``"`` inches).
+_WIDTH_UNITS_M: Mapping[str, float] = {
+    "": 1.0,
+    "m": 1.0,
+    "meter": 1.0,
+    "meters": 1.0,
+    "metre": 1.0,
+    "metres": 1.0,
+    "cm": 0.01,
+    "mm": 0.001,
+    "km": 1000.0,
+    "ft": 0.3048,
+    "feet": 0.3048,
+    "foot": 0.3048,
+    "'": 0.3048,
+    "in": 0.0254,
+    "inch": 0.0254,
+    "inches": 0.0254,
+    '"': 0.0254,
+}
+_LANES_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
 
 _Kind = str
 
@@ -269,20 +340,81 @@ def parse_width(value: str | None) -> float | None:
     Parameters
     ----------
     value
-        Tag value such as ``"7"``, ``"7 m"``, ``"7.5"`` or ``"7,5"``.
+        Tag value: metres by default (``"7"``, ``"7 m"``, ``"7.5"``, a decimal comma ``"7,5"``), or with a
+        unit (``"12 ft"``, ``"12'"``, feet and inches ``10'6"``, ``"250 cm"``).
 
     Returns
     -------
     float or None
-        The width, or None when the value is missing, not in metres (feet, ``"narrow"``), or not positive.
+        The width in metres, or None when the value is missing, text (``"narrow"``), in an unknown unit,
+        or not positive.
     """
     if value is None:
         return None
-    m = _WIDTH_RE.match(value)
-    if not m:
-        return None
-    width = float(m.group(1).replace(",", "."))
+    fi = _FEET_INCHES_RE.match(value)
+    if fi:
+        width = float(fi.group(1)) * 0.3048 + float(fi.group(2)) * 0.0254
+    else:
+        m = _WIDTH_RE.match(value)
+        if not m:
+            return None
+        factor = _WIDTH_UNITS_M.get((m.group(2) or "").lower())
+        if factor is None:
+            return None
+        width = float(m.group(1).replace(",", ".")) * factor
     return width if width > 0 and math.isfinite(width) else None
+
+
+def _parse_lanes(value: str | None) -> float | None:
+    """Parse a ``lanes`` value: a positive number, else None (``"2;3"``, ``"0"``, text)."""
+    m = _LANES_RE.match(value) if value is not None else None
+    lanes = float(m.group(1)) if m else 0.0
+    return lanes if lanes > 0 else None
+
+
+def parking_lane_depth(tags: Mapping[str, str], side: Literal["left", "right"]) -> float:
+    """Depth (metres) the parking lane the tags describe on one side of a way takes of its carriageway.
+
+    Current scheme: ``parking:<side>`` (else ``parking:both``) = ``lane`` / ``street_side`` / ``shoulder``
+    (whole depth), ``half_on_kerb`` (half), ``on_kerb`` (none), with the depth of
+    ``parking:<side>:orientation`` (else ``parking:both:orientation``; parallel when untagged) from
+    :data:`PARKING_LANE_DEPTHS_M`. Old scheme: ``parking:lane:<side>`` (else ``:both``) = ``parallel`` /
+    ``diagonal`` / ``perpendicular`` (legacy ``inline`` / ``orthogonal``; ``marked`` as parallel), positioned
+    by ``parking:lane:<side>:<orientation>`` (``on_street`` when untagged; ``half_on_kerb``, ``on_kerb``,
+    ``lay_by``, ``street_side``, ``painted_area_only``, ``shoulder``). The current scheme wins where both
+    are tagged. No parking, ``separate`` and unknown values take nothing.
+
+    Parameters
+    ----------
+    tags
+        The way's tags.
+    side
+        ``"left"`` or ``"right"`` of the way's digitised direction.
+
+    Returns
+    -------
+    float
+        The depth in metres (0.0 without a parking lane on that side).
+    """
+    cur = _first(tags, (f"parking:{side}", "parking:both"))
+    if cur is not None and cur[1] in PARKING_POSITION_SHARE:
+        orient = _first(tags, (f"parking:{side}:orientation", "parking:both:orientation"))
+        depth = PARKING_LANE_DEPTHS_M.get(
+            orient[1] if orient else "parallel", PARKING_LANE_DEPTHS_M["parallel"]
+        )
+        return depth * PARKING_POSITION_SHARE[cur[1]]
+    if cur is not None:
+        return 0.0
+    old = _first(tags, (f"parking:lane:{side}", "parking:lane:both"))
+    if old is None:
+        return 0.0
+    orientation = "parallel" if old[1] == "marked" else _OLD_YES.get(old[1]) or _OLD_LEGACY.get(old[1], "")
+    if orientation not in PARKING_LANE_DEPTHS_M:
+        return 0.0
+    key = old[0]
+    position = _first(tags, (f"{key}:{old[1]}", f"parking:lane:both:{old[1]}"))
+    share = PARKING_POSITION_SHARE.get(position[1] if position else "on_street", 1.0)
+    return PARKING_LANE_DEPTHS_M[orientation] * share
 
 
 def _is_carriageway(tags: Mapping[str, str], service: bool) -> bool:
@@ -292,19 +424,41 @@ def _is_carriageway(tags: Mapping[str, str], service: bool) -> bool:
     return service and highway == "service" and tags.get("service") not in NOT_CARRIAGEWAY_SERVICE
 
 
-def _way_width(tags: Mapping[str, str], defaults: Mapping[str, float]) -> float:
-    """Carriageway width of a way: ``width:carriageway``, ``width``, ``lanes`` x 3 m, or the class default."""
-    for key in ("width:carriageway", "width"):
-        w = parse_width(tags.get(key))
-        if w is not None:
-            return w
-    lanes = parse_width(tags.get("lanes"))
+@dataclass(frozen=True)
+class _Width:
+    """A way's carriageway width, where it came from, and the width tags set aside as implausible."""
+
+    width_m: float
+    source: str
+    ignored: tuple[str, ...] = ()
+
+
+def _way_width(tags: Mapping[str, str], defaults: Mapping[str, float]) -> _Width:
+    """Carriageway width of a way, where it came from, and the width tags set aside.
+
+    The first plausible of :data:`WIDTH_KEYS`, else ``lanes`` x :data:`LANE_WIDTH_M` plus the parking lanes
+    (:func:`parking_lane_depth`), else the class default.
+    """
+    lanes = _parse_lanes(tags.get("lanes"))
+    floor_m = max(MIN_CARRIAGEWAY_WIDTH_M, (lanes or 0.0) * MIN_LANE_WIDTH_M)
+    ignored: list[str] = []
+    for key in WIDTH_KEYS:
+        raw = tags.get(key)
+        if raw is None:
+            continue
+        w = parse_width(raw)
+        if w is not None and floor_m - 1e-9 <= w <= MAX_CARRIAGEWAY_WIDTH_M:
+            return _Width(w, key, tuple(ignored))
+        ignored.append(f"{key}={raw}")
     if lanes is not None:
-        return lanes * LANE_WIDTH_M
+        parking = parking_lane_depth(tags, "left") + parking_lane_depth(tags, "right")
+        source = "lanes+parking" if parking > 0 else "lanes"
+        return _Width(lanes * LANE_WIDTH_M + parking, source, tuple(ignored))
     highway = tags.get("highway", "")
     if highway in defaults:
-        return float(defaults[highway])
-    return float(defaults.get(highway.removesuffix("_link"), defaults.get("residential", 7.0)))
+        return _Width(float(defaults[highway]), "class_default", tuple(ignored))
+    width = float(defaults.get(highway.removesuffix("_link"), defaults.get("residential", 7.0)))
+    return _Width(width, "class_default", tuple(ignored))
 
 
 def _node_kind(tags: Mapping[str, str]) -> _Kind | None:
@@ -842,15 +996,34 @@ def _parking_frame(parking: list[tuple[str, dict[str, str], Any]]) -> gpd.GeoDat
     )
 
 
+def _note_ignored_widths(ways: list[_Way], found: list[_Width], label: str) -> None:
+    """Log, once for the file, how many ways had width tags set aside as implausible, with examples."""
+    ignored = [(w, f) for w, f in zip(ways, found, strict=True) if f.ignored]
+    if not ignored:
+        return
+    shown = "; ".join(f"way/{w.osm_id} {', '.join(f.ignored)}" for w, f in ignored[:5])
+    more = f"; and {len(ignored) - 5} more" if len(ignored) > 5 else ""
+    log.warning(
+        "%s: %d carriageway way(s) with a width tag below the lanes it must hold, absurd or unreadable "
+        "(ignored, the next width source used): %s%s",
+        label,
+        len(ignored),
+        shown,
+        more,
+    )
+
+
 def _ways_frame(
-    ways: list[_Way], widths: list[float], sides: list[tuple[_Side, _Side]] | None
+    ways: list[_Way], widths: list[_Width], sides: list[tuple[_Side, _Side]] | None
 ) -> gpd.GeoDataFrame:
     columns: dict[str, object] = {
         "osm_id": [f"way/{w.osm_id}" for w in ways],
         "name": [w.tags.get("name") for w in ways],
         "highway": [w.tags.get("highway") for w in ways],
         "oneway": [w.tags.get("oneway") for w in ways],
-        "width_m": widths,
+        "width_m": [f.width_m for f in widths],
+        "width_source": [f.source for f in widths],
+        "width_ignored": ["; ".join(f.ignored) if f.ignored else None for f in widths],
     }
     if sides is not None:
         for i, name in enumerate(("left", "right")):
@@ -1106,8 +1279,9 @@ def from_osm(
         Also treat ``highway=service`` ways as carriageway (never ``service=driveway`` or
         ``service=parking_aisle``).
     default_widths
-        Carriageway width (metres) per ``highway`` value for ways without ``width:carriageway``,
-        ``width`` or ``lanes``; merged over :data:`DEFAULT_WIDTHS_M`.
+        Carriageway width (metres) per ``highway`` value for ways without a plausible
+        ``width:carriageway``, ``width`` or ``est_width`` and without ``lanes``; merged over
+        :data:`DEFAULT_WIDTHS_M`.
     traffic
         ``"right"`` (default) or ``"left"``: the side of the road traffic keeps to, as in the rules the
         hazards are planned with (pass ``rules.traffic``). It decides which kerb a sign or signal tagged
@@ -1130,7 +1304,9 @@ def from_osm(
         (``"osm"``) and ``match`` (``"nearest"`` for a sign or signal moved beside the one direction of
         traffic it governs, which must match only the kerb nearest it; None elsewhere: the kind's own
         ``match``). ``ways``: ``osm_id`` (``way/<id>``),
-        ``name``, ``highway``, ``oneway`` (tag value), ``width_m`` (as used for the buffer) and the line;
+        ``name``, ``highway``, ``oneway`` (tag value), ``width_m`` (as used for the buffer),
+        ``width_source`` (one of :data:`WIDTH_SOURCES`), ``width_ignored`` (the width tags set aside as
+        implausible, ``"width=0"``, joined by ``"; "``; None when none) and the line;
         in existing mode also, per side ``<s>`` in ``left``/``right`` (of the digitised direction):
         ``parking_<s>`` (bool, parking allowed), ``parking_tag_<s>`` (deciding tag ``key=value``, None
         when untagged), ``reason_<s>`` (why not allowed, None when allowed), ``orientation_<s>``
@@ -1150,8 +1326,13 @@ def from_osm(
 
     Notes
     -----
-    Width of a way: ``width:carriageway``, else ``width`` (metres: ``"7"``, ``"7 m"``, ``"7.5"``; other
-    units and text are ignored), else ``lanes`` x :data:`LANE_WIDTH_M`, else the class default. Each way is
+    Width of a way, first found wins: ``width:carriageway``, ``width``, ``est_width`` (:func:`parse_width`:
+    metres by default, ``"7,5"``, ``"12 ft"``, ``10'6"``; text is ignored); a value below
+    :data:`MIN_LANE_WIDTH_M` per tagged lane or outside :data:`MIN_CARRIAGEWAY_WIDTH_M` ..
+    :data:`MAX_CARRIAGEWAY_WIDTH_M` is ignored too, and the ways with one are logged as one warning; else
+    ``lanes`` x :data:`LANE_WIDTH_M` plus the depth of the parking lanes the tags describe on each side
+    (:func:`parking_lane_depth`: ``lanes`` counts travel lanes only); else the class default
+    (:data:`DEFAULT_WIDTHS_M`). The ways frame's ``width_source`` says which. Each way is
     buffered by half its width with flat ends, round where it meets another carriageway way; the buffers
     are merged and gaps under 1 m closed (in the data's UTM zone).
 
@@ -1220,7 +1401,9 @@ def from_osm(
             "no carriageway ways (highway=residential, tertiary, ...); nothing to plan along", source=label
         )
     defaults = {**DEFAULT_WIDTHS_M, **(default_widths or {})}
-    widths = [_way_width(w.tags, defaults) for w in data.carriageway]
+    found = [_way_width(w.tags, defaults) for w in data.carriageway]
+    widths = [f.width_m for f in found]
+    _note_ignored_widths(data.carriageway, found, label)
     areas = _street_areas(data.carriageway, widths, label)
     parking = _parking_frame(data.parking)
     sides: list[tuple[_Side, _Side]] | None = None
@@ -1234,7 +1417,7 @@ def from_osm(
     hazards = _hazards(data, areas, extra, moved)
     frames: list[gpd.GeoDataFrame] = [areas, hazards]
     if return_ways:
-        frames.append(_ways_frame(data.carriageway, widths, sides))
+        frames.append(_ways_frame(data.carriageway, found, sides))
     if return_parking:
         frames.append(parking)
     return tuple(frames)

@@ -618,6 +618,8 @@ def plan(
     if any(b.role == "motorcycle" for b in rule_set.bays):
         summary["bays"]["fragments"] = fragments
     summary["kerbs"]["drawn_m"] = round(drawn_m, 3)
+    if "width_source" in kerb_table.columns:
+        summary["kerbs"]["width_source"] = _width_sources(kerb_table)
     summary["kerbs"]["outside_extent_m"] = round(max(drawn_m - float(kerb_table["length_m"].sum()), 0.0), 3)
     for w in warnings:
         log.warning(w)
@@ -862,6 +864,12 @@ def _without_zone_warning(hazards: gpd.GeoDataFrame, rows: np.ndarray) -> str:
         f"clearance and neither the feature nor the kind a width: {'; '.join(parts)}; add a width_m "
         "column or a [clearances.KIND] table to forbid kerb there"
     )
+
+
+def _width_sources(kerbs: gpd.GeoDataFrame) -> dict[str, int]:
+    """Count the kerbs by where their width came from (``width_source``; ``"none"``: no way lent one)."""
+    counts = kerbs["width_source"].astype(object).where(kerbs["width_source"].notna(), "none").value_counts()
+    return {str(k): int(v) for k, v in sorted(counts.items())}
 
 
 def _summary(
