@@ -114,7 +114,9 @@ def test_tiny_plan_runs(tiny):
 
 def test_return_ways_and_default_widths(tiny, tmp_path):
     _, _, ways = parkplan.from_osm(tiny, return_ways=True)
-    assert list(ways.columns) == ["osm_id", "name", "highway", "oneway", "width_m", "geometry"]
+    assert list(ways.columns) == [
+        "osm_id", "name", "highway", "oneway", "width_m", "width_source", "width_ignored", "geometry"
+    ]  # fmt: skip
     assert list(ways["osm_id"]) == ["way/10", "way/11"]
     assert list(ways["width_m"]) == [8.0, 8.0]
     assert ways["name"].iloc[0] == "Ost-West"
@@ -170,7 +172,7 @@ def test_compressed_formats(tiny, tmp_path):
         ("7.5", 7.5),
         ("7,5", 7.5),
         ("7m", 7.0),
-        ("12 ft", None),
+        ("12 ft", 12 * 0.3048),
         ("wide", None),
         ("0", None),
         ("", None),

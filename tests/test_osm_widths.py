@@ -110,7 +110,8 @@ def test_each_width_source_wins_over_the_later_ones(
 
 
 def test_implausible_widths_are_ignored_and_named() -> None:
-    tags = {"highway": "residential", "lanes": "2", "width:carriageway": "0", "width": "300", "est_width": "4"}
+    tags = {"highway": "residential", "lanes": "2", "width:carriageway": "0", "width": "300"}
+    tags["est_width"] = "4"
     found = _way_width(tags, DEFAULT_WIDTHS_M)
     # 0 and 300 m are absurd; 4 m cannot hold two lanes: lanes decide.
     assert (found.width_m, found.source) == (2 * LANE_WIDTH_M, "lanes")
