@@ -40,6 +40,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from parkplan import osm_read
 from parkplan.arguments import check_osm_arguments
 from parkplan.errors import InputError
 from parkplan.kerbs import side_of
@@ -532,26 +533,24 @@ _AREA_TAGS: tuple[tuple[str, str], ...] = (
 
 def _osmium() -> Any:
     """Import pyosmium, or say how to install it (it comes with the ``osm`` extra)."""
-    try:
-        import osmium
-    except ImportError as exc:  # pragma: no cover - the test extra installs it
-        raise InputError('reading OpenStreetMap needs pyosmium: pip install "parkplan[osm]"') from exc
-    return osmium
+    return osm_read.import_osmium()
 
 
-def _collect(path: Path, service: bool) -> _Collected:
+def _collect(source: Any, service: bool, check_order: bool = False) -> _Collected:
     """Read the file once with node locations; copy out what the frames need.
 
     The area handler reads it a second time, for the multipolygon relations with :data:`_AREA_TAGS`.
+    ``source`` is what pyosmium reads (a path, ``osmium.io.File`` or ``FileBuffer``); with ``check_order``
+    the objects go through :func:`parkplan.osm_read.in_order`, which stops at the first one out of order.
     """
     osmium = _osmium()
 
     out = _Collected()
     wkb = osmium.geom.WKBFactory()
-    processor = osmium.FileProcessor(str(path)).with_locations()
+    processor = osmium.FileProcessor(source).with_locations()
     # Assemble only the multipolygon relations of interest (osmium.filter: pyosmium 4.0).
     processor = processor.with_areas(osmium.filter.TagFilter(*_AREA_TAGS))
-    for obj in processor:
+    for obj in osm_read.in_order(processor) if check_order else processor:
         if isinstance(obj, osmium.osm.Node):
             if len(obj.tags) == 0 or not obj.location.valid():
                 continue
@@ -616,22 +615,8 @@ def _collect(path: Path, service: bool) -> _Collected:
 
 
 def _read(path: Path, service: bool) -> _Collected:
-    """Read the file, turning every reading failure into a one-line :class:`InputError`."""
-    label = str(path)
-    if not path.exists():
-        raise InputError("OSM file not found", source=label)
-    if path.is_dir():
-        raise InputError("is a folder, not an OSM file", source=label)
-    if not os.access(path, os.R_OK):
-        raise InputError("OSM file is not readable", source=label)
-    try:
-        return _collect(path, service)
-    except (RuntimeError, ValueError, OSError, EOFError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise InputError(
-            f"cannot read OSM data ({reason}); is it a complete .osm, .osm.pbf or .osm.bz2 file?",
-            source=label,
-        ) from exc
+    """Read the file in any order, turning every reading failure into a one-line :class:`InputError`."""
+    return osm_read.read_osm(path, lambda source, check: _collect(source, service, check))
 
 
 def osm_extent(path: str | os.PathLike[str]) -> gpd.GeoSeries | None:
@@ -639,21 +624,12 @@ def osm_extent(path: str | os.PathLike[str]) -> gpd.GeoSeries | None:
 
     An extract's ways run on past its box to their end nodes, so the street area there is incomplete:
     pass this as ``plan(..., extent=...)`` so that boundary outside the box is not taken for kerb.
+    Overpass JSON declares none.
     """
-    osmium = _osmium()
-    label = str(path)
-    try:
-        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
-        try:
-            box = reader.header().box()
-        finally:
-            reader.close()
-    except (RuntimeError, ValueError, OSError) as exc:
-        raise InputError(f"cannot read the OSM header ({' '.join(str(exc).split())})", source=label) from exc
-    if not box.valid():
+    box = osm_read.header_box(path)
+    if box is None:
         return None
-    bl, tr = box.bottom_left, box.top_right
-    return gpd.GeoSeries([shapely.box(bl.lon, bl.lat, tr.lon, tr.lat)], crs="EPSG:4326")
+    return gpd.GeoSeries([shapely.box(*box)], crs="EPSG:4326")
 
 
 def _junction_nodes(ways: list[_Way]) -> set[int]:
