@@ -1036,7 +1036,8 @@ def check(
         only.
     kerbs
         What :func:`parkplan.plan` takes: kerb lines or street areas (path or GeoDataFrame), or an
-        OpenStreetMap extract (``.osm``, ``.osm.pbf``, ``.osm.bz2``) read with ``mode``.
+        OpenStreetMap extract (``.osm``, ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz``, Overpass JSON)
+        read with ``mode``.
     hazards
         Hazard inputs as for :func:`parkplan.plan` (paths, GeoDataFrames, :class:`parkplan.HazardSource`).
     rules
