@@ -233,7 +233,13 @@ def import_osmium() -> Any:
 
 
 def _size_text(n_bytes: int) -> str:
+    if n_bytes < 100_000:
+        return f"{n_bytes:,} bytes"
     return f"{n_bytes / 1e6:,.0f} MB" if n_bytes >= 10_000_000 else f"{n_bytes / 1e6:,.1f} MB"
+
+
+#: How the error messages name each format.
+_FORMAT_NAMES = {"osm": "OSM XML", "pbf": "PBF", "osm.bz2": "bzip2 OSM XML", "osm.gz": "gzip OSM XML"}
 
 
 def _check_size(path: Path, fmt: str, why: str) -> None:
@@ -251,7 +257,7 @@ def _check_size(path: Path, fmt: str, why: str) -> None:
         )
     raise InputError(
         f"objects are not sorted by type and id ({why}), and at {_size_text(size)} the file is over the "
-        f"{_size_text(limit)} limit for sorting a {fmt} file in memory "
+        f"{_size_text(limit)} limit for sorting {_FORMAT_NAMES[fmt]} in memory "
         f"(parkplan.osm_read.SORT_LIMITS_BYTES); sort it first: osmium sort {path} -o sorted.osm.pbf",
         source=str(path),
     )
@@ -264,8 +270,8 @@ def _sort_into(path: Path, fmt: str, target: Path) -> None:
     """Write ``path``'s objects sorted by type and id, each once (newest version), to a PBF ``target``."""
     osmium = import_osmium()
     merger = osmium.MergeInputReader()
-    if fmt in {"osm", "pbf", "osm.bz2", "osm.gz"} and not str(path).lower().endswith(OSM_SUFFIXES):
-        merger.add_buffer(path.read_bytes(), fmt)  # a name pyosmium cannot tell the format from
+    if _format_from_name(str(path)) != fmt:
+        merger.add_buffer(path.read_bytes(), fmt)  # a name that does not tell pyosmium the format
     else:
         merger.add_file(str(path))
     reader = osmium.io.Reader(osmium.io.FileBuffer(_EMPTY_XML, "osm"))
@@ -278,10 +284,8 @@ def _sort_into(path: Path, fmt: str, target: Path) -> None:
 
 
 def _source(path: Path, fmt: str | None) -> Any:
-    """Return what pyosmium reads ``path`` from: the path (format from the name), or a File of ``fmt``."""
-    if fmt is None or str(path).lower().endswith(OSM_SUFFIXES):
-        return str(path)
-    return import_osmium().io.File(str(path), fmt)
+    """Return what pyosmium reads ``path`` from: a File of the format its content shows, else the path."""
+    return str(path) if fmt is None else import_osmium().io.File(str(path), fmt)
 
 
 def _reason(exc: BaseException) -> str:
