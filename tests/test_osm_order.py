@@ -1,4 +1,4 @@
-"""OSM files in any order, duplicates included, and Overpass JSON: the same frames and bays as the sorted file.
+"""OSM files in any order, duplicates included, and Overpass JSON: the same frames and bays as sorted.
 
 The bundled Neukölln extract (sorted, as Overpass wrote it) is rewritten here: its objects reversed and
 shuffled with nodes, ways and relations interleaved and some repeated (what an Overpass union or a JOSM
@@ -19,11 +19,11 @@ from typing import Any
 
 import geopandas as gpd
 import pytest
+from tests.cli_run import assert_one_error, run
 
 import parkplan
 from parkplan import osm_read
 from parkplan.osm import from_osm, osm_extent
-from tests.cli_run import assert_one_error, run
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
 RULES = "de-parkraum"
@@ -156,7 +156,7 @@ def test_shuffled_file_is_unsorted_on_the_fast_path(files):
     with pytest.raises(osm_read.UnsortedError):
         for _ in osm_read.in_order(osmium.FileProcessor(str(files["shuffled"]))):
             pass
-    with pytest.raises(RuntimeError, match="out of order|twice"):
+    with pytest.raises(RuntimeError, match=r"out of order|twice"):
         for _ in osmium.FileProcessor(str(files["shuffled"])).with_locations().with_areas():
             pass
     for _ in osm_read.in_order(osmium.FileProcessor(str(NEUKOELLN))):  # the sorted file passes
@@ -294,7 +294,8 @@ def test_truncated(tmp_path, files, name):
         ('{"elements": [{"type": "node", "id": "x"}]}', "integer id"),
         ('{"elements": [3]}', "not a JSON object"),
         ('{"elements": 3, "features": []}', "elements"),
-        ('{"elements": [], "remark": "runtime error: Query timed out in \\"query\\" at line 3"}', "timed out"),
+        ('{"elements": [], "remark": "runtime error: Query timed out in \\"query\\" at line 3"}',
+         "timed out"),
         ('{"elements": [{"type": "way", "id": 1, "center": {"lat": 1, "lon": 2}, "nodes": [1, 2],'
          ' "tags": {"highway": "residential"}}]}', "out geom"),
         ('{"elements": [{"type": "node", "id": 1, "lat": 52.0, "lon": 13.0}]}', "no carriageway"),
