@@ -19,9 +19,9 @@ from typing import Any
 
 import geopandas as gpd
 import pytest
-from tests.cli_run import assert_one_error, run
 
 import parkplan
+from cli_run import assert_one_error, run
 from parkplan import osm_read
 from parkplan.osm import from_osm, osm_extent
 
