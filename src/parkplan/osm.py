@@ -1,7 +1,8 @@
 """OpenStreetMap input: street areas and hazards from a raw OSM file.
 
-:func:`from_osm` reads an ``.osm`` (XML), ``.osm.pbf`` or ``.osm.bz2`` file with pyosmium (4.0 or
-later) and returns the two frames :func:`parkplan.plan` takes:
+:func:`from_osm` reads an ``.osm`` (XML), ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz`` or Overpass JSON file,
+its objects in any order (:mod:`parkplan.osm_read`), with pyosmium (4.0 or later) and returns the two
+frames :func:`parkplan.plan` takes:
 
 * **street areas**: every carriageway way buffered by half its width and the buffers merged, so a street
   drawn as several parallel ways (dual carriageways, turn lanes) becomes one carriageway polygon whose
@@ -1072,8 +1073,11 @@ def from_osm(
     Parameters
     ----------
     path
-        An ``.osm`` (XML), ``.osm.pbf`` or ``.osm.bz2`` file (format from the extension). Ways must come
-        with their nodes (an Overpass ``(._;>;);`` download or an osmium extract do).
+        An ``.osm`` (XML), ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz`` or Overpass JSON (``[out:json]``) file,
+        format from its content (:func:`parkplan.osm_read.sniff_format`), objects in any order and
+        duplicates included (:func:`parkplan.osm_read.read_osm`: sorted in memory when not sorted, up to
+        :data:`parkplan.osm_read.SORT_LIMITS_BYTES`). Ways must come with their nodes (an Overpass
+        ``(._;>;);`` or ``out geom`` download or an osmium extract do).
     mode
         ``"plan"`` (default) ignores street-parking tags: the rules alone decide where bays go.
         ``"existing"`` reads them and forbids every kerb side where they do not allow parking today; a
@@ -1122,7 +1126,8 @@ def from_osm(
         ``"plan"`` nor ``"existing"``, ``traffic`` neither ``"right"`` nor ``"left"``, a default width
         that is no positive number, a flag that is not a bool. A :class:`ValueError` too, as before.
     parkplan.InputError
-        The file is missing, unreadable, malformed or truncated, or holds no carriageway way.
+        The file is missing, unreadable, malformed or truncated, unsorted and too large to sort in memory,
+        or holds no carriageway way.
 
     Notes
     -----
