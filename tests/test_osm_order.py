@@ -164,17 +164,19 @@ def test_shuffled_file_is_unsorted_on_the_fast_path(files):
 
 
 def test_duplicates_are_read_once(tmp_path, objects):
-    """A sorted file with one object twice (libosmium takes a repeated node silently) reads as without."""
+    """A sorted file with a node twice (libosmium passes a repeated node silently) is read as without."""
+    from parkplan.osm import _read
+
     head, objs = objects
     hydrant = next(e for e in objs if e.tag == "node" and any(t.get("v") == "fire_hydrant" for t in e))
     i = objs.index(hydrant)
     path = _write_xml(tmp_path / "twice.osm", head, [*objs[: i + 1], hydrant, *objs[i + 1 :]])
-    _, hazards = from_osm(path)
-    assert hazards["hazard_id"].is_unique
-    assert (hazards["hazard_id"] == f"node/{hydrant.attrib['id']}").sum() == 1
+    nodes = [n[0] for n in _read(path, False).hazard_nodes]
+    assert nodes.count(int(hydrant.attrib["id"])) == 1
+    assert sorted(nodes) == sorted(n[0] for n in _read(NEUKOELLN, False).hazard_nodes)
 
 
-def test_unsorted_file_is_not_read_twice_when_sorted(monkeypatch):
+def test_sorted_file_is_never_sorted(monkeypatch):
     """The sorted file takes the fast path: it is never sorted."""
 
     def fail(*args: object) -> None:

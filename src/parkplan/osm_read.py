@@ -332,7 +332,7 @@ def read_osm(path: str | os.PathLike[str], collect: Collector[_T]) -> _T:
         opl = overpass_to_opl(p)
         return _collecting(label, lambda: collect(import_osmium().io.FileBuffer(opl, "opl"), False))
     try:
-        return _collecting(label, lambda: collect(_source(p, fmt), True))
+        return _collecting(label, lambda: collect(_source(p, fmt), True), fast=True)
     except _RereadError as unsorted:
         why = unsorted.reason
     fmt = fmt or _format_from_name(label)
@@ -361,17 +361,22 @@ def _format_from_name(label: str) -> str | None:
     return None
 
 
-def _collecting(label: str, run: Callable[[], _T]) -> _T:
-    """Run a pyosmium read, its errors as a one-line :class:`InputError` (unsorted: :class:`_RereadError`)."""
+def _collecting(label: str, run: Callable[[], _T], *, fast: bool = False) -> _T:
+    """Run a pyosmium read, its errors as a one-line :class:`InputError`.
+
+    On the ``fast`` path (the file as it is) unsorted data raises :class:`_RereadError` instead.
+    """
     try:
         return run()
     except UnsortedError as exc:
+        if not fast:  # pragma: no cover - only the fast path checks the order
+            raise InputError(f"cannot read OSM data in order ({exc.reason})", source=label) from exc
         raise _RereadError(exc.reason) from exc
     except (RuntimeError, ValueError, OSError, EOFError) as exc:
         if isinstance(exc, InputError):
             raise
         reason = _reason(exc)
-        if isinstance(exc, RuntimeError) and _OUT_OF_ORDER.search(reason):
+        if fast and isinstance(exc, RuntimeError) and _OUT_OF_ORDER.search(reason):
             raise _RereadError(reason) from exc
         raise InputError(
             f"cannot read OSM data ({reason}); is it a complete .osm, .osm.pbf, .osm.bz2, .osm.gz or "
