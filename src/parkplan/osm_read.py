@@ -252,7 +252,7 @@ def _check_size(path: Path, fmt: str, why: str) -> None:
         raise InputError(
             f"Overpass JSON is read in memory, and at {_size_text(size)} the file is over the "
             f"{_size_text(limit)} limit (parkplan.osm_read.SORT_LIMITS_BYTES); download it as OSM XML or "
-            "PBF instead ([out:xml] in the query), or convert it: osmium cat -F json FILE -o FILE.osm.pbf",
+            "PBF instead ([out:xml] in the query; osmium sort reads those)",
             source=str(path),
         )
     raise InputError(
