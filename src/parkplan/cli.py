@@ -108,7 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("plan", help="place bays along kerbs and write them as GeoJSON")
-    p.add_argument("kerbs", help="kerb lines or street-area polygons (any vector file GeoPandas reads)")
+    p.add_argument(
+        "kerbs",
+        help="kerb lines or street-area polygons (any vector file GeoPandas reads), or an OSM extract "
+        "(.osm, .osm.pbf, .osm.bz2, .osm.gz, Overpass .json) in any order",
+    )
     _add_hazards_and_rules(p)
     p.add_argument(
         "-o",
@@ -278,8 +282,16 @@ def _written_as(plan: OutputPlan) -> dict[str, LayerPath]:
     return {t.what: LayerPath(t.path, t.layer) for t in plan.targets if not t.document}
 
 
-OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")
-"""Kerb inputs read as OpenStreetMap extracts (street areas from the carriageway ways, hazards from tags)."""
+OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz", ".osm.json")
+"""Kerb inputs read as OpenStreetMap extracts (street areas from the carriageway ways, hazards from tags);
+a ``.json`` too when its content is Overpass JSON (:func:`parkplan.osm_read.is_osm_input`)."""
+
+
+def _is_osm(path: str) -> bool:
+    """Tell an OSM kerb input: by its name, or for ``.json`` by its content (Overpass JSON, not GeoJSON)."""
+    from parkplan.osm_read import is_osm_input
+
+    return str(path).lower().endswith(OSM_SUFFIXES) or is_osm_input(path)
 
 
 def _input(args: argparse.Namespace, path: str, what: str) -> LayerPath:
@@ -334,7 +346,7 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
 
     outputs = _check_outputs(args)
     crs = _working_crs(args)
-    is_osm = str(args.kerbs).lower().endswith(OSM_SUFFIXES)
+    is_osm = _is_osm(args.kerbs)
     kerbs: object = args.kerbs if is_osm else _input(args, args.kerbs, "kerbs")
     hazards: list[object] = [_hazard_input(args, h) for h in args.hazards]
     keep: object = _input(args, args.keep, "existing bays") if args.keep else None
@@ -451,7 +463,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
     outputs = _check_outputs(args)
     crs = _working_crs(args)
-    is_osm = str(args.kerbs).lower().endswith(OSM_SUFFIXES)
+    is_osm = _is_osm(args.kerbs)
     bays = _input(args, args.bays, "bays")
     kerbs: object = args.kerbs if is_osm else _input(args, args.kerbs, "kerbs")
     hazards = [_hazard_input(args, h) for h in args.hazards]

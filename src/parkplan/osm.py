@@ -1,7 +1,8 @@
 """OpenStreetMap input: street areas and hazards from a raw OSM file.
 
-:func:`from_osm` reads an ``.osm`` (XML), ``.osm.pbf`` or ``.osm.bz2`` file with pyosmium (4.0 or
-later) and returns the two frames :func:`parkplan.plan` takes:
+:func:`from_osm` reads an ``.osm`` (XML), ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz`` or Overpass JSON file,
+its objects in any order (:mod:`parkplan.osm_read`), with pyosmium (4.0 or later) and returns the two
+frames :func:`parkplan.plan` takes:
 
 * **street areas**: every carriageway way buffered by half its width and the buffers merged, so a street
   drawn as several parallel ways (dual carriageways, turn lanes) becomes one carriageway polygon whose
@@ -41,6 +42,7 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
+from parkplan import osm_read
 from parkplan.arguments import check_osm_arguments
 from parkplan.errors import InputError
 from parkplan.kerbs import side_of
@@ -686,26 +688,24 @@ _AREA_TAGS: tuple[tuple[str, str], ...] = (
 
 def _osmium() -> Any:
     """Import pyosmium, or say how to install it (it comes with the ``osm`` extra)."""
-    try:
-        import osmium
-    except ImportError as exc:  # pragma: no cover - the test extra installs it
-        raise InputError('reading OpenStreetMap needs pyosmium: pip install "parkplan[osm]"') from exc
-    return osmium
+    return osm_read.import_osmium()
 
 
-def _collect(path: Path, service: bool) -> _Collected:
+def _collect(source: Any, service: bool, check_order: bool = False) -> _Collected:
     """Read the file once with node locations; copy out what the frames need.
 
     The area handler reads it a second time, for the multipolygon relations with :data:`_AREA_TAGS`.
+    ``source`` is what pyosmium reads (a path, ``osmium.io.File`` or ``FileBuffer``); with ``check_order``
+    the objects go through :func:`parkplan.osm_read.in_order`, which stops at the first one out of order.
     """
     osmium = _osmium()
 
     out = _Collected()
     wkb = osmium.geom.WKBFactory()
-    processor = osmium.FileProcessor(str(path)).with_locations()
+    processor = osmium.FileProcessor(source).with_locations()
     # Assemble only the multipolygon relations of interest (osmium.filter: pyosmium 4.0).
     processor = processor.with_areas(osmium.filter.TagFilter(*_AREA_TAGS))
-    for obj in processor:
+    for obj in osm_read.in_order(processor) if check_order else processor:
         if isinstance(obj, osmium.osm.Node):
             if len(obj.tags) == 0 or not obj.location.valid():
                 continue
@@ -770,22 +770,8 @@ def _collect(path: Path, service: bool) -> _Collected:
 
 
 def _read(path: Path, service: bool) -> _Collected:
-    """Read the file, turning every reading failure into a one-line :class:`InputError`."""
-    label = str(path)
-    if not path.exists():
-        raise InputError("OSM file not found", source=label)
-    if path.is_dir():
-        raise InputError("is a folder, not an OSM file", source=label)
-    if not os.access(path, os.R_OK):
-        raise InputError("OSM file is not readable", source=label)
-    try:
-        return _collect(path, service)
-    except (RuntimeError, ValueError, OSError, EOFError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise InputError(
-            f"cannot read OSM data ({reason}); is it a complete .osm, .osm.pbf or .osm.bz2 file?",
-            source=label,
-        ) from exc
+    """Read the file in any order, turning every reading failure into a one-line :class:`InputError`."""
+    return osm_read.read_osm(path, lambda source, check: _collect(source, service, check))
 
 
 def osm_extent(path: str | os.PathLike[str]) -> gpd.GeoSeries | None:
@@ -793,21 +779,12 @@ def osm_extent(path: str | os.PathLike[str]) -> gpd.GeoSeries | None:
 
     An extract's ways run on past its box to their end nodes, so the street area there is incomplete:
     pass this as ``plan(..., extent=...)`` so that boundary outside the box is not taken for kerb.
+    Overpass JSON declares none.
     """
-    osmium = _osmium()
-    label = str(path)
-    try:
-        reader = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING)
-        try:
-            box = reader.header().box()
-        finally:
-            reader.close()
-    except (RuntimeError, ValueError, OSError) as exc:
-        raise InputError(f"cannot read the OSM header ({' '.join(str(exc).split())})", source=label) from exc
-    if not box.valid():
+    box = osm_read.header_box(path)
+    if box is None:
         return None
-    bl, tr = box.bottom_left, box.top_right
-    return gpd.GeoSeries([shapely.box(bl.lon, bl.lat, tr.lon, tr.lat)], crs="EPSG:4326")
+    return gpd.GeoSeries([shapely.box(*box)], crs="EPSG:4326")
 
 
 def _junction_nodes(ways: list[_Way]) -> set[int]:
@@ -1269,8 +1246,11 @@ def from_osm(
     Parameters
     ----------
     path
-        An ``.osm`` (XML), ``.osm.pbf`` or ``.osm.bz2`` file (format from the extension). Ways must come
-        with their nodes (an Overpass ``(._;>;);`` download or an osmium extract do).
+        An ``.osm`` (XML), ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz`` or Overpass JSON (``[out:json]``) file,
+        format from its content (:func:`parkplan.osm_read.sniff_format`), objects in any order and
+        duplicates included (:func:`parkplan.osm_read.read_osm`: sorted in memory when not sorted, up to
+        :data:`parkplan.osm_read.SORT_LIMITS_BYTES`). Ways must come with their nodes (an Overpass
+        ``(._;>;);`` or ``out geom`` download or an osmium extract do).
     mode
         ``"plan"`` (default) ignores street-parking tags: the rules alone decide where bays go.
         ``"existing"`` reads them and forbids every kerb side where they do not allow parking today; a
@@ -1322,7 +1302,8 @@ def from_osm(
         ``"plan"`` nor ``"existing"``, ``traffic`` neither ``"right"`` nor ``"left"``, a default width
         that is no positive number, a flag that is not a bool. A :class:`ValueError` too, as before.
     parkplan.InputError
-        The file is missing, unreadable, malformed or truncated, or holds no carriageway way.
+        The file is missing, unreadable, malformed or truncated, unsorted and too large to sort in memory,
+        or holds no carriageway way.
 
     Notes
     -----

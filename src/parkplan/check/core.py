@@ -69,7 +69,7 @@ WGS84 at 7 decimals may move by up to about 0.8 cm, so a length may be off by up
 TOL_M2 = 0.01
 """A violation by area needs more than this (square metres)."""
 
-OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")
+OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz", ".osm.json")
 """Kerb inputs read as OpenStreetMap extracts."""
 
 GEOJSON_SUFFIXES = (".geojson", ".json")
@@ -119,7 +119,11 @@ class CheckResult:
 
 
 def _is_osm(data: object) -> bool:
-    return isinstance(data, (str, os.PathLike)) and str(data).lower().endswith(OSM_SUFFIXES)
+    from parkplan.osm_read import is_osm_input  # also a .json holding Overpass JSON
+
+    return isinstance(data, (str, os.PathLike)) and (
+        str(data).lower().endswith(OSM_SUFFIXES) or is_osm_input(data)
+    )
 
 
 def _geojson_geometries(texts: Sequence[str | None]) -> NDArray[np.object_]:
@@ -1032,7 +1036,8 @@ def check(
         only.
     kerbs
         What :func:`parkplan.plan` takes: kerb lines or street areas (path or GeoDataFrame), or an
-        OpenStreetMap extract (``.osm``, ``.osm.pbf``, ``.osm.bz2``) read with ``mode``.
+        OpenStreetMap extract (``.osm``, ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz``, Overpass JSON)
+        read with ``mode``.
     hazards
         Hazard inputs as for :func:`parkplan.plan` (paths, GeoDataFrames, :class:`parkplan.HazardSource`).
     rules
