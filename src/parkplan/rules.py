@@ -25,6 +25,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "ROAD_CLASSES",
     "AccessibleRow",
     "BayType",
     "Clearance",
@@ -32,7 +33,6 @@ __all__ = [
     "Grouping",
     "KindDefaults",
     "Quotas",
-    "ROAD_CLASSES",
     "Rules",
     "Source",
     "WidthRow",
@@ -60,7 +60,7 @@ _MAX_NUMBER = 100_000.0
 """Largest value any rules number may take (metres, degrees or weight): larger ones overflow the solver."""
 
 #: Road classes a rule set may list in ``[road_classes] no_parking``, and how parkplan recognises each in
-#: OpenStreetMap tags (:func:`parkplan.osm.road_classes`). A way may be in several; its kerbs are no-parking
+#: OpenStreetMap tags (:func:`parkplan.from_osm`). A way may be in several; its kerbs are no-parking
 #: (hazard kind ``road_class``) when any of them is listed.
 ROAD_CLASSES: Mapping[str, str] = {
     "motorway": "highway=motorway",
@@ -340,6 +340,17 @@ class Rules:
         """Return the first clearance rule for ``kind`` (zero clearance when the rules give none)."""
         return self.clearance_rules(kind)[0]
 
+    def keeps_road_class(self, classes: object) -> bool:
+        """Whether a ``road_class`` hazard with these classes forbids kerb under these rules.
+
+        ``classes``: the hazard's ``road_class`` value, road class names joined by ``;``. True when one of
+        them is in :attr:`no_parking_classes`, or when the value is missing or empty (a ``road_class``
+        hazard drawn by the user is a no-parking road whatever its class).
+        """
+        if not isinstance(classes, str) or not classes.strip():
+            return True
+        return any(c.strip() in self.no_parking_classes for c in classes.split(";"))
+
     def unverified(self) -> list[str]:
         """Return the dotted keys of the values whose source is marked unverified."""
         return sorted(k for k, src in self.sources.items() if not src.verified)
@@ -592,7 +603,10 @@ def _extract(node: Any, where: str, path: str, inherited: Source, sources: dict[
 
 
 def _extract_item(item: Any, where: str, at: str, inherited: Source, sources: dict[str, Source]) -> Any:
-    """Extract one list element; a sourced string (``{value = "motorway", source = ...}``) keeps its source."""
+    """Extract one list element; a sourced string (``{value = "motorway", source = ...}``) keeps its source.
+
+    So does a plain string in ``[road_classes]`` (its table's source, if any, else none).
+    """
     if _is_sourced(item) and isinstance(item["value"], str):
         verified = item.get("verified", inherited.verified if "source" not in item else True)
         if not isinstance(verified, bool):
