@@ -925,14 +925,17 @@ def _road_classes(ways: list[_Way], metric: np.ndarray[Any, Any]) -> list[frozen
 def _with_road_classes(
     hazards: gpd.GeoDataFrame, ways: list[_Way], widths: list[float], areas: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
-    """Add a ``road_class`` line along both kerbs of every way with a road class (:func:`_road_classes`).
+    """Add a ``road_class`` line round the kerbs of every way with a road class (:func:`_road_classes`).
 
-    Drawn as the ``no_parking`` lines of existing mode (:func:`_side_lines`), less the carriageway of the
-    ways without a road class (so a slip road's line stops where it enters the street it joins). The rows
-    get ``kind = "road_class"``, ``hazard_id`` ``way/<id>/<side>/road_class`` and a ``road_class`` column
-    (the way's classes, ``;``-joined; None on the other hazards): the planner keeps those whose classes
-    the rules list in ``[road_classes] no_parking`` (:func:`parkplan.hazards.applicable_hazards`).
-    Returns ``hazards`` unchanged when no way has a road class.
+    The line runs :data:`KERB_INSET_M` inside the way's own carriageway (the boundary of its buffer by half
+    its width less that), along both kerbs and across a free end, as the ``no_parking`` lines of existing
+    mode run along one kerb (:func:`_side_lines`); it is cut to the street area less :data:`CLIP_INSET_M`
+    and loses the carriageway of the ways without a road class, so a slip road's line stops where it
+    enters the street it joins. The rows get ``kind = "road_class"``, ``hazard_id``
+    ``way/<id>/road_class`` and a ``road_class`` column (the way's classes, ``;``-joined; None on the other
+    hazards; in existing mode ``reason`` says ``road class <classes>``): the planner and the checker keep
+    those whose classes the rules list in ``[road_classes] no_parking``
+    (:func:`parkplan.hazards.applicable_hazards`). Returns ``hazards`` unchanged when no way has one.
     """
     utm = areas.estimate_utm_crs()
     metric = np.asarray(
@@ -940,34 +943,30 @@ def _with_road_classes(
         dtype=object,
     )
     classes = _road_classes(ways, metric)
-    pick = [i for i, c in enumerate(classes) if c]
-    if not pick:
+    pick = np.array([i for i, c in enumerate(classes) if c], dtype=np.int64)
+    if len(pick) == 0:
         return hazards
-    no = _Side(False, None, None, None, None)
-    ids, _, geoms = _side_lines(
-        [ways[i] for i in pick], [widths[i] for i in pick], [(no, no)] * len(pick), areas
-    )
-    if not ids:
-        return hazards
-    of_way = {f"way/{ways[i].osm_id}": ";".join(sorted(classes[i])) for i in pick}
-    lines = np.asarray(gpd.GeoSeries(geoms, crs="EPSG:4326").to_crs(utm).values, dtype=object)
+    half = np.asarray(widths, dtype=float) / 2.0
+    inset = np.maximum(half[pick] - KERB_INSET_M, half[pick] / 2.0)
+    rings = shapely.boundary(shapely.buffer(metric[pick], inset, cap_style="flat", join_style="round"))
+    inner = shapely.buffer(areas.to_crs(utm).union_all(), -CLIP_INSET_M, join_style="round")
+    lines = shapely.intersection(rings, inner)
     rest = np.array([i for i, c in enumerate(classes) if not c], dtype=np.int64)
     if len(rest):
-        half = np.asarray(widths, dtype=float)[rest] / 2.0
-        others = shapely.union_all(shapely.buffer(metric[rest], half, cap_style="flat"))
+        others = shapely.union_all(shapely.buffer(metric[rest], half[rest], cap_style="flat"))
         lines = shapely.difference(lines, others)
     keep = ~shapely.is_empty(lines) & (shapely.length(lines) > 0)
-    hid = np.asarray(ids, dtype=object)[keep]
+    pick, lines = pick[keep], lines[keep]
     frame = gpd.GeoDataFrame(
         {
-            "hazard_id": [f"{h}/road_class" for h in hid],
+            "hazard_id": [f"way/{ways[i].osm_id}/road_class" for i in pick],
             "kind": "road_class",
             "width_m": np.nan,
             "source": "osm",
             "match": None,
-            "road_class": [of_way[h.rsplit("/", 1)[0]] for h in hid],
+            "road_class": [";".join(sorted(classes[i])) for i in pick],
         },
-        geometry=gpd.GeoSeries(lines[keep], crs=utm).to_crs("EPSG:4326").values,
+        geometry=gpd.GeoSeries(lines, crs=utm).to_crs("EPSG:4326").values,
         crs="EPSG:4326",
     )
     if "reason" in hazards.columns:
