@@ -75,6 +75,7 @@ SIDE_ROAD = """<?xml version="1.0" encoding="UTF-8"?>
 NAMED_SIDE = '<tag k="highway" v="secondary"/><tag k="name" v="北四环中路辅路"/>'
 TAGGED_SIDE = '<tag k="highway" v="tertiary"/><tag k="side_road" v="yes"/>'
 NO_SIDE = '<tag k="highway" v="tertiary"/><tag k="name" v="小营路"/>'
+OTHER_SIDE = '<tag k="highway" v="tertiary"/><tag k="name" v="小营路辅路"/>'
 
 # A residential street (12 m) with a bus stop node OFFSET_M north of its north kerb.
 BUS_STOP = """<?xml version="1.0" encoding="UTF-8"?>
@@ -212,9 +213,11 @@ def test_main_carriageway_beside_a_side_road(tmp_path: Path, side_tags: str) -> 
     assert classes == {"main_carriageway"}
 
 
-def test_primary_without_side_road_keeps_its_bays(tmp_path: Path) -> None:
-    # A parallel street of another name is no side road: the primary is not a main carriageway.
-    path = write(tmp_path, "a.osm", SIDE_ROAD.replace("SIDE_TAGS", NO_SIDE))
+@pytest.mark.parametrize("beside", [NO_SIDE, OTHER_SIDE], ids=["plain-street", "side-road-of-another-street"])
+def test_primary_without_side_road_keeps_its_bays(tmp_path: Path, beside: str) -> None:
+    # A parallel street that is no side road, or the side road of another street (another name): the
+    # primary is not a main carriageway.
+    path = write(tmp_path, "a.osm", SIDE_ROAD.replace("SIDE_TAGS", beside))
     _, per_way, hazards = plan_and_check(path, "cn")
     assert per_way["way/100"] > 10
     assert (hazards["kind"] != "road_class").all()
