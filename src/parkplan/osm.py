@@ -9,7 +9,9 @@ later) and returns the two frames :func:`parkplan.plan` takes:
 * **hazards**: junction nodes, driveways, crossings, hydrants, bus stops, traffic signals, stop and
   give-way signs, no-parking areas (ways and multipolygons), fire stations, obstacles in the carriageway
   (``barrier=bollard`` and the like, anything tagged ``obstacle:parking=yes``, bicycle parking on the
-  street) and school and kindergarten gates, with a ``kind``, ``hazard_id`` (``node/123``, ``way/456`` or
+  street), school and kindergarten gates, and ``road_class`` lines round the kerbs of motorways, their
+  links, motorroads, expressways and main carriageways beside side roads (applied only where the rules'
+  ``[road_classes]`` list the class), with a ``kind``, ``hazard_id`` (``node/123``, ``way/456`` or
   ``relation/789``), ``width_m`` where known, and ``source = "osm"``. A sign or signal tagged for one
   direction of a two-way street (``direction=forward|backward``) is placed beside the kerb of that
   traffic (``traffic="right"`` or ``"left"``) with ``match = "nearest"``.
@@ -1361,6 +1363,14 @@ def from_osm(
     ``way/<id>`` / ``relation/<id>`` too (reason ``"separate"``; polygon for a closed way), so the kerb
     beside it gets no bay of its own. The tagged ``parking:<side>:capacity`` caps the planned bays with
     :func:`enforce_capacity`.
+
+    Road classes: every way in a road class (:data:`parkplan.rules.ROAD_CLASSES`: ``motorway``,
+    ``motorway_link``, ``trunk``, ``trunk_link``, ``motorroad=yes``, the expressway class, a ``trunk`` /
+    ``primary`` main carriageway beside a side road of its street) gets a ``road_class`` hazard
+    ``way/<id>/road_class`` round its kerbs, in both modes, and the hazards a ``road_class`` column with
+    the way's classes (``;``-joined; None on the other rows); the column is there only when such a way is.
+    The planner and the checker apply only the classes the rules list in ``[road_classes] no_parking``
+    (:func:`parkplan.hazards.applicable_hazards`).
     """
     check_osm_arguments(
         path=path, mode=mode, service=service, default_widths=default_widths, traffic=traffic,
