@@ -924,6 +924,16 @@ def _road_classes(ways: list[_Way], metric: np.ndarray[Any, Any]) -> list[frozen
     return out
 
 
+def _may_have_class(tags: Mapping[str, str]) -> bool:
+    """Tell a way that may have a road class, or be the side road that makes another a main carriageway."""
+    return (
+        tags.get("highway") in ("motorway", "motorway_link", "trunk", "trunk_link")
+        or "motorroad" in tags
+        or "expressway" in tags
+        or _is_side_road(tags)
+    )
+
+
 def _with_road_classes(
     hazards: gpd.GeoDataFrame, ways: list[_Way], widths: list[float], areas: gpd.GeoDataFrame
 ) -> gpd.GeoDataFrame:
@@ -939,6 +949,8 @@ def _with_road_classes(
     those whose classes the rules list in ``[road_classes] no_parking``
     (:func:`parkplan.hazards.applicable_hazards`). Returns ``hazards`` unchanged when no way has one.
     """
+    if not any(_may_have_class(w.tags) for w in ways):  # most city extracts: nothing to draw
+        return hazards
     utm = areas.estimate_utm_crs()
     metric = np.asarray(
         gpd.GeoSeries([shapely.LineString(w.coords) for w in ways], crs="EPSG:4326").to_crs(utm).values,
