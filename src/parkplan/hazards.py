@@ -39,6 +39,7 @@ from parkplan.rules import Clearance, Rules
 
 __all__ = [
     "HazardMatch",
+    "applicable_hazards",
     "free_stretches",
     "grouping_zones",
     "kerb_order",
@@ -107,6 +108,42 @@ def _check_kinds(hazards: gpd.GeoDataFrame, rules: Rules) -> None:
             source=str(row["source"]),
             feature=str(row["feature"]),
         )
+
+
+def applicable_hazards(hazards: gpd.GeoDataFrame, rules: Rules) -> gpd.GeoDataFrame:
+    """Drop the ``road_class`` hazards of road classes the rules do not forbid.
+
+    :func:`parkplan.from_osm` draws a ``road_class`` line along the kerbs of every way of a known road
+    class (motorways, motorroads, expressways, main carriageways beside side roads), whatever the rules,
+    with the way's classes in a ``road_class`` column (``;``-joined). Only the lines of a class listed in
+    the rules' ``[road_classes] no_parking`` forbid kerb. A ``road_class`` hazard without that column (or
+    with no value in it) is kept: the user drew it as a no-parking road.
+
+    Parameters
+    ----------
+    hazards
+        Hazard frame (kinds as given or canonical).
+    rules
+        The rules the plan or the check uses.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``hazards`` without those rows (index reset when any row goes), else ``hazards`` itself.
+    """
+    if "road_class" not in hazards.columns or len(hazards) == 0:
+        return hazards
+    kinds = hazards["kind"].astype(str)
+    is_class = kinds.map({k: rules.canonical_kind(k) == "road_class" for k in pd.unique(kinds)}).to_numpy(
+        dtype=bool
+    )
+    values = hazards["road_class"].to_numpy(dtype=object)
+    drop = np.zeros(len(hazards), dtype=bool)
+    for i in np.flatnonzero(is_class):
+        drop[i] = not rules.keeps_road_class(values[i])
+    if not drop.any():
+        return hazards
+    return hazards.loc[~drop].reset_index(drop=True)
 
 
 def match_hazards(

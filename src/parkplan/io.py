@@ -1281,7 +1281,8 @@ def read_hazards(
     -------
     tuple
         One frame per input, each in its own CRS, with columns ``kind``, ``hazard_id``, ``width_m``,
-        ``source``, ``feature`` and ``geometry``; and a list of warnings.
+        ``source``, ``feature`` and ``geometry`` (and ``road_class`` where the input has it); and a list
+        of warnings.
     """
     if not sources:
         return [], []
@@ -1349,6 +1350,9 @@ def read_hazards(
             geometry=gdf.geometry.values,
             crs=gdf.crs,
         )
+        if "road_class" in gdf.columns:  # a road-class line's classes (parkplan.hazards.applicable_hazards)
+            classes = gdf["road_class"].astype(object)
+            out["road_class"] = classes.where(classes.notna(), None).to_numpy()
         out.attrs["parkplan_source"] = label
         frames.append(out)
     return frames, notes

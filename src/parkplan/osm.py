@@ -10,7 +10,9 @@ frames :func:`parkplan.plan` takes:
 * **hazards**: junction nodes, driveways, crossings, hydrants, bus stops, traffic signals, stop and
   give-way signs, no-parking areas (ways and multipolygons), fire stations, obstacles in the carriageway
   (``barrier=bollard`` and the like, anything tagged ``obstacle:parking=yes``, bicycle parking on the
-  street) and school and kindergarten gates, with a ``kind``, ``hazard_id`` (``node/123``, ``way/456`` or
+  street), school and kindergarten gates, and ``road_class`` lines round the kerbs of motorways, their
+  links, motorroads, expressways and main carriageways beside side roads (applied only where the rules'
+  ``[road_classes]`` list the class), with a ``kind``, ``hazard_id`` (``node/123``, ``way/456`` or
   ``relation/789``), ``width_m`` where known, and ``source = "osm"``. A sign or signal tagged for one
   direction of a two-way street (``direction=forward|backward``) is placed beside the kerb of that
   traffic (``traffic="right"`` or ``"left"``) with ``match = "nearest"``.
@@ -953,6 +955,172 @@ def _side_lines(
     return ids, reasons, geoms
 
 
+#: Name ending of a Chinese side road (辅路): a way so named is a side road of the street named without it.
+SIDE_ROAD_SUFFIX = "辅路"
+
+#: ``highway`` classes whose ways beside a side road of their street are its main carriageway (主道) under
+#: GA/T 850's 主干路 / 快速路: Chinese mapping tags 主干路 (arterials) ``primary`` and urban 快速路 without
+#: ``motorroad``/``expressway`` tags ``trunk``; ``secondary`` is 次干路, which the standard does not name.
+MAIN_CARRIAGEWAY_HIGHWAYS: frozenset[str] = frozenset({"trunk", "primary"})
+
+#: A side road belongs to a main way when it runs along it within this distance (metres, centreline to
+#: centreline): a main carriageway, its separator and a side road of a Chinese ring road lie 10-35 m apart.
+SIDE_ROAD_REACH_M = 40.0
+
+#: ... over at least this length (metres) of the main way, or half the main way when it is shorter.
+SIDE_ROAD_ALONG_M = 30.0
+
+#: A segment of the main way runs along the side road when its projection onto it is at least this share of
+#: its length (within about 30 degrees), so a street crossing the side road is no main carriageway.
+SIDE_ROAD_ALONG_RATIO = 0.85
+
+_YES_VALUES = frozenset({"yes", "true", "1"})
+
+
+def _is_side_road(tags: Mapping[str, str]) -> bool:
+    """Tell a side road: ``side_road`` tagged (any value but ``no``) or a name ending in 辅路."""
+    value = tags.get("side_road", "").strip().lower()
+    return (value != "" and value != "no") or tags.get("name", "").strip().endswith(SIDE_ROAD_SUFFIX)
+
+
+def _street_name(tags: Mapping[str, str]) -> str | None:
+    """Name of the street a way belongs to: its ``name`` without a trailing 辅路; None when unnamed."""
+    name = tags.get("name", "").strip().removesuffix(SIDE_ROAD_SUFFIX).strip()
+    return name or None
+
+
+def _main_carriageways(ways: list[_Way], metric: np.ndarray[Any, Any]) -> set[int]:
+    """Indexes of the ways that are the main carriageway of a street with side roads.
+
+    A way of :data:`MAIN_CARRIAGEWAY_HIGHWAYS` that is no side road itself is a main carriageway where a
+    side road (:func:`_is_side_road`) of the same street (the same :func:`_street_name`, or either unnamed)
+    runs along it: at least :data:`SIDE_ROAD_ALONG_M` of it (or half of it, if shorter) lies within
+    :data:`SIDE_ROAD_REACH_M` of the side road in segments whose projection onto the side road is at least
+    :data:`SIDE_ROAD_ALONG_RATIO` of their length. ``metric``: the ways' lines in metres.
+    """
+    side = np.array([i for i, w in enumerate(ways) if _is_side_road(w.tags)], dtype=np.int64)
+    main = np.array(
+        [
+            i
+            for i, w in enumerate(ways)
+            if w.tags.get("highway") in MAIN_CARRIAGEWAY_HIGHWAYS and not _is_side_road(w.tags)
+        ],
+        dtype=np.int64,
+    )
+    if len(side) == 0 or len(main) == 0:
+        return set()
+    reach = shapely.buffer(metric[side], SIDE_ROAD_REACH_M)
+    s_idx, m_idx = shapely.STRtree(metric[main]).query(reach, predicate="intersects")
+    found: set[int] = set()
+    for s, m in zip(s_idx.tolist(), m_idx.tolist(), strict=True):
+        si, mi = int(side[s]), int(main[m])
+        a, b = _street_name(ways[si].tags), _street_name(ways[mi].tags)
+        if mi in found or (a is not None and b is not None and a != b):
+            continue
+        part = shapely.intersection(metric[mi], reach[s])
+        along = 0.0
+        for piece in shapely.get_parts(part):
+            xy = shapely.get_coordinates(piece)
+            if len(xy) < 2:
+                continue
+            at = shapely.line_locate_point(metric[si], shapely.points(xy))
+            seg = np.hypot(*np.diff(xy, axis=0).T)
+            moved = np.abs(np.diff(at))
+            along += float(seg[moved >= SIDE_ROAD_ALONG_RATIO * seg].sum())
+        if along >= min(SIDE_ROAD_ALONG_M, 0.5 * float(shapely.length(metric[mi]))):
+            found.add(mi)
+    return found
+
+
+def _road_classes(ways: list[_Way], metric: np.ndarray[Any, Any]) -> list[frozenset[str]]:
+    """Find the road classes (:data:`parkplan.rules.ROAD_CLASSES`) of each carriageway way.
+
+    ``motorway``, ``motorway_link``, ``trunk``, ``trunk_link``: the ``highway`` value; ``motorroad``:
+    ``motorroad=yes``; ``expressway``: ``highway=motorway``, ``motorroad=yes`` or ``expressway=yes``;
+    ``main_carriageway``: :func:`_main_carriageways`. ``metric``: the ways' lines in metres.
+    """
+    main = _main_carriageways(ways, metric)
+    out: list[frozenset[str]] = []
+    for i, w in enumerate(ways):
+        highway = w.tags.get("highway", "")
+        classes = {highway} & {"motorway", "motorway_link", "trunk", "trunk_link"}
+        motorroad = w.tags.get("motorroad", "").strip().lower() in _YES_VALUES
+        if motorroad:
+            classes.add("motorroad")
+        if highway == "motorway" or motorroad or w.tags.get("expressway", "").strip().lower() in _YES_VALUES:
+            classes.add("expressway")
+        if i in main:
+            classes.add("main_carriageway")
+        out.append(frozenset(classes))
+    return out
+
+
+def _may_have_class(tags: Mapping[str, str]) -> bool:
+    """Tell a way that may have a road class, or be the side road that makes another a main carriageway."""
+    return (
+        tags.get("highway") in ("motorway", "motorway_link", "trunk", "trunk_link")
+        or "motorroad" in tags
+        or "expressway" in tags
+        or _is_side_road(tags)
+    )
+
+
+def _with_road_classes(
+    hazards: gpd.GeoDataFrame, ways: list[_Way], widths: list[float], areas: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """Add a ``road_class`` line round the kerbs of every way with a road class (:func:`_road_classes`).
+
+    The line runs :data:`KERB_INSET_M` inside the way's own carriageway (the boundary of its buffer by half
+    its width less that), along both kerbs and across a free end, as the ``no_parking`` lines of existing
+    mode run along one kerb (:func:`_side_lines`); it is cut to the street area less :data:`CLIP_INSET_M`
+    and loses the carriageway of the ways without a road class, so a slip road's line stops where it
+    enters the street it joins. The rows get ``kind = "road_class"``, ``hazard_id``
+    ``way/<id>/road_class`` and a ``road_class`` column (the way's classes, ``;``-joined; None on the other
+    hazards; in existing mode ``reason`` says ``road class <classes>``): the planner and the checker keep
+    those whose classes the rules list in ``[road_classes] no_parking``
+    (:func:`parkplan.hazards.applicable_hazards`). Returns ``hazards`` unchanged when no way has one.
+    """
+    if not any(_may_have_class(w.tags) for w in ways):  # most city extracts: nothing to draw
+        return hazards
+    utm = areas.estimate_utm_crs()
+    metric = np.asarray(
+        gpd.GeoSeries([shapely.LineString(w.coords) for w in ways], crs="EPSG:4326").to_crs(utm).values,
+        dtype=object,
+    )
+    classes = _road_classes(ways, metric)
+    pick = np.array([i for i, c in enumerate(classes) if c], dtype=np.int64)
+    if len(pick) == 0:
+        return hazards
+    half = np.asarray(widths, dtype=float) / 2.0
+    inset = np.maximum(half[pick] - KERB_INSET_M, half[pick] / 2.0)
+    rings = shapely.boundary(shapely.buffer(metric[pick], inset, cap_style="flat", join_style="round"))
+    inner = shapely.buffer(areas.to_crs(utm).union_all(), -CLIP_INSET_M, join_style="round")
+    lines = shapely.intersection(rings, inner)
+    rest = np.array([i for i, c in enumerate(classes) if not c], dtype=np.int64)
+    if len(rest):
+        others = shapely.union_all(shapely.buffer(metric[rest], half[rest], cap_style="flat"))
+        lines = shapely.difference(lines, others)
+    keep = ~shapely.is_empty(lines) & (shapely.length(lines) > 0)
+    pick, lines = pick[keep], lines[keep]
+    frame = gpd.GeoDataFrame(
+        {
+            "hazard_id": [f"way/{ways[i].osm_id}/road_class" for i in pick],
+            "kind": "road_class",
+            "width_m": np.nan,
+            "source": "osm",
+            "match": None,
+            "road_class": [";".join(sorted(classes[i])) for i in pick],
+        },
+        geometry=gpd.GeoSeries(lines, crs=utm).to_crs("EPSG:4326").values,
+        crs="EPSG:4326",
+    )
+    if "reason" in hazards.columns:
+        frame.insert(len(frame.columns) - 2, "reason", [f"road class {c}" for c in frame["road_class"]])
+    out = pd.concat([hazards.assign(road_class=None), frame], ignore_index=True)
+    columns = [c for c in out.columns if c != "geometry"] + ["geometry"]
+    return gpd.GeoDataFrame(out[columns], geometry="geometry", crs="EPSG:4326")
+
+
 def _parking_frame(parking: list[tuple[str, dict[str, str], Any]]) -> gpd.GeoDataFrame:
     """Frame the separately mapped street-side parking.
 
@@ -1369,6 +1537,14 @@ def from_osm(
     ``way/<id>`` / ``relation/<id>`` too (reason ``"separate"``; polygon for a closed way), so the kerb
     beside it gets no bay of its own. The tagged ``parking:<side>:capacity`` caps the planned bays with
     :func:`enforce_capacity`.
+
+    Road classes: every way in a road class (:data:`parkplan.rules.ROAD_CLASSES`: ``motorway``,
+    ``motorway_link``, ``trunk``, ``trunk_link``, ``motorroad=yes``, the expressway class, a ``trunk`` /
+    ``primary`` main carriageway beside a side road of its street) gets a ``road_class`` hazard
+    ``way/<id>/road_class`` round its kerbs, in both modes, and the hazards a ``road_class`` column with
+    the way's classes (``;``-joined; None on the other rows); the column is there only when such a way is.
+    The planner and the checker apply only the classes the rules list in ``[road_classes] no_parking``
+    (:func:`parkplan.hazards.applicable_hazards`).
     """
     check_osm_arguments(
         path=path, mode=mode, service=service, default_widths=default_widths, traffic=traffic,
@@ -1396,6 +1572,7 @@ def from_osm(
         extra += [(oid, "separate", g) for oid, g in zip(parking["osm_id"], parking.geometry, strict=True)]
     moved = _directional_places(data, widths, areas, traffic)
     hazards = _hazards(data, areas, extra, moved)
+    hazards = _with_road_classes(hazards, data.carriageway, widths, areas)
     frames: list[gpd.GeoDataFrame] = [areas, hazards]
     if return_ways:
         frames.append(_ways_frame(data.carriageway, found, sides))

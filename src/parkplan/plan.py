@@ -20,7 +20,7 @@ from pyproj import CRS
 from parkplan import output, parallel
 from parkplan.arguments import check_crs_frame, check_mask, check_path, check_plan_arguments, check_text
 from parkplan.errors import ArgumentError
-from parkplan.hazards import match_hazards, zones_from_matches
+from parkplan.hazards import applicable_hazards, match_hazards, zones_from_matches
 from parkplan.io import (
     HazardSource,
     PathOrFrame,
@@ -521,6 +521,7 @@ def plan(
             geometry=[],
             crs=crs,
         )
+    haz = applicable_hazards(haz, rule_set)  # road-class lines only for the classes the rules forbid
     kinds_in = haz["kind"].astype(str)
     haz["kind"] = kinds_in.map({k: rule_set.canonical_kind(k) for k in pd.unique(kinds_in)}).to_numpy(
         dtype=object

@@ -25,6 +25,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "ROAD_CLASSES",
     "AccessibleRow",
     "BayType",
     "Clearance",
@@ -57,6 +58,22 @@ MIN_BAY_SIDE_M = 0.3
 _DOC_KEYS = {"source", "verified", "note", "description"}
 _MAX_NUMBER = 100_000.0
 """Largest value any rules number may take (metres, degrees or weight): larger ones overflow the solver."""
+
+#: Road classes a rule set may list in ``[road_classes] no_parking``, and how parkplan recognises each in
+#: OpenStreetMap tags (:func:`parkplan.from_osm`). A way may be in several; its kerbs are no-parking
+#: (hazard kind ``road_class``) when any of them is listed.
+ROAD_CLASSES: Mapping[str, str] = {
+    "motorway": "highway=motorway",
+    "motorway_link": "highway=motorway_link",
+    "trunk": "highway=trunk",
+    "trunk_link": "highway=trunk_link",
+    "motorroad": "motorroad=yes (Kraftfahrstraße, autoweg, route express, 自動車専用道路)",
+    "expressway": "highway=motorway, or motorroad=yes or expressway=yes (快速路)",
+    "main_carriageway": (
+        "a highway=trunk or primary way that is not itself a side road, beside a side road of the same "
+        "street (side_road=yes or a name ending in 辅路), running along it within 40 m"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -275,6 +292,9 @@ class Rules:
     default_orientation
         Orientation of the bays on a kerb that has no ``orientation`` of its own; ``None``: the optimiser
         chooses among all bay types.
+    no_parking_classes
+        Road classes (:data:`ROAD_CLASSES`) where parking is forbidden along the whole kerb, from
+        ``[road_classes] no_parking``; empty when the rules give none.
     """
 
     name: str
@@ -290,6 +310,8 @@ class Rules:
     quotas: Quotas | None = None
     sources: Mapping[str, Source] = field(default_factory=dict)
     default_orientation: str | None = None
+    no_parking_classes: tuple[str, ...] = ()
+    """Road classes (:data:`ROAD_CLASSES`) whose kerbs have no parking at all (``[road_classes]``)."""
 
     def canonical_kind(self, kind: str) -> str:
         """Return the kind a hazard's ``kind`` value names.
@@ -317,6 +339,17 @@ class Rules:
     def clearance(self, kind: str) -> Clearance:
         """Return the first clearance rule for ``kind`` (zero clearance when the rules give none)."""
         return self.clearance_rules(kind)[0]
+
+    def keeps_road_class(self, classes: object) -> bool:
+        """Whether a ``road_class`` hazard with these classes forbids kerb under these rules.
+
+        ``classes``: the hazard's ``road_class`` value, road class names joined by ``;``. True when one of
+        them is in :attr:`no_parking_classes`, or when the value is missing or empty (a ``road_class``
+        hazard drawn by the user is a no-parking road whatever its class).
+        """
+        if not isinstance(classes, str) or not classes.strip():
+            return True
+        return any(c.strip() in self.no_parking_classes for c in classes.split(";"))
 
     def unverified(self) -> list[str]:
         """Return the dotted keys of the values whose source is marked unverified."""
@@ -521,7 +554,7 @@ def _extract(node: Any, where: str, path: str, inherited: Source, sources: dict[
     under its dotted key.
     """
     if isinstance(node, list):
-        return [_extract(v, where, f"{path}[{i}]", inherited, sources) for i, v in enumerate(node)]
+        return [_extract_item(v, where, f"{path}[{i}]", inherited, sources) for i, v in enumerate(node)]
     if not isinstance(node, Mapping):
         return node
     here = inherited
@@ -567,6 +600,39 @@ def _extract(node: Any, where: str, path: str, inherited: Source, sources: dict[
             sources[at] = Source(src.text, src.verified, unit)
         out[key] = _extract(value, where, at, src, sources) if isinstance(value, (Mapping, list)) else value
     return out
+
+
+def _extract_item(item: Any, where: str, at: str, inherited: Source, sources: dict[str, Source]) -> Any:
+    """Extract one list element; a sourced string (``{value = "motorway", source = ...}``) keeps its source.
+
+    So does a plain string in ``[road_classes]`` (its table's source, if any, else none).
+    """
+    if _is_sourced(item) and isinstance(item["value"], str):
+        verified = item.get("verified", inherited.verified if "source" not in item else True)
+        if not isinstance(verified, bool):
+            raise RulesError(f"{where}: {at}: verified must be true or false, not {verified!r}")
+        sources[at] = Source(str(item.get("source", inherited.text)), verified, "")
+        return item["value"]
+    if isinstance(item, str) and at.startswith("road_classes."):  # a plain road class: its table's source
+        sources[at] = Source(inherited.text, inherited.verified, "")
+        return item
+    return _extract(item, where, at, inherited, sources)
+
+
+def _parse_road_classes(raw: Any, where: str) -> tuple[str, ...]:
+    """Parse ``[road_classes]``: ``no_parking``, a list of :data:`ROAD_CLASSES` names."""
+    at = f"{where}: [road_classes]"
+    table = _table(raw, at)
+    _check_keys(table, {"no_parking"}, at)
+    listed = table.get("no_parking", [])
+    if not isinstance(listed, list) or not all(isinstance(c, str) for c in listed):
+        raise RulesError(f"{at} no_parking must be a list of road class names, not {listed!r}")
+    for name in listed:
+        if name not in ROAD_CLASSES:
+            raise RulesError(
+                f"{at} no_parking: unknown road class {name!r}; known: {', '.join(ROAD_CLASSES)}"
+            )
+    return tuple(dict.fromkeys(listed))
 
 
 def _parse_clearance(kind: str, raw: Mapping[str, Any], at: str) -> Clearance:
@@ -673,6 +739,7 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
             "cross_section",
             "quotas",
             "default_orientation",
+            "road_classes",
         },
         where,
     )
@@ -775,6 +842,7 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
             f"{where}: default_orientation {default_orientation!r} is not the orientation of any bay type "
             f"({', '.join(sorted({b.orientation for b in bays}))})"
         )
+    no_parking_classes = _parse_road_classes(data["road_classes"], where) if "road_classes" in data else ()
     return Rules(
         name,
         traffic,
@@ -789,6 +857,7 @@ def _parse(data: Mapping[str, Any], sources: Mapping[str, Source], where: str) -
         quotas,
         dict(sources),
         default_orientation,
+        no_parking_classes,
     )
 
 

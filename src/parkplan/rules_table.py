@@ -79,6 +79,8 @@ def rules_to_dict(rules: Rules) -> dict[str, Any]:
         if q.accessible_share_above is not None:
             quotas["accessible_share_above_200"] = q.accessible_share_above
         data["quotas"] = quotas
+    if rules.no_parking_classes:
+        data["road_classes"] = {"no_parking": list(rules.no_parking_classes)}
     return data
 
 

@@ -359,6 +359,11 @@ def _hazards_metric(
             feature=str(haz["feature"].iloc[first]),
         )
     haz["kind"] = kinds_in.map(canon).to_numpy(dtype=object)
+    if "road_class" in haz.columns:  # road-class lines only for the classes the rules forbid
+        values = haz["road_class"].to_numpy(dtype=object)
+        kinds = haz["kind"].to_numpy(dtype=object)
+        kept = [k != "road_class" or rules.keeps_road_class(v) for k, v in zip(kinds, values, strict=True)]
+        haz = haz.loc[np.asarray(kept, dtype=bool)].reset_index(drop=True)
     if len(haz) and (shapely.get_type_id(np.asarray(haz.geometry.values, dtype=object)) == 4).any():
         haz = haz.explode(index_parts=False).reset_index(drop=True)
     return haz
