@@ -1061,16 +1061,20 @@ metre long where ways meet."""
 _ONEWAY_YES = {"yes", "true", "1"}
 _ONEWAY_REVERSE = {"-1", "reverse"}
 
-_SIDE_COLUMNS = ("orientation", "parking", "parking_tag", "reason", "capacity")
-"""Way columns given per side of the way (``<name>_left`` / ``<name>_right``, OSM existing mode)."""
+_SIDE_COLUMNS = ("orientation",)
+"""Way columns given per side of the way (``<name>_left`` / ``<name>_right``, OSM existing mode) that
+cut a kerb where they change. The other tags of a side (allowed or not, reason, capacity) act through
+their own hazards and :func:`parkplan.osm.enforce_capacity`, which find their way side by geometry: a cut
+for them would only cost the bay that could have straddled it."""
 
 
 @dataclass(frozen=True)
 class _Ways:
     """The centrelines of :func:`attach_ways` with what each kerb part takes from them.
 
-    ``code_left`` / ``code_right``: per way, a code of everything a kerb on that side of it takes (width,
-    one-way-ness, name, highway class and the side's own columns): equal codes, equal attributes.
+    ``code_left`` / ``code_right``: per way, a code of what a kerb on that side of it takes that matters
+    to the plan (width, one-way-ness, highway class and the side's tagged orientation): equal codes, equal
+    attributes.
     """
 
     geometry: NDArray[np.object_]
@@ -1097,9 +1101,8 @@ class _Ways:
         shared: dict[str, NDArray[np.generic]] = {"oneway": is_oneway, "reverse": reverse}
         if "width_m" in ways.columns:
             shared["width_m"] = pd.to_numeric(ways["width_m"], errors="coerce").to_numpy(dtype=float)
-        for col in ("name", "highway"):
-            if col in ways.columns:
-                shared[col] = ways[col].to_numpy(dtype=object)
+        if "highway" in ways.columns:
+            shared["highway"] = ways["highway"].to_numpy(dtype=object)
         per_side = {c: np.concatenate([v, v]) for c, v in shared.items()}
         for col in _SIDE_COLUMNS:
             if f"{col}_left" in ways.columns and f"{col}_right" in ways.columns:
@@ -1354,9 +1357,10 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
     merged: a street split into two ways mid-block, a narrow stretch, a one-way section. It is cut
     where the attributes it would take from the nearest way change (:func:`_split_parts`: sampled every
     :data:`PART_SAMPLE_M`, runs under :data:`MIN_PART_M` and the reach of the corners' ``intersection``
-    clearance never cut), and each part takes its own way's. Consecutive ways with equal attributes
-    (the same width, one-way flow, name, class and, in OSM existing mode, tags of the kerb's side) cut
-    nothing: the kerb keeps its length and takes the way most of it lies beside. A part is a row of its
+    clearance never cut), and each part takes its own way's. Consecutive ways that agree on what the
+    plan uses (width, one-way flow, ``highway`` and, in OSM existing mode, the tagged orientation of the
+    kerb's side) cut nothing: the kerb keeps its length and takes the way most of it lies beside (its
+    id, ``name``...). A part is a row of its
     own, ``curb_id`` the kerb's with ``|1``, ``|2``... along it. A kerb with a ``side`` (a kerb line) is
     not cut and takes the way nearest its middle.
 
