@@ -108,7 +108,7 @@ def test_cli_keep_a_bays_file_and_today_from_osm(tmp_path, capsys) -> None:  # t
     assert main(["plan", str(osm), "--rules", "de-parkraum", "--mode", "existing", "--keep",
                  "-o", str(tmp_path / "o.geojson"), "--summary", str(summary)]) == 0  # fmt: skip
     s = json.loads(summary.read_text(encoding="utf-8"))
-    assert s["bays"]["total"] == 360
+    assert s["bays"]["total"] == 356  # 360 before kerbs were cut where the way beside them changes (issue 14)
     assert 0 < s["keep"]["kept"] <= s["keep"]["existing_features"]
     # Without OSM input there is no "today" to start from.
     assert main(["plan", str(k), "--keep", "-o", str(out)]) != 0

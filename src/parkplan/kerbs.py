@@ -1047,24 +1047,332 @@ def side_of(
 
 
 WAY_REACH_M = 40.0
-"""A kerb takes the attributes of the nearest centreline way within this distance of its middle (metres)."""
+"""A kerb (or part of one) takes the attributes of the nearest centreline way this near (metres)."""
+
+PART_SAMPLE_M = 2.0
+"""Spacing of the places along a street-area kerb where :func:`attach_ways` looks up its way (metres)."""
+
+MIN_PART_M = 10.0
+"""Shortest run of kerb beside one way (or ways of equal attributes) that becomes a part of its own
+(metres). A shorter run (a junction's corner arc, the round end of a joining way's buffer) takes the
+attributes of the runs either side of it, split at its middle, so a kerb is not chopped into pieces a
+metre long where ways meet."""
 
 _ONEWAY_YES = {"yes", "true", "1"}
 _ONEWAY_REVERSE = {"-1", "reverse"}
 
+_SIDE_COLUMNS = ("orientation",)
+"""Way columns given per side of the way (``<name>_left`` / ``<name>_right``, OSM existing mode) that
+cut a kerb where they change. The other tags of a side (allowed or not, reason, capacity) act through
+their own hazards and :func:`parkplan.osm.enforce_capacity`, which find their way side by geometry: a cut
+for them would only cost the bay that could have straddled it."""
+
+
+@dataclass(frozen=True)
+class _Ways:
+    """The centrelines of :func:`attach_ways` with what each kerb part takes from them.
+
+    ``code_left`` / ``code_right``: per way, a code of what a kerb on that side of it takes that matters
+    to the plan (width, one-way-ness, highway class and the side's tagged orientation): equal codes, equal
+    attributes.
+    """
+
+    geometry: NDArray[np.object_]
+    way_id: NDArray[np.object_]
+    is_oneway: NDArray[np.bool_]
+    reverse: NDArray[np.bool_]
+    code_left: NDArray[np.int64]
+    code_right: NDArray[np.int64]
+    tree: shapely.STRtree
+
+    @staticmethod
+    def of(ways: gpd.GeoDataFrame) -> _Ways:
+        """Read the ways frame of :func:`attach_ways`."""
+        n = len(ways)
+        geometry = np.asarray(ways.geometry.values, dtype=object)
+        ids = ways["street_id"] if "street_id" in ways.columns else ways.get("osm_id")
+        way_id = (
+            np.array([str(v) for v in ids], dtype=object) if ids is not None else np.arange(n).astype(str)
+        ).astype(object)
+        raw = ways["oneway"].to_numpy(dtype=object) if "oneway" in ways.columns else np.full(n, None)
+        text = [str(v).strip().lower() if v is not None and v == v else "" for v in raw]
+        is_oneway = np.array([t in _ONEWAY_YES or t in _ONEWAY_REVERSE for t in text], dtype=bool)
+        reverse = np.array([t in _ONEWAY_REVERSE for t in text], dtype=bool)
+        shared: dict[str, NDArray[np.generic]] = {"oneway": is_oneway, "reverse": reverse}
+        if "width_m" in ways.columns:
+            shared["width_m"] = pd.to_numeric(ways["width_m"], errors="coerce").to_numpy(dtype=float)
+        if "highway" in ways.columns:
+            shared["highway"] = ways["highway"].to_numpy(dtype=object)
+        per_side = {c: np.concatenate([v, v]) for c, v in shared.items()}
+        for col in _SIDE_COLUMNS:
+            if f"{col}_left" in ways.columns and f"{col}_right" in ways.columns:
+                per_side[col] = np.concatenate(
+                    [ways[f"{col}_left"].to_numpy(dtype=object), ways[f"{col}_right"].to_numpy(dtype=object)]
+                )
+        frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in per_side.items()})
+        codes = np.asarray(
+            frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup().to_numpy(), dtype=np.int64
+        )
+        return _Ways(geometry, way_id, is_oneway, reverse, codes[:n], codes[n:], shapely.STRtree(geometry))
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """Where the street-area kerbs of :func:`attach_ways` are cut, and the way of every kerb (part)."""
+
+    kerb: NDArray[np.int64]
+    """Per part, the kerb (row of the input table) it is cut from."""
+    start_m: NDArray[np.float64]
+    """Per part, its chainage on that kerb where it starts."""
+    end_m: NDArray[np.float64]
+    """Per part, its chainage on that kerb where it ends."""
+    way: NDArray[np.int64]
+    """Per part, its way (row of the ways; -1: none within :data:`WAY_REACH_M`)."""
+    place: NDArray[np.float64]
+    """Per part, ``(n, 2)``: a place on the kerb beside its way (NaN without a way)."""
+
+
+def _ends_band(rules: Rules) -> float:
+    """How far past a kerb corner's arc the ``intersection`` clearance reaches (metres): no cut there.
+
+    A kerb part begun by a cut has no corner, so a cut inside the corner's zone would free the kerb
+    after the cut; the parts' boundaries stay beyond the farthest reach of the intersection rules.
+    """
+    reach = [max(c.before_m, c.after_m) for c in rules.clearance_rules("intersection")]
+    return float(max(reach, default=0.0))
+
+
+def _split_parts(kerbs: gpd.GeoDataFrame, ways: _Ways, rules: Rules) -> _Parts:
+    """Cut every street-area kerb where the way beside it (the attributes it would take) changes.
+
+    Places every :data:`PART_SAMPLE_M` along each kerb look up their nearest way within
+    :data:`WAY_REACH_M` (one index query for all) and the code of what a kerb on that side of that way
+    takes (:class:`_Ways`, with the one-way flow beside it). Runs of equal codes shorter than
+    :data:`MIN_PART_M`, and every place within a corner's arc plus the rules' ``intersection`` clearance
+    of a kerb end that is a corner, are *weak*: each takes the code of the nearer strong place of its
+    kerb (none: the code of the kerb's middle place). The kerb is cut half way between neighbouring
+    places of different codes. Each part's way is the one most of its places with the part's code lie
+    beside (ties: the first way in the frame), and its place the middle one of those.
+
+    Kerbs with a ``side`` already (kerb lines digitised with their side) are not cut: their way is the
+    one nearest their middle, as for kerb lines with attributes of their own.
+    """
+    n = len(kerbs)
+    geoms = np.asarray(kerbs.geometry.values, dtype=object)
+    length = shapely.length(geoms)
+    cut_me = kerbs["side"].isna().to_numpy() & (length > 0)
+    # Kerbs that are not cut: the way nearest their middle, as always.
+    whole = np.flatnonzero(~cut_me)
+    way = np.full(n, -1, dtype=np.int64)
+    place = np.full((n, 2), np.nan)
+    if len(whole):
+        mid = shapely.line_interpolate_point(geoms[whole], 0.5, normalized=True)
+        mi, wi = ways.tree.query_nearest(mid, max_distance=WAY_REACH_M, all_matches=False)
+        way[whole[mi]] = wi
+        place[whole[mi]] = shapely.get_coordinates(mid[mi])
+    parts = _Parts(np.arange(n, dtype=np.int64), np.zeros(n), length.astype(float), way, place)
+    sel = np.flatnonzero(cut_me)
+    if len(sel) == 0:
+        return parts
+
+    # Places along the kerbs to cut, at the middle of equal steps of about PART_SAMPLE_M.
+    index = KerbIndex(geoms[sel])
+    count = np.maximum(np.ceil(length[sel] / PART_SAMPLE_M).astype(np.int64), 1)
+    step = length[sel] / count
+    local = np.repeat(np.arange(len(sel), dtype=np.int64), count)
+    first = np.cumsum(count) - count
+    ordinal = np.arange(len(local)) - first[local]
+    s = (ordinal + 0.5) * step[local]
+    xy, seg = index.point(local, s)
+    pts = shapely.points(xy)
+    pi, wi = ways.tree.query_nearest(pts, max_distance=WAY_REACH_M, all_matches=False)
+    w = np.full(len(local), -1, dtype=np.int64)
+    w[pi] = wi
+    code = np.full(len(local), -1, dtype=np.int64)
+    if len(pi):
+        side, d = side_of(ways.geometry[wi], pts[pi])
+        kerb_dir = rows(index.xy, seg[pi] + 1) - rows(index.xy, seg[pi])
+        along = (kerb_dir * d).sum(axis=1) >= 0
+        side_code = np.where(side == "left", ways.code_left[wi], ways.code_right[wi])
+        # On a one-way way the flow beside the kerb is part of what it takes (0: two-way).
+        flow = np.where(ways.is_oneway[wi], np.where(along != ways.reverse[wi], 1, 2), 0)
+        code[pi] = side_code * 3 + flow
+
+    # Weak places: in a run shorter than MIN_PART_M, or near a corner end.
+    new_run = np.ones(len(local), dtype=bool)
+    new_run[1:] = (code[1:] != code[:-1]) | (local[1:] != local[:-1])
+    run = np.cumsum(new_run) - 1
+    run_len = np.bincount(run, weights=step[local])[run]
+    band = _ends_band(rules)
+    c_start = kerbs["corner_start_m"].to_numpy(dtype=float)[sel]
+    c_end = kerbs["corner_end_m"].to_numpy(dtype=float)[sel]
+    near_start = s < np.where(np.isnan(c_start), -np.inf, c_start + band)[local]
+    near_end = s > (length[sel] - np.where(np.isnan(c_end), -np.inf, c_end + band))[local]
+    strong = (run_len >= MIN_PART_M - 1e-9) & ~near_start & ~near_end
+    final = _fill_weak(code, strong, local, first, count)
+
+    # Cuts half way between neighbouring places of different codes on one kerb.
+    change = np.flatnonzero((final[1:] != final[:-1]) & (local[1:] == local[:-1]))
+    cut_kerb = local[change]
+    cut_s = (s[change] + s[change + 1]) / 2.0
+    n_parts = np.bincount(cut_kerb, minlength=len(sel)) + 1
+    p_local = np.repeat(np.arange(len(sel), dtype=np.int64), n_parts)
+    p_first = np.cumsum(n_parts) - n_parts
+    starts = np.zeros(len(p_local))
+    ends = np.repeat(length[sel], n_parts).astype(float)
+    # The j-th cut of a kerb ends its part j and starts part j + 1.
+    cut_ord = np.arange(len(change)) - (np.cumsum(n_parts - 1) - (n_parts - 1))[cut_kerb]
+    ends[p_first[cut_kerb] + cut_ord] = cut_s
+    starts[p_first[cut_kerb] + cut_ord + 1] = cut_s
+    # The part of each place; each part's way is the one most of its places of the part's code lie
+    # beside, its place the middle one of those.
+    boundary = np.concatenate([[0], (final[1:] != final[:-1]) & (local[1:] == local[:-1])]).astype(np.int64)
+    passed = np.cumsum(boundary)
+    part_of = p_first[local] + passed - passed[first][local]
+    p_way = np.full(len(p_local), -1, dtype=np.int64)
+    p_place = np.full((len(p_local), 2), np.nan)
+    use = np.flatnonzero((code == final) & (w >= 0))
+    if len(use):
+        stride = np.int64(len(ways.geometry) + 1)
+        pair = part_of[use] * stride + w[use]
+        uniq, votes = np.unique(pair, return_counts=True)
+        u_part, u_way = uniq // stride, uniq % stride
+        best = np.lexsort((u_way, -votes, u_part))
+        best = best[np.concatenate([[True], u_part[best][1:] != u_part[best][:-1]])]
+        best_pair = np.full(len(p_local), -1, dtype=np.int64)
+        best_pair[u_part[best]] = uniq[best]
+        chosen = use[pair == best_pair[part_of[use]]]  # in place order, so by part
+        c_part, c_first, c_count = np.unique(part_of[chosen], return_index=True, return_counts=True)
+        mid = chosen[c_first + c_count // 2]
+        p_way[c_part] = w[mid]
+        p_place[c_part] = rows(xy, mid)
+    keep_rows = np.flatnonzero(~cut_me)
+    kerb_all = np.concatenate([keep_rows, sel[p_local]])
+    order = np.argsort(kerb_all, kind="stable")  # kerbs in their order, parts in theirs
+    return _Parts(
+        kerb_all[order].astype(np.int64),
+        np.concatenate([np.zeros(len(keep_rows)), starts])[order],
+        np.concatenate([length[keep_rows], ends])[order],
+        np.concatenate([way[keep_rows], p_way])[order],
+        np.concatenate([place[keep_rows], p_place])[order],
+    )
+
+
+def _fill_weak(
+    code: NDArray[np.int64],
+    strong: NDArray[np.bool_],
+    kerb: NDArray[np.int64],
+    first: NDArray[np.int64],
+    count: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Give every weak place the code of the nearer strong place of its kerb (ties: the one before).
+
+    ``kerb`` numbers the places' kerbs (places in kerb order), ``first`` / ``count`` the first place
+    and the number of places of each kerb. A kerb without strong places takes its middle place's code.
+    """
+    idx = np.arange(len(code), dtype=np.int64)
+    prev = np.maximum.accumulate(np.where(strong, idx, -1))
+    after = np.where(strong, idx, len(code))
+    nxt = np.minimum.accumulate(after[::-1])[::-1]
+    has_prev = prev >= first[kerb]
+    has_next = nxt <= (first + count - 1)[kerb]
+    take_prev = has_prev & (~has_next | (idx - prev <= nxt - idx))
+    src = np.where(take_prev, prev, np.where(has_next, nxt, (first + count // 2)[kerb]))
+    return np.asarray(code[src], dtype=np.int64)
+
+
+def _cut_lines(
+    geoms: NDArray[np.object_],
+    kerb: NDArray[np.int64],
+    start_m: NDArray[np.float64],
+    end_m: NDArray[np.float64],
+) -> NDArray[np.object_]:
+    """Cut the pieces ``[start_m, end_m]`` of the kerbs ``kerb`` (rows of ``geoms``), as LineStrings.
+
+    Each is the point at its start, the kerb's vertices strictly inside it and the point at its end,
+    all at once (no loop over pieces).
+    """
+    index = KerbIndex(geoms)
+    p0, _ = index.point(kerb, start_m)
+    p1, _ = index.point(kerb, end_m)
+    base = kerb * index.stride
+    lo = np.searchsorted(index.key, base + start_m, side="right")
+    hi = np.searchsorted(index.key, base + end_m, side="left")
+    inner = np.maximum(hi - lo, 0)
+    size = inner + 2
+    offset = np.cumsum(size) - size
+    coords = np.empty((int(size.sum()), 2))
+    set_rows(coords, offset, p0)
+    set_rows(coords, offset + size - 1, p1)
+    owner = np.repeat(np.arange(len(kerb), dtype=np.int64), inner)
+    within = np.arange(len(owner), dtype=np.int64) - np.repeat(np.cumsum(inner) - inner, inner)
+    set_rows(coords, offset[owner] + 1 + within, rows(index.xy, lo[owner] + within))
+    return lines_from_points(coords, size.astype(np.int64))
+
+
+def _parts_table(kerbs: gpd.GeoDataFrame, parts: _Parts) -> gpd.GeoDataFrame:
+    """Replace every cut kerb of the kerb table by its parts, in place.
+
+    A part is a copy of its kerb's row with its own geometry and ``length_m``; its ``curb_id`` is the
+    kerb's followed by ``|`` and the part's number from 1 along the kerb (``a|1``, ``a|2``), made unique
+    with a further ``|`` where an input id already reads so. Only a kerb's first part keeps the corner
+    at its start (``corner_start_m``), only its last the one at its end.
+    """
+    kerb = parts.kerb
+    n_of = np.bincount(kerb, minlength=len(kerbs))
+    cut = n_of[kerb] > 1
+    out = kerbs.iloc[kerb].reset_index(drop=True)
+    if not cut.any():
+        return out
+    geoms = np.asarray(kerbs.geometry.values, dtype=object)
+    which = np.flatnonzero(cut)
+    # Parts numbered within their kerb; the kerbs cut, renumbered for the index of their lines.
+    first = np.concatenate([[True], kerb[1:] != kerb[:-1]])
+    number = np.arange(len(kerb)) - np.maximum.accumulate(np.where(first, np.arange(len(kerb)), 0)) + 1
+    cut_kerbs, local = np.unique(kerb[which], return_inverse=True)
+    lines = _cut_lines(geoms[cut_kerbs], local.astype(np.int64), parts.start_m[which], parts.end_m[which])
+    geometry = np.asarray(out.geometry.values, dtype=object).copy()
+    geometry[which] = lines
+    ids = out["curb_id"].to_numpy(dtype=object).copy()
+    taken = set(kerbs["curb_id"].astype(str))
+    new_ids = [f"{ids[i]}|{number[i]}" for i in which.tolist()]
+    ids[which] = [f"{v}|" if v in taken else v for v in new_ids]
+    out["curb_id"] = ids
+    last = np.concatenate([kerb[1:] != kerb[:-1], [True]])
+    c_start = out["corner_start_m"].to_numpy(dtype=float).copy()
+    c_end = out["corner_end_m"].to_numpy(dtype=float).copy()
+    c_start[~first] = np.nan
+    c_end[~last] = np.nan
+    out["corner_start_m"] = c_start
+    out["corner_end_m"] = c_end
+    out = gpd.GeoDataFrame(out.drop(columns="geometry"), geometry=geometry, crs=kerbs.crs)
+    out["length_m"] = shapely.length(geometry)
+    return out[kerbs.columns]
+
 
 def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -> gpd.GeoDataFrame:
-    """Give every kerb the attributes of the street centreline (way) beside it.
+    """Give every kerb, or each part of it, the attributes of the street centreline (way) beside it.
 
-    The way nearest to the kerb's middle (within :data:`WAY_REACH_M`) lends its id (``street_id`` and,
-    for kerbs of street areas, ``source_id``), ``width_m`` and ``oneway`` where the kerb has none, and
-    the kerb learns which side of the way it is on (``side``: ``"left"`` / ``"right"`` of the way's
-    digitised direction), ``width_source`` where the ways carry one and lend the width (OSM: which tag gave
-    it, see :data:`parkplan.osm.WIDTH_SOURCES`) and, where the ways carry ``orientation_left`` /
-    ``orientation_right`` (OSM
-    existing mode), the tagged ``orientation`` of that side. On a one-way street the traffic beside every
-    kerb runs the way's direction (``oneway = -1``: against it), which sets the kerb's ``flow``; on a
-    two-way street the flow the kerb already has is kept.
+    A street-area kerb (one without a ``side``) runs beside several ways where the carriageways were
+    merged: a street split into two ways mid-block, a narrow stretch, a one-way section. It is cut
+    where the attributes it would take from the nearest way change (:func:`_split_parts`: sampled every
+    :data:`PART_SAMPLE_M`, runs under :data:`MIN_PART_M` and the reach of the corners' ``intersection``
+    clearance never cut), and each part takes its own way's. Consecutive ways that agree on what the
+    plan uses (width, one-way flow, ``highway`` and, in OSM existing mode, the tagged orientation of the
+    kerb's side) cut nothing: the kerb keeps its length and takes the way most of it lies beside (its
+    id, ``name``...). A part is a row of its
+    own, ``curb_id`` the kerb's with ``|1``, ``|2``... along it. A kerb with a ``side`` (a kerb line) is
+    not cut and takes the way nearest its middle.
+
+    The way lends its id (``street_id`` and, for kerbs of street areas, ``source_id``), ``width_m`` and
+    ``oneway`` where the kerb has none, and the kerb learns which side of the way it is on (``side``:
+    ``"left"`` / ``"right"`` of the way's digitised direction), ``width_source`` where the ways carry one
+    and lend the width (OSM: which tag gave it, see :data:`parkplan.osm.WIDTH_SOURCES`) and, where the ways
+    carry
+    ``orientation_left`` / ``orientation_right`` (OSM existing mode), the tagged ``orientation`` of that
+    side. On a one-way street the traffic beside every kerb runs the way's direction (``oneway = -1``:
+    against it), which sets the kerb's ``flow``; on a two-way street the flow the kerb already has is
+    kept. All within :data:`WAY_REACH_M`; a kerb (part) with no way that near keeps what it has.
 
     Parameters
     ----------
@@ -1072,16 +1380,17 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
         Kerb table from :func:`build_kerbs` (metric CRS).
     ways
         Centrelines in the same CRS with any of ``osm_id`` / ``street_id``, ``name``, ``highway``,
-        ``oneway``, ``width_m``.
+        ``oneway``, ``width_m`` and the per-side columns of :func:`parkplan.from_osm` (``orientation_left``,
+        ``parking_right``, ...).
     rules
-        Rules (unused today; the traffic side is already in each kerb's flow).
+        Rules: the reach of their ``intersection`` clearance keeps cuts away from kerb corners.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        The kerb table with the attributes filled in, plus ``name`` and ``highway`` columns.
+        The kerb table, kerbs cut into parts, with the attributes filled in, plus ``name`` and
+        ``highway`` columns.
     """
-    del rules
     out = kerbs.copy()
     out["name"] = None
     out["highway"] = None
@@ -1089,34 +1398,30 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
         out["width_source"] = None
     if len(kerbs) == 0 or len(ways) == 0:
         return out
-    kgeom = np.asarray(kerbs.geometry.values, dtype=object)
-    wgeom = np.asarray(ways.geometry.values, dtype=object)
-    mid = shapely.line_interpolate_point(kgeom, 0.5, normalized=True)
-    k_idx, w_idx = shapely.STRtree(wgeom).query_nearest(mid, max_distance=WAY_REACH_M, all_matches=False)
+    view = _Ways.of(ways)
+    parts = _split_parts(kerbs, view, rules)
+    out = _parts_table(out, parts)
+    k_idx = np.flatnonzero(parts.way >= 0)
     if len(k_idx) == 0:
         return out
-    ids = ways["street_id"] if "street_id" in ways.columns else ways.get("osm_id")
-    way_id = (
-        np.array([str(v) for v in ids], dtype=object) if ids is not None else np.arange(len(ways)).astype(str)
-    )
-    side, d = side_of(wgeom[w_idx], mid[k_idx])
-    # Direction of the kerb near its middle, to compare with the way's.
-    ks = shapely.line_locate_point(kgeom[k_idx], mid[k_idx])
+    w_idx = parts.way[k_idx]
+    kgeom = np.asarray(out.geometry.values, dtype=object)
+    mid = shapely.points(parts.place[k_idx])
+    side, d = side_of(view.geometry[w_idx], mid)
+    # Direction of the kerb at its place, to compare with the way's.
+    ks = shapely.line_locate_point(kgeom[k_idx], mid)
     ka = shapely.get_coordinates(shapely.line_interpolate_point(kgeom[k_idx], np.maximum(ks - 0.5, 0.0)))
     kb = shapely.get_coordinates(shapely.line_interpolate_point(kgeom[k_idx], ks + 0.5))
     along = ((kb - ka) * d).sum(axis=1) >= 0
 
-    raw_oneway = (
-        ways["oneway"].to_numpy(dtype=object)[w_idx] if "oneway" in ways.columns else [None] * len(w_idx)
-    )
-    oneway_text = [str(v).strip().lower() if v is not None and v == v else "" for v in raw_oneway]
-    is_oneway = np.array([t in _ONEWAY_YES or t in _ONEWAY_REVERSE or t == "true" for t in oneway_text])
-    reverse = np.array([t in _ONEWAY_REVERSE for t in oneway_text])
+    is_oneway = view.is_oneway[w_idx]
+    reverse = view.reverse[w_idx]
     flow = out["flow"].to_numpy(dtype=object).copy()
     with_traffic = along != reverse
     flow[k_idx] = np.where(is_oneway, np.where(with_traffic, "forward", "backward"), flow[k_idx])
     out["flow"] = flow
 
+    way_id = view.way_id
     street = out["street_id"].to_numpy(dtype=object).copy()
     street[k_idx] = np.where(pd.isna(street[k_idx]), way_id[w_idx], street[k_idx])
     out["street_id"] = street

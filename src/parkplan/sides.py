@@ -216,6 +216,14 @@ def facing_kerbs(
     -------
     Facing
         The facing pairs with their smallest width, and each kerb's own smallest width.
+
+    Notes
+    -----
+    A kerb faces the kerb its ray meets first, whichever way (``street_id``) either took: the parts of a
+    street drawn as several ways (:func:`parkplan.kerbs.attach_ways` cuts kerbs where the way beside
+    them changes) and the two kerbs of a one-way pair sharing one carriageway face each other. The width
+    at a place is the smallest of the measured distance and the ``width_m`` of both kerbs. A ray stops at
+    the first kerb it meets, so it never measures across a median (an island's ring is kerb).
     """
     n = len(kerbs)
     width_attr = kerbs["width_m"].to_numpy(dtype=float)
