@@ -15,9 +15,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from tests.cli_run import run
 
 import parkplan
+from cli_run import run
 from parkplan.errors import RulesError
 from parkplan.hazards import applicable_hazards
 from parkplan.osm import bays_by_way_side, from_osm

@@ -1070,14 +1070,14 @@ def _with_road_classes(
 ) -> gpd.GeoDataFrame:
     """Add a ``road_class`` line round the kerbs of every way with a road class (:func:`_road_classes`).
 
-    The line runs :data:`KERB_INSET_M` inside the way's own carriageway (the boundary of its buffer by half
-    its width less that), along both kerbs and across a free end, as the ``no_parking`` lines of existing
-    mode run along one kerb (:func:`_side_lines`); it is cut to the street area less :data:`CLIP_INSET_M`
-    and loses the carriageway of the ways without a road class, so a slip road's line stops where it
-    enters the street it joins. The rows get ``kind = "road_class"``, ``hazard_id``
-    ``way/<id>/road_class`` and a ``road_class`` column (the way's classes, ``;``-joined; None on the other
-    hazards; in existing mode ``reason`` says ``road class <classes>``): the planner and the checker keep
-    those whose classes the rules list in ``[road_classes] no_parking``
+    The line runs :data:`KERB_INSET_M` inside the way's own carriageway (the boundary of its buffer by
+    half its width, shrunk by that on every side), along both kerbs and across a free end, as the
+    ``no_parking`` lines of existing mode run along one kerb (:func:`_side_lines`); it is cut to the
+    street area less :data:`CLIP_INSET_M` and loses the carriageway of the ways without a road class, so a
+    slip road's line stops where it enters the street it joins. The rows get ``kind = "road_class"``,
+    ``hazard_id`` ``way/<id>/road_class`` and a ``road_class`` column (the way's classes, ``;``-joined;
+    None on the other hazards; in existing mode ``reason`` says ``road class <classes>``): the planner and
+    the checker keep those whose classes the rules list in ``[road_classes] no_parking``
     (:func:`parkplan.hazards.applicable_hazards`). Returns ``hazards`` unchanged when no way has one.
     """
     if not any(_may_have_class(w.tags) for w in ways):  # most city extracts: nothing to draw
@@ -1092,8 +1092,12 @@ def _with_road_classes(
     if len(pick) == 0:
         return hazards
     half = np.asarray(widths, dtype=float) / 2.0
-    inset = np.maximum(half[pick] - KERB_INSET_M, half[pick] / 2.0)
-    rings = shapely.boundary(shapely.buffer(metric[pick], inset, cap_style="flat", join_style="round"))
+    # The way's own carriageway shrunk by the inset on every side, its free ends included: a line offset
+    # from the way by half its width less the inset (flat caps) would end on the end kerb itself, where
+    # the clip below cuts it off, and leave that kerb free (a 13 m wide motorway end held a bay).
+    own = shapely.buffer(metric[pick], half[pick], cap_style="flat", join_style="round")
+    inset = np.minimum(KERB_INSET_M, half[pick] / 2.0)
+    rings = shapely.boundary(shapely.buffer(own, -inset, join_style="mitre"))
     inner = shapely.buffer(areas.to_crs(utm).union_all(), -CLIP_INSET_M, join_style="round")
     lines = shapely.intersection(rings, inner)
     rest = np.array([i for i, c in enumerate(classes) if not c], dtype=np.int64)
