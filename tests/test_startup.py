@@ -17,10 +17,17 @@ import parkplan
 HEAVY = ("geopandas", "shapely", "pandas", "pyogrio", "pyproj", "ortools")
 
 
-def _loaded_after(code: str) -> set[str]:
-    probe = f"import sys\n{code}\nsys.stderr.write(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+def _loaded_after(code: str, modules: tuple[str, ...] = HEAVY) -> set[str]:
+    """Which of ``modules`` a fresh Python process has loaded after running ``code``.
+
+    The answer is the last line of standard error (``code`` may print on both streams).
+    """
+    probe = (
+        f"import sys\ntry:\n    {code.replace(chr(10), chr(10) + '    ')}\nexcept SystemExit:\n    pass\n"
+        f"sys.stderr.write('\\n' + ' '.join(m for m in {modules!r} if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return set(done.stderr.split())
+    return set(done.stderr.rsplit("\n", 1)[-1].split())
 
 
 def test_importing_the_package_and_the_cli_loads_no_heavy_library() -> None:
@@ -33,6 +40,33 @@ def test_importing_the_package_and_the_cli_loads_no_heavy_library() -> None:
     )
     # The public names load what they need on first use.
     assert "geopandas" in _loaded_after("import parkplan\nparkplan.plan")
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["rules", "list"], 0),
+        (["rules", "show", "cn"], 0),
+        (["rules", "show", "de-parkraum", "--json"], 0),
+        (["rules", "doc"], 0),
+        (["rules", "show", "no-such-preset"], 2),  # the error path too: one line, no heavy library
+    ],
+)
+def test_rules_commands_load_no_heavy_library(argv: list[str], code: int) -> None:
+    """``parkplan rules ...`` reads TOML and prints text: no GeoPandas, shapely, numpy or OR-Tools."""
+    run = f"from parkplan.cli import main\nassert main({argv!r}) == {code}"
+    assert _loaded_after(run, (*HEAVY, "numpy")) == set()
+
+
+def test_loading_rules_and_checking_arguments_loads_no_heavy_library() -> None:
+    """The API's rules loading and its argument checks (also their error messages) stay light."""
+    code = (
+        "import parkplan\nparkplan.load_rules('cn')\nparkplan.list_presets()\n"
+        "from parkplan.arguments import check_rules, scheduler_address\n"
+        "scheduler_address('tcp://127.0.0.1:8786')\n"
+        "try:\n    check_rules(3, 'rules', 'plan')\nexcept parkplan.ArgumentError:\n    pass"
+    )
+    assert _loaded_after(code, (*HEAVY, "numpy")) == set()
 
 
 def test_public_names_resolve() -> None:
