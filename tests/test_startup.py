@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -89,3 +90,44 @@ def test_plan_and_check_are_the_functions_however_their_modules_were_first_impor
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def _series(points: list[tuple[float, float]], crs: str = "EPSG:4326") -> Any:
+    import geopandas as gpd
+    import shapely
+
+    return gpd.GeoSeries([shapely.Point(x, y) for x, y in points], crs="EPSG:4326").to_crs(crs)
+
+
+@pytest.mark.parametrize(
+    ("points", "crs"),
+    [
+        ([(13.40, 52.50), (13.45, 52.48)], "EPSG:4326"),  # Berlin
+        ([(13.40, 52.50), (13.45, 52.48)], "EPSG:25833"),  # the same, projected
+        ([(11.9, 48.1), (12.1, 48.2)], "EPSG:4326"),  # centre on the edge of zones 32 and 33: the first
+        ([(-58.4, -34.6), (-58.3, -34.5)], "EPSG:4326"),  # Buenos Aires: southern hemisphere
+        ([(179.9, -16.8), (-179.9, -16.7)], "EPSG:3832"),  # Fiji, bounds across the antimeridian
+        ([(0.0, 0.0)], "EPSG:4326"),  # the equator and the prime meridian
+    ],
+)
+def test_utm_zone_crs_is_geopandas_estimate(points: list[tuple[float, float]], crs: str) -> None:
+    """``io.utm_zone_crs`` (PROJ's zone table read once) picks the zone ``estimate_utm_crs`` picks."""
+    from parkplan.io import utm_zone_crs
+
+    data = _series(points, crs)
+    assert utm_zone_crs(data) == data.estimate_utm_crs()
+    assert utm_zone_crs(data.to_frame("geometry")) == data.estimate_utm_crs()
+
+
+def test_utm_zone_crs_errors_are_geopandas_errors() -> None:
+    """No zone beyond 84 N (RuntimeError), no bounds (ValueError): the errors the OSM reader catches."""
+    import geopandas as gpd
+
+    from parkplan.io import utm_zone_crs
+
+    with pytest.raises(RuntimeError):
+        utm_zone_crs(_series([(10.0, 85.0)]))
+    with pytest.raises(ValueError, match="NaN"):
+        utm_zone_crs(gpd.GeoSeries([], crs="EPSG:4326"))
+    with pytest.raises(RuntimeError, match="crs"):
+        utm_zone_crs(gpd.GeoSeries([]))
