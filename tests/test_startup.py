@@ -131,3 +131,30 @@ def test_utm_zone_crs_errors_are_geopandas_errors() -> None:
         utm_zone_crs(gpd.GeoSeries([], crs="EPSG:4326"))
     with pytest.raises(RuntimeError, match="crs"):
         utm_zone_crs(gpd.GeoSeries([]))
+
+
+def test_utm_codes_at_are_the_zones_of_projs_table() -> None:
+    """The zones found near the point are those of PROJ's whole table, in its order, on every zone edge.
+
+    PROJ's areas of use are not all nominal 6-degree strips (zone 29N reaches to 12.01 W and 84.01 N):
+    the points lie on and just beside every edge, and at random.
+    """
+    import random
+
+    from pyproj.database import query_utm_crs_info
+
+    from parkplan.io import _utm_codes_at
+
+    table = [
+        (int(c.code), c.area_of_use.bounds)
+        for c in query_utm_crs_info(datum_name="WGS 84")
+        if c.area_of_use is not None
+    ]
+    rng = random.Random(14)
+    lons = [e + d for e in range(-180, 181, 6) for d in (-0.011, -1e-9, 0.0, 1e-9, 0.011)]
+    lats = [-90.0, -80.0, -80.0 - 1e-9, -1e-9, 0.0, 1e-9, 52.5, 84.0, 84.005, 84.01, 84.02]
+    points = [(lon, lat) for lon in lons for lat in lats if -180.0 <= lon <= 180.0]
+    points += [(rng.uniform(-180.0, 180.0), rng.uniform(-90.0, 90.0)) for _ in range(2000)]
+    for lon, lat in points:
+        expected = [code for code, (w, s, e, n) in table if w <= lon <= e and s <= lat <= n]
+        assert _utm_codes_at(lon, lat) == expected, (lon, lat)

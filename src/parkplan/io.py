@@ -39,7 +39,6 @@ import shapely
 import shapely.errors
 from numpy.typing import NDArray
 from pyproj import CRS, Proj, Transformer
-from pyproj.database import query_utm_crs_info
 from pyproj.exceptions import CRSError
 
 from parkplan.arguments import check_hazard_source, check_text
@@ -1034,53 +1033,53 @@ def utm_crs(gdf: gpd.GeoDataFrame) -> CRS:
     return crs
 
 
+UTM_NORTH_EPSG, UTM_SOUTH_EPSG = 32600, 32700
+"""EPSG codes of the WGS 84 UTM zones are these plus the zone number (1 to 60)."""
+
+
 @functools.cache
-def _utm_zones(datum_name: str) -> tuple[tuple[int, float, float, float, float], ...]:
-    """List the UTM zones of ``datum_name`` in PROJ's database, in its order: (EPSG, W, S, E, N) degrees.
+def _utm_area(code: int) -> tuple[float, float, float, float] | None:
+    """Area of use of an EPSG CRS in PROJ's database: (west, south, east, north) degrees, or ``None``."""
+    area = CRS.from_epsg(code).area_of_use
+    return None if area is None else (area.west, area.south, area.east, area.north)
 
-    Read once per process: each query of PROJ's database takes about 0.06 s, which the OSM reader paid
-    seven times on a small extract.
+
+def _utm_codes_at(lon: float, lat: float) -> list[int]:
+    """EPSG codes of the WGS 84 UTM zones whose area of use holds the point, in code order.
+
+    The zones ``pyproj.database.query_utm_crs_info(datum_name="WGS 84")`` finds for the point as its
+    area of interest, in the same order (bounds included; the tests compare them on every zone edge),
+    without its query of PROJ's whole database (0.06 s a call, which the OSM reader made seven times on
+    a small extract). The zone numbered for the longitude and its neighbours, north and south, are
+    checked against their areas of use in the database: PROJ's areas are not all the nominal 6-degree
+    strips (zone 29N reaches to 12.01 W and 84.01 N).
     """
-    zones = []
-    for info in query_utm_crs_info(datum_name=datum_name):
-        area = info.area_of_use
-        if area is not None and info.auth_name == "EPSG":
-            zones.append((int(info.code), area.west, area.south, area.east, area.north))
-    return tuple(zones)
+    zone = int((lon + 180.0) // 6.0)  # 0-based nominal zone of the longitude
+    found = []
+    for base in (UTM_NORTH_EPSG, UTM_SOUTH_EPSG):
+        for z in range(max(zone - 1, 0), min(zone + 2, 60)):
+            area = _utm_area(base + z + 1)
+            if area is not None and area[0] <= lon <= area[2] and area[1] <= lat <= area[3]:
+                found.append(base + z + 1)
+    return found
 
 
-def _utm_codes_at(lon: float, lat: float, datum_name: str = "WGS 84") -> list[int]:
-    """EPSG codes of the UTM zones of ``datum_name`` whose area of use holds the point, in PROJ's order.
-
-    The same zones, in the same order, as ``pyproj.database.query_utm_crs_info`` with the point as its
-    area of interest (bounds included; compared on a grid of zone edges and random points), without a
-    database query per call.
-    """
-    return [
-        code
-        for code, west, south, east, north in _utm_zones(datum_name)
-        if west <= lon <= east and south <= lat <= north
-    ]
-
-
-def utm_zone_crs(data: gpd.GeoDataFrame | gpd.GeoSeries, datum_name: str = "WGS 84") -> CRS:
+def utm_zone_crs(data: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
     """Find the UTM zone at the centre of the data's bounds: ``GeoDataFrame.estimate_utm_crs``, but cheap.
 
-    The same centre and the same zone as GeoPandas' ``estimate_utm_crs`` (bounds taken in WGS 84, the
-    centre across the antimeridian when the bounds cross it), with PROJ's table of zones read once per
-    process (:func:`_utm_codes_at`) instead of a database query per call.
+    The same centre and the same WGS 84 zone as GeoPandas' ``estimate_utm_crs`` (bounds taken in WGS 84,
+    the centre across the antimeridian when the bounds cross it), without its query of PROJ's whole
+    database (:func:`_utm_codes_at`).
 
     Parameters
     ----------
     data
         Features with a CRS.
-    datum_name
-        The datum of the UTM zones.
 
     Returns
     -------
     pyproj.CRS
-        The zone's CRS (EPSG:326NN / 327NN for WGS 84).
+        The zone's CRS (EPSG:326NN / 327NN).
 
     Raises
     ------
@@ -1104,7 +1103,7 @@ def utm_zone_crs(data: gpd.GeoDataFrame | gpd.GeoSeries, datum_name: str = "WGS 
         lon = ((minx + (maxx + 360.0)) / 2.0 + 180.0) % 360.0 - 180.0 if across else (minx + maxx) / 2.0
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise ValueError("NaN or None values are not allowed.")
-    found = _utm_codes_at(lon, lat, datum_name)
+    found = _utm_codes_at(lon, lat)
     if not found:
         raise RuntimeError("Unable to determine UTM CRS")
     return CRS.from_epsg(found[0])
