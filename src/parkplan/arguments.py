@@ -19,13 +19,9 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
 
 from parkplan.errors import ArgumentError
 from parkplan.paths import LayerPath
@@ -54,7 +50,8 @@ DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 
 def shown(value: Any) -> str:
     """Describe ``value`` for a message: its ``repr`` (cut to 60 characters) and its type."""
-    if isinstance(value, pd.DataFrame):
+    pandas = sys.modules.get("pandas")  # a DataFrame exists only once pandas is loaded: do not load it
+    if pandas is not None and isinstance(value, pandas.DataFrame):
         return f"a {type(value).__name__} of {len(value)} rows"
     text = repr(value)
     if len(text) > 60:
@@ -95,6 +92,9 @@ def check_frame_or_path(value: Any, name: str, where: str) -> None:
     ArgumentError
         For anything else.
     """
+    import geopandas as gpd
+    import pandas as pd
+
     if isinstance(value, gpd.GeoDataFrame):
         geometry = value._geometry_column_name
         if geometry is None or geometry not in value.columns:
@@ -121,6 +121,8 @@ def check_frame_or_path(value: Any, name: str, where: str) -> None:
 
 
 def _is_hazard_item(value: Any) -> bool:
+    import geopandas as gpd
+
     from parkplan.io import HazardSource
 
     return _is_path(value) or isinstance(value, (gpd.GeoDataFrame, HazardSource))
@@ -134,6 +136,9 @@ def check_hazards(value: Any, name: str, where: str) -> None:
     ArgumentError
         For another type, or a list item that is none of these (the message gives its position).
     """
+    import geopandas as gpd
+    import pandas as pd
+
     from parkplan.io import HazardSource
 
     if value is None or isinstance(value, HazardSource):
@@ -176,6 +181,8 @@ def check_bool(value: Any, name: str, where: str) -> None:
     ArgumentError
         For anything else.
     """
+    import numpy as np
+
     if not isinstance(value, (bool, np.bool_)):
         raise _fail(where, name, "True or False", value)
 
@@ -200,6 +207,8 @@ def check_time_limit(value: Any, name: str, where: str) -> None:
     ArgumentError
         For anything else: ``-1``, ``0``, NaN, infinity, ``"10"``.
     """
+    import numpy as np
+
     if value is None:
         return
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -222,6 +231,8 @@ def resolve_workers(value: Any, name: str = "workers", where: str = "plan") -> i
     ArgumentError
         For ``0``, a non-integer (``1.5``, ``"2"``) or a bool.
     """
+    import numpy as np
+
     from parkplan.parallel import worker_count
 
     if value is None:
@@ -273,6 +284,10 @@ def check_extent(value: Any, name: str, where: str) -> None:
         For another type, a geometry that is no polygon (a Point cuts every kerb away), an empty one, or
         a GeoSeries without a CRS or without any polygon.
     """
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
     if value is None:
         return
     if isinstance(value, gpd.GeoSeries):
@@ -421,6 +436,9 @@ def check_check_arguments(
     ArgumentError
         For the first argument of a wrong type or value, naming it.
     """
+    import geopandas as gpd
+    import pandas as pd
+
     from parkplan.plan import Plan
 
     where = "check"
@@ -456,6 +474,8 @@ def check_osm_arguments(
         For the first argument of a wrong type or value, naming it (a width that is no positive number
         names its ``highway`` key).
     """
+    import numpy as np
+
     where = "from_osm"
     check_path(path, "path", where)
     check_choice(mode, "mode", where, ("plan", "existing"))
@@ -489,6 +509,9 @@ def check_hazard_source(data: Any, kind: Any) -> None:
     ArgumentError
         If ``data`` is no path or GeoDataFrame, or ``kind`` neither ``None`` nor a non-empty string.
     """
+    import geopandas as gpd
+    import pandas as pd
+
     where = "HazardSource"
     if not _is_path(data) and not isinstance(data, (pd.DataFrame, gpd.GeoSeries)):
         raise _fail(where, "data", "a file path or a GeoDataFrame", data)
@@ -517,6 +540,9 @@ def check_mask(value: Any, n: int, name: str, where: str) -> None:
     ArgumentError
         For values that are not booleans (``"x"``, ``[0, 1]``) or the wrong number of them.
     """
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray, pd.Series)):
         raise _fail(where, name, f"{n} booleans (a list, numpy array or pandas Series)", value)
     arr = np.asarray(value)
@@ -534,6 +560,9 @@ def check_crs_frame(value: Any, name: str, where: str) -> None:
     ArgumentError
         For anything else.
     """
+    import geopandas as gpd
+    import pandas as pd
+
     if not isinstance(value, (gpd.GeoDataFrame, pd.DataFrame, gpd.GeoSeries)):
         raise _fail(where, name, "a GeoDataFrame", value)
     check_frame_or_path(value, name, where)

@@ -18,6 +18,7 @@ What is read is what the user meant, or an error says why not:
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import logging
@@ -38,8 +39,6 @@ import shapely
 import shapely.errors
 from numpy.typing import NDArray
 from pyproj import CRS, Proj, Transformer
-from pyproj.aoi import AreaOfInterest
-from pyproj.database import query_utm_crs_info
 from pyproj.exceptions import CRSError
 
 from parkplan.arguments import check_hazard_source, check_text
@@ -61,6 +60,7 @@ __all__ = [
     "text_column",
     "to_metric",
     "utm_crs",
+    "utm_zone_crs",
 ]
 
 log = logging.getLogger("parkplan")
@@ -999,19 +999,14 @@ def utm_crs(gdf: gpd.GeoDataFrame) -> CRS:
     lo, hi = float(first.min()), float((first + width).max())
     centre = float(_wrap(np.array([(lo + hi) / 2.0]))[0])
     lat = (float(south.min()) + float(north.max())) / 2.0
-    found = query_utm_crs_info(
-        datum_name="WGS 84",
-        area_of_interest=AreaOfInterest(
-            west_lon_degree=centre, south_lat_degree=lat, east_lon_degree=centre, north_lat_degree=lat
-        ),
-    )
+    found = _utm_codes_at(centre, lat)
     if not found:
         raise InputError(
             "no UTM zone covers these coordinates (beyond 84 N or 80 S?); reproject the data to "
             "a projected CRS in metres before planning, or give one as the working CRS (--crs, crs=)",
             source=label,
         )
-    crs = CRS.from_epsg(int(found[0].code))
+    crs = CRS.from_epsg(found[0])
     operation = crs.coordinate_operation
     params = {p.name: float(p.value) for p in (operation.params if operation is not None else [])}
     lon0 = params["Longitude of natural origin"]
@@ -1036,6 +1031,82 @@ def utm_crs(gdf: gpd.GeoDataFrame) -> CRS:
         )
     log.info("working CRS: %s (UTM zone of the data)", crs.name)
     return crs
+
+
+UTM_NORTH_EPSG, UTM_SOUTH_EPSG = 32600, 32700
+"""EPSG codes of the WGS 84 UTM zones are these plus the zone number (1 to 60)."""
+
+
+@functools.cache
+def _utm_area(code: int) -> tuple[float, float, float, float] | None:
+    """Area of use of an EPSG CRS in PROJ's database: (west, south, east, north) degrees, or ``None``."""
+    area = CRS.from_epsg(code).area_of_use
+    return None if area is None else (area.west, area.south, area.east, area.north)
+
+
+def _utm_codes_at(lon: float, lat: float) -> list[int]:
+    """EPSG codes of the WGS 84 UTM zones whose area of use holds the point, in code order.
+
+    The zones ``pyproj.database.query_utm_crs_info(datum_name="WGS 84")`` finds for the point as its
+    area of interest, in the same order (bounds included; the tests compare them on every zone edge),
+    without its query of PROJ's whole database (0.06 s a call, which the OSM reader made seven times on
+    a small extract). The zone numbered for the longitude and its neighbours, north and south, are
+    checked against their areas of use in the database: PROJ's areas are not all the nominal 6-degree
+    strips (zone 29N reaches to 12.01 W and 84.01 N).
+    """
+    zone = int((lon + 180.0) // 6.0)  # 0-based nominal zone of the longitude
+    found = []
+    for base in (UTM_NORTH_EPSG, UTM_SOUTH_EPSG):
+        for z in range(max(zone - 1, 0), min(zone + 2, 60)):
+            area = _utm_area(base + z + 1)
+            if area is not None and area[0] <= lon <= area[2] and area[1] <= lat <= area[3]:
+                found.append(base + z + 1)
+    return found
+
+
+def utm_zone_crs(data: gpd.GeoDataFrame | gpd.GeoSeries) -> CRS:
+    """Find the UTM zone at the centre of the data's bounds: ``GeoDataFrame.estimate_utm_crs``, but cheap.
+
+    The same centre and the same WGS 84 zone as GeoPandas' ``estimate_utm_crs`` (bounds taken in WGS 84,
+    the centre across the antimeridian when the bounds cross it), without its query of PROJ's whole
+    database (:func:`_utm_codes_at`).
+
+    Parameters
+    ----------
+    data
+        Features with a CRS.
+
+    Returns
+    -------
+    pyproj.CRS
+        The zone's CRS (EPSG:326NN / 327NN).
+
+    Raises
+    ------
+    RuntimeError
+        If ``data`` has no CRS, or no zone covers the centre (beyond 84 N or 80 S), as GeoPandas.
+    ValueError
+        If the bounds are not finite (no features), as GeoPandas.
+    """
+    geo = data.geometry if isinstance(data, gpd.GeoDataFrame) else data
+    if not geo.crs:
+        raise RuntimeError("crs must be set to estimate UTM CRS.")
+    minx, miny, maxx, maxy = (float(v) for v in geo.total_bounds)
+    crs = CRS.from_user_input(geo.crs)
+    if crs.is_geographic:
+        lon, lat = (minx + maxx) / 2.0, (miny + maxy) / 2.0
+    else:
+        to_lonlat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        minx, miny, maxx, maxy = to_lonlat.transform_bounds(minx, miny, maxx, maxy)
+        lat = (miny + maxy) / 2.0
+        across = minx > maxx  # the bounds cross the antimeridian: centre them there
+        lon = ((minx + (maxx + 360.0)) / 2.0 + 180.0) % 360.0 - 180.0 if across else (minx + maxx) / 2.0
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ValueError("NaN or None values are not allowed.")
+    found = _utm_codes_at(lon, lat)
+    if not found:
+        raise RuntimeError("Unable to determine UTM CRS")
+    return CRS.from_epsg(found[0])
 
 
 SCALE_GRID = 5

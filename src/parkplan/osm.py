@@ -47,6 +47,7 @@ from shapely.ops import substring
 from parkplan import osm_read
 from parkplan.arguments import check_osm_arguments
 from parkplan.errors import InputError
+from parkplan.io import utm_zone_crs
 from parkplan.kerbs import side_of
 from parkplan.rules import Rules, load_rules
 
@@ -601,7 +602,7 @@ def _directional_places(
         nodes.append(node_id)
     if not nodes:
         return {}
-    utm = areas.estimate_utm_crs()
+    utm = utm_zone_crs(areas)
     xy = shapely.get_coordinates(_to_utm([shapely.Point(c) for chord in chords for c in chord], utm))
     xy = xy.reshape(len(chords), 3, 2)
     tangent = xy[:, 2] - xy[:, 1]
@@ -821,7 +822,7 @@ def _street_areas(ways: list[_Way], widths: list[float], label: str) -> gpd.GeoD
     """Buffer the ways by half their width, merge, close small gaps; one row per polygon part."""
     lines = gpd.GeoSeries([shapely.LineString(w.coords) for w in ways], crs="EPSG:4326")
     try:
-        utm = lines.estimate_utm_crs()
+        utm = utm_zone_crs(lines)
     except (RuntimeError, ValueError) as exc:
         raise InputError(f"cannot find a UTM zone for the data: {exc}", source=label) from exc
     metric = np.asarray(lines.to_crs(utm).values, dtype=object)
@@ -925,7 +926,7 @@ def _side_lines(
     if not ways:
         return ids, reasons, geoms
     lines = gpd.GeoSeries([shapely.LineString(w.coords) for w in ways], crs="EPSG:4326")
-    utm = lines.estimate_utm_crs()
+    utm = utm_zone_crs(lines)
     metric = np.asarray(lines.to_crs(utm).values, dtype=object)
     inner = shapely.buffer(areas.to_crs(utm).union_all(), -CLIP_INSET_M, join_style="round")
     shapely.prepare(inner)
@@ -1199,7 +1200,7 @@ def _facing_points(geoms: list[Any], areas: gpd.GeoDataFrame) -> list[Any]:
     """
     if not geoms:
         return []
-    utm = areas.estimate_utm_crs()
+    utm = utm_zone_crs(areas)
     street = areas.to_crs(utm).union_all()
     g = _to_utm(geoms, utm)
     edge = np.where(np.isin(shapely.get_type_id(g), (3, 6)), shapely.boundary(g), g)
@@ -1214,7 +1215,7 @@ def _gates_on(
     found: list[list[int]] = [[] for _ in outlines]
     if not gates or not outlines:
         return found
-    utm = areas.estimate_utm_crs()
+    utm = utm_zone_crs(areas)
     points = _to_utm([shapely.Point(lon, lat) for _, lon, lat, _ in gates], utm)
     edges = shapely.boundary(_to_utm(outlines, utm))
     o_idx, g_idx = shapely.STRtree(points).query(edges, predicate="dwithin", distance=GATE_REACH_M)
@@ -1589,7 +1590,7 @@ def _way_sides(
     bays: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, reach_m: float
 ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.object_]]]:
     """Find the way (row of ``ways``; -1: none within ``reach_m``) and its side of each bay's centre."""
-    crs = ways.to_crs(4326).estimate_utm_crs()
+    crs = utm_zone_crs(ways.to_crs(4326))
     w = ways.to_crs(crs)
     wg = np.asarray(w.geometry.values, dtype=object)
     centre = shapely.centroid(np.asarray(bays.to_crs(crs).geometry.values, dtype=object))
@@ -1875,7 +1876,7 @@ def separate_bays(parking: gpd.GeoDataFrame, rules: Rules | str | None = None) -
             geometry=[],
             crs="EPSG:4326",
         )
-    crs = parking.to_crs(4326).estimate_utm_crs()
+    crs = utm_zone_crs(parking.to_crs(4326))
     frame = parking.to_crs(crs)
     rows: list[dict[str, object]] = []
     polys: list[object] = []
