@@ -1083,7 +1083,7 @@ def _with_road_classes(
     """
     if not any(_may_have_class(w.tags) for w in ways):  # most city extracts: nothing to draw
         return hazards
-    utm = areas.estimate_utm_crs()
+    utm = utm_zone_crs(areas)
     metric = np.asarray(
         gpd.GeoSeries([shapely.LineString(w.coords) for w in ways], crs="EPSG:4326").to_crs(utm).values,
         dtype=object,
