@@ -493,9 +493,18 @@ def compare(name: str, d: District, a: parkplan.Plan, b: parkplan.Plan) -> None:
     if name != "rounded_through_wgs84":
         check_same(a, b)
         return
-    check_same(a, b, ROUND_TOL_M, count=False)
-    if len(a.bays) != len(b.bays):
-        assert not count_is_robust(d, a), f"bays: {len(a.bays)} before, {len(b.bays)} after"
+    check_bays(a)
+    check_bays(b)
+    diff = zone_differences(a, b, ROUND_TOL_M)
+    if diff or len(a.bays) != len(b.bays):
+        # A kerb within the rounding (about 1 cm) of holding one more bay holds one fewer once rounded:
+        # the count may change, and with the kerbs' values the side choice of a street too narrow for
+        # both sides (which kerb parks, so which one gets the cross_section zone). Fair to compare only
+        # where the count is robust.
+        assert not count_is_robust(d, a), (
+            f"bays: {len(a.bays)} before, {len(b.bays)} after; zones differ (metres only in the first "
+            f"plan, only in the second): {diff}"
+        )
 
 
 def transformed_plan(name: str, d: District, data: st.DataObject) -> parkplan.Plan:
