@@ -19,7 +19,7 @@ Then every mode is ONE fresh Python process that plans from the files and writes
 GeoPackage to a temporary folder:
 
 * ``local-1``: ``parkplan.plan(..., workers=1)`` and ``plan.write(..., workers=1)``;
-* ``local-2``: ``workers=2`` in both places (forked local workers and threads, :mod:`parkplan.parallel`);
+* ``local-2``: ``workers=2`` in both places (forked local workers and threads, :mod:`parkplan._parallel`);
 * ``dask-2``: a ``dask.distributed.LocalCluster`` of 2 worker processes with one thread each, started
   before the timer (its start-up is reported apart), and ``client=`` in both places.
 

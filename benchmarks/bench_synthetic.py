@@ -120,7 +120,7 @@ def child_plan(size: int, seed: int, rules: str, folder: Path, fmt: str) -> dict
     import numpy as np
 
     import parkplan
-    from parkplan.solve import to_mm
+    from parkplan.optimize.solve import to_mm
 
     import_s = time.perf_counter() - t_import
 
@@ -199,7 +199,7 @@ def _capture_stretches() -> tuple[list[Any], list[float]]:
     """
     stretches: list[Any] = []
     choice_s: list[float] = []
-    module = sys.modules.get("parkplan.plan")
+    module = sys.modules.get("parkplan.pipeline")
     decide = getattr(module, "decide", None)
     if module is not None and decide is not None:
 
@@ -229,8 +229,8 @@ def child_naive(folder: Path, rules: str, time_limit_s: float, workers: int) -> 
     import numpy as np
     from ortools.sat.python import cp_model
 
-    from parkplan.rules import load_rules
-    from parkplan.solve import WEIGHT_SCALE, bay_arrays, to_mm
+    from parkplan.optimize.solve import WEIGHT_SCALE, bay_arrays, to_mm
+    from parkplan.rules.loading import load_rules
 
     rule_set = load_rules(rules)
     bays = bay_arrays(rule_set)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import parkplan
 from parkplan.check.core import run_check
-from parkplan.osm import capacity_summary, enforce_capacity, osm_extent
+from parkplan.osm.streets import capacity_summary, enforce_capacity, osm_extent
 
 DATA = Path(__file__).resolve().parent / "data" / "helsinki" / "Helsinki.osm.pbf"
 

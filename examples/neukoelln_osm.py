@@ -17,7 +17,7 @@ from pathlib import Path
 
 import parkplan
 from parkplan.check.core import run_check
-from parkplan.osm import capacity_summary, enforce_capacity
+from parkplan.osm.streets import capacity_summary, enforce_capacity
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "osm" / "neukoelln-2024.osm"
 

@@ -24,9 +24,9 @@ from shapely.geometry import GeometryCollection, LineString, Point, box
 
 import parkplan
 from parkplan import cli
+from parkplan._parallel import _local_cpus, worker_count
 from parkplan.arguments import resolve_workers, scheduler_address
 from parkplan.errors import ArgumentError, InputError, ParkplanError
-from parkplan.parallel import _local_cpus, worker_count
 
 CRS = "EPSG:25833"
 KERB = gpd.GeoDataFrame({"curb_id": ["k"]}, geometry=[LineString([(0, 0), (40, 0)])], crs=CRS)
@@ -215,7 +215,7 @@ def test_cli_workers_minus_one_means_all_cpus(
     given: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Before, --workers -1 reached the stages as -1 and ran on one worker."""
-    plan_module = sys.modules["parkplan.plan"]  # the module (parkplan.plan is the function)
+    plan_module = sys.modules["parkplan.pipeline"]  # the module (parkplan.plan is the function)
     seen: dict[str, Any] = {}
     real = plan_module.plan
 

@@ -20,8 +20,8 @@ import shapely
 
 from cli_run import assert_one_error, run
 from parkplan.errors import InputError, RulesError
-from parkplan.io import HazardSource, read_kerbs
-from parkplan.rules import load_rules
+from parkplan.io.read import HazardSource, read_kerbs
+from parkplan.rules.loading import load_rules
 
 DATA = Path(__file__).parent / "data" / "neukoelln_small"
 
@@ -379,13 +379,13 @@ def test_failure_while_writing_leaves_no_output(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """All outputs are written together: a failure on the last one leaves every target untouched."""
-    import parkplan.output
+    import parkplan.io.write
     from parkplan.errors import OutputError
 
     def broken(data: object, tmp: Path) -> None:
         raise OutputError("disk full", source=str(tmp))
 
-    monkeypatch.setattr(parkplan.output, "dump_json", broken)
+    monkeypatch.setattr(parkplan.io.write, "dump_json", broken)
     kerbs = write(tmp_path / "kerbs.geojson", good_kerbs())
     out = write(tmp_path / "bays.geojson", "old\n")
     zones = tmp_path / "zones.geojson"

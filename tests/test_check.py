@@ -17,10 +17,10 @@ from parkplan.check import CHECKS, CheckResult, run_check
 from parkplan.check.attach import attach_bays
 from parkplan.check.geometry import KerbSegments
 from parkplan.cli import main
-from parkplan.io import read_extent
-from parkplan.kerbs import build_kerbs
-from parkplan.output import write_layer
-from parkplan.rules import load_rules
+from parkplan.geometry.kerbs import build_kerbs
+from parkplan.io.read import read_extent
+from parkplan.io.write import write_layer
+from parkplan.rules.loading import load_rules
 
 CRS = "EPSG:25833"
 X0, Y0 = 392_000.0, 5_817_000.0

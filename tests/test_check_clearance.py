@@ -20,9 +20,9 @@ from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
 from parkplan.check.attach import attach_bays
 from parkplan.check.clearance import TOL_M, clearance_violations, hazard_places, tagged_no_parking
-from parkplan.io import read_kerbs
-from parkplan.kerbs import build_kerbs
-from parkplan.rules import load_rules
+from parkplan.geometry.kerbs import build_kerbs
+from parkplan.io.read import read_kerbs
+from parkplan.rules.loading import load_rules
 
 CRS = "EPSG:25833"
 X0, Y0 = 392_000.0, 5_817_000.0

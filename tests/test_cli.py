@@ -273,7 +273,7 @@ def test_progress_line_only_when_asked(tmp_path: Path, capsys: pytest.CaptureFix
     from shapely.geometry import LineString
 
     import parkplan
-    from parkplan.progress import Progress
+    from parkplan._progress import Progress
 
     k = gpd.GeoDataFrame({"curb_id": ["k"]}, geometry=[LineString([(0, 0), (50, 0)])], crs="EPSG:25833")
     parkplan.plan(k, None, rules="de-parkraum")

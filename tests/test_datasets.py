@@ -16,7 +16,7 @@ import pytest
 
 import parkplan
 from parkplan.check.core import run_check
-from parkplan.osm import osm_extent
+from parkplan.osm.streets import osm_extent
 
 ROOT = Path(__file__).resolve().parents[1]
 KERBS = ROOT / "examples" / "data" / "neukoelln-kerbs"

@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from parkplan.cli import main
-from parkplan.output import geojson_text
+from parkplan.io.write import geojson_text
 
 DATA = Path(__file__).parent / "data" / "neukoelln_small"
 STREETS = DATA / "street_areas.geojson"
@@ -206,7 +206,7 @@ def test_writing_with_worker_processes_gives_the_same_bytes() -> None:
     from shapely.geometry import LineString
 
     import parkplan
-    from parkplan.output import geojson_seq_text, geojson_text
+    from parkplan.io.write import geojson_seq_text, geojson_text
 
     k = gpd.GeoDataFrame(
         {"curb_id": [f"k{i}" for i in range(5)]},

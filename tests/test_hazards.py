@@ -751,7 +751,7 @@ def test_segment_locate_equals_line_locate_point(x, y, n):
 
     xs = np.linspace(0.0, 100.0, n)
     kerb = LineString(np.column_stack([xs, 3.0 * np.sin(xs / 7.0)]))
-    table = parkplan.kerbs.build_kerbs(
+    table = parkplan.geometry.kerbs.build_kerbs(
         kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
     )
     seg = _Segments(table)
@@ -869,7 +869,7 @@ def _reference_nearest_place(
 def test_vectorised_line_places_equal_pair_by_pair(bend, lines):
     xs = np.linspace(0.0, 100.0, 9)
     kerb = LineString(np.column_stack([xs, bend * ((xs - 50.0) / 50.0) ** 2]))
-    table = parkplan.kerbs.build_kerbs(
+    table = parkplan.geometry.kerbs.build_kerbs(
         kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
     )
     seg = hz._Segments(table)
@@ -913,7 +913,7 @@ def test_vectorised_line_places_equal_pair_by_pair(bend, lines):
 def test_plain_crossings_are_what_the_pieces_give(lines, snap):
     # A kerb with a bend at x = 50: crossings near it must not take the shortcut.
     kerb = LineString([(0, 0), (50, 0), (100, 20)])
-    table = parkplan.kerbs.build_kerbs(
+    table = parkplan.geometry.kerbs.build_kerbs(
         kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
     )
     seg = hz._Segments(table)

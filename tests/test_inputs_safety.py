@@ -1,7 +1,7 @@
 """Inputs read as the user meant them, or refused (issue 19: cases 6, 7, and 10's ids and antimeridian).
 
 * Multi-layer files: a GeoPackage with several layers is read only when the layer is named
-  (``PATH:LAYER``, :class:`parkplan.paths.LayerPath`, ``--layer``); otherwise one error line lists them.
+  (``PATH:LAYER``, :class:`parkplan.io.paths.LayerPath`, ``--layer``); otherwise one error line lists them.
 * Several UTM zones: longitude / latitude kerbs spread so that one UTM zone would measure them more than
   0.2 % wrong are refused (``--crs`` / ``crs=`` overrides); a district across a zone edge is fine.
 * The antimeridian: a kerb line or street area drawn across 180 degrees is planned as the short piece
@@ -30,8 +30,8 @@ from pyproj import CRS
 import parkplan
 from cli_run import assert_one_error, run
 from parkplan.errors import InputError
-from parkplan.io import MAX_SCALE_ERROR, HazardSource, read_kerbs, utm_crs
-from parkplan.paths import LayerPath
+from parkplan.io.paths import LayerPath
+from parkplan.io.read import MAX_SCALE_ERROR, HazardSource, read_kerbs, utm_crs
 
 DATA = Path(__file__).parent / "data" / "neukoelln_small"
 STREETS = DATA / "street_areas.geojson"

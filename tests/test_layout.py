@@ -375,7 +375,7 @@ def test_rectangle_area_has_four_corners():
 
 def test_corners_of_a_densified_rectangle_are_its_real_corners():
     # Vertices every 10 m: each vertex next to a corner sees the same windowed turn as the corner itself.
-    from parkplan.kerbs import CornerSettings, ring_corners
+    from parkplan.geometry.kerbs import CornerSettings, ring_corners
 
     ring = shapely.get_coordinates(box(0.0, 0.0, 100.0, 40.0).segmentize(10.0).exterior)[:-1]
     corners, _, _ = ring_corners(ring, CornerSettings())
@@ -388,7 +388,7 @@ def test_overlap_check_looks_at_every_bay_that_overlaps_another(seed: int) -> No
     """Crossing, bent kerbs with bays packed on them: every pair of raw bay polygons that overlaps
     (found by brute force over all pairs) is among the candidates the segment regions let through,
     except neighbours within one straight segment, which lie side by side by construction."""
-    from parkplan.kerbs import KerbIndex
+    from parkplan.geometry.kerbs import KerbIndex
     from parkplan.layout import _following, _overlap_candidates
 
     rng = np.random.default_rng(seed)
@@ -427,7 +427,7 @@ def test_overlap_check_looks_at_every_bay_that_overlaps_another(seed: int) -> No
 @pytest.mark.parametrize("seed", range(4))
 def test_row_helpers_equal_fancy_indexing(seed):
     """The fast gathers, scatters and row scaling give exactly numpy's fancy indexing and broadcasting."""
-    from parkplan.kerbs import rows, scaled, set_rows
+    from parkplan.geometry.kerbs import rows, scaled, set_rows
 
     rng = np.random.default_rng(seed)
     points = rng.normal(size=(50, 2)) * 1e5
@@ -448,7 +448,7 @@ def test_kerb_account_counts_runs_in_any_row_order():
     metres per kerb, by hand; the same when the bays come in another order."""
     import pandas as pd
 
-    from parkplan.plan import _kerb_account
+    from parkplan.pipeline import _kerb_account
 
     rules = parkplan.load_rules("cn")  # runs of bays apart by a gap
     assert rules.grouping is not None

@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import parkplan
-from parkplan import carriageway, keep
+from parkplan import keep
+from parkplan.geometry import carriageway
+from parkplan.geometry.kerbs import KerbSegments
 from parkplan.keep import KERB_EDGE_FRACTION, MATCH_M, existing_spans
-from parkplan.kerbs import KerbSegments
 
 CRS = "EPSG:25833"
 X0, Y0 = 391_000.0, 5_818_000.0  # realistic coordinate magnitudes

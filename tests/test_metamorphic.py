@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 import parkplan
-from parkplan.kerbs import merge_kerb_lines
+from parkplan.geometry.kerbs import merge_kerb_lines
 
 CRS_M = "EPSG:25833"
 X0, Y0 = 391_000.0, 5_818_000.0  # about 13.4 E, 52.5 N (Berlin-Neukölln)

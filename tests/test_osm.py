@@ -14,8 +14,15 @@ from shapely.strtree import STRtree
 
 import parkplan
 from parkplan.cli import main
-from parkplan.kerbs import side_of
-from parkplan.osm import DEFAULT_WIDTHS_M, bays_by_way_side, from_osm, osm_extent, parking_side, parse_width
+from parkplan.geometry.kerbs import side_of
+from parkplan.osm.streets import (
+    DEFAULT_WIDTHS_M,
+    bays_by_way_side,
+    from_osm,
+    osm_extent,
+    parking_side,
+    parse_width,
+)
 
 KINDS = {
     "intersection",

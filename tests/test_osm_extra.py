@@ -12,8 +12,8 @@ import pytest
 import shapely
 
 import parkplan
-from parkplan.kerbs import side_of
-from parkplan.osm import bays_by_way_side, capacity_summary, enforce_capacity, from_osm
+from parkplan.geometry.kerbs import side_of
+from parkplan.osm.streets import bays_by_way_side, capacity_summary, enforce_capacity, from_osm
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
 
@@ -181,7 +181,7 @@ def test_multipolygon_relations(read):
     assert parking["capacity"].iloc[0] == 2.0
     assert by_id.loc["relation/902", "reason"] == "separate"
     assert hazards["hazard_id"].is_unique
-    bays = parkplan.osm.separate_bays(parking, RULES)
+    bays = parkplan.osm.streets.separate_bays(parking, RULES)
     assert len(bays) == 2
 
 
@@ -678,14 +678,14 @@ def test_neukoelln_signals_for_one_direction():
     ],
 )
 def test_crossing_types_from_tags(tags: dict[str, str], kind: str) -> None:
-    from parkplan.osm import crossing_kind
+    from parkplan.osm.streets import crossing_kind
 
     assert crossing_kind(tags) == kind
 
 
 def test_crossing_subtypes_fall_back_to_the_crossing_rules() -> None:
     """de-parkraum gives marked crossings 2 m; cn has no entry for them, so its crossing rule applies."""
-    from parkplan.rules import load_rules
+    from parkplan.rules.loading import load_rules
 
     parkraum = load_rules("de-parkraum").clearance_rules("crossing_marked")
     assert (parkraum[0].before_m, parkraum[0].after_m) == (2.0, 2.0)

@@ -22,8 +22,8 @@ import pytest
 
 import parkplan
 from cli_run import assert_one_error, run
-from parkplan import osm_read
-from parkplan.osm import from_osm, osm_extent
+from parkplan.osm import read as osm_read
+from parkplan.osm.streets import from_osm, osm_extent
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
 RULES = "de-parkraum"
@@ -165,7 +165,7 @@ def test_shuffled_file_is_unsorted_on_the_fast_path(files):
 
 def test_duplicates_are_read_once(tmp_path, objects):
     """A sorted file with a node twice (libosmium passes a repeated node silently) is read as without."""
-    from parkplan.osm import _read
+    from parkplan.osm.streets import _read
 
     head, objs = objects
     hydrant = next(e for e in objs if e.tag == "node" and any(t.get("v") == "fire_hydrant" for t in e))

@@ -2,7 +2,8 @@
 
 After the carriageways are merged, one kerb of the street area runs beside several ways. Before, it took
 the width, orientation, flow and parking tags of the way nearest its middle for its whole length; now
-:func:`parkplan.kerbs.attach_ways` cuts it where the way beside it (what it would take from it) changes.
+:func:`parkplan.geometry.kerbs.attach_ways` cuts it where the way beside it (what it would take from it)
+changes.
 The OSM files are written here with the tagging patterns of real streets split mid-block.
 """
 
@@ -17,10 +18,10 @@ import pytest
 import shapely
 
 import parkplan
-from parkplan.io import read_kerbs, to_metric
-from parkplan.kerbs import MIN_PART_M, attach_ways, build_kerbs
-from parkplan.osm import from_osm, osm_extent
-from parkplan.rules import Rules, load_rules
+from parkplan.geometry.kerbs import MIN_PART_M, attach_ways, build_kerbs
+from parkplan.io.read import read_kerbs, to_metric
+from parkplan.osm.streets import from_osm, osm_extent
+from parkplan.rules.loading import Rules, load_rules
 from parkplan.sides import facing_kerbs
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import parkplan
-from parkplan.osm import (
+from parkplan.osm.streets import (
     DEFAULT_WIDTHS_M,
     LANE_WIDTH_M,
     PARKING_LANE_DEPTHS_M,

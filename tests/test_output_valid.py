@@ -27,8 +27,8 @@ from pyproj import CRS
 from shapely.geometry import LineString, Polygon
 
 import parkplan
-from parkplan import output
-from parkplan.kerbs import KerbIndex
+from parkplan.geometry.kerbs import KerbIndex
+from parkplan.io import write as output
 from parkplan.layout import _following, kerb_edge
 
 FOLD = Path(__file__).parent / "data" / "neukoelln_fold"

@@ -29,14 +29,14 @@ import shapely
 from pyproj import Transformer
 
 import parkplan
-from parkplan import output
 from parkplan.cli import main
 from parkplan.errors import ArgumentError, OutputError
-from parkplan.paths import LayerPath
-from parkplan.rules import is_rules_file, load_rules, rules_files
-from parkplan.targets import InputFile, OutputPlan, Target, layer_target, replace_all
+from parkplan.io import write as output
+from parkplan.io.paths import LayerPath
+from parkplan.io.targets import InputFile, OutputPlan, Target, layer_target, replace_all
+from parkplan.rules.loading import is_rules_file, load_rules, rules_files
 
-PRESETS = Path(parkplan.__file__).parent / "presets"
+PRESETS = Path(parkplan.__file__).parent / "rules" / "presets"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -480,7 +480,7 @@ def test_a_failed_replace_in_a_subprocess(kerbs: Path, tmp_path: Path) -> None:
     code = textwrap.dedent(
         """
         import os, sys
-        from parkplan import targets
+        from parkplan.io import targets
         from parkplan.cli import main
         real, calls = os.replace, []
         def flaky(src, dst):

@@ -10,8 +10,10 @@ import pytest
 from shapely.ops import substring
 
 import parkplan
-from parkplan import parallel, sides, solve
-from parkplan.output import geojson_text
+from parkplan import _parallel as parallel
+from parkplan import sides
+from parkplan.io.write import geojson_text
+from parkplan.optimize import solve
 from parkplan.synthetic import make_city
 
 
@@ -219,9 +221,9 @@ def test_plan_and_write_pause_the_collector_only_while_they_run(
     import gc
     import importlib
 
-    from parkplan import output
+    from parkplan.io import write as output
 
-    plan_module = importlib.import_module("parkplan.plan")
+    plan_module = importlib.import_module("parkplan.pipeline")
     seen: list[bool] = []
     for module, name in ((plan_module, "build_kerbs"), (output, "dump_layer")):
         inner = getattr(module, name)

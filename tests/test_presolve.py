@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parkplan.model import BayArrays, run_patterns, solve_chunk
-from parkplan.presolve import knapsack_table, presolve_stretches
-from parkplan.rules import load_rules
-from parkplan.solve import bay_arrays, solve_stretches, to_mm
+from parkplan.optimize.presolve import knapsack_table, presolve_stretches
+from parkplan.optimize.solve import bay_arrays, solve_stretches, to_mm
+from parkplan.optimize.stretches import BayArrays, run_patterns, solve_chunk
+from parkplan.rules.loading import load_rules
 
 
 def _rules(grouping: bool, angled: bool) -> dict[str, object]:

@@ -421,8 +421,8 @@ def _lost_reference(zones: pd.DataFrame, n_kerbs: int, order: list[str]) -> dict
 @settings(max_examples=150, deadline=None)
 @given(zone_rows())
 def test_lost_by_kind_matches_a_plain_reference(zones):
-    from parkplan.plan import _kind_rank, _lost_by_kind
-    from parkplan.rules import load_rules
+    from parkplan.pipeline import _kind_rank, _lost_by_kind
+    from parkplan.rules.loading import load_rules
 
     rules = load_rules("cn")
     rank = _kind_rank(rules)

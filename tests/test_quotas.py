@@ -11,7 +11,7 @@ from shapely.geometry import LineString, Point
 
 import parkplan
 from parkplan.quotas import required_per_face
-from parkplan.rules import load_rules
+from parkplan.rules.loading import load_rules
 
 CRS = "EPSG:25833"
 FT = 0.3048

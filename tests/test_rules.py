@@ -12,8 +12,8 @@ from shapely.geometry import LineString, Point
 
 import parkplan
 from parkplan.cli import main
-from parkplan.rules import FOOT_M, load_rules
-from parkplan.rules_table import rule_rows, rules_markdown, rules_to_dict, show_text
+from parkplan.rules.loading import FOOT_M, load_rules
+from parkplan.rules.table import rule_rows, rules_markdown, rules_to_dict, show_text
 
 CRS = "EPSG:25833"
 CAR = {"car": {"orientation": "parallel", "length_m": 6.0, "width_m": 2.5}}
@@ -196,7 +196,7 @@ def test_json_has_the_toml_keys(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_every_preset_loads_and_plans_the_bundled_example() -> None:
     data = Path(__file__).parent / "data" / "neukoelln_small"
-    extent = parkplan.io.read_extent(data / "extent.geojson")
+    extent = parkplan.io.read.read_extent(data / "extent.geojson")
     for name in parkplan.list_presets():
         r = load_rules(name)
         assert r.name == name

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 import parkplan
-from parkplan.rules import load_rules
+from parkplan.rules.loading import load_rules
 from parkplan.sides import _allowed, _components
 
 CRS = "EPSG:25833"

@@ -33,7 +33,8 @@ import pytest
 import shapely
 from ortools.sat.python import cp_model
 
-from parkplan import interrupt, parallel
+from parkplan import _interrupt as interrupt
+from parkplan import _parallel as parallel
 from parkplan.errors import ParkplanError
 
 pytestmark = pytest.mark.skipif(
@@ -333,7 +334,7 @@ def test_library_leaves_the_host_handlers_as_they_were(runs: list[Run], tmp_path
 
 LOST = """
 import os, signal, time
-from parkplan import interrupt
+from parkplan import _interrupt as interrupt
 
 with interrupt.handling_signals(grace_s=1.0):
     try:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString
 
 import parkplan
-from parkplan.solve import bay_arrays, closed_form, solve_stretches, to_mm
+from parkplan.optimize.solve import bay_arrays, closed_form, solve_stretches, to_mm
 
 # --------------------------------------------------------------------------------------------------
 # Helpers

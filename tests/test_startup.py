@@ -77,15 +77,15 @@ def test_public_names_resolve() -> None:
 
 
 @pytest.mark.parametrize(
-    "first", ["import parkplan.check.core", "import parkplan.plan", "from parkplan.plan import Plan"]
+    "first", ["import parkplan.check.core", "import parkplan.pipeline", "from parkplan.pipeline import Plan"]
 )
 def test_plan_and_check_are_the_functions_however_their_modules_were_first_imported(first: str) -> None:
     """``parkplan.plan`` / ``parkplan.check`` are functions, also after their modules were imported."""
     code = (
         f"{first}\nimport parkplan, types\n"
-        "from parkplan.plan import plan\nfrom parkplan.check.core import check\n"
+        "from parkplan.pipeline import plan\nfrom parkplan.check.core import check\n"
         "assert parkplan.plan is plan and parkplan.check is check\n"
-        "import parkplan.check, parkplan.plan\n"
+        "import parkplan.check, parkplan.pipeline\n"
         "assert parkplan.plan is plan and parkplan.check is check\nprint('ok')"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -112,7 +112,7 @@ def _series(points: list[tuple[float, float]], crs: str = "EPSG:4326") -> Any:
 )
 def test_utm_zone_crs_is_geopandas_estimate(points: list[tuple[float, float]], crs: str) -> None:
     """``io.utm_zone_crs`` (PROJ's zone table read once) picks the zone ``estimate_utm_crs`` picks."""
-    from parkplan.io import utm_zone_crs
+    from parkplan.io.read import utm_zone_crs
 
     data = _series(points, crs)
     assert utm_zone_crs(data) == data.estimate_utm_crs()
@@ -123,7 +123,7 @@ def test_utm_zone_crs_errors_are_geopandas_errors() -> None:
     """No zone beyond 84 N (RuntimeError), no bounds (ValueError): the errors the OSM reader catches."""
     import geopandas as gpd
 
-    from parkplan.io import utm_zone_crs
+    from parkplan.io.read import utm_zone_crs
 
     with pytest.raises(RuntimeError):
         utm_zone_crs(_series([(10.0, 85.0)]))
@@ -143,7 +143,7 @@ def test_utm_codes_at_are_the_zones_of_projs_table() -> None:
 
     from pyproj.database import query_utm_crs_info
 
-    from parkplan.io import _utm_codes_at
+    from parkplan.io.read import _utm_codes_at
 
     table = [
         (int(c.code), c.area_of_use.bounds)

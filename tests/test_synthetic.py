@@ -9,7 +9,7 @@ import shapely
 from pyproj import CRS
 
 import parkplan
-from parkplan.rules import load_rules
+from parkplan.rules.loading import load_rules
 from parkplan.synthetic import grid_city, make_city
 
 TARGET = 2_000

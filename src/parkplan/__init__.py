@@ -21,11 +21,11 @@ from parkplan.errors import ArgumentError, InputError, OutputError, ParkplanErro
 
 if TYPE_CHECKING:
     from parkplan.check import check
-    from parkplan.io import HazardSource
-    from parkplan.osm import from_osm
-    from parkplan.paths import LayerPath
-    from parkplan.plan import Plan, plan
-    from parkplan.rules import BayType, Clearance, Grouping, Rules, list_presets, load_rules
+    from parkplan.io.paths import LayerPath
+    from parkplan.io.read import HazardSource
+    from parkplan.osm.streets import from_osm
+    from parkplan.pipeline import Plan, plan
+    from parkplan.rules.loading import BayType, Clearance, Grouping, Rules, list_presets, load_rules
 
 try:
     __version__ = version("parkplan")
@@ -33,18 +33,18 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 _LAZY = {
-    "BayType": "parkplan.rules",
-    "Clearance": "parkplan.rules",
-    "Grouping": "parkplan.rules",
-    "HazardSource": "parkplan.io",
-    "LayerPath": "parkplan.paths",
-    "Plan": "parkplan.plan",
-    "Rules": "parkplan.rules",
+    "BayType": "parkplan.rules.loading",
+    "Clearance": "parkplan.rules.loading",
+    "Grouping": "parkplan.rules.loading",
+    "HazardSource": "parkplan.io.read",
+    "LayerPath": "parkplan.io.paths",
+    "Plan": "parkplan.pipeline",
+    "Rules": "parkplan.rules.loading",
     "check": "parkplan.check",
-    "from_osm": "parkplan.osm",
-    "list_presets": "parkplan.rules",
-    "load_rules": "parkplan.rules",
-    "plan": "parkplan.plan",
+    "from_osm": "parkplan.osm.streets",
+    "list_presets": "parkplan.rules.loading",
+    "load_rules": "parkplan.rules.loading",
+    "plan": "parkplan.pipeline",
 }
 """Public name -> the module it is defined in, imported by :func:`__getattr__` on first use."""
 
@@ -76,7 +76,7 @@ class _Package(types.ModuleType):
 
     ``parkplan.plan`` and ``parkplan.check`` are functions defined in the submodules of the same name;
     Python binds a submodule to its name in the package when it is first imported (``from
-    parkplan.plan import Plan`` anywhere), which would put the module where the function belongs.
+    parkplan.pipeline import Plan`` anywhere), which would put the module where the function belongs.
     """
 
     def __setattr__(self, name: str, value: Any) -> None:

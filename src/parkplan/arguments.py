@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from parkplan.errors import ArgumentError
-from parkplan.paths import LayerPath
+from parkplan.io.paths import LayerPath
 
 __all__ = [
     "DASK_SCHEMES",
@@ -68,7 +68,7 @@ def _is_path(value: Any) -> bool:
 
 
 def check_path(value: Any, name: str, where: str) -> None:
-    """Require a file path: a non-empty ``str``, an ``os.PathLike`` or a :class:`parkplan.paths.LayerPath`.
+    """Require a file path: a non-empty ``str``, an ``os.PathLike`` or a :class:`parkplan.io.paths.LayerPath`.
 
     Raises
     ------
@@ -123,7 +123,7 @@ def check_frame_or_path(value: Any, name: str, where: str) -> None:
 def _is_hazard_item(value: Any) -> bool:
     import geopandas as gpd
 
-    from parkplan.io import HazardSource
+    from parkplan.io.read import HazardSource
 
     return _is_path(value) or isinstance(value, (gpd.GeoDataFrame, HazardSource))
 
@@ -139,7 +139,7 @@ def check_hazards(value: Any, name: str, where: str) -> None:
     import geopandas as gpd
     import pandas as pd
 
-    from parkplan.io import HazardSource
+    from parkplan.io.read import HazardSource
 
     if value is None or isinstance(value, HazardSource):
         return
@@ -166,7 +166,7 @@ def check_rules(value: Any, name: str, where: str) -> None:
     ArgumentError
         For anything else (a number, a list...).
     """
-    from parkplan.rules import Rules
+    from parkplan.rules.loading import Rules
 
     if value is None or isinstance(value, (Rules, Mapping)) or _is_path(value):
         return
@@ -224,7 +224,7 @@ def resolve_workers(value: Any, name: str = "workers", where: str = "plan") -> i
     CPUs available to this process, ``-1`` all of them, ``-2`` all but one, ...; one that reaches below
     one worker (``-5`` on 4 CPUs) means one worker, as in joblib, so a script written for a large machine
     still runs on a small one. ``0`` means nothing and is refused. ``None`` (the default) is left to
-    :func:`parkplan.parallel.worker_count`: all CPUs, or all the workers of a Dask client.
+    :func:`parkplan._parallel.worker_count`: all CPUs, or all the workers of a Dask client.
 
     Raises
     ------
@@ -233,7 +233,7 @@ def resolve_workers(value: Any, name: str = "workers", where: str = "plan") -> i
     """
     import numpy as np
 
-    from parkplan.parallel import worker_count
+    from parkplan._parallel import worker_count
 
     if value is None:
         return None
@@ -302,7 +302,7 @@ def check_extent(value: Any, name: str, where: str) -> None:
         raise _fail(
             where,
             name,
-            "a shapely Polygon or MultiPolygon, or a GeoSeries of them (parkplan.io.read_extent(path) "
+            "a shapely Polygon or MultiPolygon, or a GeoSeries of them (parkplan.io.read.read_extent(path) "
             "reads a file)",
             value,
         )
@@ -318,17 +318,17 @@ def check_extent(value: Any, name: str, where: str) -> None:
 
 
 def check_corners(value: Any, name: str, where: str) -> None:
-    """Require ``None`` or a :class:`parkplan.kerbs.CornerSettings`.
+    """Require ``None`` or a :class:`parkplan.geometry.kerbs.CornerSettings`.
 
     Raises
     ------
     ArgumentError
         For anything else.
     """
-    from parkplan.kerbs import CornerSettings
+    from parkplan.geometry.kerbs import CornerSettings
 
     if value is not None and not isinstance(value, CornerSettings):
-        raise _fail(where, name, "a parkplan.kerbs.CornerSettings or None", value)
+        raise _fail(where, name, "a parkplan.geometry.kerbs.CornerSettings or None", value)
 
 
 def check_plan_arguments(
@@ -439,7 +439,7 @@ def check_check_arguments(
     import geopandas as gpd
     import pandas as pd
 
-    from parkplan.plan import Plan
+    from parkplan.pipeline import Plan
 
     where = "check"
     if not isinstance(bays, Plan):

@@ -22,17 +22,18 @@ import sys
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, NoReturn
 
-from parkplan import __version__, interrupt
+from parkplan import __version__
+from parkplan import _interrupt as interrupt
+from parkplan._parallel import stop_workers
+from parkplan._progress import Progress, end_line
 from parkplan.errors import InputError, ParkplanError
-from parkplan.parallel import stop_workers
-from parkplan.paths import LayerPath
-from parkplan.progress import Progress, end_line
+from parkplan.io.paths import LayerPath
 
 if TYPE_CHECKING:
     from pyproj import CRS
 
-    from parkplan.io import HazardSource
-    from parkplan.targets import OutputPlan
+    from parkplan.io.read import HazardSource
+    from parkplan.io.targets import OutputPlan
 
 __all__ = ["main"]
 
@@ -83,10 +84,10 @@ def _seconds(text: str) -> float:
 def _workers(text: str) -> int:
     """Argument type of ``--workers``: a count, or negative as joblib (-1 all CPUs, -2 all but one).
 
-    Resolved here to a positive count (:func:`parkplan.parallel.worker_count`, never below 1), so the
+    Resolved here to a positive count (:func:`parkplan._parallel.worker_count`, never below 1), so the
     planning and the writing both get it; 0 is refused.
     """
-    from parkplan.parallel import worker_count
+    from parkplan._parallel import worker_count
 
     try:
         value = int(text)
@@ -244,7 +245,7 @@ def _add_layer_options(parser: argparse.ArgumentParser, output: str) -> None:
 
 
 def _check_outputs(args: argparse.Namespace) -> OutputPlan:
-    """Check every output of ``plan`` / ``check`` before any work is done (:mod:`parkplan.targets`).
+    """Check every output of ``plan`` / ``check`` before any work is done (:mod:`parkplan.io.targets`).
 
     Usable paths, none given twice, none of the files the run reads (kerbs, hazards, ``--keep``,
     ``--extent``, the rules and every file they extend, ``check``'s bays); GeoPackage layers named by
@@ -255,8 +256,8 @@ def _check_outputs(args: argparse.Namespace) -> OutputPlan:
     OutputError
         For the first output that cannot be written as asked.
     """
-    from parkplan.io import HazardSource
-    from parkplan.targets import OutputPlan, document_target, input_files, layer_target, rules_inputs
+    from parkplan.io.read import HazardSource
+    from parkplan.io.targets import OutputPlan, document_target, input_files, layer_target, rules_inputs
 
     planning = args.command == "plan"
     targets = []
@@ -284,12 +285,12 @@ def _written_as(plan: OutputPlan) -> dict[str, LayerPath]:
 
 OSM_SUFFIXES = (".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz", ".osm.json")
 """Kerb inputs read as OpenStreetMap extracts (street areas from the carriageway ways, hazards from tags);
-a ``.json`` too when its content is Overpass JSON (:func:`parkplan.osm_read.is_osm_input`)."""
+a ``.json`` too when its content is Overpass JSON (:func:`parkplan.osm.read.is_osm_input`)."""
 
 
 def _is_osm(path: str) -> bool:
     """Tell an OSM kerb input: by its name, or for ``.json`` by its content (Overpass JSON, not GeoJSON)."""
-    from parkplan.osm_read import is_osm_input
+    from parkplan.osm.read import is_osm_input
 
     return str(path).lower().endswith(OSM_SUFFIXES) or is_osm_input(path)
 
@@ -297,17 +298,17 @@ def _is_osm(path: str) -> bool:
 def _input(args: argparse.Namespace, path: str, what: str) -> LayerPath:
     """Choose an input file's layer to read: its own ``PATH:LAYER``, else ``--layer`` if it has several.
 
-    See :func:`parkplan.io.input_layer`; checked here, before planning, so a file with several layers and
+    See :func:`parkplan.io.read.input_layer`; checked here, before planning, so a file with several layers and
     none named fails at once.
     """
-    from parkplan.io import input_layer
+    from parkplan.io.read import input_layer
 
     return input_layer(path, args.layer, what=what, option="--layer")
 
 
 def _hazard_input(args: argparse.Namespace, text: str) -> HazardSource:
     """Read a ``-f [KIND=]PATH`` hazard input, its layer chosen as :func:`_input` does."""
-    from parkplan.io import HazardSource
+    from parkplan.io.read import HazardSource
 
     src = HazardSource.parse(text)
     return HazardSource(_input(args, str(src.data), "hazards"), src.kind)
@@ -315,7 +316,7 @@ def _hazard_input(args: argparse.Namespace, text: str) -> HazardSource:
 
 def _working_crs(args: argparse.Namespace) -> CRS | None:
     """Read and check ``--crs`` (projected, in metres); ``None`` when not given."""
-    from parkplan.io import metric_crs
+    from parkplan.io.read import metric_crs
 
     return None if args.crs is None else metric_crs(args.crs, argument="--crs")
 
@@ -341,8 +342,8 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 
 def _plan_with(args: argparse.Namespace, client: object) -> int:
-    from parkplan.plan import plan
-    from parkplan.rules import load_rules
+    from parkplan.pipeline import plan
+    from parkplan.rules.loading import load_rules
 
     outputs = _check_outputs(args)
     crs = _working_crs(args)
@@ -352,13 +353,13 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
     keep: object = _input(args, args.keep, "existing bays") if args.keep else None
     extent = None
     if args.extent:
-        from parkplan.io import read_extent
+        from parkplan.io.read import read_extent
 
         extent = read_extent(_input(args, args.extent, "extent"))
     ways = parking = None
     mode = args.mode
     if is_osm:
-        from parkplan.osm import from_osm, osm_extent
+        from parkplan.osm.streets import from_osm, osm_extent
 
         traffic = load_rules(args.rules).traffic
     if args.keep == "":
@@ -406,13 +407,13 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         crs=crs,
     )
     if mode == "existing" and ways is not None:
-        from parkplan.osm import capacity_summary, enforce_capacity
+        from parkplan.osm.streets import capacity_summary, enforce_capacity
 
         capped, report = enforce_capacity(result.bays, ways, rules=result.rules)
         result.keep_bays(result.bays["bay_id"].isin(capped["bay_id"]), reason="capped_by_capacity")
         result.summary["capacity"] = capacity_summary(report)
     if mode == "existing" and parking is not None and len(parking):
-        from parkplan.osm import separate_bays
+        from parkplan.osm.streets import separate_bays
 
         result.add_separate(separate_bays(parking, result.rules))
     if result.summary["kerbs"]["count"] == 0:
@@ -459,7 +460,7 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
 def _run_check(args: argparse.Namespace) -> int:
     """``parkplan check``: exit 0 without violations, 1 with."""
     from parkplan.check.core import run_check
-    from parkplan.output import dump_json, dump_layer
+    from parkplan.io.write import dump_json, dump_layer
 
     outputs = _check_outputs(args)
     crs = _working_crs(args)
@@ -469,7 +470,7 @@ def _run_check(args: argparse.Namespace) -> int:
     hazards = [_hazard_input(args, h) for h in args.hazards]
     extent = None
     if args.extent:
-        from parkplan.io import read_extent
+        from parkplan.io.read import read_extent
 
         extent = read_extent(_input(args, args.extent, "extent"))
     result = run_check(bays, kerbs, hazards, args.rules, extent=extent, mode=args.mode, crs=crs)
@@ -486,8 +487,8 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_rules(args: argparse.Namespace) -> int:
-    from parkplan.rules import list_presets, load_rules
-    from parkplan.rules_table import rules_markdown, rules_to_dict, show_text
+    from parkplan.rules.loading import list_presets, load_rules
+    from parkplan.rules.table import rules_markdown, rules_to_dict, show_text
 
     if args.rules_command == "list":
         for name in list_presets():
@@ -520,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Exit code: 0 success (also for ``--help`` / ``--version``), 1 ``check`` found violations, 2 bad
         input, rules, output path or arguments (one ``parkplan: error:`` line on standard error), 130
         interrupted by SIGINT (Ctrl-C), 143 by SIGTERM (one ``parkplan: interrupted`` line; no output
-        replaced, no temporary file or worker process left: :mod:`parkplan.interrupt`).
+        replaced, no temporary file or worker process left: :mod:`parkplan._interrupt`).
     """
     try:
         args = _parser().parse_args(argv)

@@ -1,7 +1,7 @@
 """Hazards to forbidden intervals of chainage, and the free stretches between them.
 
 How a hazard finds its kerbs (the snap distance ``snap_m`` and mode ``match`` per kind come from
-``parkplan/data/kinds.toml``, overridable in the rules):
+``parkplan/rules/kinds.toml``, overridable in the rules):
 
 * **Points** apply at every *pass* of every kerb within ``snap_m``: each local minimum of the distance
   along the kerb (a kerb that jogs, steps round a kerb extension or wraps round the point passes it more
@@ -31,11 +31,11 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from parkplan._parallel import chunk_bounds, fork_map, geos_map
 from parkplan.errors import InputError
-from parkplan.io import text_column
-from parkplan.kerbs import KerbSegments, rows, scaled
-from parkplan.parallel import chunk_bounds, fork_map, geos_map
-from parkplan.rules import Clearance, Rules
+from parkplan.geometry.kerbs import KerbSegments, rows, scaled
+from parkplan.io.read import text_column
+from parkplan.rules.loading import Clearance, Rules
 
 __all__ = [
     "HazardMatch",
@@ -156,11 +156,11 @@ def match_hazards(
     hazards
         Hazard frame in the kerbs' CRS (columns ``kind``, ``hazard_id``, ``width_m``, geometry).
     kerbs
-        Kerb table from :func:`parkplan.kerbs.build_kerbs`.
+        Kerb table from :func:`parkplan.geometry.kerbs.build_kerbs`.
     rules
         Rules (snap settings per kind).
     workers
-        Threads for large inputs (:func:`parkplan.parallel.geos_map`: the matching is GEOS work; Dask
+        Threads for large inputs (:func:`parkplan._parallel.geos_map`: the matching is GEOS work; Dask
         tasks with a client; ``None``: all CPUs). Each hazard is matched on its own, so the hazards are
         split into contiguous chunks and the result is the same for any number of workers.
 
@@ -999,7 +999,7 @@ def opposite_hits(
 
     Everything is closed-form numpy on the kerbs' straight segments: the place and its direction from the
     segment that holds it, the hits after a bounding-box query. Many places are split among ``workers``
-    processes (:mod:`parkplan.parallel`); each ray is independent, so the result is the same.
+    processes (:mod:`parkplan._parallel`); each ray is independent, so the result is the same.
     ``segments``: the kerbs' segment index when the caller has one (the hazard matching's).
     """
     if segments is None:
@@ -1018,7 +1018,7 @@ def opposite_hits(
 
 
 class _Segments(KerbSegments):
-    """The kerbs' segments (:class:`parkplan.kerbs.KerbSegments`) with what hazard places and rays need.
+    """The kerbs' segments (:class:`~parkplan.geometry.kerbs.KerbSegments`) with what places and rays need.
 
     Built once per :func:`match_hazards` / :func:`opposite_hits` call and shared by its chunks (inherited
     by forked workers; the index is rebuilt where the segments are unpickled, e.g. on a Dask worker).

@@ -41,10 +41,10 @@ import shapely
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-from parkplan import interrupt
-from parkplan.kerbs import KerbSegments
-from parkplan.rules import Rules
-from parkplan.solve import bay_arrays
+from parkplan import _interrupt as interrupt
+from parkplan.geometry.kerbs import KerbSegments
+from parkplan.optimize.solve import bay_arrays
+from parkplan.rules.loading import Rules
 
 __all__ = [
     "KERB_EDGE_FRACTION",

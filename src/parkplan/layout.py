@@ -22,10 +22,10 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from parkplan.kerbs import KerbIndex, lines_from_points, polygons_from_rings, rows, scaled, set_rows
-from parkplan.parallel import thread_map
-from parkplan.rules import Rules
-from parkplan.solve import bay_arrays
+from parkplan._parallel import thread_map
+from parkplan.geometry.kerbs import KerbIndex, lines_from_points, polygons_from_rings, rows, scaled, set_rows
+from parkplan.optimize.solve import bay_arrays
+from parkplan.rules.loading import Rules
 
 __all__ = ["KerbIndex", "bay_polygons", "kerb_edge", "kerb_lines", "place_bays"]
 
@@ -38,7 +38,7 @@ def place_bays(
     Parameters
     ----------
     blocks
-        ``stretch``, ``run``, ``type``, ``count`` from :func:`parkplan.solve.solve_stretches`.
+        ``stretch``, ``run``, ``type``, ``count`` from :func:`parkplan.optimize.solve.solve_stretches`.
     stretches
         Free stretches (``kerb``, ``start_m``, ``end_m``, ``length_m``).
     rules
@@ -148,7 +148,7 @@ def bay_polygons(
     index
         Precomputed :class:`KerbIndex` of the kerbs.
     workers
-        Threads building the polygons and querying their index (:func:`parkplan.parallel.thread_map`;
+        Threads building the polygons and querying their index (:func:`parkplan._parallel.thread_map`;
         ``None``: all CPUs). The polygons are the same for any number.
 
     Returns
@@ -404,7 +404,7 @@ def kerb_edge(
 
     Kerb vertices within ``end_m`` of either end (along the kerb) are left out: such a vertex leaves an
     edge of millimetres beside the bay's end, which the output grid folds over (see
-    :func:`parkplan.output.clean_geometries`); the edge runs straight from its end to the next vertex
+    :func:`parkplan.io.write.clean_geometries`); the edge runs straight from its end to the next vertex
     instead, at most ``end_m`` x sin(turn) from the kerb. The default, 2 cm, is more than the diagonal
     of the GeoJSON grid anywhere (1e-7 degree: at most 1.11 x 1.11 cm, diagonal 1.57 cm).
 
@@ -441,7 +441,7 @@ def kerb_lines(
 ) -> NDArray[np.object_]:
     """LineStrings of the kerb between chainages ``a`` and ``b`` (vectorised ``substring``).
 
-    ``workers``: threads (:func:`parkplan.parallel.thread_map`; ``None``: all CPUs); same lines for any.
+    ``workers``: threads (:func:`parkplan._parallel.thread_map`; ``None``: all CPUs); same lines for any.
     """
     if len(k) == 0:
         return np.zeros(0, dtype=object)

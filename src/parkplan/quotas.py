@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from parkplan.rules import Quotas, Rules
-from parkplan.solve import bay_arrays, closed_form, to_mm
+from parkplan.optimize.solve import bay_arrays, closed_form, to_mm
+from parkplan.rules.loading import Quotas, Rules
 
 __all__ = ["QuotaResult", "apply_quotas", "fill_fragments", "main_types", "required_per_face"]
 

@@ -3,8 +3,9 @@
 Bay types of different depth (parallel 2.0-2.5 m, angled about 4.5 m, perpendicular 5 m) compete for the
 same carriageway. Each kerb gets a **level**: ``0`` (no bays) or ``j`` (bays of any allowed type at most
 ``depth[j]`` deep, the distinct depths in ascending order). For every level the free stretches (hazard
-zones plus the room zones of :mod:`parkplan.carriageway` at that depth) are solved exactly on their own
-(:func:`parkplan.solve.solve_stretches`), which gives each kerb a value per level, ``V[k, j]``.
+zones plus the room zones of :mod:`parkplan.geometry.carriageway` at that depth) are solved exactly on their
+own
+(:func:`parkplan.optimize.solve.solve_stretches`), which gives each kerb a value per level, ``V[k, j]``.
 
 Kerbs interact across the carriageway. Rays at right angles to each kerb, every
 :data:`SAMPLE_SPACING_M` inside its free stretches, measure the carriageway width there (the kerbs'
@@ -53,8 +54,11 @@ import pandas as pd
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-from parkplan import interrupt
-from parkplan.carriageway import room_zones
+from parkplan import _interrupt as interrupt
+from parkplan._parallel import map_range
+from parkplan._progress import Progress
+from parkplan.geometry.carriageway import room_zones
+from parkplan.geometry.kerbs import KerbSegments
 from parkplan.hazards import (
     free_stretches,
     grouping_zones,
@@ -64,11 +68,8 @@ from parkplan.hazards import (
     sort_zones,
     zone_table,
 )
-from parkplan.kerbs import KerbSegments
-from parkplan.parallel import map_range
-from parkplan.progress import Progress
-from parkplan.rules import Rules
-from parkplan.solve import WEIGHT_SCALE, Solution, bay_arrays, solve_stretches
+from parkplan.optimize.solve import WEIGHT_SCALE, Solution, bay_arrays, solve_stretches
+from parkplan.rules.loading import Rules
 
 __all__ = [
     "SAMPLE_SPACING_M",
@@ -220,7 +221,7 @@ def facing_kerbs(
     Notes
     -----
     A kerb faces the kerb its ray meets first, whichever way (``street_id``) either took: the parts of a
-    street drawn as several ways (:func:`parkplan.kerbs.attach_ways` cuts kerbs where the way beside
+    street drawn as several ways (:func:`parkplan.geometry.kerbs.attach_ways` cuts kerbs where the way beside
     them changes) and the two kerbs of a one-way pair sharing one carriageway face each other. The width
     at a place is the smallest of the measured distance and the ``width_m`` of both kerbs. A ray stops at
     the first kerb it meets, so it never measures across a median (an island's ring is kerb).
@@ -370,7 +371,7 @@ def choose_levels(
     time_limit_s
         Limit per CP-SAT model.
     workers
-        Processes solving the independent models (:mod:`parkplan.parallel`; ``None``: all CPUs).
+        Processes solving the independent models (:mod:`parkplan._parallel`; ``None``: all CPUs).
     progress
         Status line counting the models solved.
 
@@ -697,7 +698,7 @@ def decide(
     Parameters
     ----------
     kerbs
-        Kerb table from :func:`parkplan.kerbs.build_kerbs`.
+        Kerb table from :func:`parkplan.geometry.kerbs.build_kerbs`.
     hazard_zones
         Zones of the hazards' clearances (:func:`parkplan.hazards.zones_from_matches`).
     kerb_types
@@ -707,9 +708,9 @@ def decide(
     street_area
         Union of the street areas (street-area input) for the room check.
     room
-        Check room in front of the kerbs (:func:`parkplan.carriageway.room_zones`).
+        Check room in front of the kerbs (:func:`parkplan.geometry.carriageway.room_zones`).
     presolve, time_limit_s
-        As for :func:`parkplan.solve.solve_stretches`.
+        As for :func:`parkplan.optimize.solve.solve_stretches`.
     demand_weight
         Per-kerb weight of its bays in the choice (default 1).
     strategy
@@ -717,7 +718,7 @@ def decide(
     progress
         Status line to report the depth levels and the choice on.
     workers
-        Processes for the rays across the carriageway (:mod:`parkplan.parallel`).
+        Processes for the rays across the carriageway (:mod:`parkplan._parallel`).
 
     Returns
     -------

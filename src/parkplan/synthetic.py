@@ -33,7 +33,7 @@ One LineString per block face per side of each street, straight, digitised along
 centreline (two-way streets west to east and south to north; one-way streets in their direction of
 traffic, as OpenStreetMap draws them). A block face ends where the crossing street's kerb begins: set
 back from the crossing centreline by half the crossing carriageway plus the corner radius (the corner
-arc itself is not drawn as kerb). Columns, as :func:`parkplan.io.read_kerbs` reads them:
+arc itself is not drawn as kerb). Columns, as :func:`parkplan.io.read.read_kerbs` reads them:
 
 * ``curb_id``: ``<street_id>/<side>/<n>``, ``n`` counting the street's block faces on that side from
   its west (south) end;
@@ -97,7 +97,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from parkplan.rules import Rules, list_presets, load_rules
+from parkplan.rules.loading import Rules, list_presets, load_rules
 
 __all__ = [
     "CENTRE",
@@ -721,7 +721,7 @@ def _fitted(rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None) ->
         return a, b, rule_set
     key = repr(rule_set)
     if key not in _MEASURED:
-        from parkplan.plan import plan  # a rule set without constants: measure it on a reference city
+        from parkplan.pipeline import plan  # a rule set without constants: measure it on a reference city
 
         kerbs, hazards = grid_city(REFERENCE_SIDE_M, REFERENCE_SIDE_M, seed=0, traffic=rule_set.traffic)
         ref_kerbs, ref_hazards = grid_city(REFERENCE_SIDE_M, REFERENCE_SIDE_M, seed=0)

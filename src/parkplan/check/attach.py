@@ -135,7 +135,7 @@ def attach_bays(
         Bay polygons (MultiPolygon: all parts; other geometry types are never attached), in the same
         metric CRS as ``kerbs``.
     kerbs
-        Kerb table (:func:`parkplan.kerbs.build_kerbs`): LineStrings with ``carriageway`` and, for
+        Kerb table (:func:`parkplan.geometry.kerbs.build_kerbs`): LineStrings with ``carriageway`` and, for
         matching by id, ``curb_id``.
     segments
         The kerbs' :class:`KerbSegments`, when the caller has built them already.

@@ -70,7 +70,7 @@ import shapely
 from numpy.typing import NDArray
 
 from parkplan.check.geometry import KerbSegments, Projection, ragged_ranges
-from parkplan.rules import Clearance, KindDefaults, Rules
+from parkplan.rules.loading import Clearance, KindDefaults, Rules
 
 __all__ = [
     "ALONG_MIN_M",
@@ -534,7 +534,7 @@ def hazard_places(
         Hazards in the kerbs' metric CRS: ``kind``, ``hazard_id``, ``width_m`` (NaN: none), optional
         ``match``, geometry (Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon).
     kerbs
-        Kerb table (:func:`parkplan.kerbs.build_kerbs`).
+        Kerb table (:func:`parkplan.geometry.kerbs.build_kerbs`).
     rules
         Rules: snap distances and match modes per kind.
     segments
@@ -1003,7 +1003,8 @@ def tagged_no_parking(at: pd.DataFrame, kerbs: gpd.GeoDataFrame) -> pd.DataFrame
 
     * ``parking_reason`` (and optionally ``parking_allowed``): the deciding tag of the kerb's side as
       ``key=value``, as :func:`parkplan.from_osm` gives it per way side (``reason_<side>``);
-    * ``side`` (which side of its way the kerb is on, :func:`parkplan.kerbs.attach_ways`) with the way's
+    * ``side`` (which side of its way the kerb is on, :func:`parkplan.geometry.kerbs.attach_ways`) with the
+    way's
       ``reason_left`` / ``reason_right`` (or ``parking_tag_left`` / ``parking_tag_right``) columns.
 
     A side is *tagged no parking* when the deciding tag's value is one of :data:`NO_PARKING_VALUES`
@@ -1124,7 +1125,7 @@ def clearance_violations(
         Where each bay stands (:func:`parkplan.check.attach.attach_bays`): ``bay``, ``kerb``, ``s0_m``,
         ``s1_m``, ``offset_m``, ``carriageway_side``.
     kerbs
-        Kerb table (:func:`parkplan.kerbs.build_kerbs`), possibly with OSM parking tags
+        Kerb table (:func:`parkplan.geometry.kerbs.build_kerbs`), possibly with OSM parking tags
         (:func:`tagged_no_parking`).
     hazards
         Hazards in the same CRS: ``kind``, ``hazard_id``, ``width_m`` (NaN: none), optional ``match`` and

@@ -1,7 +1,8 @@
 """``parkplan.check``: measure a layout of bays against kerbs, hazards and rules, on its own.
 
-The checker reads its inputs as :func:`parkplan.plan` does (:mod:`parkplan.io`, :func:`parkplan.kerbs.
-build_kerbs`, :func:`parkplan.osm.from_osm`), but measures with its own tools
+The checker reads its inputs as :func:`parkplan.plan` does (:mod:`parkplan.io.read`,
+:func:`parkplan.geometry.kerbs.
+build_kerbs`, :func:`parkplan.osm.streets.from_osm`), but measures with its own tools
 (:mod:`parkplan.check.geometry`, :mod:`parkplan.check.attach`): it never imports the planner's zone or
 projection code, so a fault in one is caught by the other. The checks and their tolerances are described
 in ``docs/check.md``.
@@ -29,7 +30,9 @@ from parkplan.arguments import check_check_arguments
 from parkplan.check.attach import attach_bays, bay_vertices
 from parkplan.check.geometry import KerbSegments
 from parkplan.errors import InputError
-from parkplan.io import (
+from parkplan.geometry.kerbs import CornerSettings, attach_ways, build_kerbs
+from parkplan.io.paths import LayerPath
+from parkplan.io.read import (
     GEOMETRY_TYPE_NAMES,
     HazardSource,
     PathOrFrame,
@@ -39,9 +42,7 @@ from parkplan.io import (
     read_vector,
     to_metric,
 )
-from parkplan.kerbs import CornerSettings, attach_ways, build_kerbs
-from parkplan.paths import LayerPath
-from parkplan.rules import Rules, load_rules
+from parkplan.rules.loading import Rules, load_rules
 
 __all__ = ["CHECKS", "TOL_M", "TOL_M2", "CheckResult", "check", "run_check"]
 
@@ -119,7 +120,7 @@ class CheckResult:
 
 
 def _is_osm(data: object) -> bool:
-    from parkplan.osm_read import is_osm_input  # also a .json holding Overpass JSON
+    from parkplan.osm.read import is_osm_input  # also a .json holding Overpass JSON
 
     return isinstance(data, (str, os.PathLike)) and (
         str(data).lower().endswith(OSM_SUFFIXES) or is_osm_input(data)
@@ -171,7 +172,7 @@ def _as_written(geoms: NDArray[np.object_], crs: Any) -> tuple[NDArray[np.object
 
     A row the writer leaves out (its geometry collapses on the output grid) comes back as None.
     """
-    from parkplan.output import geojson_text
+    from parkplan.io.write import geojson_text
 
     out = np.full(len(geoms), None, dtype=object)
     ok = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
@@ -289,7 +290,7 @@ def _read_inputs(
         "mode": mode,
     }
     if _is_osm(kerbs):
-        from parkplan.osm import from_osm, osm_extent
+        from parkplan.osm.streets import from_osm, osm_extent
 
         areas, osm_hazards, osm_ways = from_osm(
             str(kerbs), mode=mode, return_ways=True, traffic=rule_set.traffic

@@ -1,7 +1,8 @@
 """The checker's own measuring tools: kerb segments, a spatial index over them, point projection.
 
 Everything here is independent of the planner's geometry code (:mod:`parkplan.layout`,
-:mod:`parkplan.hazards`, :mod:`parkplan.carriageway`): a point is projected onto the *segment* a spatial
+:mod:`parkplan.hazards`, :mod:`parkplan.geometry.carriageway`): a point is projected onto the *segment* a
+spatial
 index finds for it, so a projection costs O(log n) whatever the length of the kerb, and chainage is the
 segment's start chainage plus the distance along it.
 """

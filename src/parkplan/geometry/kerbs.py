@@ -29,8 +29,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from parkplan.io import text_column
-from parkplan.rules import Rules
+from parkplan.io.read import text_column
+from parkplan.rules.loading import Rules
 
 __all__ = [
     "CornerSettings",
@@ -879,7 +879,7 @@ def build_kerbs(
     Parameters
     ----------
     gdf
-        Output of :func:`parkplan.io.read_kerbs`, reprojected to the working CRS.
+        Output of :func:`parkplan.io.read.read_kerbs`, reprojected to the working CRS.
     rules
         Rules; their ``traffic`` side sets the default flow and carriageway side.
     corners
@@ -1064,7 +1064,8 @@ _ONEWAY_REVERSE = {"-1", "reverse"}
 _SIDE_COLUMNS = ("orientation",)
 """Way columns given per side of the way (``<name>_left`` / ``<name>_right``, OSM existing mode) that
 cut a kerb where they change. The other tags of a side (allowed or not, reason, capacity) act through
-their own hazards and :func:`parkplan.osm.enforce_capacity`, which find their way side by geometry: a cut
+their own hazards and :func:`parkplan.osm.streets.enforce_capacity`, which find their way side by geometry:
+a cut
 for them would only cost the bay that could have straddled it."""
 
 
@@ -1367,7 +1368,8 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
     The way lends its id (``street_id`` and, for kerbs of street areas, ``source_id``), ``width_m`` and
     ``oneway`` where the kerb has none, and the kerb learns which side of the way it is on (``side``:
     ``"left"`` / ``"right"`` of the way's digitised direction), ``width_source`` where the ways carry one
-    and lend the width (OSM: which tag gave it, see :data:`parkplan.osm.WIDTH_SOURCES`) and, where the ways
+    and lend the width (OSM: which tag gave it, see :data:`parkplan.osm.streets.WIDTH_SOURCES`) and, where
+    the ways
     carry
     ``orientation_left`` / ``orientation_right`` (OSM existing mode), the tagged ``orientation`` of that
     side. On a one-way street the traffic beside every kerb runs the way's direction (``oneway = -1``:

@@ -16,7 +16,7 @@ import sys
 import time
 from typing import TextIO
 
-from parkplan import interrupt
+from parkplan import _interrupt as interrupt
 
 __all__ = ["PLAIN_ENV", "Progress", "end_line"]
 

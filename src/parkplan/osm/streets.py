@@ -1,7 +1,7 @@
 """OpenStreetMap input: street areas and hazards from a raw OSM file.
 
 :func:`from_osm` reads an ``.osm`` (XML), ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz`` or Overpass JSON file,
-its objects in any order (:mod:`parkplan.osm_read`), with pyosmium (4.0 or later) and returns the two
+its objects in any order (:mod:`parkplan.osm.read`), with pyosmium (4.0 or later) and returns the two
 frames :func:`parkplan.plan` takes:
 
 * **street areas**: every carriageway way buffered by half its width and the buffers merged, so a street
@@ -44,12 +44,12 @@ import pandas as pd
 import shapely
 from shapely.ops import substring
 
-from parkplan import osm_read
 from parkplan.arguments import check_osm_arguments
 from parkplan.errors import InputError
-from parkplan.io import utm_zone_crs
-from parkplan.kerbs import side_of
-from parkplan.rules import Rules, load_rules
+from parkplan.geometry.kerbs import side_of
+from parkplan.io.read import utm_zone_crs
+from parkplan.osm import read as osm_read
+from parkplan.rules.loading import Rules, load_rules
 
 log = logging.getLogger("parkplan")
 
@@ -148,7 +148,8 @@ MAX_CARRIAGEWAY_WIDTH_M = 60.0
 #: Tags giving a way's carriageway width, in the order they are read.
 WIDTH_KEYS: tuple[str, ...] = ("width:carriageway", "width", "est_width")
 
-#: Values of the ways' ``width_source`` column (and of the kerbs' after :func:`parkplan.kerbs.attach_ways`):
+#: Values of the ways' ``width_source`` column (and of the kerbs' after
+#: :func:`parkplan.geometry.kerbs.attach_ways`):
 #: the width tag that gave the width, ``lanes+parking`` (``lanes`` plus the tagged parking lanes),
 #: ``lanes`` (no parking lane adds any width), ``class_default`` (:data:`DEFAULT_WIDTHS_M`).
 WIDTH_SOURCES: tuple[str, ...] = (*WIDTH_KEYS, "lanes+parking", "lanes", "class_default")
@@ -699,7 +700,7 @@ def _collect(source: Any, service: bool, check_order: bool = False) -> _Collecte
 
     The area handler reads it a second time, for the multipolygon relations with :data:`_AREA_TAGS`.
     ``source`` is what pyosmium reads (a path, ``osmium.io.File`` or ``FileBuffer``); with ``check_order``
-    the objects go through :func:`parkplan.osm_read.in_order`, which stops at the first one out of order.
+    the objects go through :func:`parkplan.osm.read.in_order`, which stops at the first one out of order.
     """
     osmium = _osmium()
 
@@ -1034,7 +1035,7 @@ def _main_carriageways(ways: list[_Way], metric: np.ndarray[Any, Any]) -> set[in
 
 
 def _road_classes(ways: list[_Way], metric: np.ndarray[Any, Any]) -> list[frozenset[str]]:
-    """Find the road classes (:data:`parkplan.rules.ROAD_CLASSES`) of each carriageway way.
+    """Find the road classes (:data:`parkplan.rules.loading.ROAD_CLASSES`) of each carriageway way.
 
     ``motorway``, ``motorway_link``, ``trunk``, ``trunk_link``: the ``highway`` value; ``motorroad``:
     ``motorroad=yes``; ``expressway``: ``highway=motorway``, ``motorroad=yes`` or ``expressway=yes``;
@@ -1420,9 +1421,9 @@ def from_osm(
     ----------
     path
         An ``.osm`` (XML), ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz`` or Overpass JSON (``[out:json]``) file,
-        format from its content (:func:`parkplan.osm_read.sniff_format`), objects in any order and
-        duplicates included (:func:`parkplan.osm_read.read_osm`: sorted in memory when not sorted, up to
-        :data:`parkplan.osm_read.SORT_LIMITS_BYTES`). Ways must come with their nodes (an Overpass
+        format from its content (:func:`parkplan.osm.read.sniff_format`), objects in any order and
+        duplicates included (:func:`parkplan.osm.read.read_osm`: sorted in memory when not sorted, up to
+        :data:`parkplan.osm.read.SORT_LIMITS_BYTES`). Ways must come with their nodes (an Overpass
         ``(._;>;);`` or ``out geom`` download or an osmium extract do).
     mode
         ``"plan"`` (default) ignores street-parking tags: the rules alone decide where bays go.
@@ -1543,7 +1544,7 @@ def from_osm(
     beside it gets no bay of its own. The tagged ``parking:<side>:capacity`` caps the planned bays with
     :func:`enforce_capacity`.
 
-    Road classes: every way in a road class (:data:`parkplan.rules.ROAD_CLASSES`: ``motorway``,
+    Road classes: every way in a road class (:data:`parkplan.rules.loading.ROAD_CLASSES`: ``motorway``,
     ``motorway_link``, ``trunk``, ``trunk_link``, ``motorroad=yes``, the expressway class, a ``trunk`` /
     ``primary`` main carriageway beside a side road of its street) gets a ``road_class`` hazard
     ``way/<id>/road_class`` round its kerbs, in both modes, and the hazards a ``road_class`` column with

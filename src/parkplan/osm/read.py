@@ -251,14 +251,14 @@ def _check_size(path: Path, fmt: str, why: str) -> None:
     if fmt == "json":
         raise InputError(
             f"Overpass JSON is read in memory, and at {_size_text(size)} the file is over the "
-            f"{_size_text(limit)} limit (parkplan.osm_read.SORT_LIMITS_BYTES); download it as OSM XML or "
+            f"{_size_text(limit)} limit (parkplan.osm.read.SORT_LIMITS_BYTES); download it as OSM XML or "
             "PBF instead ([out:xml] in the query; osmium sort reads those)",
             source=str(path),
         )
     raise InputError(
         f"objects are not sorted by type and id ({why}), and at {_size_text(size)} the file is over the "
         f"{_size_text(limit)} limit for sorting {_FORMAT_NAMES[fmt]} in memory "
-        f"(parkplan.osm_read.SORT_LIMITS_BYTES); sort it first: osmium sort {path} -o sorted.osm.pbf",
+        f"(parkplan.osm.read.SORT_LIMITS_BYTES); sort it first: osmium sort {path} -o sorted.osm.pbf",
         source=str(path),
     )
 

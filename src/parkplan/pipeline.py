@@ -17,11 +17,15 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from parkplan import output, parallel
+from parkplan import _parallel as parallel
+from parkplan._progress import Progress
 from parkplan.arguments import check_crs_frame, check_mask, check_path, check_plan_arguments, check_text
 from parkplan.errors import ArgumentError
+from parkplan.geometry.kerbs import CornerSettings, KerbIndex, attach_ways, build_kerbs
 from parkplan.hazards import applicable_hazards, match_hazards, zones_from_matches
-from parkplan.io import (
+from parkplan.io import write as output
+from parkplan.io.paths import LayerPath
+from parkplan.io.read import (
     HazardSource,
     PathOrFrame,
     metric_crs,
@@ -31,16 +35,20 @@ from parkplan.io import (
     text_column,
     to_metric,
 )
+from parkplan.io.targets import (
+    InputFile,
+    OutputPlan,
+    document_target,
+    input_files,
+    layer_target,
+    rules_inputs,
+)
 from parkplan.keep import existing_spans, keep_layout
-from parkplan.kerbs import CornerSettings, KerbIndex, attach_ways, build_kerbs
 from parkplan.layout import bay_polygons, kerb_lines, place_bays
-from parkplan.paths import LayerPath
-from parkplan.progress import Progress
+from parkplan.optimize.solve import to_mm
 from parkplan.quotas import apply_quotas, fill_fragments, main_types
-from parkplan.rules import Rules, load_rules
+from parkplan.rules.loading import Rules, load_rules
 from parkplan.sides import decide
-from parkplan.solve import to_mm
-from parkplan.targets import InputFile, OutputPlan, document_target, input_files, layer_target, rules_inputs
 
 __all__ = ["Plan", "plan"]
 
@@ -91,7 +99,7 @@ class Plan:
         return self._zones
 
     def add_separate(self, bays: gpd.GeoDataFrame) -> None:
-        """Add bays mapped separately (e.g. :func:`parkplan.osm.separate_bays`) to ``bays``.
+        """Add bays mapped separately (e.g. :func:`parkplan.osm.streets.separate_bays`) to ``bays``.
 
         They keep their own ids and get ``source = "separate"``; the planned kerb bays get ``source =
         "kerb"``. The summary counts them apart (``bays.separate``) and in ``bays.total``. The kerb beside
@@ -113,7 +121,7 @@ class Plan:
         self.summary["bays"]["total"] = len(self.bays)
 
     def keep_bays(self, keep: pd.Series | np.ndarray, reason: str = "removed") -> int:
-        """Keep only the bays ``keep`` marks (e.g. after :func:`parkplan.osm.enforce_capacity`).
+        """Keep only the bays ``keep`` marks (e.g. after :func:`parkplan.osm.streets.enforce_capacity`).
 
         Removing bays never breaks a rule. The kerbs table moves the kerb length of each removed kerb bay
         from ``bay_m`` to ``leftover_m`` and lowers ``bays``; the summary's counts are redone and
@@ -176,16 +184,16 @@ class Plan:
     ) -> None:
         """Write any of the outputs, all or nothing; formats follow the extensions.
 
-        Every output is checked before anything is written (:class:`parkplan.targets.OutputPlan`): a
+        Every output is checked before anything is written (:class:`parkplan.io.targets.OutputPlan`): a
         usable path, none given twice, none of the files the plan was read from (:attr:`inputs`). The
         files replace their targets together only once all are complete: on any error no target is
-        touched. Layers go through :func:`parkplan.output.dump_layer` (``.geojson`` is RFC 7946), the
+        touched. Layers go through :func:`parkplan.io.write.dump_layer` (``.geojson`` is RFC 7946), the
         summary is JSON.
 
         Parameters
         ----------
         bays, zones, kerbs
-            The layers' files: a path, or ``PATH:LAYER`` (or a :class:`parkplan.paths.LayerPath`) for a
+            The layers' files: a path, or ``PATH:LAYER`` (or a :class:`parkplan.io.paths.LayerPath`) for a
             layer of a GeoPackage (default layer name: the file's stem). A GeoPackage keeps its other
             layers; the other formats hold one layer and are replaced whole. ``None``: not written.
         summary
@@ -307,7 +315,7 @@ def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFra
     """Metres of each kerb lost to each kind of hazard; overlaps go to one reason only.
 
     Where zones overlap, a hazard's own extent wins over a clearance, then kinds in the order of
-    ``parkplan/data/kinds.toml`` (rules' own kinds after them). The kerb is cut at every zone end into
+    ``parkplan/rules/kinds.toml`` (rules' own kinds after them). The kerb is cut at every zone end into
     elementary pieces; each piece goes to the winning zone that covers it.
     """
     if len(zones) == 0:
@@ -404,10 +412,10 @@ def plan(
     kerbs
         Kerb lines or street-area polygons: a path to any vector file GeoPandas reads, or a GeoDataFrame.
         A file with several layers (a GeoPackage) needs the layer named: ``"project.gpkg:kerbs"`` or a
-        :class:`parkplan.paths.LayerPath`; so do the other file inputs (hazards, ``keep``, ``ways``).
+        :class:`parkplan.io.paths.LayerPath`; so do the other file inputs (hazards, ``keep``, ``ways``).
     hazards
         Hazard inputs: one path / GeoDataFrame, or a list of them (each feature with a ``kind``), or
-        :class:`parkplan.io.HazardSource` items giving all features of an input one kind.
+        :class:`parkplan.io.read.HazardSource` items giving all features of an input one kind.
     rules
         A :class:`Rules`, a preset name, a TOML path or a parsed mapping; ``None`` means ``cn``.
     time_limit_s
@@ -415,7 +423,7 @@ def plan(
         its status.
     presolve
         Settle stretches that nothing couples exactly without CP-SAT: the closed form for one bay type,
-        a dynamic programme for several (:mod:`parkplan.presolve`). ``False``: everything via CP-SAT.
+        a dynamic programme for several (:mod:`parkplan.optimize.presolve`). ``False``: everything via CP-SAT.
     extent
         Polygon (in the kerbs' CRS, or a GeoSeries with its own CRS) the kerb data was cut to; street-area
         boundary on its edge or outside it is not kerb.
@@ -424,10 +432,11 @@ def plan(
     ways
         Street centrelines (e.g. the third frame of :func:`parkplan.from_osm` with ``return_ways=True``):
         each kerb takes the nearest way's id, width, one-way-ness and which side of it the kerb is on
-        (:func:`parkplan.kerbs.attach_ways`), so street-area kerbs get what the cross-section rule needs.
+        (:func:`parkplan.geometry.kerbs.attach_ways`), so street-area kerbs get what the cross-section rule
+        needs.
     room
         Forbid kerb where the deepest bay would leave the carriageway or meet the bays of another kerb
-        (:mod:`parkplan.carriageway`). ``False`` trusts the kerbs to have room everywhere.
+        (:mod:`parkplan.geometry.carriageway`). ``False`` trusts the kerbs to have room everywhere.
     strategy
         ``"optimal"``: sides and depths chosen by the model (:mod:`parkplan.sides`). ``"habit"``: a
         baseline for comparisons, parallel bays on both sides where wide enough, else the right-hand kerb.
@@ -435,10 +444,10 @@ def plan(
         Existing bays (polygons or lines, any CRS): reach the same optimal count with as many of them
         left in place as possible (:mod:`parkplan.keep`); the bays get a ``kept`` column.
     progress
-        Show the running stage on standard error (:mod:`parkplan.progress`).
+        Show the running stage on standard error (:mod:`parkplan._progress`).
     workers
         Local processes or threads for the stages that split into independent chunks (hazard matching,
-        the rays across the carriageway, the choice models, the bay polygons; :mod:`parkplan.parallel`).
+        the rays across the carriageway, the choice models, the bay polygons; :mod:`parkplan._parallel`).
         ``None``: all CPUs. A negative number counts back from the CPUs as joblib's ``n_jobs`` does:
         ``-1`` all, ``-2`` all but one, never fewer than one; ``0`` is refused. Small inputs run in this
         process. The plan is the same for any number.
@@ -448,7 +457,7 @@ def plan(
     crs
         The working CRS (anything :meth:`pyproj.CRS.from_user_input` reads), projected and in metres.
         ``None``: the kerbs' own CRS when it is projected in metres, else the UTM zone of the kerbs, which
-        must measure all of them to 0.2 % (:func:`parkplan.io.utm_crs`: data spread over several zones is
+        must measure all of them to 0.2 % (:func:`parkplan.io.read.utm_crs`: data spread over several zones is
         refused).
 
     Returns

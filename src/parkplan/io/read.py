@@ -7,7 +7,7 @@ of range; negative widths; unknown kinds), and the data is reprojected to one lo
 What is read is what the user meant, or an error says why not:
 
 * a file with several layers (a GeoPackage) is read only when the layer is named (``PATH:LAYER``, a
-  :class:`parkplan.paths.LayerPath`, or the command line's ``--layer``): :func:`input_layer`;
+  :class:`parkplan.io.paths.LayerPath`, or the command line's ``--layer``): :func:`input_layer`;
 * integer ids beyond what a float holds exactly (20-digit ids, which GDAL reads as floating-point
   numbers, and 19-digit ones in a column with empty values) are read back exactly, as text, from the
   file itself: :func:`exact_ids`;
@@ -43,7 +43,7 @@ from pyproj.exceptions import CRSError
 
 from parkplan.arguments import check_hazard_source, check_text
 from parkplan.errors import InputError
-from parkplan.paths import LayerPath
+from parkplan.io.paths import LayerPath
 
 __all__ = [
     "MAX_CRS_SCALE_ERROR",

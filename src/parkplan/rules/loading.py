@@ -1,7 +1,7 @@
 """Jurisdiction rules: bay types, clearances around hazards, grouping of bays into runs.
 
 Rules are data. A rules file is TOML (see ``docs/rules-format.md``); presets shipped with the package
-live in ``parkplan/presets/*.toml``. :func:`load_rules` accepts a preset name, a path, a mapping or a
+live in ``parkplan/rules/presets/*.toml``. :func:`load_rules` accepts a preset name, a path, a mapping or a
 :class:`Rules` object and returns a validated, frozen :class:`Rules`.
 """
 
@@ -246,7 +246,7 @@ class Quotas:
 
 @dataclass(frozen=True)
 class KindDefaults:
-    """How hazards of one kind find their kerbs (see ``parkplan/data/kinds.toml``)."""
+    """How hazards of one kind find their kerbs (see ``parkplan/rules/kinds.toml``)."""
 
     kind: str
     snap_m: float
@@ -366,18 +366,18 @@ def normalise_kind(kind: str) -> str:
 
 
 def _builtin_kinds() -> dict[str, dict[str, Any]]:
-    text = resources.files("parkplan").joinpath("data/kinds.toml").read_text(encoding="utf-8")
+    text = resources.files("parkplan.rules").joinpath("kinds.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 
 def list_presets() -> list[str]:
     """Return the names of the rule presets shipped with parkplan, sorted."""
-    folder = resources.files("parkplan").joinpath("presets")
+    folder = resources.files("parkplan.rules").joinpath("presets")
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.lower().endswith(".toml"))
 
 
 def _read_preset(name: str) -> dict[str, Any]:
-    ref = resources.files("parkplan").joinpath(f"presets/{name}.toml")
+    ref = resources.files("parkplan.rules").joinpath(f"presets/{name}.toml")
     if not ref.is_file():
         msg = (
             f"unknown rules preset {name!r}; presets are: {', '.join(list_presets())} (or give a .toml path)"

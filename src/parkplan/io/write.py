@@ -30,7 +30,7 @@ geometry) and per row, so a GeoJSON file is the same for any number of workers; 
 the geometries that change are rebuilt.
 
 Every write is atomic: the data goes to a temporary file beside the target, which replaces the target
-only once it is complete, so an error never leaves a partial file. :class:`parkplan.targets.OutputPlan`
+only once it is complete, so an error never leaves a partial file. :class:`parkplan.io.targets.OutputPlan`
 extends this to several outputs at once (all or none), GeoPackage layers written beside the file's others
 and the run's inputs never overwritten; :func:`atomic_paths` is its plain form (whole files), and
 :func:`check_output` lets a caller reject an unusable path before any work is done. A GeoPackage layer's
@@ -58,11 +58,11 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from parkplan._parallel import fork_imap, thread_map
 from parkplan.errors import OutputError
-from parkplan.io import HAS_ARROW, PYOGRIO_ERRORS
-from parkplan.parallel import fork_imap, thread_map
-from parkplan.paths import LayerPath
-from parkplan.targets import OutputPlan, Target, layer_target
+from parkplan.io.paths import LayerPath
+from parkplan.io.read import HAS_ARROW, PYOGRIO_ERRORS
+from parkplan.io.targets import OutputPlan, Target, layer_target
 
 __all__ = [
     "LAYER_SUFFIXES",
@@ -158,8 +158,8 @@ def atomic_paths(paths: Sequence[str | os.PathLike[str]]) -> Iterator[list[Path]
 
     All or nothing: when the block raises, no target is touched (an existing file stays as it was) and
     the temporary files are removed; when one final move fails, those done are put back
-    (:func:`parkplan.targets.replace_all`). Each target is replaced whole, whatever its format: to
-    write one layer into a GeoPackage beside its others, use :class:`parkplan.targets.OutputPlan`.
+    (:func:`parkplan.io.targets.replace_all`). Each target is replaced whole, whatever its format: to
+    write one layer into a GeoPackage beside its others, use :class:`parkplan.io.targets.OutputPlan`.
 
     Parameters
     ----------
@@ -495,7 +495,7 @@ def clean_geometries(
     decimals
         Decimals to snap the coordinates to (:data:`COORD_DECIMALS` for GeoJSON); ``None``: no snapping.
     workers
-        Threads, each cleaning a range of rows (:func:`parkplan.parallel.thread_map`; ``None``: all
+        Threads, each cleaning a range of rows (:func:`parkplan._parallel.thread_map`; ``None``: all
         CPUs). The result is the same for any number.
 
     Returns
@@ -768,7 +768,7 @@ def _feature_chunks(
     """Yield lists of RFC 7946 Feature texts, ``chunk`` rows at a time, in row order.
 
     Each chunk is reprojected on its own, so no second copy of the whole layer is ever held. Layers of
-    several chunks are turned into text by ``workers`` forked processes (:mod:`parkplan.parallel`;
+    several chunks are turned into text by ``workers`` forked processes (:mod:`parkplan._parallel`;
     default: the CPUs this process may use); the chunks come back in order, so the file is the same
     whatever the number of workers. What the writing repaired or left out goes into ``report``; without
     one, it is logged (:meth:`GeometryReport.log`) once the last chunk is done.
@@ -946,8 +946,8 @@ def write_layer(
 ) -> Path:
     """Write a layer atomically; the format follows the extension (see :func:`dump_layer`).
 
-    ``path`` may be ``PATH:LAYER`` (or a :class:`parkplan.paths.LayerPath`) for a GeoPackage, whose other
-    layers are kept (:class:`parkplan.targets.OutputPlan`); the layer is the file's stem when not named.
+    ``path`` may be ``PATH:LAYER`` (or a :class:`parkplan.io.paths.LayerPath`) for a GeoPackage, whose other
+    layers are kept (:class:`parkplan.io.targets.OutputPlan`); the layer is the file's stem when not named.
     A layer that exists is replaced only with ``overwrite``.
 
     Raises

@@ -4,10 +4,10 @@ A run (``parkplan plan``, ``parkplan check``, :meth:`parkplan.Plan.write`) names
 (:class:`Target`) and the files it reads (:class:`InputFile`). An :class:`OutputPlan` checks them all
 before any work is done, raising :class:`parkplan.errors.OutputError` with one line naming the files:
 
-* every output path is usable (:func:`parkplan.output.check_output`);
+* every output path is usable (:func:`parkplan.io.write.check_output`);
 * no output is an input: kerbs, hazards, ``--keep``, ``--extent``, ``check``'s bays, the rules file and
   every file it reaches through ``extends`` (:func:`rules_inputs`), compared by real path
-  (:func:`parkplan.paths.same_file`: symbolic and hard links, ``./x`` and ``x``); and no two outputs are
+  (:func:`parkplan.io.paths.same_file`: symbolic and hard links, ``./x`` and ``x``); and no two outputs are
   the same target;
 * a GeoPackage output is one layer: ``PATH:LAYER``, else the name the caller gives (``--layer`` for the
   main output), else the file's stem. It is written into the file beside the layers already there, which
@@ -43,9 +43,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parkplan import interrupt
+from parkplan import _interrupt as interrupt
 from parkplan.errors import OutputError
-from parkplan.paths import LayerPath, same_file
+from parkplan.io.paths import LayerPath, same_file
 
 __all__ = [
     "InputFile",
@@ -134,7 +134,7 @@ def layer_target(what: str, value: PathArgument, layer: str | None = None) -> Ta
     what
         What the output is, for messages (``"bays"``).
     value
-        The path, ``PATH:LAYER`` or a :class:`parkplan.paths.LayerPath`.
+        The path, ``PATH:LAYER`` or a :class:`parkplan.io.paths.LayerPath`.
     layer
         The GeoPackage layer name when ``value`` names none (``--layer`` for the main output); ``None``:
         the file's stem.
@@ -142,10 +142,10 @@ def layer_target(what: str, value: PathArgument, layer: str | None = None) -> Ta
     Raises
     ------
     OutputError
-        If the path is unusable (:func:`parkplan.output.check_output`), a layer is named for a
+        If the path is unusable (:func:`parkplan.io.write.check_output`), a layer is named for a
         single-layer format, or the layer name is empty or reserved by GeoPackage.
     """
-    from parkplan.output import check_output
+    from parkplan.io.write import check_output
 
     if not _is_path(value):
         raise OutputError(f"the {what} output must be a path, not {type(value).__name__}")
@@ -175,7 +175,7 @@ def document_target(what: str, value: str | os.PathLike[str]) -> Target:
     OutputError
         If the path is unusable.
     """
-    from parkplan.output import check_output
+    from parkplan.io.write import check_output
 
     if not isinstance(value, (str, os.PathLike)):
         raise OutputError(f"the {what} output must be a path, not {type(value).__name__}")
@@ -186,10 +186,10 @@ def input_files(items: Iterable[tuple[str, Any]]) -> list[InputFile]:
     """Return the files among a run's inputs.
 
     ``items`` are ``(what, value)`` pairs where value is a path, ``PATH:LAYER``, a
-    :class:`parkplan.paths.LayerPath` or a :class:`parkplan.io.HazardSource` over one; in-memory data
+    :class:`parkplan.io.paths.LayerPath` or a :class:`parkplan.io.read.HazardSource` over one; in-memory data
     (GeoDataFrames, geometries), ``None`` and ``""`` are no file and are skipped.
     """
-    from parkplan.io import HazardSource
+    from parkplan.io.read import HazardSource
 
     files = []
     for what, value in items:
@@ -208,7 +208,7 @@ def rules_inputs(rules: Any) -> list[InputFile]:
     RulesError
         If a rules file is missing or malformed (as loading the rules would).
     """
-    from parkplan.rules import rules_files
+    from parkplan.rules.loading import rules_files
 
     files = rules_files(rules)
     names = ("the rules file", "a rules file reached through extends")

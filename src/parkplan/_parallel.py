@@ -14,7 +14,7 @@ The forked workers are parkplan's own (:class:`_Workers`), not ``multiprocessing
 own pipe, so stopping them never waits for a lock a killed worker held, a worker that dies is an error
 at once instead of a result waited for forever, and they stop quietly on Ctrl-C and SIGTERM: workers
 ignore SIGINT (the parent, which the terminal signals too, ends them) and SIGTERM ends a worker at once
-without a traceback (:mod:`parkplan.interrupt`). Whenever the parent leaves a map early (an error, an
+without a traceback (:mod:`parkplan._interrupt`). Whenever the parent leaves a map early (an error, an
 interruption, a consumer that stops reading) its workers are ended and waited for.
 
 With a ``dask.distributed`` client active (:func:`using`; ``plan(..., client=...)``, ``--scheduler``), the
@@ -37,7 +37,7 @@ from multiprocessing.connection import wait as mp_wait
 from multiprocessing.process import BaseProcess
 from typing import Any, Generic, NoReturn, ParamSpec, TypeVar
 
-from parkplan import interrupt
+from parkplan import _interrupt as interrupt
 from parkplan.errors import ParkplanError
 
 __all__ = [

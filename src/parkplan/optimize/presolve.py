@@ -3,7 +3,8 @@
 A free stretch that no constraint ties to any other is an unbounded knapsack on its own: fill ``F``
 millimetres of kerb with items worth the most.
 
-* With grouping the items are the Pareto-efficient run contents of :func:`parkplan.model.run_patterns`,
+* With grouping the items are the Pareto-efficient run contents of
+:func:`parkplan.optimize.stretches.run_patterns`,
   each taking its length plus one gap, in a capacity of ``F + gap``.
 * Without grouping the items are the bay types themselves, taking their pitch; a type with an end
   triangle (angled) pays it once, so every subset ``U`` of such types is tried with capacity
@@ -22,7 +23,7 @@ from itertools import combinations
 import numpy as np
 from numpy.typing import NDArray
 
-from parkplan.model import BayArrays, pattern_blocks, run_patterns
+from parkplan.optimize.stretches import BayArrays, pattern_blocks, run_patterns
 
 __all__ = ["MAX_DP_CAPACITY_MM", "knapsack_table", "presolve_stretches"]
 

@@ -15,7 +15,7 @@ Three parts, one per kind of process:
   loses the exception (raised inside an at-fork callback or a ``__del__``), :func:`check` at every stage
   and worker result raises it again; a run still not ended :data:`GRACE_S` seconds after the first
   signal is ended by :func:`force_exit`.
-* **Forked worker processes** (:mod:`parkplan.parallel`) call :func:`quiet_worker` first: SIGINT (the
+* **Forked worker processes** (:mod:`parkplan._parallel`) call :func:`quiet_worker` first: SIGINT (the
   terminal's Ctrl-C reaches every process of the group) is ignored, the parent stops its workers;
   SIGTERM ends a worker at once, without a traceback.
 """
@@ -257,7 +257,7 @@ def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> Any:
 def quiet_worker() -> None:
     """Set up a forked worker process: SIGINT ignored, SIGTERM ends it at once (no traceback).
 
-    The parent turns Ctrl-C into the end of its workers (:mod:`parkplan.parallel`); without this, the
+    The parent turns Ctrl-C into the end of its workers (:mod:`parkplan._parallel`); without this, the
     handlers inherited from the parent would raise in the worker and print its traceback.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-from parkplan import interrupt
+from parkplan import _interrupt as interrupt
 from parkplan.errors import RulesError
 
 __all__ = ["BayArrays", "ChunkResult", "fits", "pattern_blocks", "run_patterns", "solve_chunk"]

@@ -6,7 +6,7 @@ is settled by the presolve and CP-SAT has nothing left to decide there:
 
 * one bay type: the closed form (``floor(F / p)`` bays, or the run formula below with grouping);
 * several bay types: an exact dynamic programme over integer millimetres
-  (:mod:`parkplan.presolve`).
+  (:mod:`parkplan.optimize.presolve`).
 
 Every other stretch goes to CP-SAT in models of a bounded size. ``presolve=False`` sends everything
 through CP-SAT. Both paths reach the same optimum on every stretch, and for one bay type the same
@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from parkplan._parallel import map_range
 from parkplan.errors import RulesError, SolverError
-from parkplan.model import BayArrays, ChunkResult, fits, run_patterns, solve_chunk
-from parkplan.parallel import map_range
-from parkplan.presolve import presolve_stretches
-from parkplan.rules import Rules
+from parkplan.optimize.presolve import presolve_stretches
+from parkplan.optimize.stretches import BayArrays, ChunkResult, fits, run_patterns, solve_chunk
+from parkplan.rules.loading import Rules
 
 __all__ = ["Solution", "bay_arrays", "closed_form", "solve_stretches", "to_mm"]
 
@@ -156,7 +156,7 @@ def solve_stretches(
         Which bay types each stretch may hold (stretches x types); ``None``: every type everywhere.
         Stretches are solved in groups of equal masks, each with the rules' bay types cut to its mask.
     workers
-        Processes for the CP-SAT models (:mod:`parkplan.parallel`; ``None``: all CPUs). The models share
+        Processes for the CP-SAT models (:mod:`parkplan._parallel`; ``None``: all CPUs). The models share
         nothing: without a time limit they are solved on the pool in contiguous groups and gathered in
         order, each by one CP-SAT thread, so the result is the same for any number. With a time limit
         they run one after the other here, each with an equal share of the time left.

@@ -32,9 +32,9 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from parkplan._parallel import thread_map
+from parkplan.geometry.kerbs import KerbSegments, polygons_from_rings
 from parkplan.hazards import merge_intervals, no_zones, zone_table
-from parkplan.kerbs import KerbSegments, polygons_from_rings
-from parkplan.parallel import thread_map
 
 __all__ = ["MAX_STRADDLE_TURN_DEG", "SLIVER_M", "room_zones"]
 
@@ -393,7 +393,7 @@ def room_zones(
     Parameters
     ----------
     kerbs
-        Kerb table (metric CRS) from :func:`parkplan.kerbs.build_kerbs`.
+        Kerb table (metric CRS) from :func:`parkplan.geometry.kerbs.build_kerbs`.
     depth_m
         The deepest bay type's depth (metres).
     street_area
@@ -405,7 +405,7 @@ def room_zones(
         The longest bay along the kerb: no bay may hold kerb turning ``MAX_STRADDLE_TURN_DEG`` or more
         in all within this length (0: only single vertices are judged).
     segments
-        The kerbs' :class:`parkplan.kerbs.KerbSegments`, when the caller checks several depths.
+        The kerbs' :class:`parkplan.geometry.kerbs.KerbSegments`, when the caller checks several depths.
 
     Returns
     -------

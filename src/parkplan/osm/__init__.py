@@ -1,0 +1,4 @@
+"""OpenStreetMap input.
+
+Reading files as they come (:mod:`.read`); streets, kerbs and hazards from their tags (:mod:`.streets`).
+"""
