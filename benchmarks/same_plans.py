@@ -112,12 +112,14 @@ def _strip(value: Any) -> Any:
     return value
 
 
-def _digest(path: Path) -> str:
+def _digest(path: Path, folder: Path) -> str:
+    """SHA-256 of a written file; a JSON file without its wall-clock values and the run's folder name."""
     if not path.exists():
         return "absent"
     data = path.read_bytes()
     if path.suffix == ".json":
         data = json.dumps(_strip(json.loads(data)), sort_keys=False).encode()
+        data = data.replace(str(folder).encode(), b"OUT")
     return hashlib.sha256(data).hexdigest()
 
 
@@ -152,9 +154,9 @@ def _run(case: tuple[str, list[str]]) -> tuple[str, dict[str, str]]:
             capture_output=True,
             text=True,
         )
-        result = {key: _digest(path) for key, path in outs.items()}
+        result = {key: _digest(path, d) for key, path in outs.items()}
         result["plan_exit"] = str(plan.returncode)
-        result["plan_stderr"] = hashlib.sha256(plan.stderr.encode()).hexdigest()
+        result["plan_stderr"] = hashlib.sha256(plan.stderr.replace(tmp, "OUT").encode()).hexdigest()
         if plan.returncode == 0:
             # check takes the kerbs, hazards, rules and mode as plan did (not --keep, --strategy, ...)
             kept = []
@@ -172,7 +174,7 @@ def _run(case: tuple[str, list[str]]) -> tuple[str, dict[str, str]]:
                 capture_output=True,
                 text=True,
             )
-            result["check"] = _digest(check_summary)
+            result["check"] = _digest(check_summary, d)
             result["check_exit"] = str(check.returncode)
     return name, result
 
