@@ -678,7 +678,7 @@ def test_neukoelln_signals_for_one_direction():
     ],
 )
 def test_crossing_types_from_tags(tags: dict[str, str], kind: str) -> None:
-    from parkplan.osm.streets import crossing_kind
+    from parkplan.osm.tags import crossing_kind
 
     assert crossing_kind(tags) == kind
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 import parkplan
-from parkplan.osm.streets import (
+from parkplan.osm.tags import (
     DEFAULT_WIDTHS_M,
     LANE_WIDTH_M,
     PARKING_LANE_DEPTHS_M,
     WIDTH_SOURCES,
-    _way_width,
     parking_lane_depth,
     parse_width,
+    way_width,
 )
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
@@ -103,7 +103,7 @@ def test_each_width_source_wins_over_the_later_ones(
     drop: tuple[str, ...], width_m: float, source: str
 ) -> None:
     tags = {k: v for k, v in ALL.items() if k not in drop}
-    found = _way_width({"highway": "residential", **tags}, DEFAULT_WIDTHS_M)
+    found = way_width({"highway": "residential", **tags}, DEFAULT_WIDTHS_M)
     assert found.width_m == pytest.approx(width_m)
     assert found.source == source
     assert found.ignored == ()
@@ -112,13 +112,13 @@ def test_each_width_source_wins_over_the_later_ones(
 def test_implausible_widths_are_ignored_and_named() -> None:
     tags = {"highway": "residential", "lanes": "2", "width:carriageway": "0", "width": "300"}
     tags["est_width"] = "4"
-    found = _way_width(tags, DEFAULT_WIDTHS_M)
+    found = way_width(tags, DEFAULT_WIDTHS_M)
     # 0 and 300 m are absurd; 4 m cannot hold two lanes: lanes decide.
     assert (found.width_m, found.source) == (2 * LANE_WIDTH_M, "lanes")
     assert found.ignored == ("width:carriageway=0", "width=300", "est_width=4")
     # Without a lanes tag, 4 m is plausible.
     del tags["lanes"]
-    found = _way_width(tags, DEFAULT_WIDTHS_M)
+    found = way_width(tags, DEFAULT_WIDTHS_M)
     assert (found.width_m, found.source) == (4.0, "est_width")
 
 
