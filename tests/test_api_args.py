@@ -122,7 +122,6 @@ CASES: list[tuple[str, str, Callable[[], object]]] = [
         "default_widths['residential']",
         lambda: parkplan.from_osm(OSM, default_widths={"residential": "a"}),
     ),
-    ("from_osm(return_ways=1)", "return_ways", lambda: parkplan.from_osm(OSM, return_ways=1)),
     ("load_rules(3)", "rules", lambda: parkplan.load_rules(3)),
     ("load_rules([1])", "rules", lambda: parkplan.load_rules([1])),
     ("HazardSource(None)", "data", lambda: parkplan.HazardSource(None)),

@@ -41,7 +41,8 @@ def _write(tmp_path: Path, tags: dict[str, str], highway: str = "residential") -
 
 
 def _plan(path: Path, rules: str) -> parkplan.Plan:
-    areas, hazards, ways = parkplan.from_osm(path, return_ways=True, traffic="left")
+    osm = parkplan.from_osm(path, traffic="left")
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     return parkplan.plan(areas, hazards, rules=rules, ways=ways)
 
 
@@ -152,7 +153,7 @@ def test_parking_lane_depth(tags: dict[str, str], left_m: float, right_m: float)
 def test_one_lane_slip_road_gets_no_bays_under_au(tmp_path: Path) -> None:
     # A one-lane link: 3 m wide, and r.208 wants 3 m clear beside a 2.1 m bay.
     path = _write(tmp_path, {"lanes": "1", "oneway": "yes"}, highway="primary_link")
-    _, _, ways = parkplan.from_osm(path, return_ways=True)
+    ways = parkplan.from_osm(path).ways
     assert list(ways["width_m"]) == [LANE_WIDTH_M]
     assert list(ways["width_source"]) == ["lanes"]
     plan = _plan(path, "au")
@@ -165,7 +166,7 @@ def test_one_lane_slip_road_gets_no_bays_under_au(tmp_path: Path) -> None:
 def test_one_lane_with_parking_lanes_is_wide_enough_for_its_bays(tmp_path: Path) -> None:
     tags = {"lanes": "1", "parking:both": "lane", "parking:both:orientation": "parallel"}
     path = _write(tmp_path, tags)
-    _, _, ways = parkplan.from_osm(path, return_ways=True)
+    ways = parkplan.from_osm(path).ways
     assert list(ways["width_m"]) == [LANE_WIDTH_M + 2 * DEPTH]  # 7 m: was 3 m, the travel lane only
     assert list(ways["width_source"]) == ["lanes+parking"]
     # uk (2.0 m bays, no clear width): both kerbs, 2 + 2 <= 7 m; at 3 m only one kerb had bays.
@@ -190,7 +191,7 @@ def test_width_source_is_counted_per_kerb(tmp_path: Path) -> None:
 def test_implausible_width_is_logged_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = _write(tmp_path, {"width": "300", "lanes": "2"})
     with caplog.at_level(logging.WARNING, logger="parkplan"):
-        _, _, ways = parkplan.from_osm(path, return_ways=True)
+        ways = parkplan.from_osm(path).ways
     assert list(ways["width_source"]) == ["lanes"]
     assert list(ways["width_ignored"]) == ["width=300"]
     warned = [r.getMessage() for r in caplog.records if "width tag" in r.getMessage()]
@@ -200,7 +201,8 @@ def test_implausible_width_is_logged_once(tmp_path: Path, caplog: pytest.LogCapt
 
 
 def test_neukoelln_plans_with_no_check_violations() -> None:
-    areas, hazards, ways = parkplan.from_osm(NEUKOELLN, return_ways=True)
+    osm = parkplan.from_osm(NEUKOELLN)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     plan = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways)
     assert len(plan.bays) > 0
     counts = plan.summary["kerbs"]["width_source"]

@@ -463,8 +463,6 @@ def check_osm_arguments(
     service: Any,
     default_widths: Any,
     traffic: Any,
-    return_ways: Any,
-    return_parking: Any,
 ) -> None:
     """Check every argument of :func:`parkplan.from_osm`.
 
@@ -497,8 +495,6 @@ def check_osm_arguments(
             ):
                 raise _fail(where, name, "a positive number of metres", value)
     check_choice(traffic, "traffic", where, ("right", "left"))
-    check_bool(return_ways, "return_ways", where)
-    check_bool(return_parking, "return_parking", where)
 
 
 def check_hazard_source(data: Any, kind: Any) -> None:

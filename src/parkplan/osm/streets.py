@@ -2,7 +2,8 @@
 
 :func:`from_osm` reads an ``.osm`` (XML), ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz`` or Overpass JSON file,
 its objects in any order (:mod:`parkplan.osm.read`), with pyosmium (4.0 or later) and returns the two
-frames :func:`parkplan.plan` takes:
+frames :func:`parkplan.plan` takes (with the carriageway ways and the separately mapped parking, in one
+:class:`OsmData`):
 
 * **street areas**: every carriageway way buffered by half its width and the buffers merged, so a street
   drawn as several parallel ways (dual carriageways, turn lanes) becomes one carriageway polygon whose
@@ -22,8 +23,8 @@ the tags do not allow parking on gets a ``no_parking`` line along that kerb, so 
 OpenStreetMap says parking is allowed today.
 
 >>> import parkplan
->>> areas, hazards = parkplan.from_osm("extract.osm.pbf")  # doctest: +SKIP
->>> plan = parkplan.plan(areas, hazards, rules="de-parkraum")  # doctest: +SKIP
+>>> osm = parkplan.from_osm("extract.osm.pbf")  # doctest: +SKIP
+>>> plan = parkplan.plan(osm.kerbs, osm.hazards, rules="de-parkraum", ways=osm.ways)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ import math
 import os
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import geopandas as gpd
 import numpy as np
@@ -83,6 +84,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("parkplan")
 
 __all__ = [
+    "MODES",
+    "Mode",
+    "OsmData",
     "bays_by_way_side",
     "capacity_summary",
     "enforce_capacity",
@@ -94,8 +98,11 @@ __all__ = [
 #: Gaps between buffered ways narrower than twice this (metres) are closed.
 CLOSE_GAP_M = 0.5
 
+#: The ``mode`` of :func:`from_osm`: ignore the street-parking tags, or plan along what they allow today.
+Mode = Literal["plan", "existing"]
+
 #: Modes of :func:`from_osm`.
-MODES: frozenset[str] = frozenset({"plan", "existing"})
+MODES: frozenset[str] = frozenset(get_args(Mode))
 
 #: A gate or ``entrance=*`` node this close (metres) to a school's outline is one of its gates.
 GATE_REACH_M = 1.0
@@ -781,73 +788,68 @@ def _hazards(
     return frame
 
 
-@overload
-def from_osm(
-    path: str | os.PathLike[str],
-    *,
-    mode: str = ...,
-    service: bool = ...,
-    default_widths: Mapping[str, float] | None = ...,
-    traffic: Traffic = ...,
-    return_ways: Literal[False] = ...,
-    return_parking: Literal[False] = ...,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
+@dataclass(frozen=True, eq=False, repr=False)
+class OsmData:
+    """What :func:`from_osm` reads from an OpenStreetMap file: four frames, all in EPSG:4326.
 
+    Frozen: the frames are set once (a frame itself is a pandas object and can be changed in place, as any
+    frame a function returns). ``parkplan.plan(osm.kerbs, osm.hazards, ways=osm.ways)`` plans along them.
 
-@overload
-def from_osm(
-    path: str | os.PathLike[str],
-    *,
-    mode: str = ...,
-    service: bool = ...,
-    default_widths: Mapping[str, float] | None = ...,
-    traffic: Traffic = ...,
-    return_ways: Literal[True],
-    return_parking: Literal[False] = ...,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
+    Attributes
+    ----------
+    kerbs : geopandas.GeoDataFrame
+        The street areas, what :func:`parkplan.plan` takes as ``kerbs`` (the boundary of each is the kerb):
+        one Polygon per connected piece of carriageway, column ``curb_id`` (``osm-area-<n>``).
+    hazards : geopandas.GeoDataFrame
+        ``hazard_id`` (``node/<id>``, ``way/<id>``, ``relation/<id>``; ``node/<id>/intersection`` for a
+        junction node that is also another hazard), ``kind``, ``width_m`` (NaN unless tagged ``width``;
+        obstacles always have one), ``source`` (``"osm"``) and ``match`` (``"nearest"`` for a sign or signal
+        moved beside the one direction of traffic it governs, which must match only the kerb nearest it;
+        None elsewhere: the kind's own ``match``); in existing mode also ``reason``; where a way has a road
+        class also ``road_class`` (see :func:`from_osm`).
+    ways : geopandas.GeoDataFrame
+        The carriageway ways, one LineString each: ``osm_id`` (``way/<id>``), ``name``, ``highway``,
+        ``oneway`` (tag value), ``width_m`` (as used for the buffer), ``width_source`` (one of
+        :data:`parkplan.osm.tags.WIDTH_SOURCES`), ``width_ignored`` (the width tags set aside as implausible,
+        ``"width=0"``, joined by ``"; "``; None when none); in existing mode also, per side ``<s>`` in
+        ``left``/``right`` (of the digitised direction): ``parking_<s>`` (bool, parking allowed),
+        ``parking_tag_<s>`` (deciding tag ``key=value``, None when untagged), ``reason_<s>`` (why not
+        allowed, None when allowed), ``orientation_<s>`` (``parallel``/``diagonal``/``perpendicular`` or
+        None) and ``capacity_<s>`` (NaN unless tagged).
+    parking : geopandas.GeoDataFrame
+        The separately mapped street-side parking (``amenity=parking`` ways and multipolygons with
+        ``parking=street_side|lane|on_kerb|half_on_kerb|layby``): ``osm_id`` (``way/<id>`` or
+        ``relation/<id>``), ``parking``, ``capacity`` (NaN unless tagged), ``orientation`` (tag
+        ``orientation`` or ``parking:orientation``) and a Polygon (closed way), MultiPolygon (relation) or
+        LineString. Empty (with these columns) when the file has none.
+    """
 
+    kerbs: gpd.GeoDataFrame
+    hazards: gpd.GeoDataFrame
+    ways: gpd.GeoDataFrame
+    parking: gpd.GeoDataFrame
 
-@overload
-def from_osm(
-    path: str | os.PathLike[str],
-    *,
-    mode: str = ...,
-    service: bool = ...,
-    default_widths: Mapping[str, float] | None = ...,
-    traffic: Traffic = ...,
-    return_ways: Literal[False] = ...,
-    return_parking: Literal[True],
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
-
-
-@overload
-def from_osm(
-    path: str | os.PathLike[str],
-    *,
-    mode: str = ...,
-    service: bool = ...,
-    default_widths: Mapping[str, float] | None = ...,
-    traffic: Traffic = ...,
-    return_ways: Literal[True],
-    return_parking: Literal[True],
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
+    def __repr__(self) -> str:
+        """Name the frames and their row counts, not their contents (``OsmData(kerbs: 1, ... rows)``)."""
+        counts = ", ".join(f"{f.name}: {len(getattr(self, f.name))}" for f in fields(self))
+        return f"OsmData({counts} rows)"
 
 
 def from_osm(
     path: str | os.PathLike[str],
     *,
-    mode: str = "plan",
+    mode: Mode = "plan",
     service: bool = False,
     default_widths: Mapping[str, float] | None = None,
     traffic: Traffic = "right",
-    return_ways: bool = False,
-    return_parking: bool = False,
-) -> (
-    tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
-    | tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]
-    | tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]
-):
+) -> OsmData:
     """Read street areas and hazards from an OpenStreetMap file.
+
+    .. versionchanged:: 0.2.0
+       Returns one :class:`OsmData`, always. The ``return_ways`` and ``return_parking`` flags, which chose
+       between two, three and four frames, are gone (a pre-1.0 API change): ``areas, hazards, ways =
+       from_osm(path, return_ways=True)`` is now ``osm = from_osm(path)`` and ``osm.kerbs``, ``osm.hazards``,
+       ``osm.ways``.
 
     Parameters
     ----------
@@ -872,40 +874,19 @@ def from_osm(
         ``"right"`` (default) or ``"left"``: the side of the road traffic keeps to, as in the rules the
         hazards are planned with (pass ``rules.traffic``). It decides which kerb a sign or signal tagged
         for one direction of traffic applies to (see Notes).
-    return_ways
-        Also return the carriageway ways themselves.
-    return_parking
-        Also return the separately mapped street-side parking (``amenity=parking`` ways and multipolygons
-        with ``parking=street_side|lane|on_kerb|half_on_kerb|layby``), after the ways when both are asked
-        for.
 
     Returns
     -------
-    tuple of geopandas.GeoDataFrame
-        ``(street_areas, hazards)``, or ``(street_areas, hazards, ways)`` with ``return_ways``, all in
-        EPSG:4326. ``street_areas``: one Polygon per connected piece of carriageway, column ``curb_id``
-        (``osm-area-<n>``). ``hazards``: columns ``hazard_id`` (``node/<id>``, ``way/<id>``,
-        ``relation/<id>``; ``node/<id>/intersection`` for a junction node that is also another hazard),
-        ``kind``, ``width_m`` (NaN unless tagged ``width``; obstacles always have one), ``source`` (``"osm"``)
-        and ``match`` (``"nearest"`` for a sign or signal moved beside the one direction of traffic it
-        governs, which must match only the kerb nearest it; None elsewhere: the kind's own ``match``).
-        ``ways``: ``osm_id`` (``way/<id>``), ``name``, ``highway``, ``oneway`` (tag value), ``width_m`` (as
-        used for the buffer), ``width_source`` (one of :data:`parkplan.osm.tags.WIDTH_SOURCES`),
-        ``width_ignored`` (the width tags set aside as implausible, ``"width=0"``, joined by ``"; "``; None
-        when none) and the line; in existing mode also, per side ``<s>`` in ``left``/``right`` (of the
-        digitised direction): ``parking_<s>`` (bool, parking allowed), ``parking_tag_<s>`` (deciding tag
-        ``key=value``, None when untagged), ``reason_<s>`` (why not allowed, None when allowed),
-        ``orientation_<s>`` (``parallel``/``diagonal``/``perpendicular`` or None) and ``capacity_<s>`` (NaN
-        unless tagged). ``parking``: ``osm_id`` (``way/<id>`` or ``relation/<id>``), ``parking``, ``capacity``
-        (NaN unless tagged), ``orientation`` (tag ``orientation`` or ``parking:orientation``) and a Polygon
-        (closed way), MultiPolygon (relation) or LineString.
+    OsmData
+        The street areas (``kerbs``), ``hazards``, carriageway ``ways`` and separately mapped street-side
+        ``parking``, all in EPSG:4326; their columns are described there.
 
     Raises
     ------
     parkplan.errors.ArgumentError
         Before reading, for an argument of the wrong type or value: ``path`` no path, ``mode`` neither
         ``"plan"`` nor ``"existing"``, ``traffic`` neither ``"right"`` nor ``"left"``, a default width
-        that is no positive number, a flag that is not a bool. A :class:`ValueError` too, as before.
+        that is no positive number, ``service`` not a bool. A :class:`ValueError` too, as before.
     parkplan.InputError
         The file is missing, unreadable, malformed or truncated, unsorted and too large to sort in memory,
         or holds no carriageway way.
@@ -986,8 +967,7 @@ def from_osm(
     (:func:`parkplan.hazards.applicable_hazards`).
     """
     check_osm_arguments(
-        path=path, mode=mode, service=service, default_widths=default_widths, traffic=traffic,
-        return_ways=return_ways, return_parking=return_parking,
+        path=path, mode=mode, service=service, default_widths=default_widths, traffic=traffic
     )  # fmt: skip
     p = Path(path)
     label = str(p)
@@ -1012,12 +992,7 @@ def from_osm(
     moved = _directional_places(data, widths, areas, traffic)
     hazards = _hazards(data, areas, extra, moved)
     hazards = _with_road_classes(hazards, data.carriageway, widths, areas)
-    frames: list[gpd.GeoDataFrame] = [areas, hazards]
-    if return_ways:
-        frames.append(_ways_frame(data.carriageway, found, sides))
-    if return_parking:
-        frames.append(parking)
-    return tuple(frames)
+    return OsmData(areas, hazards, _ways_frame(data.carriageway, found, sides), parking)
 
 
 def _way_sides(
