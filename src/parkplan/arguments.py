@@ -37,6 +37,7 @@ __all__ = [
     "check_hazards",
     "check_path",
     "check_plan_arguments",
+    "check_positive",
     "check_rules",
     "check_time_limit",
     "resolve_workers",
@@ -197,6 +198,25 @@ def check_choice(value: Any, name: str, where: str, choices: Sequence[str]) -> N
     """
     if not isinstance(value, str) or value not in choices:
         raise _fail(where, name, " or ".join(repr(c) for c in choices), value)
+
+
+def check_positive(value: Any, name: str, where: str, must: str = "a positive, finite number") -> None:
+    """Require a positive, finite number (an int or float, numpy's too; not a string, not a bool).
+
+    Raises
+    ------
+    ArgumentError
+        For anything else: ``0``, ``-1``, NaN, infinity, ``"10"``, ``True``; the message says ``must``.
+    """
+    import numpy as np
+
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+        or float(value) <= 0.0
+    ):
+        raise _fail(where, name, must, value)
 
 
 def check_time_limit(value: Any, name: str, where: str) -> None:
