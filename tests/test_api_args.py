@@ -10,6 +10,7 @@ malformed ``--scheduler`` printed a traceback and exited 1. Now each is an :clas
 
 from __future__ import annotations
 
+import importlib
 import math
 import subprocess
 import sys
@@ -26,7 +27,7 @@ from shapely.geometry import GeometryCollection, LineString, Point, box
 import parkplan
 from parkplan import cli
 from parkplan._parallel import _local_cpus, worker_count
-from parkplan.arguments import resolve_workers, scheduler_address
+from parkplan.arguments import CHECKED_CLASSES, is_instance, resolve_workers, scheduler_address
 from parkplan.errors import ArgumentError, InputError, ParkplanError
 from parkplan.osm.streets import Mode
 from parkplan.rules.loading import Traffic
@@ -205,6 +206,27 @@ def test_argument_error_is_still_a_type_and_a_value_error() -> None:
     with pytest.raises(ValueError, match="strategy"):
         parkplan.plan(KERB, strategy="fast")
     assert "ArgumentError" in parkplan.__all__
+
+
+def test_the_classes_the_checks_know_by_name_exist() -> None:
+    """arguments.py (layer 0) recognises higher-layer classes by qualified name: each must name a class."""
+    for qualified in CHECKED_CLASSES:
+        module, _, name = qualified.rpartition(".")
+        cls = getattr(importlib.import_module(module), name)
+        assert isinstance(cls, type), qualified
+        assert f"{cls.__module__}.{cls.__qualname__}" == qualified
+    assert is_instance(parkplan.load_rules("cn"), "parkplan.rules.loading.Rules")
+    assert not is_instance("cn", "parkplan.rules.loading.Rules")
+    assert is_instance(parkplan.HazardSource("h.geojson"), "parkplan.io.read.HazardSource")
+
+    class Base:
+        pass
+
+    class Sub(Base):
+        pass
+
+    assert is_instance(Sub(), f"{Base.__module__}.{Base.__qualname__}")  # subclasses count, as in isinstance
+    assert not is_instance(Base(), f"{Sub.__module__}.{Sub.__qualname__}")
 
 
 def test_arguments_are_checked_before_any_file_is_read(tmp_path: Path) -> None:
