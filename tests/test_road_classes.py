@@ -21,6 +21,7 @@ from cli_run import run
 from parkplan.errors import RulesError
 from parkplan.hazards import applicable_hazards
 from parkplan.osm.streets import bays_by_way_side, from_osm
+from parkplan.osm.tags import may_have_road_class, tag_road_classes
 from parkplan.rules.loading import ROAD_CLASSES, list_presets, load_rules
 from parkplan.rules.table import rule_rows
 
@@ -286,3 +287,20 @@ def test_cli_plans_no_bays_on_motorway(
     assert per_way["way/200"] == 0
     assert per_way["way/300"] == 0
     assert per_way["way/100"] > 10
+
+
+@pytest.mark.parametrize(
+    ("tags", "classes"),
+    [
+        ({"highway": "motorway"}, {"motorway", "expressway"}),
+        ({"highway": "motorway_link"}, {"motorway_link"}),
+        ({"highway": "trunk_link"}, {"trunk_link"}),
+        ({"highway": "primary", "motorroad": "yes"}, {"motorroad", "expressway"}),
+        ({"highway": "trunk", "expressway": " Yes "}, {"trunk", "expressway"}),
+        ({"highway": "residential", "motorroad": "no", "expressway": "no"}, set()),
+        ({"highway": "primary", "name": "长安街辅路"}, set()),  # main_carriageway needs the ways beside it
+    ],
+)
+def test_road_classes_from_the_tags_alone(tags: dict[str, str], classes: set[str]) -> None:
+    assert tag_road_classes(tags) == classes
+    assert may_have_road_class(tags) or not classes
