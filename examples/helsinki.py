@@ -29,9 +29,8 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    areas, hazards, ways, parking = parkplan.from_osm(
-        DATA, mode="existing", return_ways=True, return_parking=True
-    )
+    osm = parkplan.from_osm(DATA, mode="existing")
+    areas, hazards, ways, parking = osm.kerbs, osm.hazards, osm.ways, osm.parking
     t1 = time.perf_counter()
     plan = parkplan.plan(areas, hazards, rules=args.rules, ways=ways, extent=osm_extent(DATA))
     t2 = time.perf_counter()

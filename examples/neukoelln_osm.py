@@ -32,9 +32,8 @@ def main() -> None:
 
     for mode in ("plan", "existing"):
         t0 = time.perf_counter()
-        areas, hazards, ways, parking = parkplan.from_osm(
-            DATA, mode=mode, return_ways=True, return_parking=True
-        )
+        osm = parkplan.from_osm(DATA, mode=mode)
+        areas, hazards, ways, parking = osm.kerbs, osm.hazards, osm.ways, osm.parking
         plan = parkplan.plan(areas, hazards, rules=args.rules, ways=ways)
         report = None
         if mode == "existing":  # no way side keeps more bays than its tagged parking:<side>:capacity

@@ -10,9 +10,11 @@ malformed ``--scheduler`` printed a traceback and exited 1. Now each is an :clas
 
 from __future__ import annotations
 
+import importlib
 import math
 import subprocess
 import sys
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,11 @@ from shapely.geometry import GeometryCollection, LineString, Point, box
 import parkplan
 from parkplan import cli
 from parkplan._parallel import _local_cpus, worker_count
-from parkplan.arguments import resolve_workers, scheduler_address
+from parkplan.arguments import CHECKED_CLASSES, is_instance, resolve_workers, scheduler_address
 from parkplan.errors import ArgumentError, InputError, ParkplanError
+from parkplan.osm.streets import Mode
+from parkplan.rules.loading import Traffic
+from parkplan.synthetic import grid_city, make_city
 
 CRS = "EPSG:25833"
 KERB = gpd.GeoDataFrame({"curb_id": ["k"]}, geometry=[LineString([(0, 0), (40, 0)])], crs=CRS)
@@ -122,7 +127,6 @@ CASES: list[tuple[str, str, Callable[[], object]]] = [
         "default_widths['residential']",
         lambda: parkplan.from_osm(OSM, default_widths={"residential": "a"}),
     ),
-    ("from_osm(return_ways=1)", "return_ways", lambda: parkplan.from_osm(OSM, return_ways=1)),
     ("load_rules(3)", "rules", lambda: parkplan.load_rules(3)),
     ("load_rules([1])", "rules", lambda: parkplan.load_rules([1])),
     ("HazardSource(None)", "data", lambda: parkplan.HazardSource(None)),
@@ -157,6 +161,44 @@ def test_a_bad_argument_is_an_argument_error_naming_it(
     assert "\n" not in str(err)
 
 
+# --- string options: a Literal in the signature, checked at run time -----------------------------
+
+LITERAL_OPTIONS = [
+    ("plan(strategy=)", parkplan.plan, "strategy", lambda v: parkplan.plan(KERB, rules=CAR, strategy=v)),
+    ("check(mode=)", parkplan.check, "mode", lambda v: parkplan.check(KERB, KERB, rules=CAR, mode=v)),
+    ("from_osm(mode=)", parkplan.from_osm, "mode", lambda v: parkplan.from_osm(OSM, mode=v)),
+    ("from_osm(traffic=)", parkplan.from_osm, "traffic", lambda v: parkplan.from_osm(OSM, traffic=v)),
+    ("grid_city(junctions=)", grid_city, "junctions", lambda v: grid_city(1000.0, 1000.0, junctions=v)),
+    ("grid_city(traffic=)", grid_city, "traffic", lambda v: grid_city(1000.0, 1000.0, traffic=v)),
+    ("make_city(junctions=)", make_city, "junctions", lambda v: make_city(1000, junctions=v)),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "function", "argument", "call"), LITERAL_OPTIONS, ids=[c[0] for c in LITERAL_OPTIONS]
+)
+def test_a_string_option_is_a_literal_and_any_other_value_an_argument_error(
+    label: str, function: Callable[..., object], argument: str, call: Callable[[object], object]
+) -> None:
+    """The signature's Literal lists the values; any other value (or type) is refused in one line that
+    names the argument, every allowed value and what was given, before any work is done."""
+    hints = typing.get_type_hints(function, localns={"Mode": Mode, "Traffic": Traffic})
+    allowed = typing.get_args(hints[argument])
+    assert allowed, hints[argument]
+    assert all(isinstance(a, str) for a in allowed), hints[argument]
+    for given in ("nonsense", allowed[0].upper(), 3):
+        with pytest.raises(ArgumentError) as info:
+            call(given)
+        message = str(info.value)
+        assert info.value.argument == argument
+        assert isinstance(info.value, InputError)
+        assert isinstance(info.value, ValueError)
+        assert f"{argument} must be " in message
+        assert all(repr(a) in message for a in allowed), message
+        assert repr(given) in message
+        assert "\n" not in message
+
+
 def test_argument_error_is_still_a_type_and_a_value_error() -> None:
     """Code that caught the bare built-ins (TypeError for plan(None), ValueError for strategy) still does."""
     with pytest.raises(TypeError):
@@ -164,6 +206,27 @@ def test_argument_error_is_still_a_type_and_a_value_error() -> None:
     with pytest.raises(ValueError, match="strategy"):
         parkplan.plan(KERB, strategy="fast")
     assert "ArgumentError" in parkplan.__all__
+
+
+def test_the_classes_the_checks_know_by_name_exist() -> None:
+    """arguments.py (layer 0) recognises higher-layer classes by qualified name: each must name a class."""
+    for qualified in CHECKED_CLASSES:
+        module, _, name = qualified.rpartition(".")
+        cls = getattr(importlib.import_module(module), name)
+        assert isinstance(cls, type), qualified
+        assert f"{cls.__module__}.{cls.__qualname__}" == qualified
+    assert is_instance(parkplan.load_rules("cn"), "parkplan.rules.loading.Rules")
+    assert not is_instance("cn", "parkplan.rules.loading.Rules")
+    assert is_instance(parkplan.HazardSource("h.geojson"), "parkplan.io.read.HazardSource")
+
+    class Base:
+        pass
+
+    class Sub(Base):
+        pass
+
+    assert is_instance(Sub(), f"{Base.__module__}.{Base.__qualname__}")  # subclasses count, as in isinstance
+    assert not is_instance(Base(), f"{Sub.__module__}.{Sub.__qualname__}")
 
 
 def test_arguments_are_checked_before_any_file_is_read(tmp_path: Path) -> None:

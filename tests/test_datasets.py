@@ -59,7 +59,8 @@ def test_neukoelln_kerb_layer_cn(tmp_path: Path) -> None:
     ids=["neukoelln-osm", "helsinki"],
 )
 def test_osm_extracts(tmp_path: Path, source: Path, rules: str, with_extent: bool, mode: str) -> None:
-    areas, hazards, ways = parkplan.from_osm(source, mode=mode, return_ways=True)
+    osm = parkplan.from_osm(source, mode=mode)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     extent = osm_extent(source) if with_extent else None
     plan = parkplan.plan(areas, hazards, rules=rules, ways=ways, extent=extent)
     assert len(plan.bays) > 100

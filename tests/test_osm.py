@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import math
 from pathlib import Path
 
@@ -15,14 +16,8 @@ from shapely.strtree import STRtree
 import parkplan
 from parkplan.cli import main
 from parkplan.geometry.kerbs import side_of
-from parkplan.osm.streets import (
-    DEFAULT_WIDTHS_M,
-    bays_by_way_side,
-    from_osm,
-    osm_extent,
-    parking_side,
-    parse_width,
-)
+from parkplan.osm.streets import bays_by_way_side, from_osm, osm_extent
+from parkplan.osm.tags import DEFAULT_WIDTHS_M, parking_side, parse_width
 
 KINDS = {
     "intersection",
@@ -71,7 +66,8 @@ TINY = """<?xml version="1.0" encoding="UTF-8"?>
 
 @pytest.fixture(scope="module")
 def neukoelln():
-    areas, hazards, ways = parkplan.from_osm(NEUKOELLN, return_ways=True)
+    osm = parkplan.from_osm(NEUKOELLN)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     plan = parkplan.plan(areas, hazards, rules="de-parkraum")
     return areas, hazards, ways, plan
 
@@ -89,7 +85,8 @@ def tiny(tmp_path):
 
 
 def test_tiny_two_crossing_ways(tiny):
-    areas, hazards = parkplan.from_osm(tiny)
+    osm = parkplan.from_osm(tiny)
+    areas, hazards = osm.kerbs, osm.hazards
     assert areas.crs.to_epsg() == 4326
     assert hazards.crs.to_epsg() == 4326
     assert len(areas) == 1
@@ -112,15 +109,34 @@ def test_tiny_two_crossing_ways(tiny):
 
 
 def test_tiny_plan_runs(tiny):
-    areas, hazards = parkplan.from_osm(tiny)
+    osm = parkplan.from_osm(tiny)
+    areas, hazards = osm.kerbs, osm.hazards
     plan = parkplan.plan(areas, hazards, rules="de-parkraum")
     assert plan.summary["solver"]["status"] == "OPTIMAL"
     assert len(plan.bays) > 0
     assert plan.summary["hazards"]["by_kind"]["intersection"]["matched"] == 1
 
 
-def test_return_ways_and_default_widths(tiny, tmp_path):
-    _, _, ways = parkplan.from_osm(tiny, return_ways=True)
+def test_from_osm_returns_one_frozen_result_always(tiny):
+    """One OsmData with all four frames, whatever the mode; the old return_ways / return_parking are gone."""
+    for mode in ("plan", "existing"):
+        osm = parkplan.from_osm(tiny, mode=mode)
+        assert isinstance(osm, parkplan.OsmData)
+        assert [f.name for f in dataclasses.fields(osm)] == ["kerbs", "hazards", "ways", "parking"]
+        assert list(osm.ways["osm_id"]) == ["way/10", "way/11"]
+        assert list(osm.parking.columns) == ["osm_id", "parking", "capacity", "orientation", "geometry"]
+        assert len(osm.parking) == 0
+        assert all(frame.crs.to_epsg() == 4326 for frame in (osm.kerbs, osm.hazards, osm.ways, osm.parking))
+        assert repr(osm) == f"OsmData(kerbs: 1, hazards: {len(osm.hazards)}, ways: 2, parking: 0 rows)"
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            osm.kerbs = osm.hazards  # type: ignore[misc]
+    for flag in ("return_ways", "return_parking"):
+        with pytest.raises(TypeError, match=flag):
+            parkplan.from_osm(tiny, **{flag: True})
+
+
+def test_ways_frame_and_default_widths(tiny, tmp_path):
+    ways = parkplan.from_osm(tiny).ways
     assert list(ways.columns) == [
         "osm_id", "name", "highway", "oneway", "width_m", "width_source", "width_ignored", "geometry"
     ]  # fmt: skip
@@ -130,9 +146,9 @@ def test_return_ways_and_default_widths(tiny, tmp_path):
     # Without width tags the class default (or default_widths) applies.
     path = tmp_path / "nowidth.osm"
     path.write_text(TINY.replace('<tag k="width" v="8"/>', "").replace('<tag k="width" v="8 m"/>', ""))
-    _, _, ways = parkplan.from_osm(path, return_ways=True)
+    ways = parkplan.from_osm(path).ways
     assert list(ways["width_m"]) == [DEFAULT_WIDTHS_M["residential"]] * 2
-    _, _, ways = parkplan.from_osm(path, return_ways=True, default_widths={"residential": 6.5})
+    ways = parkplan.from_osm(path, default_widths={"residential": 6.5}).ways
     assert list(ways["width_m"]) == [6.5, 6.5]
 
 
@@ -144,9 +160,10 @@ def test_service_ways_only_on_request(tiny, tmp_path):
     )
     path = tmp_path / "service.osm"
     path.write_text(text)
-    _, _, ways = parkplan.from_osm(path, return_ways=True)
+    ways = parkplan.from_osm(path).ways
     assert "way/30" not in set(ways["osm_id"])
-    _, hazards, ways = parkplan.from_osm(path, return_ways=True, service=True)
+    osm = parkplan.from_osm(path, service=True)
+    hazards, ways = osm.hazards, osm.ways
     assert "way/30" in set(ways["osm_id"])
     assert ways.set_index("osm_id").loc["way/30", "width_m"] == DEFAULT_WIDTHS_M["service"]
     # A driveway is a hazard, never carriageway.
@@ -163,9 +180,11 @@ def test_compressed_formats(tiny, tmp_path):
     with osmium.SimpleWriter(str(pbf)) as writer:
         for obj in osmium.FileProcessor(str(tiny)):
             writer.add(obj)
-    ref_areas, ref_hazards = parkplan.from_osm(tiny)
+    osm = parkplan.from_osm(tiny)
+    ref_areas, ref_hazards = osm.kerbs, osm.hazards
     for path in (bz, pbf):
-        areas, hazards = parkplan.from_osm(path)
+        osm = parkplan.from_osm(path)
+        areas, hazards = osm.kerbs, osm.hazards
         assert len(areas) == 1
         assert areas.geometry.iloc[0].equals_exact(ref_areas.geometry.iloc[0], 1e-9)
         assert sorted(hazards["hazard_id"]) == sorted(ref_hazards["hazard_id"])
@@ -315,7 +334,8 @@ def test_kerbs_take_the_attributes_of_the_way_beside_them():
     """Street areas plus their ways: every kerb knows its street, width, side of the way and one-way flow."""
 
     src = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
-    areas, hazards, ways = from_osm(src, return_ways=True)
+    osm = from_osm(src)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     p = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways)
     kerbs = p.kerbs
     assert kerbs["street_id"].str.startswith("way/").mean() > 0.8
@@ -428,9 +448,8 @@ def test_parking_side_both_schemes():
 
 
 def test_existing_mode_side_hazards(parking_file):
-    _areas, hazards, ways, parking = parkplan.from_osm(
-        parking_file, mode="existing", return_ways=True, return_parking=True
-    )
+    osm = parkplan.from_osm(parking_file, mode="existing")
+    hazards, ways, parking = osm.hazards, osm.ways, osm.parking
     lines = hazards[hazards["hazard_id"].str.startswith("way/4")].set_index("hazard_id")
     assert sorted(lines.index) == ["way/40/right", "way/41/left", "way/41/right"]
     assert set(lines["kind"]) == {"no_parking"}
@@ -459,7 +478,8 @@ def test_existing_mode_side_hazards(parking_file):
     assert not w.loc["way/41", "parking_left"]
     assert not w.loc["way/41", "parking_right"]
     # Plan mode ignores all of it.
-    _, plan_hazards, plan_ways = parkplan.from_osm(parking_file, return_ways=True)
+    osm = parkplan.from_osm(parking_file)
+    plan_hazards, plan_ways = osm.hazards, osm.ways
     assert "reason" not in plan_hazards.columns
     assert not set(plan_hazards["hazard_id"]) & {"way/40/right", "way/41/left", "way/41/right", "way/50"}
     assert "parking_left" not in plan_ways.columns
@@ -468,7 +488,8 @@ def test_existing_mode_side_hazards(parking_file):
 
 
 def test_existing_mode_bays_only_on_allowed_kerb(parking_file):
-    areas, hazards, ways = parkplan.from_osm(parking_file, mode="existing", return_ways=True)
+    osm = parkplan.from_osm(parking_file, mode="existing")
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     plan = parkplan.plan(areas, hazards, rules="de-parkraum")
     assert len(plan.bays) > 0
     m_ways = _utm(ways).set_index("osm_id")
@@ -483,15 +504,15 @@ def test_existing_mode_bays_only_on_allowed_kerb(parking_file):
     kerb_under_area = plan.zones[plan.zones["hazard_id"] == "way/50"]
     assert len(kerb_under_area) == 1
     assert kerb_under_area["end_m"].iloc[0] - kerb_under_area["start_m"].iloc[0] > 20
-    plan_all = parkplan.plan(*parkplan.from_osm(parking_file), rules="de-parkraum")
+    everywhere = parkplan.from_osm(parking_file)
+    plan_all = parkplan.plan(everywhere.kerbs, everywhere.hazards, rules="de-parkraum")
     assert len(plan_all.bays) > len(plan.bays)
 
 
 @pytest.fixture(scope="module")
 def neukoelln_existing():
-    areas, hazards, ways, parking = parkplan.from_osm(
-        NEUKOELLN, mode="existing", return_ways=True, return_parking=True
-    )
+    osm = parkplan.from_osm(NEUKOELLN, mode="existing")
+    areas, hazards, ways, parking = osm.kerbs, osm.hazards, osm.ways, osm.parking
     plan = parkplan.plan(areas, hazards, rules="de-parkraum")
     return areas, hazards, ways, parking, plan
 
@@ -530,7 +551,8 @@ def test_traffic_side_sets_each_kerbs_flow(tmp_path, traffic):
 
     path = tmp_path / "tiny.osm"
     path.write_text(TINY, encoding="utf-8")
-    areas, hazards, ways = from_osm(path, return_ways=True)
+    osm = from_osm(path)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     rules = {
         "name": "t",
         "traffic": traffic,
@@ -552,7 +574,8 @@ def test_helsinki_existing_mode_real_extract():
     """The Helsinki extract (old parking:lane scheme): bays only on tagged sides, none overlapping."""
 
     path = Path(__file__).resolve().parents[1] / "examples" / "data" / "helsinki" / "Helsinki.osm.pbf"
-    areas, hazards, ways = from_osm(path, mode="existing", return_ways=True)
+    osm = from_osm(path, mode="existing")
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     p = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways)
     assert p.summary["solver"]["status"] == "OPTIMAL"
     assert 500 < len(p.bays) < 4000
@@ -592,7 +615,8 @@ def test_extract_bounding_box_is_the_extent():
 
 def test_bays_are_counted_per_way_side_against_tagged_capacity(tmp_path):
 
-    areas, hazards, ways = from_osm(NEUKOELLN, mode="existing", return_ways=True)
+    osm = from_osm(NEUKOELLN, mode="existing")
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     p = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways)
     per_side = bays_by_way_side(p.bays, ways)
     assert per_side["bays"].sum() == len(p.bays)
@@ -655,7 +679,8 @@ def test_existing_mode_places_bays_in_the_tagged_orientation(tmp_path):
 
     path = tmp_path / "oriented.osm"
     path.write_text(ORIENTED, encoding="utf-8")
-    areas, hazards, ways = from_osm(path, mode="existing", return_ways=True)
+    osm = from_osm(path, mode="existing")
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     rules = {
         "name": "t",
         "bays": {

@@ -121,7 +121,7 @@ def objects(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def read(objects):
-    return from_osm(objects, mode="existing", return_ways=True, return_parking=True)
+    return from_osm(objects, mode="existing")
 
 
 def _metric(frame):
@@ -134,7 +134,7 @@ def _edge(lon0, lon1, lat):
 
 
 def test_obstacles_in_the_carriageway_keep_their_osm_ids(read):
-    _, hazards, _, _ = read
+    hazards = read.hazards
     by_id = hazards.set_index("hazard_id")
     obstacles = hazards[hazards["kind"] == "obstacle"]
     assert sorted(obstacles["hazard_id"]) == ["node/101", "node/104", "node/107", "way/20"]
@@ -149,13 +149,13 @@ def test_obstacles_in_the_carriageway_keep_their_osm_ids(read):
 
 def test_what_is_not_an_obstacle(read):
     """A kerb, a footway bollard, an untagged tree, a street lamp and footway bicycle stands are not read."""
-    _, hazards, _, _ = read
+    hazards = read.hazards
     for node in (102, 103, 105, 106, 108):
         assert f"node/{node}" not in set(hazards["hazard_id"])
 
 
 def test_school_gates_and_a_school_without_gates(read):
-    _, hazards, _, _ = read
+    hazards = read.hazards
     schools = hazards[hazards["kind"] == "school"].set_index("hazard_id")
     assert sorted(schools.index) == ["node/112", "way/22"]
     # The gate where it is mapped; the kindergarten at the point of its outline that faces the street.
@@ -166,7 +166,7 @@ def test_school_gates_and_a_school_without_gates(read):
 
 
 def test_multipolygon_relations(read):
-    _, hazards, _, parking = read
+    hazards, parking = read.hazards, read.parking
     by_id = hazards.set_index("hazard_id")
     assert by_id.loc["relation/900", "kind"] == "fire_station"
     assert by_id.loc["relation/900"].geometry.geom_type == "Point"  # on its north side, facing the street
@@ -186,8 +186,8 @@ def test_multipolygon_relations(read):
 
 
 def test_plan_mode_reads_the_same_objects(objects, read):
-    _, hazards = from_osm(objects)
-    existing = read[1]
+    hazards = from_osm(objects).hazards
+    existing = read.hazards
     new_kinds = ("obstacle", "school", "fire_station")
     assert sorted(hazards.loc[hazards["kind"].isin(new_kinds), "hazard_id"]) == sorted(
         existing.loc[existing["kind"].isin(new_kinds), "hazard_id"]
@@ -196,7 +196,8 @@ def test_plan_mode_reads_the_same_objects(objects, read):
 
 def test_an_obstacle_keeps_its_own_extent_free_without_a_clearance(objects):
     """No rule set gives obstacle a clearance: its own width is forbidden all the same."""
-    areas, hazards = from_osm(objects)
+    osm = from_osm(objects)
+    areas, hazards = osm.kerbs, osm.hazards
     plan = parkplan.plan(areas, hazards, rules=RULES)
     zones = plan.zones[plan.zones["kind"] == "obstacle"].set_index("hazard_id")
     assert set(zones.index) == {"node/101", "node/104", "node/107", "way/20"}
@@ -212,7 +213,8 @@ def test_an_obstacle_keeps_its_own_extent_free_without_a_clearance(objects):
 
 
 def test_a_school_gate_matters_only_with_a_clearance(objects):
-    areas, hazards = from_osm(objects)
+    osm = from_osm(objects)
+    areas, hazards = osm.kerbs, osm.hazards
     plain = parkplan.plan(areas, hazards, rules=RULES)
     # Matched and counted, but no clearance and no width: no kerb is lost to it.
     assert plain.summary["hazards"]["by_kind"]["school"]["matched"] == 2
@@ -249,7 +251,8 @@ CAPACITY = """<?xml version="1.0" encoding="UTF-8"?>
 def capacity_plan(tmp_path_factory):
     path = tmp_path_factory.mktemp("osm") / "capacity.osm"
     path.write_text(CAPACITY, encoding="utf-8")
-    areas, hazards, ways = from_osm(path, mode="existing", return_ways=True)
+    osm = from_osm(path, mode="existing")
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     rules = {**RULES, "grouping": {"max_run_m": 60.0, "gap_m": 5.0}}
     return parkplan.plan(areas, hazards, rules=rules, ways=ways), ways
 
@@ -480,7 +483,7 @@ def _zone_sides(plan, hazard_id):
 
 
 def test_a_sign_for_one_direction_moves_beside_its_traffic(signs):
-    _, hazards = from_osm(signs[0])
+    hazards = from_osm(signs[0]).hazards
     placed = _placed(hazards)
     # Half the 8 m carriageway plus the 1 m setback, on the side of the traffic it governs, ids kept.
     assert placed["node/3"] == ("right", 5.0, "nearest")
@@ -497,7 +500,7 @@ def test_a_sign_for_one_direction_moves_beside_its_traffic(signs):
 
 
 def test_left_hand_traffic_flips_the_side(signs):
-    _, hazards = from_osm(signs[0], traffic="left")
+    hazards = from_osm(signs[0], traffic="left").hazards
     placed = _placed(hazards)
     assert placed["node/3"] == ("left", 5.0, "nearest")
     assert placed["node/4"] == ("right", 5.0, "nearest")
@@ -507,7 +510,8 @@ def test_left_hand_traffic_flips_the_side(signs):
 
 def test_a_one_way_street_keeps_both_kerbs(signs):
     """Both kerbs of a one-way street carry the traffic the sign governs."""
-    areas, hazards = from_osm(signs[1])
+    osm = from_osm(signs[1])
+    areas, hazards = osm.kerbs, osm.hazards
     placed = _placed(hazards)
     assert all(d == 0.0 and m is None for _, d, m in placed.values())
     assert hazards["match"].isna().all()
@@ -522,8 +526,8 @@ def test_untagged_signs_are_read_as_before(signs, tmp_path):
     for tag in ('<tag k="direction" v="forward"/>', '<tag k="direction" v="backward"/>'):
         text = text.replace(tag, "")
     plain.write_text(text.replace('<tag k="traffic_signals:direction" v="forward"/>', ""), encoding="utf-8")
-    _, tagged = from_osm(signs[0])
-    _, untagged = from_osm(plain)
+    tagged = from_osm(signs[0]).hazards
+    untagged = from_osm(plain).hazards
     assert untagged["match"].isna().all()
     assert tagged["hazard_id"].tolist() == untagged["hazard_id"].tolist()
     nodes = {"node/3": 13.4386, "node/4": 13.4392, "node/5": 13.4398}
@@ -533,7 +537,8 @@ def test_untagged_signs_are_read_as_before(signs, tmp_path):
 
 
 def test_the_clearance_of_a_sign_for_one_direction_lands_on_its_kerb_only(signs):
-    areas, hazards = from_osm(signs[0])
+    osm = from_osm(signs[0])
+    areas, hazards = osm.kerbs, osm.hazards
     plan = parkplan.plan(areas, hazards, rules=SIGN_RULES_NEAREST)
     assert _zone_sides(plan, "node/3") == {"south"}  # forward traffic, right-hand: the right-hand kerb
     assert _zone_sides(plan, "node/4") == {"north"}
@@ -549,7 +554,8 @@ def test_the_clearance_of_a_sign_for_one_direction_lands_on_its_kerb_only(signs)
         [13.4392, 13.4392 + ten], abs=2e-6
     )
     # Left-hand traffic: the other kerb.
-    areas, hazards = from_osm(signs[0], traffic="left")
+    osm = from_osm(signs[0], traffic="left")
+    areas, hazards = osm.kerbs, osm.hazards
     plan = parkplan.plan(areas, hazards, rules={**SIGN_RULES_NEAREST, "traffic": "left"})
     assert _zone_sides(plan, "node/3") == {"north"}
     assert _zone_sides(plan, "node/4") == {"south"}
@@ -557,7 +563,8 @@ def test_the_clearance_of_a_sign_for_one_direction_lands_on_its_kerb_only(signs)
 
 def test_the_planner_honours_the_match_column_of_a_moved_sign(signs):
     """With the built-in kinds (stop_sign and traffic_signal match "all") the column alone must do it."""
-    areas, hazards = from_osm(signs[0])
+    osm = from_osm(signs[0])
+    areas, hazards = osm.kerbs, osm.hazards
     plan = parkplan.plan(areas, hazards, rules=SIGN_RULES)
     assert _zone_sides(plan, "node/3") == {"south"}
     assert _zone_sides(plan, "node/4") == {"north"}
@@ -582,8 +589,8 @@ def test_a_sign_where_two_ways_meet(tmp_path):
     along.write_text(SPLIT.replace("WAY13", '<nd ref="3"/><nd ref="2"/>'), encoding="utf-8")
     head_to_head = tmp_path / "head.osm"
     head_to_head.write_text(SPLIT.replace("WAY13", '<nd ref="2"/><nd ref="3"/>'), encoding="utf-8")
-    assert _placed(from_osm(along)[1])["node/3"] == ("right", 5.0, "nearest")
-    assert _placed(from_osm(head_to_head)[1])["node/3"][1:] == (0.0, None)
+    assert _placed(from_osm(along).hazards)["node/3"] == ("right", 5.0, "nearest")
+    assert _placed(from_osm(head_to_head).hazards)["node/3"][1:] == (0.0, None)
 
 
 def test_traffic_must_be_right_or_left(signs):
@@ -597,7 +604,7 @@ def test_traffic_must_be_right_or_left(signs):
 
 
 def test_neukoelln_obstacles_and_schools():
-    _, hazards = from_osm(NEUKOELLN)
+    hazards = from_osm(NEUKOELLN).hazards
     assert hazards["hazard_id"].is_unique
     obstacles = hazards[hazards["kind"] == "obstacle"]
     ids = obstacles["hazard_id"]
@@ -644,7 +651,8 @@ def test_cli_existing_mode_caps_at_the_tagged_capacity_and_recounts(tmp_path):
 def test_neukoelln_signals_for_one_direction():
     """Five signals are tagged traffic_signals:direction: three on two-way carriageway ways move beside
     their traffic; one on a one-way way and one on no carriageway way stay where they are."""
-    _, hazards, ways = from_osm(NEUKOELLN, return_ways=True)
+    osm = from_osm(NEUKOELLN)
+    hazards, ways = osm.hazards, osm.ways
     moved = hazards[hazards["match"] == "nearest"].set_index("hazard_id")
     assert set(moved["kind"]) == {"traffic_signal"}
     expected = {  # node: (its way, the side of the way its traffic keeps to under right-hand traffic)
@@ -678,7 +686,7 @@ def test_neukoelln_signals_for_one_direction():
     ],
 )
 def test_crossing_types_from_tags(tags: dict[str, str], kind: str) -> None:
-    from parkplan.osm.streets import crossing_kind
+    from parkplan.osm.tags import crossing_kind
 
     assert crossing_kind(tags) == kind
 

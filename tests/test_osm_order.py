@@ -23,7 +23,7 @@ import pytest
 import parkplan
 from cli_run import assert_one_error, run
 from parkplan.osm import read as osm_read
-from parkplan.osm.streets import from_osm, osm_extent
+from parkplan.osm.streets import Mode, from_osm, osm_extent
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
 RULES = "de-parkraum"
@@ -121,8 +121,9 @@ def files(tmp_path_factory: pytest.TempPathFactory, objects: Any) -> dict[str, P
     return out
 
 
-def _frames(path: Path, mode: str = "plan") -> tuple[gpd.GeoDataFrame, ...]:
-    return from_osm(path, mode=mode, return_ways=True, return_parking=True)
+def _frames(path: Path, mode: Mode = "plan") -> tuple[gpd.GeoDataFrame, ...]:
+    osm = from_osm(path, mode=mode)
+    return osm.kerbs, osm.hazards, osm.ways, osm.parking
 
 
 def _assert_same_frames(a: tuple[gpd.GeoDataFrame, ...], b: tuple[gpd.GeoDataFrame, ...]) -> None:
@@ -183,7 +184,7 @@ def test_sorted_file_is_never_sorted(monkeypatch):
         raise AssertionError("a sorted file was sorted")
 
     monkeypatch.setattr(osm_read, "_sort_into", fail)
-    areas, _ = from_osm(NEUKOELLN)
+    areas = from_osm(NEUKOELLN).kerbs
     assert len(areas)
 
 
@@ -243,7 +244,7 @@ def test_format_by_content_not_name(tmp_path, files):
     """An XML extract saved without the right extension (a browser's ``map``) still reads."""
     odd = tmp_path / "map.xml.osm.bz2"
     shutil.copy(files["gz"], odd)  # gzip content under a bzip2 name
-    _, hazards = from_osm(odd)
+    hazards = from_osm(odd).hazards
     assert len(hazards)
 
 
@@ -271,7 +272,7 @@ def test_unsorted_over_the_limit(monkeypatch, files, capsys):
     """Over the size limit an unsorted file is refused in one line naming the limit and ``osmium sort``."""
     monkeypatch.setitem(osm_read.SORT_LIMITS_BYTES, "osm", 1000)
     _one_line_error(files["shuffled"], "not sorted", "limit", "osmium sort", "after", "1,000 bytes")
-    _, hazards = from_osm(NEUKOELLN)  # a sorted file over the limit reads
+    hazards = from_osm(NEUKOELLN).hazards  # a sorted file over the limit reads
     assert len(hazards)
     code, _, err = run(capsys, "plan", files["shuffled"], "-o", "x.geojson")
     assert_one_error(code, err, str(files["shuffled"]), "osmium sort")
@@ -325,7 +326,7 @@ def test_member_geometry_builds_the_multipolygon(tmp_path):
         "tags": {"type": "multipolygon", "area:highway": "prohibited"},
     }
     path = _write_json(tmp_path / "geom.json", [relation, street, *nodes])
-    _, hazards = from_osm(path)
+    hazards = from_osm(path).hazards
     zone = hazards.set_index("hazard_id").loc["relation/7"]
     assert zone["kind"] == "no_parking"
     assert zone.geometry.geom_type == "Polygon"
@@ -341,5 +342,5 @@ def test_tags_with_odd_characters(tmp_path):
         {"type": "way", "id": 5, "nodes": [1, 2], "tags": {"highway": "residential", "name": name}},
     ]
     path = _write_json(tmp_path / "odd.json", elements)
-    _, _, ways = from_osm(path, return_ways=True)
+    ways = from_osm(path).ways
     assert ways["name"].tolist() == [name]

@@ -53,7 +53,8 @@ def street(path: Path, first: Mapping[str, str], second: Mapping[str, str]) -> P
 
 def plan_osm(path: Path, mode: str, rules: str) -> tuple[parkplan.Plan, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Plan an OSM file as the CLI does; return the plan, its violations and the ways (metric CRS)."""
-    areas, hazards, ways = from_osm(path, mode=mode, return_ways=True)
+    osm = from_osm(path, mode=mode)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     plan = parkplan.plan(areas, hazards, rules=rules, ways=ways, extent=osm_extent(path))
     violations = parkplan.check(plan, path, None, rules=rules, mode=mode)
     return plan, violations, ways.to_crs(plan.kerbs.crs)
@@ -162,7 +163,8 @@ def test_a_one_way_part_flows_with_its_way(tmp_path: Path) -> None:
     """Way 10 one-way eastwards, way 11 two-way: the north kerb (walked westwards, carriageway on its left)
     flows against its digitised direction beside way 10 only."""
     path = street(tmp_path / "oneway.osm", {"width": "8", "oneway": "yes"}, {"width": "8"})
-    areas, hazards, ways = from_osm(path, return_ways=True)
+    osm = from_osm(path)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     plan = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways, extent=osm_extent(path))
     kerbs = plan.kerbs.set_index(["street_id", "side"])
     assert kerbs.loc[("way/10", "left"), "flow"] == "backward"
@@ -177,7 +179,8 @@ def test_ways_with_equal_attributes_cut_nothing(tmp_path: Path) -> None:
     (a cut could cost a bay at every way's end): the same kerbs and bays as without the ways."""
     path = street(tmp_path / "split.osm", {"width": "9", "maxspeed": "30"}, {"width": "9", "maxspeed": "50"})
     split, _, _ = plan_osm(path, "plan", "de-parkraum")
-    areas, hazards = from_osm(path)
+    osm = from_osm(path)
+    areas, hazards = osm.kerbs, osm.hazards
     alone = parkplan.plan(areas, hazards, rules="de-parkraum", extent=osm_extent(path))
     assert not split.kerbs["curb_id"].str.contains("|", regex=False).any()
     assert split.kerbs["curb_id"].tolist() == alone.kerbs["curb_id"].tolist()
@@ -187,7 +190,8 @@ def test_ways_with_equal_attributes_cut_nothing(tmp_path: Path) -> None:
 def test_parts_are_stable_and_unique(tmp_path: Path) -> None:
     """Cutting twice gives the same parts; the parts cover their kerb end to end."""
     path = street(tmp_path / "two.osm", {"width": "9"}, {"width": "12"})
-    areas, _, ways = from_osm(path, return_ways=True)
+    osm = from_osm(path)
+    areas, ways = osm.kerbs, osm.ways
     rules = load_rules("de-parkraum")
     frame, _ = read_kerbs(areas)
     metric, crs = to_metric(frame, None)
@@ -260,7 +264,8 @@ def test_kerbs_of_different_ways_face_each_other_but_never_across_a_median(tmp_p
     try:
         oneway = {"highway": "residential", "width": "6", "oneway": "yes", "name": "Paar"}
         pair = osm_file(tmp_path / "pair.osm", [(20, [1, 3], oneway), (21, [6, 5], oneway)])
-        areas, _, ways = from_osm(pair, return_ways=True)
+        osm = from_osm(pair)
+        areas, ways = osm.kerbs, osm.ways
         dual = osm_file(
             tmp_path / "dual.osm",
             [
@@ -268,7 +273,8 @@ def test_kerbs_of_different_ways_face_each_other_but_never_across_a_median(tmp_p
                 (21, [8, 7], {"highway": "secondary", "width": "7", "oneway": "yes", "name": "Allee"}),
             ],
         )
-        dual_areas, _, dual_ways = from_osm(dual, return_ways=True)
+        osm = from_osm(dual)
+        dual_areas, dual_ways = osm.kerbs, osm.ways
     finally:
         for node in (5, 6, 7, 8):
             del NODES[node]

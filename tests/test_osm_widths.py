@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 import parkplan
-from parkplan.osm.streets import (
+from parkplan.osm.tags import (
     DEFAULT_WIDTHS_M,
     LANE_WIDTH_M,
     PARKING_LANE_DEPTHS_M,
     WIDTH_SOURCES,
-    _way_width,
     parking_lane_depth,
     parse_width,
+    way_width,
 )
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
@@ -41,7 +41,8 @@ def _write(tmp_path: Path, tags: dict[str, str], highway: str = "residential") -
 
 
 def _plan(path: Path, rules: str) -> parkplan.Plan:
-    areas, hazards, ways = parkplan.from_osm(path, return_ways=True, traffic="left")
+    osm = parkplan.from_osm(path, traffic="left")
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     return parkplan.plan(areas, hazards, rules=rules, ways=ways)
 
 
@@ -103,7 +104,7 @@ def test_each_width_source_wins_over_the_later_ones(
     drop: tuple[str, ...], width_m: float, source: str
 ) -> None:
     tags = {k: v for k, v in ALL.items() if k not in drop}
-    found = _way_width({"highway": "residential", **tags}, DEFAULT_WIDTHS_M)
+    found = way_width({"highway": "residential", **tags}, DEFAULT_WIDTHS_M)
     assert found.width_m == pytest.approx(width_m)
     assert found.source == source
     assert found.ignored == ()
@@ -112,13 +113,13 @@ def test_each_width_source_wins_over_the_later_ones(
 def test_implausible_widths_are_ignored_and_named() -> None:
     tags = {"highway": "residential", "lanes": "2", "width:carriageway": "0", "width": "300"}
     tags["est_width"] = "4"
-    found = _way_width(tags, DEFAULT_WIDTHS_M)
+    found = way_width(tags, DEFAULT_WIDTHS_M)
     # 0 and 300 m are absurd; 4 m cannot hold two lanes: lanes decide.
     assert (found.width_m, found.source) == (2 * LANE_WIDTH_M, "lanes")
     assert found.ignored == ("width:carriageway=0", "width=300", "est_width=4")
     # Without a lanes tag, 4 m is plausible.
     del tags["lanes"]
-    found = _way_width(tags, DEFAULT_WIDTHS_M)
+    found = way_width(tags, DEFAULT_WIDTHS_M)
     assert (found.width_m, found.source) == (4.0, "est_width")
 
 
@@ -152,7 +153,7 @@ def test_parking_lane_depth(tags: dict[str, str], left_m: float, right_m: float)
 def test_one_lane_slip_road_gets_no_bays_under_au(tmp_path: Path) -> None:
     # A one-lane link: 3 m wide, and r.208 wants 3 m clear beside a 2.1 m bay.
     path = _write(tmp_path, {"lanes": "1", "oneway": "yes"}, highway="primary_link")
-    _, _, ways = parkplan.from_osm(path, return_ways=True)
+    ways = parkplan.from_osm(path).ways
     assert list(ways["width_m"]) == [LANE_WIDTH_M]
     assert list(ways["width_source"]) == ["lanes"]
     plan = _plan(path, "au")
@@ -165,7 +166,7 @@ def test_one_lane_slip_road_gets_no_bays_under_au(tmp_path: Path) -> None:
 def test_one_lane_with_parking_lanes_is_wide_enough_for_its_bays(tmp_path: Path) -> None:
     tags = {"lanes": "1", "parking:both": "lane", "parking:both:orientation": "parallel"}
     path = _write(tmp_path, tags)
-    _, _, ways = parkplan.from_osm(path, return_ways=True)
+    ways = parkplan.from_osm(path).ways
     assert list(ways["width_m"]) == [LANE_WIDTH_M + 2 * DEPTH]  # 7 m: was 3 m, the travel lane only
     assert list(ways["width_source"]) == ["lanes+parking"]
     # uk (2.0 m bays, no clear width): both kerbs, 2 + 2 <= 7 m; at 3 m only one kerb had bays.
@@ -190,7 +191,7 @@ def test_width_source_is_counted_per_kerb(tmp_path: Path) -> None:
 def test_implausible_width_is_logged_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = _write(tmp_path, {"width": "300", "lanes": "2"})
     with caplog.at_level(logging.WARNING, logger="parkplan"):
-        _, _, ways = parkplan.from_osm(path, return_ways=True)
+        ways = parkplan.from_osm(path).ways
     assert list(ways["width_source"]) == ["lanes"]
     assert list(ways["width_ignored"]) == ["width=300"]
     warned = [r.getMessage() for r in caplog.records if "width tag" in r.getMessage()]
@@ -200,7 +201,8 @@ def test_implausible_width_is_logged_once(tmp_path: Path, caplog: pytest.LogCapt
 
 
 def test_neukoelln_plans_with_no_check_violations() -> None:
-    areas, hazards, ways = parkplan.from_osm(NEUKOELLN, return_ways=True)
+    osm = parkplan.from_osm(NEUKOELLN)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     plan = parkplan.plan(areas, hazards, rules="de-parkraum", ways=ways)
     assert len(plan.bays) > 0
     counts = plan.summary["kerbs"]["width_source"]

@@ -21,6 +21,7 @@ from cli_run import run
 from parkplan.errors import RulesError
 from parkplan.hazards import applicable_hazards
 from parkplan.osm.streets import bays_by_way_side, from_osm
+from parkplan.osm.tags import may_have_road_class, tag_road_classes
 from parkplan.rules.loading import ROAD_CLASSES, list_presets, load_rules
 from parkplan.rules.table import rule_rows
 
@@ -98,7 +99,8 @@ def plan_and_check(
     path: Path, rules: str, mode: str = "plan"
 ) -> tuple[parkplan.Plan, dict[str, int], gpd.GeoDataFrame]:
     """Plan an OSM file as the CLI does, check it, and count the bays beside each way."""
-    areas, hazards, ways = from_osm(path, mode=mode, return_ways=True, traffic=load_rules(rules).traffic)
+    osm = from_osm(path, mode=mode, traffic=load_rules(rules).traffic)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     result = parkplan.plan(areas, hazards, rules=rules, ways=ways, workers=1)
     violations = parkplan.check(result, areas, hazards, rules=rules)
     assert len(violations) == 0, violations[["check", "detail"]].to_string()
@@ -147,7 +149,7 @@ def test_road_classes_table_is_validated() -> None:
 
 
 def test_applicable_hazards_drops_unlisted_classes(motorway_file: Path) -> None:
-    _, hazards = from_osm(motorway_file)
+    hazards = from_osm(motorway_file).hazards
     lines = hazards[hazards["kind"] == "road_class"]
     assert set(lines["road_class"]) == {"expressway;motorway", "motorway_link"}
     uk = applicable_hazards(hazards, load_rules("uk"))
@@ -177,7 +179,8 @@ def test_rules_without_road_classes_park_on_motorways(motorway_file: Path, tmp_p
     # What the table does: the same preset with an empty list plans bays beside the motorway again.
     rules = tmp_path / "open.toml"
     rules.write_text('extends = "de"\nname = "open"\n[road_classes]\nno_parking = []\n', encoding="utf-8")
-    areas, hazards, ways = from_osm(motorway_file, return_ways=True)
+    osm = from_osm(motorway_file)
+    areas, hazards, ways = osm.kerbs, osm.hazards, osm.ways
     result = parkplan.plan(areas, hazards, rules=rules, ways=ways, workers=1)
     per_way = bays_by_way_side(result.bays, ways).groupby("osm_id")["bays"].sum()
     assert per_way["way/200"] > 0
@@ -233,7 +236,7 @@ def test_crossing_street_is_no_side_road(tmp_path: Path) -> None:
     text = SIDE_ROAD.replace("SIDE_TAGS", TAGGED_SIDE)
     text = text.replace('lat="39.900225" lon="116.4000"', 'lat="39.8990" lon="116.4020"')
     text = text.replace('lat="39.900225" lon="116.4040"', 'lat="39.9010" lon="116.4020"')
-    _, hazards = from_osm(write(tmp_path, "x.osm", text))
+    hazards = from_osm(write(tmp_path, "x.osm", text)).hazards
     assert (hazards["kind"] != "road_class").all()
 
 
@@ -279,8 +282,25 @@ def test_cli_plans_no_bays_on_motorway(
     assert code == 0, err
     data = json.loads(summary.read_text(encoding="utf-8"))
     assert data["hazards"]["by_kind"]["road_class"]["matched"] == 2
-    _, _, ways = from_osm(motorway_file, return_ways=True)
+    ways = from_osm(motorway_file).ways
     per_way = bays_by_way_side(gpd.read_file(bays), ways).groupby("osm_id")["bays"].sum()
     assert per_way["way/200"] == 0
     assert per_way["way/300"] == 0
     assert per_way["way/100"] > 10
+
+
+@pytest.mark.parametrize(
+    ("tags", "classes"),
+    [
+        ({"highway": "motorway"}, {"motorway", "expressway"}),
+        ({"highway": "motorway_link"}, {"motorway_link"}),
+        ({"highway": "trunk_link"}, {"trunk_link"}),
+        ({"highway": "primary", "motorroad": "yes"}, {"motorroad", "expressway"}),
+        ({"highway": "trunk", "expressway": " Yes "}, {"trunk", "expressway"}),
+        ({"highway": "residential", "motorroad": "no", "expressway": "no"}, set()),
+        ({"highway": "primary", "name": "长安街辅路"}, set()),  # main_carriageway needs the ways beside it
+    ],
+)
+def test_road_classes_from_the_tags_alone(tags: dict[str, str], classes: set[str]) -> None:
+    assert tag_road_classes(tags) == classes
+    assert may_have_road_class(tags) or not classes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,8 +11,9 @@ import shapely
 from pyproj import CRS
 
 import parkplan
+from parkplan.errors import ArgumentError
 from parkplan.rules.loading import load_rules
-from parkplan.synthetic import grid_city, make_city
+from parkplan.synthetic import city_side_m, grid_city, make_city
 
 TARGET = 2_000
 TOLERANCE = 0.15
@@ -146,6 +149,29 @@ def test_bad_arguments():
         make_city(0)
     with pytest.raises(ValueError, match="junctions"):
         grid_city(1000.0, 1000.0, junctions="middle")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: make_city(0), "target_bays"),
+        (lambda: make_city(-5), "target_bays"),
+        (lambda: make_city("100"), "target_bays"),
+        (lambda: city_side_m(0), "target_bays"),
+        (lambda: grid_city(0.0, 1000.0), "width_m"),
+        (lambda: grid_city(1000.0, math.inf), "height_m"),
+        (lambda: grid_city(1000.0, math.nan), "height_m"),
+        (lambda: grid_city(1000.0, 1000.0, junctions="middle"), "junctions"),
+        (lambda: grid_city(1000.0, 1000.0, traffic="middle"), "traffic"),
+        (lambda: make_city(1000, junctions="middle"), "junctions"),
+    ],
+)
+def test_bad_arguments_are_argument_errors_naming_them(call, argument):
+    """As every public function's: an ArgumentError (an InputError and a ValueError) naming the argument."""
+    with pytest.raises(ArgumentError) as info:
+        call()
+    assert info.value.argument == argument
+    assert str(info.value).split(": ", 1)[1].startswith(f"{argument} must be ")
 
 
 def test_other_rules_are_scaled_from_a_reference_plan():

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from parkplan.check import check
     from parkplan.io.paths import LayerPath
     from parkplan.io.read import HazardSource
-    from parkplan.osm.streets import from_osm
+    from parkplan.osm.streets import OsmData, from_osm
     from parkplan.pipeline import Plan, plan
     from parkplan.rules.loading import BayType, Clearance, Grouping, Rules, list_presets, load_rules
 
@@ -38,6 +38,7 @@ _LAZY = {
     "Grouping": "parkplan.rules.loading",
     "HazardSource": "parkplan.io.read",
     "LayerPath": "parkplan.io.paths",
+    "OsmData": "parkplan.osm.streets",
     "Plan": "parkplan.pipeline",
     "Rules": "parkplan.rules.loading",
     "check": "parkplan.check",
@@ -56,6 +57,7 @@ __all__ = [
     "HazardSource",
     "InputError",
     "LayerPath",
+    "OsmData",
     "OutputError",
     "ParkplanError",
     "Plan",

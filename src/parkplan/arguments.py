@@ -8,6 +8,11 @@ wrong type failed deep inside pandas, pyogrio or OR-Tools with a bare ``TypeErro
 ``AttributeError``, or (``workers=-1``, ``time_limit_s=-1``, ``presolve="no"``) was silently taken as
 something else.
 
+This module is in the lowest layer of the package (``tests/test_layers.py``): it imports no parkplan
+module above it, so it knows the parkplan classes it accepts (:class:`parkplan.Rules`,
+:class:`parkplan.HazardSource`, :class:`parkplan.geometry.kerbs.CornerSettings`, :class:`parkplan.Plan`)
+by their qualified names (:data:`CHECKED_CLASSES`, :func:`is_instance`), not by importing them.
+
 Worker counts follow joblib's convention (:func:`resolve_workers`): a positive count, or a negative one
 counted back from the CPUs (``-1`` all, ``-2`` all but one). Dask scheduler addresses are checked by
 :func:`scheduler_address` before a client is made, so a malformed one is a one-line error, not a
@@ -27,6 +32,7 @@ from parkplan.errors import ArgumentError
 from parkplan.io.paths import LayerPath
 
 __all__ = [
+    "CHECKED_CLASSES",
     "DASK_SCHEMES",
     "check_bool",
     "check_choice",
@@ -37,8 +43,10 @@ __all__ = [
     "check_hazards",
     "check_path",
     "check_plan_arguments",
+    "check_positive",
     "check_rules",
     "check_time_limit",
+    "is_instance",
     "resolve_workers",
     "scheduler_address",
     "shown",
@@ -46,6 +54,24 @@ __all__ = [
 
 DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 """Address schemes a ``dask.distributed`` scheduler listens on (``tcp`` when none is given)."""
+
+_HAZARD_SOURCE = "parkplan.io.read.HazardSource"
+_RULES = "parkplan.rules.loading.Rules"
+_CORNER_SETTINGS = "parkplan.geometry.kerbs.CornerSettings"
+_PLAN = "parkplan.pipeline.Plan"
+
+CHECKED_CLASSES = (_HAZARD_SOURCE, _RULES, _CORNER_SETTINGS, _PLAN)
+"""The higher-layer parkplan classes the checks accept, by qualified name (``tests/test_api_args.py`` checks
+that each names a class, so a class that moves breaks a test, not a check)."""
+
+
+def is_instance(value: Any, qualified_name: str) -> bool:
+    """Tell an instance of the class ``qualified_name`` (``"parkplan.rules.loading.Rules"``) or of a subclass.
+
+    ``isinstance`` by name: walks the value's class hierarchy and compares each class's module and qualified
+    name, so this module need not import the (higher-layer) module the class is defined in.
+    """
+    return any(f"{c.__module__}.{c.__qualname__}" == qualified_name for c in type(value).__mro__)
 
 
 def shown(value: Any) -> str:
@@ -123,9 +149,7 @@ def check_frame_or_path(value: Any, name: str, where: str) -> None:
 def _is_hazard_item(value: Any) -> bool:
     import geopandas as gpd
 
-    from parkplan.io.read import HazardSource
-
-    return _is_path(value) or isinstance(value, (gpd.GeoDataFrame, HazardSource))
+    return _is_path(value) or isinstance(value, gpd.GeoDataFrame) or is_instance(value, _HAZARD_SOURCE)
 
 
 def check_hazards(value: Any, name: str, where: str) -> None:
@@ -139,9 +163,7 @@ def check_hazards(value: Any, name: str, where: str) -> None:
     import geopandas as gpd
     import pandas as pd
 
-    from parkplan.io.read import HazardSource
-
-    if value is None or isinstance(value, HazardSource):
+    if value is None or is_instance(value, _HAZARD_SOURCE):
         return
     if _is_path(value) or isinstance(value, (pd.DataFrame, gpd.GeoSeries)):
         check_frame_or_path(value, name, where)
@@ -151,7 +173,7 @@ def check_hazards(value: Any, name: str, where: str) -> None:
             where, name, "a file path, a GeoDataFrame, a HazardSource or a list of them (or None)", value
         )
     for i, item in enumerate(value):
-        if isinstance(item, HazardSource):
+        if is_instance(item, _HAZARD_SOURCE):
             continue
         if not _is_hazard_item(item) and not isinstance(item, (pd.DataFrame, gpd.GeoSeries)):
             raise _fail(where, f"{name}[{i}]", "a file path, a GeoDataFrame or a HazardSource", item)
@@ -166,9 +188,7 @@ def check_rules(value: Any, name: str, where: str) -> None:
     ArgumentError
         For anything else (a number, a list...).
     """
-    from parkplan.rules.loading import Rules
-
-    if value is None or isinstance(value, (Rules, Mapping)) or _is_path(value):
+    if value is None or is_instance(value, _RULES) or isinstance(value, Mapping) or _is_path(value):
         return
     raise _fail(where, name, "a preset name, a rules TOML path, a mapping, a Rules object or None", value)
 
@@ -197,6 +217,25 @@ def check_choice(value: Any, name: str, where: str, choices: Sequence[str]) -> N
     """
     if not isinstance(value, str) or value not in choices:
         raise _fail(where, name, " or ".join(repr(c) for c in choices), value)
+
+
+def check_positive(value: Any, name: str, where: str, must: str = "a positive, finite number") -> None:
+    """Require a positive, finite number (an int or float, numpy's too; not a string, not a bool).
+
+    Raises
+    ------
+    ArgumentError
+        For anything else: ``0``, ``-1``, NaN, infinity, ``"10"``, ``True``; the message says ``must``.
+    """
+    import numpy as np
+
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+        or float(value) <= 0.0
+    ):
+        raise _fail(where, name, must, value)
 
 
 def check_time_limit(value: Any, name: str, where: str) -> None:
@@ -325,9 +364,7 @@ def check_corners(value: Any, name: str, where: str) -> None:
     ArgumentError
         For anything else.
     """
-    from parkplan.geometry.kerbs import CornerSettings
-
-    if value is not None and not isinstance(value, CornerSettings):
+    if value is not None and not is_instance(value, _CORNER_SETTINGS):
         raise _fail(where, name, "a parkplan.geometry.kerbs.CornerSettings or None", value)
 
 
@@ -439,10 +476,8 @@ def check_check_arguments(
     import geopandas as gpd
     import pandas as pd
 
-    from parkplan.pipeline import Plan
-
     where = "check"
-    if not isinstance(bays, Plan):
+    if not is_instance(bays, _PLAN):
         if not _is_path(bays) and not isinstance(bays, (pd.DataFrame, gpd.GeoSeries)):
             raise _fail(where, "bays", "a file path, a GeoDataFrame or a parkplan.Plan", bays)
         check_frame_or_path(bays, "bays", where)
@@ -463,8 +498,6 @@ def check_osm_arguments(
     service: Any,
     default_widths: Any,
     traffic: Any,
-    return_ways: Any,
-    return_parking: Any,
 ) -> None:
     """Check every argument of :func:`parkplan.from_osm`.
 
@@ -497,8 +530,6 @@ def check_osm_arguments(
             ):
                 raise _fail(where, name, "a positive number of metres", value)
     check_choice(traffic, "traffic", where, ("right", "left"))
-    check_bool(return_ways, "return_ways", where)
-    check_bool(return_parking, "return_parking", where)
 
 
 def check_hazard_source(data: Any, kind: Any) -> None:

@@ -366,7 +366,8 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         if not (is_osm and args.mode == "existing"):
             raise InputError("--keep without a file needs OSM input and --mode existing (today's bays)")
         # Today's layout from the parking tags, then the optimal plan that keeps most of it.
-        e_kerbs, e_hazards, e_ways = from_osm(args.kerbs, mode="existing", return_ways=True, traffic=traffic)
+        e = from_osm(args.kerbs, mode="existing", traffic=traffic)
+        e_kerbs, e_hazards, e_ways = e.kerbs, e.hazards, e.ways
         today = plan(
             e_kerbs,
             [e_hazards, *hazards],
@@ -379,13 +380,8 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         mode = "plan"
     if is_osm:
         # The ways give street-area kerbs their street, width, side and one-way flow.
-        kerbs, osm_hazards, ways, parking = from_osm(
-            args.kerbs,
-            mode=mode,
-            return_ways=True,
-            return_parking=True,
-            traffic=traffic,
-        )
+        osm = from_osm(args.kerbs, mode=mode, traffic=traffic)
+        kerbs, osm_hazards, ways, parking = osm.kerbs, osm.hazards, osm.ways, osm.parking
         hazards.insert(0, osm_hazards)
         if extent is None:
             extent = osm_extent(args.kerbs)

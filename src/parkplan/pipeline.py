@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -398,7 +398,7 @@ def plan(
     corners: CornerSettings | None = None,
     room: bool = True,
     ways: PathOrFrame | None = None,
-    strategy: str = "optimal",
+    strategy: Literal["optimal", "habit"] = "optimal",
     keep: PathOrFrame | None = None,
     progress: bool = False,
     workers: int | None = None,

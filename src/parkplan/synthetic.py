@@ -90,14 +90,15 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from parkplan.rules.loading import Rules, list_presets, load_rules
+from parkplan.arguments import check_choice, check_positive
+from parkplan.rules.loading import Rules, Traffic, list_presets, load_rules
 
 __all__ = [
     "CENTRE",
@@ -115,6 +116,7 @@ CRS = "EPSG:32650"
 CENTRE = (448_500.0, 4_417_800.0)
 """Centre of the city in ``CRS``: Tiananmen, Beijing (116.3975 E, 39.9087 N)."""
 
+#: Where a synthetic city's junctions are drawn (the ``junctions`` of :func:`grid_city` / :func:`make_city`).
 Junctions = Literal["corners", "centre"]
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -617,7 +619,7 @@ def grid_city(
     height_m: float,
     seed: int = 0,
     *,
-    traffic: Literal["right", "left"] = "right",
+    traffic: Traffic = "right",
     junctions: Junctions = "corners",
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Build a synthetic city of a given size (the generator behind :func:`make_city`).
@@ -640,13 +642,17 @@ def grid_city(
     -------
     tuple of geopandas.GeoDataFrame
         ``(kerbs, hazards)`` in ``EPSG:32650``; see the module docstring for their columns.
+
+    Raises
+    ------
+    parkplan.errors.ArgumentError
+        If a size is no positive, finite number of metres, or ``junctions`` / ``traffic`` is none of its
+        values (a :class:`ValueError` too, as before).
     """
-    if not (width_m > 0 and height_m > 0 and math.isfinite(width_m) and math.isfinite(height_m)):
-        raise ValueError(f"city size must be positive and finite, not {width_m} x {height_m} m")
-    if junctions not in ("corners", "centre"):
-        raise ValueError(f"junctions must be 'corners' or 'centre', not {junctions!r}")
-    if traffic not in ("right", "left"):
-        raise ValueError(f"traffic must be 'right' or 'left', not {traffic!r}")
+    for name, value in (("width_m", width_m), ("height_m", height_m)):
+        check_positive(value, name, "grid_city", "a positive, finite number of metres")
+    check_choice(junctions, "junctions", "grid_city", get_args(Junctions))
+    check_choice(traffic, "traffic", "grid_city", get_args(Traffic))
     rng = np.random.default_rng(seed)
     streets, junction_table, _, _ = _streets(rng, float(width_m), float(height_m))
     kerbs, ev_junction, ev_side, _ = _kerbs(streets, junction_table)
@@ -739,7 +745,13 @@ def city_side_m(
 
     Solves ``a * L**2 + 4 * b * L = target_bays`` (``L`` in km) with the fitted constants of
     :data:`CALIBRATION` (for rules without constants: the ``cn`` constants scaled by a reference plan).
+
+    Raises
+    ------
+    parkplan.errors.ArgumentError
+        If ``target_bays`` is no positive number.
     """
+    check_positive(target_bays, "target_bays", "city_side_m", "a positive number of bays")
     a, b, _ = _fitted(rules)
     return _side_from(target_bays, a, b)
 
@@ -783,11 +795,12 @@ def make_city(
 
     Raises
     ------
-    ValueError
-        If ``target_bays`` is not positive.
+    parkplan.errors.ArgumentError
+        If ``target_bays`` is no positive number or ``junctions`` neither ``"corners"`` nor ``"centre"``
+        (a :class:`ValueError` too, as before).
     """
-    if target_bays <= 0:
-        raise ValueError(f"target_bays must be positive, not {target_bays}")
+    check_positive(target_bays, "target_bays", "make_city", "a positive number of bays")
+    check_choice(junctions, "junctions", "make_city", get_args(Junctions))
     a, b, rule_set = _fitted(rules)
     side = _side_from(int(target_bays), a, b)
     return grid_city(side, side, seed, traffic=rule_set.traffic, junctions=junctions)

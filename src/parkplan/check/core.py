@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +43,9 @@ from parkplan.io.read import (
     to_metric,
 )
 from parkplan.rules.loading import Rules, load_rules
+
+if TYPE_CHECKING:
+    from parkplan.osm.streets import Mode
 
 __all__ = ["CHECKS", "TOL_M", "TOL_M2", "CheckResult", "check", "run_check"]
 
@@ -266,12 +269,10 @@ def _read_inputs(
     rules: Any,
     extent: Any,
     ways: PathOrFrame | None,
-    mode: str,
+    mode: Mode,
     corners: CornerSettings | None,
     crs: Any | None = None,
 ) -> _Inputs:
-    if mode not in ("plan", "existing"):
-        raise ValueError(f"mode must be 'plan' or 'existing', not {mode!r}")
     if rules is None and hasattr(bays, "rules") and isinstance(getattr(bays, "rules", None), Rules):
         rules = bays.rules
     rule_set = load_rules(rules)
@@ -292,15 +293,13 @@ def _read_inputs(
     if _is_osm(kerbs):
         from parkplan.osm.streets import from_osm, osm_extent
 
-        areas, osm_hazards, osm_ways = from_osm(
-            str(kerbs), mode=mode, return_ways=True, traffic=rule_set.traffic
-        )
+        osm = from_osm(str(kerbs), mode=mode, traffic=rule_set.traffic)
         if extent is None:
             extent = osm_extent(str(kerbs))
-        kerbs = areas
-        sources.insert(0, osm_hazards)
+        kerbs = osm.kerbs
+        sources.insert(0, osm.hazards)
         if ways is None:
-            ways = osm_ways
+            ways = osm.ways
     b = _read_bays(bays)
     kerb_in, notes = read_kerbs(kerbs)
     frames, warn = read_hazards(sources)
@@ -900,7 +899,7 @@ def run_check(
     *,
     extent: Any | None = None,
     ways: PathOrFrame | None = None,
-    mode: str = "plan",
+    mode: Mode = "plan",
     corners: CornerSettings | None = None,
     crs: Any | None = None,
 ) -> CheckResult:
@@ -1026,7 +1025,7 @@ def check(
     *,
     extent: Any | None = None,
     ways: PathOrFrame | None = None,
-    mode: str = "plan",
+    mode: Mode = "plan",
     corners: CornerSettings | None = None,
     crs: Any | None = None,
 ) -> gpd.GeoDataFrame:

@@ -1368,7 +1368,7 @@ def attach_ways(kerbs: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, rules: Rules) -
     The way lends its id (``street_id`` and, for kerbs of street areas, ``source_id``), ``width_m`` and
     ``oneway`` where the kerb has none, and the kerb learns which side of the way it is on (``side``:
     ``"left"`` / ``"right"`` of the way's digitised direction), ``width_source`` where the ways carry one
-    and lend the width (OSM: which tag gave it, see :data:`parkplan.osm.streets.WIDTH_SOURCES`) and, where
+    and lend the width (OSM: which tag gave it, see :data:`parkplan.osm.tags.WIDTH_SOURCES`) and, where
     the ways
     carry
     ``orientation_left`` / ``orientation_right`` (OSM existing mode), the tagged ``orientation`` of that

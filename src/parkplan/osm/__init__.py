@@ -1,4 +1,5 @@
 """OpenStreetMap input.
 
-Reading files as they come (:mod:`.read`); streets, kerbs and hazards from their tags (:mod:`.streets`).
+Reading files as they come (:mod:`.read`); what the tags say, without geometry (:mod:`.tags`); streets,
+kerbs and hazards from the ways and nodes the tags pick (:mod:`.streets`).
 """

@@ -2,7 +2,8 @@
 
 :func:`from_osm` reads an ``.osm`` (XML), ``.osm.pbf``, ``.osm.bz2``, ``.osm.gz`` or Overpass JSON file,
 its objects in any order (:mod:`parkplan.osm.read`), with pyosmium (4.0 or later) and returns the two
-frames :func:`parkplan.plan` takes:
+frames :func:`parkplan.plan` takes (with the carriageway ways and the separately mapped parking, in one
+:class:`OsmData`):
 
 * **street areas**: every carriageway way buffered by half its width and the buffers merged, so a street
   drawn as several parallel ways (dual carriageways, turn lanes) becomes one carriageway polygon whose
@@ -22,8 +23,8 @@ the tags do not allow parking on gets a ``no_parking`` line along that kerb, so 
 OpenStreetMap says parking is allowed today.
 
 >>> import parkplan
->>> areas, hazards = parkplan.from_osm("extract.osm.pbf")  # doctest: +SKIP
->>> plan = parkplan.plan(areas, hazards, rules="de-parkraum")  # doctest: +SKIP
+>>> osm = parkplan.from_osm("extract.osm.pbf")  # doctest: +SKIP
+>>> plan = parkplan.plan(osm.kerbs, osm.hazards, rules="de-parkraum", ways=osm.ways)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -31,12 +32,11 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import geopandas as gpd
 import numpy as np
@@ -49,202 +49,71 @@ from parkplan.errors import InputError
 from parkplan.geometry.kerbs import side_of
 from parkplan.io.read import utm_zone_crs
 from parkplan.osm import read as osm_read
+from parkplan.osm.tags import (
+    AREA_TAGS,
+    BARRIER,
+    DEFAULT_WIDTHS_M,
+    MAIN_CARRIAGEWAY_HIGHWAYS,
+    SCHOOL_AREA,
+    STREET_SIDE_PARKING,
+    Kind,
+    ParkingSide,
+    WayWidth,
+    governed_side,
+    is_carriageway,
+    is_gate,
+    is_oneway,
+    is_side_road,
+    may_have_road_class,
+    node_kind,
+    obstacle_width,
+    parking_side,
+    parse_capacity,
+    parse_width,
+    sign_direction,
+    street_name,
+    tag_road_classes,
+    way_kind,
+    way_width,
+)
 from parkplan.rules.loading import Rules, load_rules
+
+if TYPE_CHECKING:
+    from parkplan.rules.loading import Traffic
 
 log = logging.getLogger("parkplan")
 
 __all__ = [
-    "CARRIAGEWAY_HIGHWAYS",
-    "DEFAULT_WIDTHS_M",
-    "LANE_WIDTH_M",
-    "OBSTACLE_BARRIERS",
-    "OBSTACLE_WIDTHS_M",
-    "PARKING_LANE_DEPTHS_M",
-    "WIDTH_SOURCES",
+    "MODES",
+    "Mode",
+    "OsmData",
     "bays_by_way_side",
     "capacity_summary",
     "enforce_capacity",
     "from_osm",
-    "governed_side",
     "osm_extent",
-    "parking_lane_depth",
     "separate_bays",
 ]
-
-#: ``highway`` values whose ways are carriageway (``service`` only with ``service=True``).
-CARRIAGEWAY_HIGHWAYS: frozenset[str] = frozenset(
-    {
-        "motorway",
-        "trunk",
-        "primary",
-        "secondary",
-        "tertiary",
-        "unclassified",
-        "residential",
-        "living_street",
-        "motorway_link",
-        "trunk_link",
-        "primary_link",
-        "secondary_link",
-        "tertiary_link",
-    }
-)
-
-#: ``service`` values that are never carriageway: driveways are hazards, parking aisles are car parks.
-NOT_CARRIAGEWAY_SERVICE: frozenset[str] = frozenset({"driveway", "parking_aisle"})
-
-#: Carriageway width (metres, kerb to kerb) per ``highway`` class when a way has no ``width:carriageway``,
-#: ``width`` or ``lanes`` tag. Engineering defaults chosen for this library (typical urban European
-#: carriageways including parking lanes), not legal values; override with ``default_widths``. A ``*_link``
-#: uses its own entry when given, else its base class's (``primary_link`` -> ``primary``).
-DEFAULT_WIDTHS_M: Mapping[str, float] = {
-    "motorway": 15.0,
-    "trunk": 14.0,
-    "primary": 12.0,
-    "secondary": 10.0,
-    "tertiary": 9.0,
-    "unclassified": 6.0,
-    "residential": 7.0,
-    "living_street": 5.0,
-    "service": 4.5,
-}
-
-#: Width of one lane (metres) for ways with a ``lanes`` tag but no width.
-LANE_WIDTH_M = 3.0
-
-#: Depth (metres, at right angles to the kerb) a parking lane adds to a way's width from ``lanes``, per
-#: orientation: parallel 2.00 m (RASt 06 / EAR 23: a bay in Längsaufstellung at least 2.00 m wide,
-#: stvo2go.de/parkstaende-abmessungen), diagonal 4.25 m (RAR oblique bays at 60 gon, regular depth,
-#: sicherestrassen.de/VKO/Parken_schaeg.htm), perpendicular 5.00 m (RAR: 4.30 m depth plus 0.70 m
-#: overhang, sicherestrassen.de/VKO/Parken_quer.htm): the values of the ``de`` preset's bays. A lane
-#: whose orientation is not tagged is taken as parallel.
-PARKING_LANE_DEPTHS_M: Mapping[str, float] = {"parallel": 2.0, "diagonal": 4.25, "perpendicular": 5.0}
-
-#: Share of its depth a parking lane takes of the carriageway, by position: the current scheme's
-#: ``parking:<side>`` value, or the old scheme's ``parking:lane:<side>:<orientation>`` (default
-#: ``on_street``). On the kerb takes none of it, half on the kerb half; in a lay-by or on the shoulder the
-#: bays stand beside the travel lanes, where parkplan's street area must hold them too.
-PARKING_POSITION_SHARE: Mapping[str, float] = {
-    "lane": 1.0,
-    "on_street": 1.0,
-    "street_side": 1.0,
-    "lay_by": 1.0,
-    "layby": 1.0,
-    "painted_area_only": 1.0,
-    "shoulder": 1.0,
-    "half_on_kerb": 0.5,
-    "on_kerb": 0.0,
-}
-
-#: Plausibility of a tagged carriageway width (``width:carriageway``, ``width``, ``est_width``), parkplan
-#: choices, not legal values: each travel lane the way's ``lanes`` tag counts needs at least
-#: :data:`MIN_LANE_WIDTH_M`, and any carriageway at least :data:`MIN_CARRIAGEWAY_WIDTH_M` (a car is about
-#: 1.8 m wide) and at most :data:`MAX_CARRIAGEWAY_WIDTH_M` (one OSM way is one carriageway; wider streets
-#: are drawn as several ways). A value outside is ignored (the next source in order decides) and counted.
-MIN_LANE_WIDTH_M = 2.5
-MIN_CARRIAGEWAY_WIDTH_M = 2.0
-MAX_CARRIAGEWAY_WIDTH_M = 60.0
-
-#: Tags giving a way's carriageway width, in the order they are read.
-WIDTH_KEYS: tuple[str, ...] = ("width:carriageway", "width", "est_width")
-
-#: Values of the ways' ``width_source`` column (and of the kerbs' after
-#: :func:`parkplan.geometry.kerbs.attach_ways`):
-#: the width tag that gave the width, ``lanes+parking`` (``lanes`` plus the tagged parking lanes),
-#: ``lanes`` (no parking lane adds any width), ``class_default`` (:data:`DEFAULT_WIDTHS_M`).
-WIDTH_SOURCES: tuple[str, ...] = (*WIDTH_KEYS, "lanes+parking", "lanes", "class_default")
 
 #: Gaps between buffered ways narrower than twice this (metres) are closed.
 CLOSE_GAP_M = 0.5
 
+#: The ``mode`` of :func:`from_osm`: ignore the street-parking tags, or plan along what they allow today.
+Mode = Literal["plan", "existing"]
+
 #: Modes of :func:`from_osm`.
-MODES: frozenset[str] = frozenset({"plan", "existing"})
-
-#: ``parking=*`` values of a separately mapped ``amenity=parking`` that is street-side parking.
-STREET_SIDE_PARKING: frozenset[str] = frozenset({"street_side", "lane", "on_kerb", "half_on_kerb", "layby"})
-
-#: ``barrier=*`` values that keep a car from standing where they stand: posts and blocks put there to stop
-#: vehicles. Read as ``obstacle`` only where they stand in the carriageway (inside the street area), where
-#: a bay would be drawn over them; on the footway, even at the kerb edge, they leave the carriageway beside
-#: them free. Not obstacles: ``kerb`` (the kerb itself, or a lowered kerb at a crossing), the linear
-#: boundaries of footways and plots (``fence``, ``wall``, ``hedge``, ``retaining_wall``, ``guard_rail``,
-#: ``railing``, ``handrail``), and barriers across a way (``gate``, ``lift_gate``, ``swing_gate``,
-#: ``sliding_gate``, ``chain``, ``cycle_barrier``, ``turnstile``, ...): they close an access, which the
-#: driveway or path they stand on stands for; a gate in a school's fence is read as ``school``.
-OBSTACLE_BARRIERS: frozenset[str] = frozenset(
-    {"bollard", "block", "planter", "jersey_barrier", "collision_protection", "rock"}
-)
-
-#: ``amenity`` values of two-wheeler parking and rental that is an obstacle where its position is on the
-#: street (``<amenity>:position``, ``position`` or ``parking`` in :data:`ON_STREET_POSITIONS`): the
-#: Berlin street-parking scheme (TILDA) maps bicycle stands in the parking lane so.
-TWO_WHEEL_AMENITIES: frozenset[str] = frozenset(
-    {"bicycle_parking", "motorcycle_parking", "small_electric_vehicle_parking", "bicycle_rental"}
-)
-
-#: Positions of two-wheeler parking that take room in the carriageway or parking lane.
-ON_STREET_POSITIONS: frozenset[str] = frozenset({"lane", "street_side", "shoulder", "kerb_extension"})
-
-#: Own extent along the kerb (metres) of an untagged obstacle point, by what it is: twice the buffer
-#: radius of the Berlin street-parking processing (TILDA parking obstacles: bollard 0.3 m, street lamp
-#: 0.4 m, tree and street cabinet 1.5 m, sign 0.3 m). A ``width`` tag wins. Others get ``"other"``, a
-#: parkplan default (a block, a planter).
-OBSTACLE_WIDTHS_M: Mapping[str, float] = {
-    "bollard": 0.6,
-    "street_lamp": 0.8,
-    "tree": 3.0,
-    "street_cabinet": 3.0,
-    "traffic_sign": 0.6,
-    "other": 1.0,
-}
-
-#: Two-wheeler parking on the street without a ``width`` tag: this many metres of kerb per tagged
-#: ``capacity`` (TILDA: capacity / 2 stands x 1.6 m), or :data:`TWO_WHEEL_MIN_WIDTH_M` without capacity.
-TWO_WHEEL_WIDTH_PER_SPACE_M = 0.8
-TWO_WHEEL_MIN_WIDTH_M = 0.5
-
-#: ``amenity`` values whose gates and entrances are ``school`` hazards.
-SCHOOL_AMENITIES: frozenset[str] = frozenset({"school", "kindergarten"})
-
-#: ``barrier`` values of a gate in a school's fence.
-GATE_BARRIERS: frozenset[str] = frozenset(
-    {"gate", "swing_gate", "sliding_gate", "lift_gate", "entrance", "turnstile", "full-height_turnstile"}
-)
+MODES: frozenset[str] = frozenset(get_args(Mode))
 
 #: A gate or ``entrance=*`` node this close (metres) to a school's outline is one of its gates.
 GATE_REACH_M = 1.0
-
-#: Kinds of the nodes on a carriageway way that may govern one direction of its traffic only, and the tags
-#: giving that direction (``forward``/``backward``, relative to the way's digitised direction), the first
-#: tagged one deciding: a ``highway=traffic_signals`` node's ``traffic_signals:direction`` or ``direction``,
-#: a ``highway=stop`` / ``give_way`` node's ``direction``.
-DIRECTION_KEYS: Mapping[str, tuple[str, ...]] = {
-    "traffic_signal": ("traffic_signals:direction", "direction"),
-    "stop_sign": ("direction",),
-}
 
 #: A sign or signal that governs one direction of a two-way way is moved from the centreline to this far
 #: (metres) behind the kerb beside that traffic, where its pole stands: half the way's carriageway width
 #: plus this, at right angles to the way.
 SIGN_SETBACK_M = 1.0
 
-#: ``oneway`` values of a one-way way (both kerbs carry its traffic): one-way either way, or by turns.
-ONEWAY_VALUES: frozenset[str] = frozenset({"yes", "true", "1", "-1", "reverse", "reversible", "alternating"})
-
 #: Values of :func:`from_osm`'s ``traffic``: the side of the road traffic keeps to.
 TRAFFIC_SIDES: frozenset[str] = frozenset({"right", "left"})
-
-# Current scheme (parking:left|right|both=*), old scheme (parking:lane:left|right|both=*).
-_CURRENT_YES = frozenset({"lane", "street_side", "on_kerb", "half_on_kerb", "shoulder"})
-_CURRENT_NO = frozenset({"no", "separate"})
-_RESTRICTION_NO = frozenset({"no_parking", "no_stopping", "no_standing"})
-_OLD_YES = {"parallel": "parallel", "diagonal": "diagonal", "perpendicular": "perpendicular", "marked": None}
-_OLD_LEGACY = {"inline": "parallel", "orthogonal": "perpendicular"}
-_OLD_NO = frozenset(
-    {"no", "no_parking", "no_stopping", "no_standing", "fire_lane", "separate", "drawn_separately"}
-)
-_CONDITION_NO = frozenset({"no_parking", "no_stopping", "no_standing"})
-_ORIENTATIONS = frozenset({"parallel", "diagonal", "perpendicular"})
 
 #: The ``no_parking`` line of a side is drawn this far (metres) inside the kerb of the buffered
 #: carriageway, so it lies along the kerb (within the 3 m snap) without touching or crossing it.
@@ -256,39 +125,6 @@ CLIP_INSET_M = 0.2
 #: ... and shortened by this much (metres) at a free end of its way (a dead end or the edge of the data),
 #: so it keeps clear of the flat end cap, which belongs to the kerb piece of the other side.
 FREE_END_TRIM_M = 2.0
-
-_NUMBER = r"(\d+(?:[.,]\d+)?|[.,]\d+)"
-_WIDTH_RE = re.compile(rf"^\s*{_NUMBER}\s*([a-z]+|'|\")?\s*$", re.IGNORECASE)
-_FEET_INCHES_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*'\s*(\d+(?:\.\d+)?)\s*\"\s*$")
-#: Metres per unit of a width value (OSM units page: ``m`` default, ``cm``, ``mm``, ``km``, ``ft``, ``in``,
-#: ``'`` feet and ``"`` inches).
-_WIDTH_UNITS_M: Mapping[str, float] = {
-    "": 1.0,
-    "m": 1.0,
-    "meter": 1.0,
-    "meters": 1.0,
-    "metre": 1.0,
-    "metres": 1.0,
-    "cm": 0.01,
-    "mm": 0.001,
-    "km": 1000.0,
-    "ft": 0.3048,
-    "feet": 0.3048,
-    "foot": 0.3048,
-    "'": 0.3048,
-    "in": 0.0254,
-    "inch": 0.0254,
-    "inches": 0.0254,
-    '"': 0.0254,
-}
-_LANES_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
-
-_Kind = str
-
-# Internal kinds of collected features, resolved in _hazards: a barrier becomes an obstacle where it stands
-# in the carriageway; a school's outline gives its gates (or a point facing the street).
-_BARRIER = "barrier?"
-_SCHOOL_AREA = "school_area?"
 
 
 @dataclass
@@ -321,262 +157,30 @@ class _Area:
 @dataclass
 class _Collected:
     carriageway: list[_Way] = field(default_factory=list)
-    hazard_ways: list[tuple[_Way, _Kind]] = field(default_factory=list)
-    hazard_nodes: list[tuple[int, float, float, dict[str, str], _Kind]] = field(default_factory=list)
-    hazard_areas: list[tuple[_Area, _Kind]] = field(default_factory=list)
+    hazard_ways: list[tuple[_Way, Kind]] = field(default_factory=list)
+    hazard_nodes: list[tuple[int, float, float, dict[str, str], Kind]] = field(default_factory=list)
+    hazard_areas: list[tuple[_Area, Kind]] = field(default_factory=list)
     node_xy: dict[int, tuple[float, float]] = field(default_factory=dict)
     parking: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)  # (osm_id, tags, geometry)
     gates: list[tuple[int, float, float, dict[str, str]]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Side:
-    """Street parking on one side of a way as the tags say."""
-
-    allowed: bool
-    tag: str | None  # the deciding tag as "key=value"; None when the side is untagged
-    reason: str | None  # why parking is not allowed ("parking:right=no", "untagged"); None when allowed
-    orientation: str | None
-    capacity: float | None
-
-
-def parse_width(value: str | None) -> float | None:
-    """Parse an OSM width value in metres.
-
-    Parameters
-    ----------
-    value
-        Tag value: metres by default (``"7"``, ``"7 m"``, ``"7.5"``, a decimal comma ``"7,5"``), or with a
-        unit (``"12 ft"``, ``"12'"``, feet and inches ``10'6"``, ``"250 cm"``).
-
-    Returns
-    -------
-    float or None
-        The width in metres, or None when the value is missing, text (``"narrow"``), in an unknown unit,
-        or not positive.
-    """
-    if value is None:
-        return None
-    fi = _FEET_INCHES_RE.match(value)
-    if fi:
-        width = float(fi.group(1)) * 0.3048 + float(fi.group(2)) * 0.0254
-    else:
-        m = _WIDTH_RE.match(value)
-        if not m:
-            return None
-        factor = _WIDTH_UNITS_M.get((m.group(2) or "").lower())
-        if factor is None:
-            return None
-        width = float(m.group(1).replace(",", ".")) * factor
-    return width if width > 0 and math.isfinite(width) else None
-
-
-def _parse_lanes(value: str | None) -> float | None:
-    """Parse a ``lanes`` value: a positive number, else None (``"2;3"``, ``"0"``, text)."""
-    m = _LANES_RE.match(value) if value is not None else None
-    lanes = float(m.group(1)) if m else 0.0
-    return lanes if lanes > 0 else None
-
-
-def parking_lane_depth(tags: Mapping[str, str], side: Literal["left", "right"]) -> float:
-    """Depth (metres) the parking lane the tags describe on one side of a way takes of its carriageway.
-
-    Current scheme: ``parking:<side>`` (else ``parking:both``) = ``lane`` / ``street_side`` / ``shoulder``
-    (whole depth), ``half_on_kerb`` (half), ``on_kerb`` (none), with the depth of
-    ``parking:<side>:orientation`` (else ``parking:both:orientation``; parallel when untagged) from
-    :data:`PARKING_LANE_DEPTHS_M`. Old scheme: ``parking:lane:<side>`` (else ``:both``) = ``parallel`` /
-    ``diagonal`` / ``perpendicular`` (legacy ``inline`` / ``orthogonal``; ``marked`` as parallel), positioned
-    by ``parking:lane:<side>:<orientation>`` (``on_street`` when untagged; ``half_on_kerb``, ``on_kerb``,
-    ``lay_by``, ``street_side``, ``painted_area_only``, ``shoulder``). The current scheme wins where both
-    are tagged. No parking, ``separate`` and unknown values take nothing.
-
-    Parameters
-    ----------
-    tags
-        The way's tags.
-    side
-        ``"left"`` or ``"right"`` of the way's digitised direction.
-
-    Returns
-    -------
-    float
-        The depth in metres (0.0 without a parking lane on that side).
-    """
-    cur = _first(tags, (f"parking:{side}", "parking:both"))
-    if cur is not None and cur[1] in PARKING_POSITION_SHARE:
-        orient = _first(tags, (f"parking:{side}:orientation", "parking:both:orientation"))
-        depth = PARKING_LANE_DEPTHS_M.get(
-            orient[1] if orient else "parallel", PARKING_LANE_DEPTHS_M["parallel"]
-        )
-        return depth * PARKING_POSITION_SHARE[cur[1]]
-    if cur is not None:
-        return 0.0
-    old = _first(tags, (f"parking:lane:{side}", "parking:lane:both"))
-    if old is None:
-        return 0.0
-    orientation = "parallel" if old[1] == "marked" else _OLD_YES.get(old[1]) or _OLD_LEGACY.get(old[1], "")
-    if orientation not in PARKING_LANE_DEPTHS_M:
-        return 0.0
-    key = old[0]
-    position = _first(tags, (f"{key}:{old[1]}", f"parking:lane:both:{old[1]}"))
-    share = PARKING_POSITION_SHARE.get(position[1] if position else "on_street", 1.0)
-    return PARKING_LANE_DEPTHS_M[orientation] * share
-
-
-def _is_carriageway(tags: Mapping[str, str], service: bool) -> bool:
-    highway = tags.get("highway")
-    if highway in CARRIAGEWAY_HIGHWAYS:
-        return True
-    return service and highway == "service" and tags.get("service") not in NOT_CARRIAGEWAY_SERVICE
-
-
-@dataclass(frozen=True)
-class _Width:
-    """A way's carriageway width, where it came from, and the width tags set aside as implausible."""
-
-    width_m: float
-    source: str
-    ignored: tuple[str, ...] = ()
-
-
-def _way_width(tags: Mapping[str, str], defaults: Mapping[str, float]) -> _Width:
-    """Carriageway width of a way, where it came from, and the width tags set aside.
-
-    The first plausible of :data:`WIDTH_KEYS`, else ``lanes`` x :data:`LANE_WIDTH_M` plus the parking lanes
-    (:func:`parking_lane_depth`), else the class default.
-    """
-    lanes = _parse_lanes(tags.get("lanes"))
-    floor_m = max(MIN_CARRIAGEWAY_WIDTH_M, (lanes or 0.0) * MIN_LANE_WIDTH_M)
-    ignored: list[str] = []
-    for key in WIDTH_KEYS:
-        raw = tags.get(key)
-        if raw is None:
-            continue
-        w = parse_width(raw)
-        if w is not None and floor_m - 1e-9 <= w <= MAX_CARRIAGEWAY_WIDTH_M:
-            return _Width(w, key, tuple(ignored))
-        ignored.append(f"{key}={raw}")
-    if lanes is not None:
-        parking = parking_lane_depth(tags, "left") + parking_lane_depth(tags, "right")
-        source = "lanes+parking" if parking > 0 else "lanes"
-        return _Width(lanes * LANE_WIDTH_M + parking, source, tuple(ignored))
-    highway = tags.get("highway", "")
-    if highway in defaults:
-        return _Width(float(defaults[highway]), "class_default", tuple(ignored))
-    width = float(defaults.get(highway.removesuffix("_link"), defaults.get("residential", 7.0)))
-    return _Width(width, "class_default", tuple(ignored))
-
-
-def _node_kind(tags: Mapping[str, str]) -> _Kind | None:
-    """Hazard kind of a tagged node, or None."""
-    highway = tags.get("highway")
-    if tags.get("emergency") == "fire_hydrant":
-        return "hydrant"
-    if (
-        highway == "bus_stop"
-        or tags.get("railway") == "tram_stop"
-        or tags.get("public_transport") == "platform"
-    ):
-        return "bus_stop"
-    if highway == "crossing":
-        return crossing_kind(tags)
-    if highway == "traffic_signals":
-        return "traffic_signal"
-    if highway in ("stop", "give_way"):
-        return "stop_sign"
-    if tags.get("railway") in ("level_crossing", "crossing"):
-        return "railway_crossing"
-    if tags.get("amenity") == "fire_station":
-        return "fire_station"
-    if tags.get("amenity") in SCHOOL_AMENITIES:
-        return "school"
-    return _obstacle_kind(tags)
-
-
-def crossing_kind(tags: Mapping[str, str]) -> str:
-    """Kind of a pedestrian crossing from its ``crossing=*`` tags (the Berlin analyses' three types).
-
-    ``crossing_kerb_extension`` where ``crossing:kerb_extension`` is tagged (other than ``no``);
-    ``crossing_marked`` for ``crossing=marked|uncontrolled`` that is neither a zebra (``crossing_ref`` /
-    ``crossing:markings=zebra``) nor signalised; ``crossing`` otherwise (zebras, signals, unmarked and
-    untagged crossings). Rules without an entry for a subtype treat it as a ``crossing`` (kinds.toml
-    ``parent``).
-    """
-    if tags.get("crossing:kerb_extension", "no") != "no":
-        return "crossing_kerb_extension"
-    zebra = tags.get("crossing_ref") == "zebra" or tags.get("crossing:markings") == "zebra"
-    signals = tags.get("crossing") == "traffic_signals" or tags.get("crossing:signals") == "yes"
-    if tags.get("crossing") in ("marked", "uncontrolled", "zebra") and not zebra and not signals:
-        return "crossing" if tags.get("crossing") == "zebra" else "crossing_marked"
-    return "crossing"
-
-
-def _way_kind(tags: Mapping[str, str]) -> _Kind | None:
-    """Hazard kind of a way or multipolygon, or None."""
-    highway = tags.get("highway")
-    if highway == "service" and tags.get("service") == "driveway":
-        return "driveway"
-    if tags.get("footway") == "crossing" or tags.get("cycleway") == "crossing":
-        return crossing_kind(tags)
-    if tags.get("area:highway") == "prohibited":
-        return "no_parking"
-    if tags.get("public_transport") == "platform" or tags.get("railway") == "tram_stop":
-        return "bus_stop"
-    if tags.get("amenity") == "fire_station":
-        return "fire_station"
-    if tags.get("amenity") in SCHOOL_AMENITIES:
-        return _SCHOOL_AREA
-    return _obstacle_kind(tags)
-
-
-def _direction(tags: Mapping[str, str], kind: _Kind) -> str | None:
-    """Direction (``forward``/``backward`` of its way) a sign or signal node governs, or None.
-
-    None for other kinds, an untagged node, and any other value (``both``, a compass bearing).
-    """
-    for key in DIRECTION_KEYS.get(kind, ()):
-        value = tags.get(key, "").strip().lower()
-        if value:
-            return value if value in ("forward", "backward") else None
-    return None
-
-
-def _is_oneway(tags: Mapping[str, str]) -> bool:
-    """Tell a one-way way: tagged :data:`ONEWAY_VALUES`, or implied (roundabouts, motorways)."""
-    value = tags.get("oneway", "").strip().lower()
-    if value:
-        return value in ONEWAY_VALUES
-    return tags.get("junction") in ("roundabout", "circular") or tags.get("highway") == "motorway"
-
-
-def governed_side(direction: str, traffic: str = "right") -> Literal["left", "right"]:
-    """Return the side of a way (of its digitised direction) whose traffic goes ``direction``.
-
-    Under right-hand traffic, traffic going ``forward`` keeps to the right of the way, so the right-hand
-    kerb is beside it; ``backward`` traffic, the left-hand kerb. Left-hand traffic the other way round.
-    """
-    forward: Literal["left", "right"] = "right" if traffic == "right" else "left"
-    if direction == "forward":
-        return forward
-    return "left" if forward == "right" else "right"
-
-
 def _directional_places(
-    data: _Collected, widths: list[float], areas: gpd.GeoDataFrame, traffic: str
+    data: _Collected, widths: list[float], areas: gpd.GeoDataFrame, traffic: Traffic
 ) -> dict[int, Any]:
     """Place the signs and signals that govern one direction of a two-way way beside that traffic.
 
-    Returns the node id and the new point (EPSG:4326) of every sign or signal node (:data:`DIRECTION_KEYS`)
-    tagged ``forward``/``backward`` on one two-way carriageway way (or on two joined end to end in one
-    direction), away from any junction: at right angles to the way, half its width plus
-    :data:`SIGN_SETBACK_M` to the side whose traffic goes that way (:func:`governed_side`). The others
-    stay where they are: on a one-way way both kerbs carry the traffic, and at a junction or where two
-    ways meet head to head "forward" is ambiguous.
+    Returns the node id and the new point (EPSG:4326) of every sign or signal node
+    (:data:`parkplan.osm.tags.DIRECTION_KEYS`) tagged ``forward``/``backward`` on one two-way carriageway way
+    (or on two joined end to end in one direction), away from any junction: at right angles to the way, half
+    its width plus :data:`SIGN_SETBACK_M` to the side whose traffic goes that way
+    (:func:`parkplan.osm.tags.governed_side`). The others stay where they are: on a one-way way both kerbs
+    carry the traffic, and at a junction or where two ways meet head to head "forward" is ambiguous.
     """
     wanted = {
         node_id: direction
         for node_id, _, _, tags, kind in data.hazard_nodes
-        if (direction := _direction(tags, kind)) is not None
+        if (direction := sign_direction(tags, kind)) is not None
     }
     if not wanted:
         return {}
@@ -591,7 +195,7 @@ def _directional_places(
     chords: list[tuple[Any, Any, Any]] = []  # per (node, way at it): the node and its way neighbours
     owners: list[int] = []
     for node_id, places in on.items():
-        if node_id in junctions or any(_is_oneway(data.carriageway[wi].tags) for wi, _ in places):
+        if node_id in junctions or any(is_oneway(data.carriageway[wi].tags) for wi, _ in places):
             continue
         for wi, i in places:
             w = data.carriageway[wi]
@@ -628,68 +232,6 @@ def _directional_places(
     return dict(zip(placed, gpd.GeoSeries(points, crs=utm).to_crs("EPSG:4326").values, strict=True))
 
 
-def _obstacle_kind(tags: Mapping[str, str]) -> _Kind | None:
-    """Obstacle kind of a feature, or None.
-
-    ``obstacle`` where the tags put it in the parking lane; :data:`_BARRIER` for a barrier that is an
-    obstacle only where it stands in the carriageway.
-    """
-    amenity = tags.get("amenity")
-    if amenity in TWO_WHEEL_AMENITIES and any(
-        tags.get(key) in ON_STREET_POSITIONS for key in (f"{amenity}:position", "position", "parking")
-    ):
-        return "obstacle"
-    leisure = tags.get("leisure")
-    if leisure == "parklet" or (leisure == "outdoor_seating" and tags.get("outdoor_seating") == "parklet"):
-        return "obstacle"
-    if tags.get("obstacle:parking") == "yes":
-        return "obstacle"
-    if tags.get("barrier") in OBSTACLE_BARRIERS:
-        return _BARRIER
-    return None
-
-
-def _obstacle_width(tags: Mapping[str, str]) -> float:
-    """Own extent along the kerb of an obstacle point: ``width``, else by what it is."""
-    tagged = parse_width(tags.get("width"))
-    if tagged is not None:
-        return tagged
-    if tags.get("amenity") in TWO_WHEEL_AMENITIES:
-        capacity = _parse_capacity(tags.get("capacity"))
-        if capacity:
-            return capacity * TWO_WHEEL_WIDTH_PER_SPACE_M
-        return TWO_WHEEL_MIN_WIDTH_M
-    if tags.get("natural") in ("tree", "tree_stump"):
-        return OBSTACLE_WIDTHS_M["tree"]
-    if tags.get("highway") == "street_lamp":
-        return OBSTACLE_WIDTHS_M["street_lamp"]
-    if tags.get("man_made") == "street_cabinet":
-        return OBSTACLE_WIDTHS_M["street_cabinet"]
-    if tags.get("barrier") in ("bollard", "collision_protection"):
-        return OBSTACLE_WIDTHS_M["bollard"]
-    if "traffic_sign" in tags or tags.get("highway") == "traffic_sign" or "advertising" in tags:
-        return OBSTACLE_WIDTHS_M["traffic_sign"]
-    return OBSTACLE_WIDTHS_M["other"]
-
-
-def _is_gate(tags: Mapping[str, str]) -> bool:
-    """Tell a gate or entrance node (a school's gate when it lies on the school's outline)."""
-    return tags.get("barrier") in GATE_BARRIERS or tags.get("entrance", "no") != "no"
-
-
-#: Tags of the multipolygon relations worth assembling (pyosmium's area handler, first pass).
-_AREA_TAGS: tuple[tuple[str, str], ...] = (
-    ("area:highway", "prohibited"),
-    ("amenity", "parking"),
-    ("amenity", "fire_station"),
-    *(("amenity", a) for a in sorted(SCHOOL_AMENITIES | TWO_WHEEL_AMENITIES)),
-    ("obstacle:parking", "yes"),
-    ("leisure", "parklet"),
-    ("leisure", "outdoor_seating"),
-    *(("barrier", b) for b in sorted(OBSTACLE_BARRIERS)),
-)
-
-
 def _osmium() -> Any:
     """Import pyosmium, or say how to install it (it comes with the ``osm`` extra)."""
     return osm_read.import_osmium()
@@ -698,9 +240,10 @@ def _osmium() -> Any:
 def _collect(source: Any, service: bool, check_order: bool = False) -> _Collected:
     """Read the file once with node locations; copy out what the frames need.
 
-    The area handler reads it a second time, for the multipolygon relations with :data:`_AREA_TAGS`.
-    ``source`` is what pyosmium reads (a path, ``osmium.io.File`` or ``FileBuffer``); with ``check_order``
-    the objects go through :func:`parkplan.osm.read.in_order`, which stops at the first one out of order.
+    The area handler reads it a second time, for the multipolygon relations with
+    :data:`parkplan.osm.tags.AREA_TAGS`. ``source`` is what pyosmium reads (a path, ``osmium.io.File`` or
+    ``FileBuffer``); with ``check_order`` the objects go through :func:`parkplan.osm.read.in_order`, which
+    stops at the first one out of order.
     """
     osmium = _osmium()
 
@@ -708,23 +251,23 @@ def _collect(source: Any, service: bool, check_order: bool = False) -> _Collecte
     wkb = osmium.geom.WKBFactory()
     processor = osmium.FileProcessor(source).with_locations()
     # Assemble only the multipolygon relations of interest (osmium.filter: pyosmium 4.0).
-    processor = processor.with_areas(osmium.filter.TagFilter(*_AREA_TAGS))
+    processor = processor.with_areas(osmium.filter.TagFilter(*AREA_TAGS))
     for obj in osm_read.in_order(processor) if check_order else processor:
         if isinstance(obj, osmium.osm.Node):
             if len(obj.tags) == 0 or not obj.location.valid():
                 continue
             tags = {t.k: t.v for t in obj.tags}
-            kind = _node_kind(tags)
+            kind = node_kind(tags)
             if kind is not None:
                 out.hazard_nodes.append((obj.id, obj.location.lon, obj.location.lat, tags, kind))
-            elif _is_gate(tags):
+            elif is_gate(tags):
                 out.gates.append((obj.id, obj.location.lon, obj.location.lat, tags))
         elif isinstance(obj, osmium.osm.Way):
             if len(obj.tags) == 0:
                 continue
             tags = {t.k: t.v for t in obj.tags}
-            carriageway = _is_carriageway(tags, service)
-            kind = None if carriageway else _way_kind(tags)
+            carriageway = is_carriageway(tags, service)
+            kind = None if carriageway else way_kind(tags)
             separate = (
                 not carriageway
                 and tags.get("amenity") == "parking"
@@ -767,14 +310,14 @@ def _collect(source: Any, service: bool, check_order: bool = False) -> _Collecte
             if tags.get("amenity") == "parking" and tags.get("parking") in STREET_SIDE_PARKING:
                 out.parking.append((f"relation/{area.osm_id}", tags, geom))
                 continue
-            kind = _way_kind(tags)
+            kind = way_kind(tags)
             if kind is not None:
                 out.hazard_areas.append((area, kind))
     return out
 
 
 def _read(path: Path, service: bool) -> _Collected:
-    """Read the file in any order, turning every reading failure into a one-line :class:`InputError`."""
+    """Read the file in any order, turning every reading failure into a one-line ``InputError``."""
     return osm_read.read_osm(path, lambda source, check: _collect(source, service, check))
 
 
@@ -845,75 +388,11 @@ def _street_areas(ways: list[_Way], widths: list[float], label: str) -> gpd.GeoD
     return out.to_crs("EPSG:4326")
 
 
-def _parse_capacity(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        n = float(value.strip())
-    except ValueError:
-        return None
-    return n if n >= 0 and math.isfinite(n) else None
-
-
-def _first(tags: Mapping[str, str], keys: tuple[str, ...]) -> tuple[str, str] | None:
-    """Return the first of ``keys`` that is tagged, as ``(key, value)``."""
-    for key in keys:
-        if key in tags:
-            return key, tags[key].strip()
-    return None
-
-
-def parking_side(tags: Mapping[str, str], side: Literal["left", "right"]) -> _Side:
-    """Whether the street-parking tags of a way allow parking on one side (relative to its direction).
-
-    Both tag schemes are read, the side's own key before the ``both`` key in each. Any tag that forbids
-    parking wins (restrictions and conditions first, then the parking values); else a value that allows
-    it; else parking is not allowed (untagged, or only unknown values).
-    """
-    cur = _first(tags, (f"parking:{side}", "parking:both"))
-    restriction = _first(tags, (f"parking:{side}:restriction", "parking:both:restriction"))
-    old = _first(tags, (f"parking:lane:{side}", "parking:lane:both"))
-    condition = _first(tags, (f"parking:condition:{side}", "parking:condition:both"))
-    orientation_tag = _first(tags, (f"parking:{side}:orientation", "parking:both:orientation"))
-    capacity_tag = _first(
-        tags,
-        (
-            f"parking:{side}:capacity",
-            "parking:both:capacity",
-            f"parking:lane:{side}:capacity",
-            "parking:lane:both:capacity",
-        ),
-    )
-    orientation = orientation_tag[1] if orientation_tag and orientation_tag[1] in _ORIENTATIONS else None
-    if orientation is None and old is not None:
-        orientation = _OLD_YES.get(old[1]) or _OLD_LEGACY.get(old[1])
-    capacity = _parse_capacity(capacity_tag[1]) if capacity_tag else None
-
-    def result(allowed: bool, tag: tuple[str, str] | None, reason: str | None) -> _Side:
-        text = f"{tag[0]}={tag[1]}" if tag else None
-        return _Side(allowed, text, reason, orientation, capacity)
-
-    forbids = (
-        (restriction, _RESTRICTION_NO),
-        (condition, _CONDITION_NO),
-        (cur, _CURRENT_NO),
-        (old, _OLD_NO),
-    )
-    for tag, no in forbids:
-        if tag is not None and tag[1] in no:
-            return result(False, tag, f"{tag[0]}={tag[1]}")
-    if cur is not None and cur[1] in _CURRENT_YES:
-        return result(True, cur, None)
-    if old is not None and (old[1] in _OLD_YES or old[1] in _OLD_LEGACY):
-        return result(True, old, None)
-    unknown = cur or old
-    if unknown is not None:
-        return result(False, unknown, f"{unknown[0]}={unknown[1]} (unknown value)")
-    return result(False, None, "untagged")
-
-
 def _side_lines(
-    ways: list[_Way], widths: list[float], sides: list[tuple[_Side, _Side]], areas: gpd.GeoDataFrame
+    ways: list[_Way],
+    widths: list[float],
+    sides: list[tuple[ParkingSide, ParkingSide]],
+    areas: gpd.GeoDataFrame,
 ) -> tuple[list[str], list[str], list[object]]:
     """``no_parking`` lines along the kerb of every side where parking is not allowed (EPSG:4326).
 
@@ -957,14 +436,6 @@ def _side_lines(
     return ids, reasons, geoms
 
 
-#: Name ending of a Chinese side road (辅路): a way so named is a side road of the street named without it.
-SIDE_ROAD_SUFFIX = "辅路"
-
-#: ``highway`` classes whose ways beside a side road of their street are its main carriageway (主道) under
-#: GA/T 850's 主干路 / 快速路: Chinese mapping tags 主干路 (arterials) ``primary`` and urban 快速路 without
-#: ``motorroad``/``expressway`` tags ``trunk``; ``secondary`` is 次干路, which the standard does not name.
-MAIN_CARRIAGEWAY_HIGHWAYS: frozenset[str] = frozenset({"trunk", "primary"})
-
 #: A side road belongs to a main way when it runs along it within this distance (metres, centreline to
 #: centreline): a main carriageway, its separator and a side road of a Chinese ring road lie 10-35 m apart.
 SIDE_ROAD_REACH_M = 40.0
@@ -976,36 +447,23 @@ SIDE_ROAD_ALONG_M = 30.0
 #: its length (within about 30 degrees), so a street crossing the side road is no main carriageway.
 SIDE_ROAD_ALONG_RATIO = 0.85
 
-_YES_VALUES = frozenset({"yes", "true", "1"})
-
-
-def _is_side_road(tags: Mapping[str, str]) -> bool:
-    """Tell a side road: ``side_road`` tagged (any value but ``no``) or a name ending in 辅路."""
-    value = tags.get("side_road", "").strip().lower()
-    return (value != "" and value != "no") or tags.get("name", "").strip().endswith(SIDE_ROAD_SUFFIX)
-
-
-def _street_name(tags: Mapping[str, str]) -> str | None:
-    """Name of the street a way belongs to: its ``name`` without a trailing 辅路; None when unnamed."""
-    name = tags.get("name", "").strip().removesuffix(SIDE_ROAD_SUFFIX).strip()
-    return name or None
-
 
 def _main_carriageways(ways: list[_Way], metric: np.ndarray[Any, Any]) -> set[int]:
     """Indexes of the ways that are the main carriageway of a street with side roads.
 
-    A way of :data:`MAIN_CARRIAGEWAY_HIGHWAYS` that is no side road itself is a main carriageway where a
-    side road (:func:`_is_side_road`) of the same street (the same :func:`_street_name`, or either unnamed)
-    runs along it: at least :data:`SIDE_ROAD_ALONG_M` of it (or half of it, if shorter) lies within
-    :data:`SIDE_ROAD_REACH_M` of the side road in segments whose projection onto the side road is at least
-    :data:`SIDE_ROAD_ALONG_RATIO` of their length. ``metric``: the ways' lines in metres.
+    A way of :data:`parkplan.osm.tags.MAIN_CARRIAGEWAY_HIGHWAYS` that is no side road itself is a main
+    carriageway where a side road (:func:`parkplan.osm.tags.is_side_road`) of the same street (the same
+    :func:`parkplan.osm.tags.street_name`, or either unnamed) runs along it: at least
+    :data:`SIDE_ROAD_ALONG_M` of it (or half of it, if shorter) lies within :data:`SIDE_ROAD_REACH_M` of the
+    side road in segments whose projection onto the side road is at least :data:`SIDE_ROAD_ALONG_RATIO` of
+    their length. ``metric``: the ways' lines in metres.
     """
-    side = np.array([i for i, w in enumerate(ways) if _is_side_road(w.tags)], dtype=np.int64)
+    side = np.array([i for i, w in enumerate(ways) if is_side_road(w.tags)], dtype=np.int64)
     main = np.array(
         [
             i
             for i, w in enumerate(ways)
-            if w.tags.get("highway") in MAIN_CARRIAGEWAY_HIGHWAYS and not _is_side_road(w.tags)
+            if w.tags.get("highway") in MAIN_CARRIAGEWAY_HIGHWAYS and not is_side_road(w.tags)
         ],
         dtype=np.int64,
     )
@@ -1016,7 +474,7 @@ def _main_carriageways(ways: list[_Way], metric: np.ndarray[Any, Any]) -> set[in
     found: set[int] = set()
     for s, m in zip(s_idx.tolist(), m_idx.tolist(), strict=True):
         si, mi = int(side[s]), int(main[m])
-        a, b = _street_name(ways[si].tags), _street_name(ways[mi].tags)
+        a, b = street_name(ways[si].tags), street_name(ways[mi].tags)
         if mi in found or (a is not None and b is not None and a != b):
             continue
         part = shapely.intersection(metric[mi], reach[s])
@@ -1037,34 +495,15 @@ def _main_carriageways(ways: list[_Way], metric: np.ndarray[Any, Any]) -> set[in
 def _road_classes(ways: list[_Way], metric: np.ndarray[Any, Any]) -> list[frozenset[str]]:
     """Find the road classes (:data:`parkplan.rules.loading.ROAD_CLASSES`) of each carriageway way.
 
-    ``motorway``, ``motorway_link``, ``trunk``, ``trunk_link``: the ``highway`` value; ``motorroad``:
-    ``motorroad=yes``; ``expressway``: ``highway=motorway``, ``motorroad=yes`` or ``expressway=yes``;
-    ``main_carriageway``: :func:`_main_carriageways`. ``metric``: the ways' lines in metres.
+    Those its tags give (:func:`parkplan.osm.tags.tag_road_classes`), and ``main_carriageway``:
+    :func:`_main_carriageways`. ``metric``: the ways' lines in metres.
     """
     main = _main_carriageways(ways, metric)
     out: list[frozenset[str]] = []
     for i, w in enumerate(ways):
-        highway = w.tags.get("highway", "")
-        classes = {highway} & {"motorway", "motorway_link", "trunk", "trunk_link"}
-        motorroad = w.tags.get("motorroad", "").strip().lower() in _YES_VALUES
-        if motorroad:
-            classes.add("motorroad")
-        if highway == "motorway" or motorroad or w.tags.get("expressway", "").strip().lower() in _YES_VALUES:
-            classes.add("expressway")
-        if i in main:
-            classes.add("main_carriageway")
-        out.append(frozenset(classes))
+        classes = tag_road_classes(w.tags)
+        out.append(classes | {"main_carriageway"} if i in main else classes)
     return out
-
-
-def _may_have_class(tags: Mapping[str, str]) -> bool:
-    """Tell a way that may have a road class, or be the side road that makes another a main carriageway."""
-    return (
-        tags.get("highway") in ("motorway", "motorway_link", "trunk", "trunk_link")
-        or "motorroad" in tags
-        or "expressway" in tags
-        or _is_side_road(tags)
-    )
 
 
 def _with_road_classes(
@@ -1082,7 +521,7 @@ def _with_road_classes(
     the checker keep those whose classes the rules list in ``[road_classes] no_parking``
     (:func:`parkplan.hazards.applicable_hazards`). Returns ``hazards`` unchanged when no way has one.
     """
-    if not any(_may_have_class(w.tags) for w in ways):  # most city extracts: nothing to draw
+    if not any(may_have_road_class(w.tags) for w in ways):  # most city extracts: nothing to draw
         return hazards
     utm = utm_zone_crs(areas)
     metric = np.asarray(
@@ -1132,7 +571,7 @@ def _parking_frame(parking: list[tuple[str, dict[str, str], Any]]) -> gpd.GeoDat
 
     Closed ways and multipolygons are (Multi)Polygons, open ways LineStrings.
     """
-    capacity = [_parse_capacity(tags.get("capacity")) for _, tags, _ in parking]
+    capacity = [parse_capacity(tags.get("capacity")) for _, tags, _ in parking]
     return gpd.GeoDataFrame(
         {
             "osm_id": [oid for oid, _, _ in parking],
@@ -1147,7 +586,7 @@ def _parking_frame(parking: list[tuple[str, dict[str, str], Any]]) -> gpd.GeoDat
     )
 
 
-def _note_ignored_widths(ways: list[_Way], found: list[_Width], label: str) -> None:
+def _note_ignored_widths(ways: list[_Way], found: list[WayWidth], label: str) -> None:
     """Log, once for the file, how many ways had width tags set aside as implausible, with examples."""
     ignored = [(w, f) for w, f in zip(ways, found, strict=True) if f.ignored]
     if not ignored:
@@ -1165,7 +604,7 @@ def _note_ignored_widths(ways: list[_Way], found: list[_Width], label: str) -> N
 
 
 def _ways_frame(
-    ways: list[_Way], widths: list[_Width], sides: list[tuple[_Side, _Side]] | None
+    ways: list[_Way], widths: list[WayWidth], sides: list[tuple[ParkingSide, ParkingSide]] | None
 ) -> gpd.GeoDataFrame:
     columns: dict[str, object] = {
         "osm_id": [f"way/{w.osm_id}" for w in ways],
@@ -1280,11 +719,11 @@ def _hazards(
 
     for node_id, lon, lat, tags, kind in data.hazard_nodes:
         point = shapely.Point(lon, lat)
-        if kind == _BARRIER:
+        if kind == BARRIER:
             if in_street(point) is None:
                 continue
             kind = "obstacle"
-        width = _obstacle_width(tags) if kind == "obstacle" else parse_width(tags.get("width"))
+        width = obstacle_width(tags) if kind == "obstacle" else parse_width(tags.get("width"))
         if node_id in moved:  # a sign or signal for one direction: beside that traffic, its kerb only
             add(f"node/{node_id}", kind, width, moved[node_id], match="nearest")
         else:
@@ -1294,7 +733,7 @@ def _hazards(
         add(f"node/{node_id}", "intersection", None, shapely.Point(lon, lat))
 
     # Ways (closed ones as polygons where the kind is an area) and multipolygon relations.
-    areal = ("no_parking", "bus_stop", "obstacle", "fire_station", _BARRIER, _SCHOOL_AREA)
+    areal = ("no_parking", "bus_stop", "obstacle", "fire_station", BARRIER, SCHOOL_AREA)
     features: list[tuple[str, dict[str, str], Any, str]] = [
         (f"way/{w.osm_id}", w.tags, w.geometry() if k in areal else shapely.LineString(w.coords), k)
         for w, k in data.hazard_ways
@@ -1302,16 +741,16 @@ def _hazards(
     features += [(f"relation/{a.osm_id}", a.tags, a.geom, k) for a, k in data.hazard_areas]
     outlines: list[tuple[str, Any]] = []
     for hid, tags, geom, kind in features:
-        if kind == _SCHOOL_AREA:
+        if kind == SCHOOL_AREA:
             if shapely.get_type_id(geom) in (3, 6):
                 outlines.append((hid, geom))
             continue
-        if kind == _BARRIER:
+        if kind == BARRIER:
             part = in_street(geom)
             if part is None:
                 continue
             kind, geom = "obstacle", part
-        width = _obstacle_width(tags) if kind == "obstacle" else parse_width(tags.get("width"))
+        width = obstacle_width(tags) if kind == "obstacle" else parse_width(tags.get("width"))
         if kind == "fire_station":
             facing.append((len(hids), geom))
         add(hid, kind, width, geom)
@@ -1349,73 +788,68 @@ def _hazards(
     return frame
 
 
-@overload
-def from_osm(
-    path: str | os.PathLike[str],
-    *,
-    mode: str = ...,
-    service: bool = ...,
-    default_widths: Mapping[str, float] | None = ...,
-    traffic: str = ...,
-    return_ways: Literal[False] = ...,
-    return_parking: Literal[False] = ...,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
+@dataclass(frozen=True, eq=False, repr=False)
+class OsmData:
+    """What :func:`from_osm` reads from an OpenStreetMap file: four frames, all in EPSG:4326.
 
+    Frozen: the frames are set once (a frame itself is a pandas object and can be changed in place, as any
+    frame a function returns). ``parkplan.plan(osm.kerbs, osm.hazards, ways=osm.ways)`` plans along them.
 
-@overload
-def from_osm(
-    path: str | os.PathLike[str],
-    *,
-    mode: str = ...,
-    service: bool = ...,
-    default_widths: Mapping[str, float] | None = ...,
-    traffic: str = ...,
-    return_ways: Literal[True],
-    return_parking: Literal[False] = ...,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
+    Attributes
+    ----------
+    kerbs : geopandas.GeoDataFrame
+        The street areas, what :func:`parkplan.plan` takes as ``kerbs`` (the boundary of each is the kerb):
+        one Polygon per connected piece of carriageway, column ``curb_id`` (``osm-area-<n>``).
+    hazards : geopandas.GeoDataFrame
+        ``hazard_id`` (``node/<id>``, ``way/<id>``, ``relation/<id>``; ``node/<id>/intersection`` for a
+        junction node that is also another hazard), ``kind``, ``width_m`` (NaN unless tagged ``width``;
+        obstacles always have one), ``source`` (``"osm"``) and ``match`` (``"nearest"`` for a sign or signal
+        moved beside the one direction of traffic it governs, which must match only the kerb nearest it;
+        None elsewhere: the kind's own ``match``); in existing mode also ``reason``; where a way has a road
+        class also ``road_class`` (see :func:`from_osm`).
+    ways : geopandas.GeoDataFrame
+        The carriageway ways, one LineString each: ``osm_id`` (``way/<id>``), ``name``, ``highway``,
+        ``oneway`` (tag value), ``width_m`` (as used for the buffer), ``width_source`` (one of
+        :data:`parkplan.osm.tags.WIDTH_SOURCES`), ``width_ignored`` (the width tags set aside as implausible,
+        ``"width=0"``, joined by ``"; "``; None when none); in existing mode also, per side ``<s>`` in
+        ``left``/``right`` (of the digitised direction): ``parking_<s>`` (bool, parking allowed),
+        ``parking_tag_<s>`` (deciding tag ``key=value``, None when untagged), ``reason_<s>`` (why not
+        allowed, None when allowed), ``orientation_<s>`` (``parallel``/``diagonal``/``perpendicular`` or
+        None) and ``capacity_<s>`` (NaN unless tagged).
+    parking : geopandas.GeoDataFrame
+        The separately mapped street-side parking (``amenity=parking`` ways and multipolygons with
+        ``parking=street_side|lane|on_kerb|half_on_kerb|layby``): ``osm_id`` (``way/<id>`` or
+        ``relation/<id>``), ``parking``, ``capacity`` (NaN unless tagged), ``orientation`` (tag
+        ``orientation`` or ``parking:orientation``) and a Polygon (closed way), MultiPolygon (relation) or
+        LineString. Empty (with these columns) when the file has none.
+    """
 
+    kerbs: gpd.GeoDataFrame
+    hazards: gpd.GeoDataFrame
+    ways: gpd.GeoDataFrame
+    parking: gpd.GeoDataFrame
 
-@overload
-def from_osm(
-    path: str | os.PathLike[str],
-    *,
-    mode: str = ...,
-    service: bool = ...,
-    default_widths: Mapping[str, float] | None = ...,
-    traffic: str = ...,
-    return_ways: Literal[False] = ...,
-    return_parking: Literal[True],
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
-
-
-@overload
-def from_osm(
-    path: str | os.PathLike[str],
-    *,
-    mode: str = ...,
-    service: bool = ...,
-    default_widths: Mapping[str, float] | None = ...,
-    traffic: str = ...,
-    return_ways: Literal[True],
-    return_parking: Literal[True],
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]: ...
+    def __repr__(self) -> str:
+        """Name the frames and their row counts, not their contents (``OsmData(kerbs: 1, ... rows)``)."""
+        counts = ", ".join(f"{f.name}: {len(getattr(self, f.name))}" for f in fields(self))
+        return f"OsmData({counts} rows)"
 
 
 def from_osm(
     path: str | os.PathLike[str],
     *,
-    mode: str = "plan",
+    mode: Mode = "plan",
     service: bool = False,
     default_widths: Mapping[str, float] | None = None,
-    traffic: str = "right",
-    return_ways: bool = False,
-    return_parking: bool = False,
-) -> (
-    tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
-    | tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]
-    | tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]
-):
+    traffic: Traffic = "right",
+) -> OsmData:
     """Read street areas and hazards from an OpenStreetMap file.
+
+    .. versionchanged:: 0.2.0
+       Returns one :class:`OsmData`, always. The ``return_ways`` and ``return_parking`` flags, which chose
+       between two, three and four frames, are gone (a pre-1.0 API change): ``areas, hazards, ways =
+       from_osm(path, return_ways=True)`` is now ``osm = from_osm(path)`` and ``osm.kerbs``, ``osm.hazards``,
+       ``osm.ways``.
 
     Parameters
     ----------
@@ -1435,94 +869,74 @@ def from_osm(
     default_widths
         Carriageway width (metres) per ``highway`` value for ways without a plausible
         ``width:carriageway``, ``width`` or ``est_width`` and without ``lanes``; merged over
-        :data:`DEFAULT_WIDTHS_M`.
+        :data:`parkplan.osm.tags.DEFAULT_WIDTHS_M`.
     traffic
         ``"right"`` (default) or ``"left"``: the side of the road traffic keeps to, as in the rules the
         hazards are planned with (pass ``rules.traffic``). It decides which kerb a sign or signal tagged
         for one direction of traffic applies to (see Notes).
-    return_ways
-        Also return the carriageway ways themselves.
-    return_parking
-        Also return the separately mapped street-side parking (``amenity=parking`` ways and multipolygons
-        with ``parking=street_side|lane|on_kerb|half_on_kerb|layby``), after the ways when both are asked
-        for.
 
     Returns
     -------
-    tuple of geopandas.GeoDataFrame
-        ``(street_areas, hazards)``, or ``(street_areas, hazards, ways)`` with ``return_ways``, all in
-        EPSG:4326. ``street_areas``: one Polygon per connected piece of carriageway, column ``curb_id``
-        (``osm-area-<n>``). ``hazards``: columns ``hazard_id`` (``node/<id>``, ``way/<id>``,
-        ``relation/<id>``; ``node/<id>/intersection`` for a junction node that is also another hazard),
-        ``kind``, ``width_m`` (NaN unless tagged ``width``; obstacles always have one), ``source``
-        (``"osm"``) and ``match`` (``"nearest"`` for a sign or signal moved beside the one direction of
-        traffic it governs, which must match only the kerb nearest it; None elsewhere: the kind's own
-        ``match``). ``ways``: ``osm_id`` (``way/<id>``),
-        ``name``, ``highway``, ``oneway`` (tag value), ``width_m`` (as used for the buffer),
-        ``width_source`` (one of :data:`WIDTH_SOURCES`), ``width_ignored`` (the width tags set aside as
-        implausible, ``"width=0"``, joined by ``"; "``; None when none) and the line;
-        in existing mode also, per side ``<s>`` in ``left``/``right`` (of the digitised direction):
-        ``parking_<s>`` (bool, parking allowed), ``parking_tag_<s>`` (deciding tag ``key=value``, None
-        when untagged), ``reason_<s>`` (why not allowed, None when allowed), ``orientation_<s>``
-        (``parallel``/``diagonal``/``perpendicular`` or None) and ``capacity_<s>`` (NaN unless tagged).
-        ``parking``: ``osm_id`` (``way/<id>`` or ``relation/<id>``), ``parking``, ``capacity`` (NaN unless
-        tagged), ``orientation`` (tag ``orientation`` or ``parking:orientation``) and a Polygon (closed way),
-        MultiPolygon (relation) or LineString.
+    OsmData
+        The street areas (``kerbs``), ``hazards``, carriageway ``ways`` and separately mapped street-side
+        ``parking``, all in EPSG:4326; their columns are described there.
 
     Raises
     ------
     parkplan.errors.ArgumentError
         Before reading, for an argument of the wrong type or value: ``path`` no path, ``mode`` neither
         ``"plan"`` nor ``"existing"``, ``traffic`` neither ``"right"`` nor ``"left"``, a default width
-        that is no positive number, a flag that is not a bool. A :class:`ValueError` too, as before.
+        that is no positive number, ``service`` not a bool. A :class:`ValueError` too, as before.
     parkplan.InputError
         The file is missing, unreadable, malformed or truncated, unsorted and too large to sort in memory,
         or holds no carriageway way.
 
     Notes
     -----
-    Width of a way, first found wins: ``width:carriageway``, ``width``, ``est_width`` (:func:`parse_width`:
-    metres by default, ``"7,5"``, ``"12 ft"``, ``10'6"``; text is ignored); a value below
-    :data:`MIN_LANE_WIDTH_M` per tagged lane or outside :data:`MIN_CARRIAGEWAY_WIDTH_M` ..
-    :data:`MAX_CARRIAGEWAY_WIDTH_M` is ignored too, and the ways with one are logged as one warning; else
-    ``lanes`` x :data:`LANE_WIDTH_M` plus the depth of the parking lanes the tags describe on each side
-    (:func:`parking_lane_depth`: ``lanes`` counts travel lanes only); else the class default
-    (:data:`DEFAULT_WIDTHS_M`). The ways frame's ``width_source`` says which. Each way is
-    buffered by half its width with flat ends, round where it meets another carriageway way; the buffers
-    are merged and gaps under 1 m closed (in the data's UTM zone).
+    Width of a way, first found wins: ``width:carriageway``, ``width``, ``est_width``
+    (:func:`parkplan.osm.tags.parse_width`: metres by default, ``"7,5"``, ``"12 ft"``, ``10'6"``; text is
+    ignored); a value below :data:`parkplan.osm.tags.MIN_LANE_WIDTH_M` per tagged lane or outside
+    :data:`parkplan.osm.tags.MIN_CARRIAGEWAY_WIDTH_M` .. :data:`parkplan.osm.tags.MAX_CARRIAGEWAY_WIDTH_M` is
+    ignored too, and the ways with one are logged as one warning; else ``lanes`` x
+    :data:`parkplan.osm.tags.LANE_WIDTH_M` plus the depth of the parking lanes the tags describe on each side
+    (:func:`parkplan.osm.tags.parking_lane_depth`: ``lanes`` counts travel lanes only); else the class default
+    (:data:`parkplan.osm.tags.DEFAULT_WIDTHS_M`). The ways frame's ``width_source`` says which. Each way is
+    buffered by half its width with flat ends, round where it meets another carriageway way; the buffers are
+    merged and gaps under 1 m closed (in the data's UTM zone).
 
-    Hazards: ``intersection`` (nodes shared by two or more carriageway ways where at least three way
-    segments meet, so a street split into two ways end to end is none), ``driveway``
-    (``highway=service`` + ``service=driveway`` ways), ``crossing`` (``highway=crossing`` nodes,
-    ``footway=crossing`` / ``cycleway=crossing`` ways), ``hydrant`` (``emergency=fire_hydrant``),
-    ``bus_stop`` (``highway=bus_stop``, ``public_transport=platform``, ``railway=tram_stop``),
-    ``traffic_signal`` (``highway=traffic_signals``), ``stop_sign`` (``highway=stop`` / ``give_way``),
-    ``railway_crossing`` (``railway=level_crossing`` / ``crossing`` nodes), ``no_parking``
-    (``area:highway=prohibited``; closed ways and multipolygons as polygons), ``fire_station``
-    (``amenity=fire_station``; ways and multipolygons at the point of their outline nearest the street
-    areas), ``obstacle`` and ``school``. Obstacles: ``barrier`` = one of :data:`OBSTACLE_BARRIERS` where it
-    stands in the carriageway (a node inside the street areas, or a way's part inside them); anything
-    tagged ``obstacle:parking=yes``; two-wheeler parking and rental (:data:`TWO_WHEEL_AMENITIES`) whose
-    position is on the street (:data:`ON_STREET_POSITIONS`); parklets. Their ``width_m`` is the ``width``
-    tag, else :data:`OBSTACLE_WIDTHS_M` by what they are (two-wheeler parking:
-    :data:`TWO_WHEEL_WIDTH_PER_SPACE_M` per ``capacity``), so a point keeps its own extent free without a
-    clearance in the rules. Schools: every gate (:data:`GATE_BARRIERS`) or ``entrance=*`` node within
-    :data:`GATE_REACH_M` of the outline of an ``amenity=school`` / ``kindergarten`` way or multipolygon;
-    an outline without one, at its point nearest the street areas; school nodes as they are. Multipolygon
-    relations are read for these kinds and for separately mapped parking; other relations are not.
+    Hazards: ``intersection`` (nodes shared by two or more carriageway ways where at least three way segments
+    meet, so a street split into two ways end to end is none), ``driveway`` (``highway=service`` +
+    ``service=driveway`` ways), ``crossing`` (``highway=crossing`` nodes, ``footway=crossing`` /
+    ``cycleway=crossing`` ways), ``hydrant`` (``emergency=fire_hydrant``), ``bus_stop`` (``highway=bus_stop``,
+    ``public_transport=platform``, ``railway=tram_stop``), ``traffic_signal`` (``highway=traffic_signals``),
+    ``stop_sign`` (``highway=stop`` / ``give_way``), ``railway_crossing`` (``railway=level_crossing`` /
+    ``crossing`` nodes), ``no_parking`` (``area:highway=prohibited``; closed ways and multipolygons as
+    polygons), ``fire_station`` (``amenity=fire_station``; ways and multipolygons at the point of their
+    outline nearest the street areas), ``obstacle`` and ``school``. Obstacles: ``barrier`` = one of
+    :data:`parkplan.osm.tags.OBSTACLE_BARRIERS` where it stands in the carriageway (a node inside the street
+    areas, or a way's part inside them); anything tagged ``obstacle:parking=yes``; two-wheeler parking and
+    rental (:data:`parkplan.osm.tags.TWO_WHEEL_AMENITIES`) whose position is on the street
+    (:data:`parkplan.osm.tags.ON_STREET_POSITIONS`); parklets. Their ``width_m`` is the ``width`` tag, else
+    :data:`parkplan.osm.tags.OBSTACLE_WIDTHS_M` by what they are (two-wheeler parking:
+    :data:`parkplan.osm.tags.TWO_WHEEL_WIDTH_PER_SPACE_M` per ``capacity``), so a point keeps its own extent
+    free without a clearance in the rules. Schools: every gate (:data:`parkplan.osm.tags.GATE_BARRIERS`) or
+    ``entrance=*`` node within :data:`GATE_REACH_M` of the outline of an ``amenity=school`` / ``kindergarten``
+    way or multipolygon; an outline without one, at its point nearest the street areas; school nodes as they
+    are. Multipolygon relations are read for these kinds and for separately mapped parking; other relations
+    are not.
 
     Direction: a ``traffic_signal`` or ``stop_sign`` node tagged ``direction=forward|backward`` (a signal
     also ``traffic_signals:direction``, which wins) governs only the traffic going that way along its way
     (relative to the way's digitised direction), so its clearance belongs on the kerb beside that traffic:
-    under right-hand ``traffic`` the right-hand kerb for ``forward`` and the left-hand one for
-    ``backward``, under left-hand traffic the other way round (:func:`governed_side`). Such a node on a
+    under right-hand ``traffic`` the right-hand kerb for ``forward`` and the left-hand one for ``backward``,
+    under left-hand traffic the other way round (:func:`parkplan.osm.tags.governed_side`). Such a node on a
     two-way carriageway way is moved at right angles to the way to half the way's width plus
     :data:`SIGN_SETBACK_M` on that side (just behind that kerb, where the sign's pole stands) and gets
     ``match = "nearest"``; it keeps its ``hazard_id``. It stays on the centreline, matching both kerbs as
-    before, where its way is one-way (``oneway`` = one of :data:`ONEWAY_VALUES`, or implied by
-    ``junction=roundabout`` / ``circular`` or ``highway=motorway``: both kerbs carry that traffic), where
-    it is a junction node or lies where two ways meet head to head (the direction is ambiguous), and where
-    the direction is untagged or any other value (``both``, a compass bearing).
+    before, where its way is one-way (``oneway`` = one of :data:`parkplan.osm.tags.ONEWAY_VALUES`, or
+    implied by ``junction=roundabout`` / ``circular`` or ``highway=motorway``: both kerbs carry that
+    traffic), where it is a junction node or lies where two ways meet head to head (the direction is
+    ambiguous), and where the direction is untagged or any other value (``both``, a compass bearing).
 
     Existing mode, per way side (left/right of the digitised direction, whatever ``oneway`` says), the
     side's own key before the ``both`` key. Not allowed, first match wins:
@@ -1553,8 +967,7 @@ def from_osm(
     (:func:`parkplan.hazards.applicable_hazards`).
     """
     check_osm_arguments(
-        path=path, mode=mode, service=service, default_widths=default_widths, traffic=traffic,
-        return_ways=return_ways, return_parking=return_parking,
+        path=path, mode=mode, service=service, default_widths=default_widths, traffic=traffic
     )  # fmt: skip
     p = Path(path)
     label = str(p)
@@ -1564,12 +977,12 @@ def from_osm(
             "no carriageway ways (highway=residential, tertiary, ...); nothing to plan along", source=label
         )
     defaults = {**DEFAULT_WIDTHS_M, **(default_widths or {})}
-    found = [_way_width(w.tags, defaults) for w in data.carriageway]
+    found = [way_width(w.tags, defaults) for w in data.carriageway]
     widths = [f.width_m for f in found]
     _note_ignored_widths(data.carriageway, found, label)
     areas = _street_areas(data.carriageway, widths, label)
     parking = _parking_frame(data.parking)
-    sides: list[tuple[_Side, _Side]] | None = None
+    sides: list[tuple[ParkingSide, ParkingSide]] | None = None
     extra: list[tuple[str, str, object]] | None = None
     if mode == "existing":
         sides = [(parking_side(w.tags, "left"), parking_side(w.tags, "right")) for w in data.carriageway]
@@ -1579,12 +992,7 @@ def from_osm(
     moved = _directional_places(data, widths, areas, traffic)
     hazards = _hazards(data, areas, extra, moved)
     hazards = _with_road_classes(hazards, data.carriageway, widths, areas)
-    frames: list[gpd.GeoDataFrame] = [areas, hazards]
-    if return_ways:
-        frames.append(_ways_frame(data.carriageway, found, sides))
-    if return_parking:
-        frames.append(parking)
-    return tuple(frames)
+    return OsmData(areas, hazards, _ways_frame(data.carriageway, found, sides), parking)
 
 
 def _way_sides(
