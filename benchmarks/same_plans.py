@@ -113,13 +113,13 @@ def _strip(value: Any) -> Any:
 
 
 def _digest(path: Path, folder: Path) -> str:
-    """SHA-256 of a written file; a JSON file without its wall-clock values and the run's folder name."""
+    """SHA-256 of a written file (JSON: without wall-clock values, the run's folder, the checkout's)."""
     if not path.exists():
         return "absent"
     data = path.read_bytes()
     if path.suffix == ".json":
         data = json.dumps(_strip(json.loads(data)), sort_keys=False).encode()
-        data = data.replace(str(folder).encode(), b"OUT")
+        data = data.replace(str(folder).encode(), b"OUT").replace(str(ROOT).encode(), b"ROOT")
     return hashlib.sha256(data).hexdigest()
 
 
@@ -156,7 +156,8 @@ def _run(case: tuple[str, list[str]]) -> tuple[str, dict[str, str]]:
         )
         result = {key: _digest(path, d) for key, path in outs.items()}
         result["plan_exit"] = str(plan.returncode)
-        result["plan_stderr"] = hashlib.sha256(plan.stderr.replace(tmp, "OUT").encode()).hexdigest()
+        stderr = plan.stderr.replace(tmp, "OUT").replace(str(ROOT), "ROOT")
+        result["plan_stderr"] = hashlib.sha256(stderr.encode()).hexdigest()
         if plan.returncode == 0:
             # check takes the kerbs, hazards, rules and mode as plan did (not --keep, --strategy, ...)
             kept = []
