@@ -35,12 +35,13 @@ The choice is then::
     maximise  sum_k sum_j  demand_weight[k] * V[k, j] * x[k, j]
 
 solved exactly with CP-SAT per connected component of facing kerbs (most components are one street's
-two kerbs). A level that is worth no more than a shallower one is never needed (a shallower level is
-allowed wherever a deeper one is) and is dropped before the model is built. Ties go to the shallower
-level. Facing pairs are exempt from the room check's ``narrow`` zones (this choice replaces it there);
-strips meeting elsewhere (inside a corner, round a median's tip) still close the kerb where they meet.
-One level per kerb (block face) is the model's granularity; a facing pair is judged at its narrowest
-place where both could park.
+two kerbs) by :mod:`parkplan.optimize.sides`, which gets the values and the forbidden pairs as arrays. A
+level that is worth no more than a shallower one is never needed (a shallower level is allowed wherever
+a deeper one is) and is dropped before the model is built. Ties go to the shallower level. Facing pairs
+are exempt from the room check's ``narrow`` zones (this choice replaces it there); strips meeting
+elsewhere (inside a corner, round a median's tip) still close the kerb where they meet. One level per
+kerb (block face) is the model's granularity; a facing pair is judged at its narrowest place where both
+could park.
 """
 
 from __future__ import annotations
