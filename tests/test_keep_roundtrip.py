@@ -23,7 +23,8 @@ from shapely.geometry import LineString, box
 
 import parkplan
 from parkplan.cli import main
-from parkplan.keep import MATCH_TOLERANCE_M, _chain, _cpsat_stretch, _distinct
+from parkplan.keep import MATCH_TOLERANCE_M, _distinct
+from parkplan.optimize.keep import chain, cpsat_stretch
 
 DATA = Path(__file__).parent / "data" / "neukoelln_small"
 AREAS = str(DATA / "street_areas.geojson")
@@ -168,8 +169,8 @@ def test_chain_keeps_as_many_as_cpsat(n: int, pitch: int, slack: int, raw: list[
     in order, inside the stretch."""
     hi = n * pitch + slack
     starts = _distinct(np.array([a for a in raw if a <= hi - pitch + 30], dtype=np.int64), tol)
-    xs, kept = _chain(0, hi, n, pitch, starts, tol)
-    _, _, on, status = _cpsat_stretch(0, hi, n, pitch, starts, None, 0, tol)
+    xs, kept = chain(0, hi, n, pitch, starts, tol)
+    _, _, on, status = cpsat_stretch(0, hi, n, pitch, starts, None, 0, tol)
     assert status == "OPTIMAL"
     assert sum(kept) == sum(on)
     assert xs[0] >= 0

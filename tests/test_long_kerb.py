@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import parkplan
-from parkplan import keep
 from parkplan.geometry import carriageway
 from parkplan.geometry.kerbs import KerbSegments
 from parkplan.keep import KERB_EDGE_FRACTION, MATCH_M, existing_spans
+from parkplan.optimize import keep as keep_model
 
 CRS = "EPSG:25833"
 X0, Y0 = 391_000.0, 5_818_000.0  # realistic coordinate magnitudes
@@ -213,8 +213,8 @@ def test_keep_chain_is_the_cpsat_optimum(pitch: int, n: int, slack: int, raw: li
     """Keeping without grouping in O(m log m) keeps as many bays as the CP-SAT model's optimum."""
     lo, hi = 1000, 1000 + n * pitch + slack
     starts = sorted({min(max(a, lo), hi - pitch) for a in raw})
-    xs, _, on, status = keep._cpsat_stretch(lo, hi, n, pitch, starts, None, 0)
-    got, kept = keep._chain(lo, hi, n, pitch, starts)
+    xs, _, on, status = keep_model.cpsat_stretch(lo, hi, n, pitch, starts, None, 0)
+    got, kept = keep_model.chain(lo, hi, n, pitch, starts)
     assert len(got) == n
     assert got[0] >= lo
     assert got[-1] + pitch <= hi
@@ -228,7 +228,7 @@ def test_keep_chain_on_a_long_stretch_is_fast_and_keeps_an_exact_fit() -> None:
     on every other pitch, all kept."""
     pitch, n = 5700, 10_000
     starts = list(range(0, n * pitch, 2 * pitch))
-    got, kept = keep._chain(0, n * pitch + 3000, n, pitch, starts)
+    got, kept = keep_model.chain(0, n * pitch + 3000, n, pitch, starts)
     assert len(set(got) & set(starts)) == sum(kept) == len(starts)
 
 

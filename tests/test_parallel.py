@@ -11,8 +11,8 @@ from shapely.ops import substring
 
 import parkplan
 from parkplan import _parallel as parallel
-from parkplan import sides
 from parkplan.io.write import geojson_text
+from parkplan.optimize import sides as choice_model
 from parkplan.optimize import solve
 from parkplan.synthetic import make_city
 
@@ -72,11 +72,11 @@ def test_the_plan_is_the_same_for_any_number_of_workers(monkeypatch: pytest.Monk
     choice models (one per few kerbs; forked workers) really run in parallel: bays, zones and the GeoJSON
     text are identical to a one-process run."""
     kerbs, hazards = make_city(2_000, seed=1)
-    monkeypatch.setattr(sides, "CHOICE_BUDGET", 12)
+    monkeypatch.setattr(choice_model, "CHOICE_BUDGET", 12)
     one = parkplan.plan(kerbs, hazards, rules="cn", workers=1)
     assert one.summary["cross_section"]["choice_models"] >= 4
     monkeypatch.setattr(parallel, "MIN_ROWS_PER_WORKER", 10)
-    monkeypatch.setattr(sides, "MIN_MODELS_PER_WORKER", 1)
+    monkeypatch.setattr(choice_model, "MIN_MODELS_PER_WORKER", 1)
     two = parkplan.plan(kerbs, hazards, rules="cn", workers=2)
     assert one.summary["cross_section"] == two.summary["cross_section"]
     assert one.summary["bays"] == two.summary["bays"]
@@ -114,11 +114,11 @@ def test_a_dask_local_cluster_gives_the_same_plan_and_file(
     """The chunked stages as Dask tasks on a real LocalCluster (2 worker processes): same plan, same file."""
     distributed = pytest.importorskip("distributed")
     kerbs, hazards = make_city(2_000, seed=2)
-    monkeypatch.setattr(sides, "CHOICE_BUDGET", 12)
+    monkeypatch.setattr(choice_model, "CHOICE_BUDGET", 12)
     local = parkplan.plan(kerbs, hazards, rules="cn", workers=1)
     local.write(tmp_path / "local.geojson", workers=1)
     monkeypatch.setattr(parallel, "MIN_ROWS_PER_WORKER", 10)
-    monkeypatch.setattr(sides, "MIN_MODELS_PER_WORKER", 1)
+    monkeypatch.setattr(choice_model, "MIN_MODELS_PER_WORKER", 1)
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 import parkplan
+from parkplan.optimize.sides import components
 from parkplan.rules.loading import load_rules
-from parkplan.sides import _allowed, _components
+from parkplan.sides import _allowed
 
 CRS = "EPSG:25833"
 MIXED = {
@@ -107,7 +108,7 @@ def test_negative_demand_weight_is_an_input_error() -> None:
 
 
 def test_components_label_connected_kerbs() -> None:
-    label = _components(6, np.array([0, 1, 4]), np.array([1, 2, 5]))
+    label = components(6, np.array([0, 1, 4]), np.array([1, 2, 5]))
     assert label.tolist() == [0, 0, 0, 3, 4, 4]
 
 
@@ -220,10 +221,10 @@ def test_a_choice_model_not_proven_optimal_is_named_with_its_gap(monkeypatch: py
     """When a model of the choice of sides stops short of a proof (time limit), the summary says which one:
     its kerbs by id, CP-SAT's status and the gap. Forced here by reporting the first model as FEASIBLE with
     a bound 7 units above its value."""
-    from parkplan import sides
+    from parkplan.optimize import sides as choice_model
     from parkplan.synthetic import make_city
 
-    real = sides._solve_choice
+    real = choice_model.solve_choice
     calls: list[int] = []
 
     def first_stops_short(*args: object, **kwargs: object) -> tuple[np.ndarray, str, int]:
@@ -231,7 +232,7 @@ def test_a_choice_model_not_proven_optimal_is_named_with_its_gap(monkeypatch: py
         calls.append(1)
         return chosen, ("FEASIBLE" if len(calls) == 1 else "OPTIMAL"), (7 if len(calls) == 1 else 0)
 
-    monkeypatch.setattr(sides, "_solve_choice", first_stops_short)
+    monkeypatch.setattr(choice_model, "solve_choice", first_stops_short)
     kerbs_in, hazards = make_city(2_000, seed=1)
     p = parkplan.plan(kerbs_in, hazards, rules="cn", workers=1)
     solver = p.summary["solver"]

@@ -36,6 +36,7 @@ from ortools.sat.python import cp_model
 from parkplan import _interrupt as interrupt
 from parkplan import _parallel as parallel
 from parkplan.errors import ParkplanError
+from parkplan.optimize import _cpsat as cpsat
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists() or not hasattr(signal, "pthread_sigmask"),
@@ -383,23 +384,23 @@ def test_a_solve_stops_when_the_handler_raises_and_changes_no_handler() -> None:
     old = signal.signal(signal.SIGINT, host_handler)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
     try:
-        solver = interrupt.new_solver(0, 60.0)
+        solver = cpsat.new_solver(0, 60.0)
         t0 = time.monotonic()
         timer.start()
         with pytest.raises(KeyboardInterrupt):
-            interrupt.solve(solver, _hard_model())
+            cpsat.solve(solver, _hard_model())
         assert time.monotonic() - t0 < 0.5 + 2.0
         assert signal.getsignal(signal.SIGINT) is host_handler
         # The search was stopped, not left running: the helper thread takes the next solve at once.
         small = cp_model.CpModel()
         small.maximize(small.new_int_var(0, 3, "y"))
         t1 = time.monotonic()
-        assert interrupt.solve(interrupt.new_solver(), small) == cp_model.OPTIMAL
+        assert cpsat.solve(cpsat.new_solver(), small) == cp_model.OPTIMAL
         assert time.monotonic() - t1 < 1.0
     finally:
         timer.join()
         signal.signal(signal.SIGINT, old)
-        interrupt.end_helper()
+        cpsat.end_helper()
     assert not any(t.name == "parkplan-cp-sat" for t in threading.enumerate())
 
 
@@ -407,11 +408,11 @@ def test_a_solve_without_handlers_runs_here() -> None:
     model = cp_model.CpModel()
     x = model.new_int_var(0, 10, "x")
     model.maximize(x)
-    solver = interrupt.new_solver(3, None)
+    solver = cpsat.new_solver(3, None)
     assert solver.parameters.num_workers == 1
     assert solver.parameters.random_seed == 3
     assert solver.parameters.catch_sigint_signal is False
-    assert interrupt.solve(solver, model) == cp_model.OPTIMAL
+    assert cpsat.solve(solver, model) == cp_model.OPTIMAL
     assert solver.value(x) == 10
 
 

@@ -2,12 +2,12 @@
 
 Three parts, one per kind of process:
 
-* **The library** changes no signal handler. CP-SAT is told not to install its own
-  (``catch_sigint_signal`` off: OR-Tools' handler swallows the first Ctrl-C, stopping only the model
-  it is solving, and resets SIGINT to the default action afterwards), and :func:`solve` hands a solve
-  started from the main thread to a helper thread, so the host's handler runs at once: when it raises
-  (``KeyboardInterrupt``), the search is stopped (``stop_search``) and the exception goes on up. Every
-  CP-SAT solve of parkplan goes through :func:`new_solver` and :func:`solve`.
+* **The library** changes no signal handler. Its CP-SAT solves (:mod:`parkplan.optimize._cpsat`) tell
+  CP-SAT not to install its own and run, when started from the main thread with a Python handler
+  installed (:func:`handlers_raise`), in a helper thread, so the host's handler runs at once: when it
+  raises (``KeyboardInterrupt``), the search is stopped and the exception goes on up. Code that must
+  act before :mod:`parkplan._parallel` forks (ending that helper thread) registers with
+  :func:`before_fork`; this module imports nothing of the layers above it.
 * **The command line** (:func:`handling_signals`) turns SIGINT and SIGTERM into :class:`Interrupted`
   (a ``KeyboardInterrupt``) for the duration of a command, so every ``finally`` on the way up runs
   (temporary files removed, worker processes stopped) before ``parkplan: interrupted`` and exit code
@@ -28,30 +28,24 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from queue import Empty, SimpleQueue
 from types import FrameType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ortools.sat.python import cp_model
+from typing import Any
 
 __all__ = [
     "GRACE_S",
-    "HELPER_IDLE_S",
     "SIGNALS",
-    "STOP_POLL_S",
     "WAIT_POLL_S",
     "Interrupted",
+    "before_fork",
     "blocked",
     "check",
-    "end_helper",
     "exit_code",
     "force_exit",
+    "handlers_raise",
     "handling_signals",
-    "new_solver",
+    "prepare_fork",
     "quiet_worker",
     "requested",
-    "solve",
 ]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -59,9 +53,6 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 GRACE_S = 5.0
 """Seconds a run may take to end after the first signal (clean-up included) before it is ended."""
-
-STOP_POLL_S = 0.05
-"""How often (seconds) an interrupted solve is asked again to stop until it is over."""
 
 WAIT_POLL_S = 0.1
 """Longest wait (seconds) of the main thread for a solve or a worker before it looks again. A signal
@@ -90,168 +81,33 @@ def exit_code(exc: BaseException) -> int:
     return 128 + int(getattr(exc, "signum", signal.SIGINT))
 
 
-def new_solver(seed: int = 0, time_limit_s: float | None = None) -> cp_model.CpSolver:
-    """Make a CP-SAT solver as parkplan uses it: one search thread, fixed seed, no SIGINT handler.
-
-    Parameters
-    ----------
-    seed
-        CP-SAT random seed (with one worker, the same model gives the same solution).
-    time_limit_s
-        Wall-clock limit for the solve in seconds (at least 0.01); ``None`` means none.
-
-    Returns
-    -------
-    ortools.sat.python.cp_model.CpSolver
-        The solver, to be run with :func:`solve`.
-    """
-    from ortools.sat.python import cp_model
-
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.random_seed = seed
-    solver.parameters.catch_sigint_signal = False
-    if time_limit_s is not None:
-        solver.parameters.max_time_in_seconds = max(float(time_limit_s), 0.01)
-    return solver
-
-
-def _handlers_raise() -> bool:
+def handlers_raise() -> bool:
     """Whether a Python signal handler of SIGINT or SIGTERM is installed (it may raise)."""
     return any(callable(signal.getsignal(s)) for s in SIGNALS)
 
 
-class _Job:
-    """One solve for the helper thread, and how it went."""
-
-    def __init__(self, solver: cp_model.CpSolver, model: cp_model.CpModel) -> None:
-        self.solver = solver
-        self.model = model
-        self.began = threading.Event()
-        self.finished = threading.Event()
-        self.cancelled = False
-        self.outcome: Any = None
-
-    def run(self) -> None:
-        """Solve, unless the caller gave up before the helper took the job."""
-        self.began.set()
-        try:
-            if not self.cancelled:
-                self.outcome = self.solver.solve(self.model)
-        except BaseException as exc:  # handed to the caller
-            self.outcome = exc
-        finally:
-            self.finished.set()
+_BEFORE_FORK: list[Callable[[], None]] = []
+"""What :func:`prepare_fork` calls, in the order registered."""
 
 
-HELPER_IDLE_S = 2.0
-"""Seconds the solve helper thread waits for the next solve before it ends (started again when
-needed): no thread is left over long after the solves."""
+def before_fork(callback: Callable[[], None]) -> None:
+    """Have :func:`prepare_fork` call ``callback`` (once, however often it is registered).
 
-_HELPER: dict[str, Any] = {}
-"""The helper thread (``thread``), its queue of :class:`_Job` (``jobs``) and the process it belongs to
-(``pid``: a forked child starts its own)."""
-
-_HELPER_LOCK = threading.Lock()
-
-
-def _after_fork_in_child() -> None:
-    """Forget the parent's helper thread in a forked child (its lock may have been held there)."""
-    global _HELPER_LOCK
-    _HELPER_LOCK = threading.Lock()
-    _HELPER.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _helper_loop(jobs: SimpleQueue[_Job | None]) -> None:
-    while True:
-        try:
-            job = jobs.get(timeout=HELPER_IDLE_S)
-        except Empty:
-            with _HELPER_LOCK:  # a job put meanwhile is run; else the next one starts a new helper
-                if not jobs.empty():
-                    continue
-                if _HELPER.get("jobs") is jobs:
-                    _HELPER.clear()
-                return
-        if job is None:
-            return
-        job.run()
-
-
-def _submit(job: _Job) -> None:
-    """Hand ``job`` to this process's solve helper thread (started if there is none)."""
-    with _HELPER_LOCK:
-        if _HELPER.get("pid") != os.getpid():
-            jobs: SimpleQueue[_Job | None] = SimpleQueue()
-            thread = threading.Thread(target=_helper_loop, args=(jobs,), name="parkplan-cp-sat", daemon=True)
-            thread.start()
-            _HELPER.update(pid=os.getpid(), jobs=jobs, thread=thread)
-        _HELPER["jobs"].put(job)
-
-
-def end_helper() -> None:
-    """End the idle solve helper thread now, if there is one.
-
-    Before forking: a process forked while it has other threads is warned about since Python 3.12.
+    For modules above this layer that keep a thread of their own (the CP-SAT helper thread of
+    :mod:`parkplan.optimize._cpsat`): :mod:`parkplan._parallel` ends it before forking without
+    importing them.
     """
-    with _HELPER_LOCK:
-        if _HELPER.get("pid") != os.getpid():
-            return
-        _HELPER["jobs"].put(None)
-        thread = _HELPER["thread"]
-        _HELPER.clear()
-    thread.join(1.0)
+    if callback not in _BEFORE_FORK:
+        _BEFORE_FORK.append(callback)
 
 
-def solve(solver: cp_model.CpSolver, model: cp_model.CpModel) -> Any:
-    """``solver.solve(model)``, stoppable by the signal handlers of this process at any moment.
+def prepare_fork() -> None:
+    """Call every callback registered with :func:`before_fork`: just before forking worker processes.
 
-    Python runs signal handlers in the main thread only, between bytecodes: a solve run there directly
-    would hold them back until it ends (minutes, without a time limit). From the main thread, with a
-    Python handler installed for SIGINT or SIGTERM, the solve runs in a helper thread (one per process,
-    kept: a new thread per solve costs a millisecond) and the main thread waits for it; when a handler
-    raises (``KeyboardInterrupt``, :class:`Interrupted`), the search is stopped, the helper is waited
-    for (milliseconds) and the exception is raised here. Elsewhere (other threads, worker processes
-    without handlers) the solve runs in the calling thread.
-
-    Parameters
-    ----------
-    solver
-        The solver (:func:`new_solver`; ``catch_sigint_signal`` is turned off here in any case).
-    model
-        The model.
-
-    Returns
-    -------
-    ortools.sat.python.cp_model.CpSolverStatus
-        What ``solver.solve`` returns.
+    A process forked while it has other threads is warned about since Python 3.12.
     """
-    solver.parameters.catch_sigint_signal = False
-    check()
-    if threading.current_thread() is not threading.main_thread() or not _handlers_raise():
-        return solver.solve(model)
-    job = _Job(solver, model)
-    try:
-        _submit(job)
-        # Polled, not an endless wait (see WAIT_POLL_S).
-        while not job.finished.wait(WAIT_POLL_S):
-            pass
-    except BaseException:
-        # The helper skips a cancelled job it has not begun; one it has begun is stopped and waited
-        # for (a daemon thread still in CP-SAT when Python exits aborts the process). stop_search is
-        # lost if it comes before the solve has begun, so it is asked again until the solve is over.
-        job.cancelled = True
-        if job.began.is_set():
-            while not job.finished.wait(STOP_POLL_S):
-                solver.stop_search()
-        raise
-    if isinstance(job.outcome, BaseException):
-        raise job.outcome
-    return job.outcome
+    for callback in list(_BEFORE_FORK):
+        callback()
 
 
 def quiet_worker() -> None:

@@ -262,7 +262,7 @@ class _Workers:
         self.procs: list[BaseProcess] = []
         self.conns: list[Connection] = []
         ctx = mp.get_context("fork")
-        interrupt.end_helper()
+        interrupt.prepare_fork()  # e.g. the idle CP-SAT helper thread ends (parkplan.optimize._cpsat)
         _LIVE.add(self)
         try:
             for _ in range(n):

@@ -35,27 +35,24 @@ The choice is then::
     maximise  sum_k sum_j  demand_weight[k] * V[k, j] * x[k, j]
 
 solved exactly with CP-SAT per connected component of facing kerbs (most components are one street's
-two kerbs). A level that is worth no more than a shallower one is never needed (a shallower level is
-allowed wherever a deeper one is) and is dropped before the model is built. Ties go to the shallower
-level. Facing pairs are exempt from the room check's ``narrow`` zones (this choice replaces it there);
-strips meeting elsewhere (inside a corner, round a median's tip) still close the kerb where they meet.
-One level per kerb (block face) is the model's granularity; a facing pair is judged at its narrowest
-place where both could park.
+two kerbs) by :mod:`parkplan.optimize.sides`, which gets the values and the forbidden pairs as arrays. A
+level that is worth no more than a shallower one is never needed (a shallower level is allowed wherever
+a deeper one is) and is dropped before the model is built. Ties go to the shallower level. Facing pairs
+are exempt from the room check's ``narrow`` zones (this choice replaces it there); strips meeting
+elsewhere (inside a corner, round a median's tip) still close the kerb where they meet. One level per
+kerb (block face) is the model's granularity; a facing pair is judged at its narrowest place where both
+could park.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from ortools.sat.python import cp_model
 
-from parkplan import _interrupt as interrupt
-from parkplan._parallel import map_range
 from parkplan._progress import Progress
 from parkplan.geometry.carriageway import room_zones
 from parkplan.geometry.kerbs import KerbSegments
@@ -68,6 +65,8 @@ from parkplan.hazards import (
     sort_zones,
     zone_table,
 )
+from parkplan.optimize._cpsat import Status, worst
+from parkplan.optimize.sides import solve_levels
 from parkplan.optimize.solve import WEIGHT_SCALE, Solution, bay_arrays, solve_stretches
 from parkplan.rules.loading import Rules
 
@@ -89,9 +88,6 @@ SAMPLE_SPACING_M = 10.0
 
 MEASURE_TOL_M = 0.02
 """Added to a carriageway width measured between kerbs (metres): rounding, not the street, moved it."""
-
-CHOICE_BUDGET = 400
-"""Kerbs per CP-SAT model of the choice (independent components are packed together up to this)."""
 
 
 def depth_levels(rules: Rules, kerb_types: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -321,7 +317,7 @@ class Choice:
     """
 
     level: NDArray[np.int64]
-    status: str
+    status: Status
     objective: int
     bound: int
     models: int
@@ -329,19 +325,6 @@ class Choice:
     solve_s: float = 0.0
     not_optimal: list[dict[str, object]] = field(default_factory=list)
     """Choice models not proven optimal: ``model``, ``kerbs`` (indices), ``status``, ``gap``."""
-
-
-def _components(n: int, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Label the connected components of the graph with edges ``a - b`` by their smallest member."""
-    label = np.arange(n, dtype=np.int64)
-    while True:
-        low = np.minimum(label[a], label[b])
-        before = label.copy()
-        np.minimum.at(label, a, low)
-        np.minimum.at(label, b, low)
-        label = label[label]  # pointer jumping
-        if np.array_equal(label, before):
-            return label
 
 
 def choose_levels(
@@ -400,7 +383,7 @@ def choose_levels(
     usable[:, 0] = True
     # Pairs that can still conflict: some usable (i, j) combination is not allowed.
     pa, pb = facing.a, facing.b
-    conflicts: list[tuple[int, int, int, int]] = []
+    conflicts = np.zeros((0, 4), dtype=np.int64)
     if len(pa):
         li, lj = np.meshgrid(np.arange(n_levels + 1), np.arange(n_levels + 1), indexing="ij")
         ok = _allowed(
@@ -412,124 +395,20 @@ def choose_levels(
         )
         bad = ~ok & usable[pa][:, :, None] & usable[pb][:, None, :]
         p, i, j = np.nonzero(bad)
-        conflicts = list(zip(pa[p].tolist(), i.tolist(), pb[p].tolist(), j.tolist(), strict=True))
-    level = np.argmax(np.where(usable, full, -1), axis=1).astype(np.int64)
-    objective = int(full[np.arange(n), level].sum())
-    if not conflicts:
-        closed = (level == 0) & (value > 0).any(axis=1)
-        return Choice(level, "OPTIMAL", objective, objective, 0, closed)
-
-    ca = np.array([c[0] for c in conflicts], dtype=np.int64)
-    cb = np.array([c[2] for c in conflicts], dtype=np.int64)
-    label = _components(n, ca, cb)
-    coupled = np.zeros(n, dtype=bool)
-    coupled[ca] = coupled[cb] = True
-    comp_ids = np.unique(label[coupled])
-    # Pack components into models of about CHOICE_BUDGET kerbs.
-    comp_size = np.bincount(label[coupled], minlength=int(label.max()) + 1)[comp_ids]
-    model_of_comp = (np.cumsum(comp_size) - 1) // CHOICE_BUDGET
-    model_of_kerb = np.full(n, -1, dtype=np.int64)
-    model_of_kerb[coupled] = model_of_comp[np.searchsorted(comp_ids, label[coupled])]
-    n_models = int(model_of_comp.max()) + 1
-    t_models = time.perf_counter()
-    # The models are independent: solved on the worker pool in contiguous groups, gathered in order, so
-    # the choice is the same for any number of workers (each model is solved by one CP-SAT thread).
-    kerbs_of_model = _group_rows(model_of_kerb, n_models)
-    conflicts_of_model = _group_rows(model_of_kerb[ca], n_models)
-    conflict_arr = np.array(conflicts, dtype=np.int64).reshape(-1, 4)
-
-    status = "OPTIMAL"
-    bound_gain = 0
-    not_optimal: list[dict[str, object]] = []
-    bar = progress if progress is not None else Progress()
-    solved = map_range(
-        lambda m: _solve_choice(
-            kerbs_of_model[m], conflict_arr[conflicts_of_model[m]], usable, full, time_limit_s
-        ),
-        n_models,
-        workers,
-        MIN_MODELS_PER_WORKER,
-    )
-    for m, (chosen, name, gain) in enumerate(solved):
-        bar.stage("choosing sides and depths: models", m + 1, n_models)
-        level[kerbs_of_model[m]] = chosen
-        bound_gain += gain
-        if name != "OPTIMAL":
-            found = int(full[kerbs_of_model[m], chosen].sum())
-            not_optimal.append(
-                {"model": m, "kerbs": kerbs_of_model[m], "status": name, "gap": gain / max(found + gain, 1)}
-            )
-        if name not in ("OPTIMAL", "FEASIBLE"):
-            status = "UNKNOWN"
-        elif name != "OPTIMAL" and status == "OPTIMAL":
-            status = "FEASIBLE"
-    objective = int(full[np.arange(n), level].sum())
-    closed = (level == 0) & (value > 0).any(axis=1)
+        conflicts = np.column_stack([pa[p], i, pb[p], j]).astype(np.int64)
+    picked = solve_levels(full, usable, conflicts, time_limit_s, workers, progress)
+    objective = int(full[np.arange(n), picked.level].sum())
+    closed = (picked.level == 0) & (value > 0).any(axis=1)
     return Choice(
-        level,
-        status,
+        picked.level,
+        picked.status,
         objective,
-        objective + bound_gain,
-        n_models,
+        objective + picked.bound_gain,
+        picked.models,
         closed,
-        time.perf_counter() - t_models,
-        not_optimal,
+        picked.solve_s,
+        picked.not_optimal,
     )
-
-
-MIN_MODELS_PER_WORKER = 8
-"""Fewer choice models than this per worker are solved in this process."""
-
-
-def _group_rows(group: NDArray[np.int64], n_groups: int) -> list[NDArray[np.int64]]:
-    """Row indices of each group ``0 .. n_groups - 1`` (rows with group -1 belong to none), ascending."""
-    order = np.argsort(group, kind="stable")
-    bounds = np.searchsorted(group[order], np.arange(n_groups + 1))
-    return [order[bounds[m] : bounds[m + 1]] for m in range(n_groups)]
-
-
-def _solve_choice(
-    kerbs_m: NDArray[np.int64],
-    conflicts: NDArray[np.int64],
-    usable: NDArray[np.bool_],
-    full: NDArray[np.int64],
-    time_limit_s: float | None,
-) -> tuple[NDArray[np.int64], str, int]:
-    """Solve one choice model: its kerbs, their usable levels and values, the forbidden level pairs.
-
-    Returns the level of each kerb, CP-SAT's status name and how far its bound lies above the choice.
-    A model without a solution in time leaves its kerbs without bays (always allowed).
-    """
-    n_levels = full.shape[1] - 1
-    model = cp_model.CpModel()
-    xs: dict[tuple[int, int], cp_model.IntVar] = {}
-    terms = []
-    for k in kerbs_m.tolist():
-        options = np.flatnonzero(usable[k]).tolist()
-        row = [model.new_bool_var("") for _ in options]
-        for o, x in zip(options, row, strict=True):
-            xs[(k, o)] = x
-            # Ties to the shallower level: value dominates, depth index breaks ties.
-            terms.append((int(full[k, o]) * (n_levels + 1) * (len(kerbs_m) + 1) - o) * x)
-        model.add_exactly_one(row)
-    for ka, la, kb, lb in conflicts.tolist():
-        model.add_bool_or([xs[(ka, la)].Not(), xs[(kb, lb)].Not()])
-    model.maximize(sum(terms))
-    solver = interrupt.new_solver(0, time_limit_s)
-    result = interrupt.solve(solver, model)
-    name = solver.status_name(result)
-    chosen = np.zeros(len(kerbs_m), dtype=np.int64)
-    if result not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return chosen, name, int(np.where(usable[kerbs_m], full[kerbs_m], 0).max(axis=1).sum())
-    for i, k in enumerate(kerbs_m.tolist()):
-        for o in np.flatnonzero(usable[k]).tolist():
-            if solver.value(xs[(k, o)]):
-                chosen[i] = o
-    if name == "OPTIMAL":
-        return chosen, name, 0
-    scale = (n_levels + 1) * (len(kerbs_m) + 1)
-    value = int(full[kerbs_m, chosen].sum())
-    return chosen, name, max(int(solver.best_objective_bound) // scale + 1 - value, 0)
 
 
 def habit_levels(
@@ -823,9 +702,8 @@ def decide(
     stretch_parts: list[pd.DataFrame] = []
     block_parts: list[pd.DataFrame] = []
     statuses: list[dict[str, object]] = []
-    rank = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2}
-    # The habit baseline is a feasible layout, not a proven optimum.
-    status = "FEASIBLE" if choice.status == "HEURISTIC" else choice.status
+    # The habit baseline is a feasible layout, not a proven optimum (HEURISTIC counts as FEASIBLE).
+    status = worst(choice.status)
     objective = 0.0
     gap_m = 0.0
     build_s = solve_s = 0.0
@@ -847,7 +725,7 @@ def decide(
         bs = blocks["stretch"].to_numpy(dtype=np.int64)
         chosen = keep[bs] & (choice.level[sk[bs]] == j + 1)
         block_parts.append(blocks[chosen].assign(stretch=new_index[bs[chosen]]))
-        status = max(status, solution.status, key=lambda x: rank.get(x, 3))
+        status = worst(status, solution.status)
         statuses += [dict(s, level=j + 1) for s in solution.model_statuses]
         gap_m += solution.bound - solution.objective
         build_s += solution.build_s

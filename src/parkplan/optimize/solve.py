@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from parkplan._parallel import map_range
 from parkplan.errors import RulesError, SolverError
+from parkplan.optimize._cpsat import Status, has_solution, worst
 from parkplan.optimize.presolve import presolve_stretches
 from parkplan.optimize.stretches import BayArrays, ChunkResult, fits, run_patterns, solve_chunk
 from parkplan.rules.loading import Rules
@@ -109,7 +110,7 @@ class Solution:
     """
 
     blocks: pd.DataFrame
-    status: str
+    status: Status
     objective: float
     bound: float
     gap: float
@@ -242,7 +243,7 @@ def solve_stretches(
         build_s += res.build_s * share
         solve_s += res.solve_s * share
         weight_total += res.objective
-        if res.status not in ("OPTIMAL", "FEASIBLE") and res.bound <= 0:
+        if not has_solution(res.status) and res.bound <= 0:
             # No solution and no bound from CP-SAT: fall back on the trivial one (every stretch full of
             # its shortest bay, at the highest weight) so the gap says how little is known.
             res.bound = int((free[idx] // int(bays.pitch_mm.min())).sum()) * int(bays.weight.max())
@@ -278,12 +279,7 @@ def solve_stretches(
     )
     blocks = blocks[blocks["count"] > 0].astype(np.int64)
     blocks = blocks.sort_values(["stretch", "run", "type"], kind="stable").reset_index(drop=True)
-    if any(s["status"] not in ("OPTIMAL", "FEASIBLE") for s in statuses):
-        status = "UNKNOWN"
-    elif statuses:
-        status = "FEASIBLE"
-    else:
-        status = "OPTIMAL"
+    status = worst(*(res.status for res in results))
     gap = (bound_total - weight_total) / max(abs(bound_total), 1)
     return Solution(
         blocks=blocks,
@@ -347,8 +343,7 @@ def _solve_by_mask(
     statuses: list[dict[str, object]] = []
     n_presolved = n_models = 0
     build_s = solve_s = 0.0
-    worst = "OPTIMAL"
-    rank = {"OPTIMAL": 0, "FEASIBLE": 1, "UNKNOWN": 2}
+    parts: list[Status] = []
     for g, mask in enumerate(masks):
         types = np.flatnonzero(mask)
         idx = np.flatnonzero(group == g)
@@ -372,7 +367,7 @@ def _solve_by_mask(
         n_models += part.n_models
         build_s += part.build_s
         solve_s += part.solve_s
-        worst = max(worst, part.status, key=lambda x: rank.get(x, 3))
+        parts.append(part.status)
     blocks = (
         pd.concat(frames, ignore_index=True)
         .sort_values(["stretch", "run", "type"], kind="stable")
@@ -383,7 +378,7 @@ def _solve_by_mask(
     gap = (bound - objective) / max(abs(bound), 1e-9) if bound else 0.0
     return Solution(
         blocks.astype(np.int64),
-        worst,
+        worst(*parts),
         objective,
         bound,
         gap,

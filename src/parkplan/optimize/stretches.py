@@ -40,8 +40,8 @@ import numpy as np
 from numpy.typing import NDArray
 from ortools.sat.python import cp_model
 
-from parkplan import _interrupt as interrupt
 from parkplan.errors import RulesError
+from parkplan.optimize._cpsat import Status, has_solution, solve_model
 
 __all__ = ["BayArrays", "ChunkResult", "fits", "pattern_blocks", "run_patterns", "solve_chunk"]
 
@@ -100,7 +100,7 @@ class ChunkResult:
     indexing the chunk's input array.
     """
 
-    status: str
+    status: Status
     objective: int
     bound: int
     blocks: NDArray[np.int64]
@@ -197,16 +197,14 @@ def solve_chunk(
     model.maximize(sum(objective_terms))
     build_s = time.perf_counter() - t0
 
-    solver = interrupt.new_solver(seed, time_limit_s)
     t1 = time.perf_counter()
-    status = interrupt.solve(solver, model)
+    solver, status = solve_model(model, seed, time_limit_s)
     solve_s = time.perf_counter() - t1
-    name = solver.status_name(status)
     bound = _bound(solver, objective_terms)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ChunkResult(name, 0, bound, np.zeros((0, 4), np.int64), build_s, solve_s)
+    if not has_solution(status):
+        return ChunkResult(status, 0, bound, np.zeros((0, 4), np.int64), build_s, solve_s)
     objective = round(solver.objective_value) if objective_terms else 0
-    return ChunkResult(name, objective, bound, decode(solver), build_s, solve_s)
+    return ChunkResult(status, objective, bound, decode(solver), build_s, solve_s)
 
 
 Decoder = Callable[[cp_model.CpSolver], NDArray[np.int64]]
