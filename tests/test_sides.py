@@ -13,7 +13,7 @@ from shapely.geometry import LineString, Point
 import parkplan
 from parkplan.optimize.sides import components
 from parkplan.rules.loading import load_rules
-from parkplan.sides import _allowed
+from parkplan.sides import MEASURE_TOL_M, _allowed
 
 CRS = "EPSG:25833"
 MIXED = {
@@ -127,6 +127,7 @@ def test_cross_section_table_and_clear_width_together() -> None:
 
 @settings(max_examples=25, deadline=None)
 @example(width=5.0, clear=0.0, south_gap=0.0)  # perpendicular bays exactly as deep as the street is wide
+@example(width=4.0, clear=2.015625, south_gap=0.0)  # 2.0 m bays + 2.016 m clear: within the 2 cm tolerance
 @given(
     width=st.floats(4.0, 20.0),
     clear=st.floats(0.0, 4.0),
@@ -134,7 +135,10 @@ def test_cross_section_table_and_clear_width_together() -> None:
 )
 def test_chosen_depths_leave_the_clear_width_everywhere(width: float, clear: float, south_gap: float) -> None:
     """Property: wherever bays face each other, their depths plus the clear width fit the carriageway,
-    a lone side's depth plus the clear width too, and the count is the best of the four side choices."""
+    a lone side's depth plus the clear width too, and the count is the best of the four side choices.
+
+    A width measured between kerbs is good to ``MEASURE_TOL_M`` (2 cm: coordinates rounded through WGS84
+    move a kerb by up to 0.7 cm), so depths plus clear width may exceed it by that much."""
     k = kerbs(("south", [(0, 0), (100, 0)], "right"), ("north", [(0, width), (100, width)], "left"))
     haz = gpd.GeoDataFrame(
         {"kind": ["no_parking"], "width_m": [south_gap]}, geometry=[Point(50, -0.5)], crs=CRS
@@ -146,7 +150,8 @@ def test_chosen_depths_leave_the_clear_width_everywhere(width: float, clear: flo
         c: float(g["width_m"].where(g["orientation"] == "parallel", g["length_m"]).max())
         for c, g in bays.groupby("curb_id")
     }
-    assert sum(far.values()) + clear <= width + 1e-6 or not far
+    tol = MEASURE_TOL_M
+    assert sum(far.values()) + clear <= width + tol + 1e-6 or not far
     # Every bay polygon stays inside the carriageway and no two overlap.
     geoms = np.asarray(bays.geometry.values, dtype=object)
     assert shapely.within(geoms, shapely.box(-1e-6, -1e-6, 100 + 1e-6, width + 1e-6)).all()
@@ -165,9 +170,9 @@ def test_chosen_depths_leave_the_clear_width_everywhere(width: float, clear: flo
     best = 0
     for ds in (0.0, 2.0, 5.0):
         for dn in (0.0, 2.0, 5.0):
-            if (ds > 0 and ds + clear > width + 1e-9) or (dn > 0 and dn + clear > width + 1e-9):
+            if (ds > 0 and ds + clear > width + tol + 1e-9) or (dn > 0 and dn + clear > width + tol + 1e-9):
                 continue
-            if ds > 0 and dn > 0 and ds + dn + clear > width + 1e-9:
+            if ds > 0 and dn > 0 and ds + dn + clear > width + tol + 1e-9:
                 continue
             best = max(best, count.get(("south", ds), 0) + count.get(("north", dn), 0))
     assert len(bays) == best
