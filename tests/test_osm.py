@@ -15,9 +15,9 @@ from shapely.strtree import STRtree
 import parkplan
 from parkplan.cli import main
 from parkplan.geometry.kerbs import side_of
+from parkplan.osm.existing import bays_by_way_side
 from parkplan.osm.streets import (
     DEFAULT_WIDTHS_M,
-    bays_by_way_side,
     from_osm,
     osm_extent,
     parking_side,

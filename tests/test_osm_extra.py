@@ -13,7 +13,8 @@ import shapely
 
 import parkplan
 from parkplan.geometry.kerbs import side_of
-from parkplan.osm.streets import bays_by_way_side, capacity_summary, enforce_capacity, from_osm
+from parkplan.osm.existing import bays_by_way_side, capacity_summary, enforce_capacity
+from parkplan.osm.streets import from_osm
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
 
@@ -181,7 +182,7 @@ def test_multipolygon_relations(read):
     assert parking["capacity"].iloc[0] == 2.0
     assert by_id.loc["relation/902", "reason"] == "separate"
     assert hazards["hazard_id"].is_unique
-    bays = parkplan.osm.streets.separate_bays(parking, RULES)
+    bays = parkplan.osm.existing.separate_bays(parking, RULES)
     assert len(bays) == 2
 
 
