@@ -119,10 +119,11 @@ class Plan:
         The table is kept in place of its builder then (``object.__setattr__``: the one thing that ever
         changes in a plan, and it changes no value, only when the work is done).
         """
-        if callable(self._zones):
-            object.__setattr__(self, "_zones", self._zones())
-        assert not callable(self._zones)
-        return self._zones
+        zones = self._zones
+        if callable(zones):
+            zones = zones()
+            object.__setattr__(self, "_zones", zones)
+        return zones
 
     def keeping(self, keep: pd.Series | np.ndarray, reason: str = "removed") -> Plan:
         """Return the plan with only the bays ``keep`` marks.
@@ -797,25 +798,31 @@ def _bay_columns(placed: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) ->
 
 @dataclass
 class _ZoneLayer:
-    """What the zones' table is built from, when it is first asked for (:attr:`Plan.zones`)."""
+    """What the zones' table is built from, when it is first asked for (:attr:`Plan.zones`).
+
+    The table is built once: the plans made from one plan (:meth:`Plan.keeping`...) share their builder.
+    """
 
     zones: pd.DataFrame
     curb_ids: np.ndarray
     index: KerbIndex
     crs: CRS
     workers: int | None
+    table: gpd.GeoDataFrame | None = field(default=None, init=False, repr=False)
 
     def __call__(self) -> gpd.GeoDataFrame:
-        with parallel.paused_gc():
-            z = self.zones
-            lines = kerb_lines(
-                self.index,
-                z["kerb"].to_numpy(dtype=np.int64),
-                z["start_m"].to_numpy(dtype=float),
-                z["end_m"].to_numpy(dtype=float),
-                self.workers,
-            )
-            return _zones_table(z, self.curb_ids, lines, self.crs)
+        if self.table is None:
+            with parallel.paused_gc():
+                z = self.zones
+                lines = kerb_lines(
+                    self.index,
+                    z["kerb"].to_numpy(dtype=np.int64),
+                    z["start_m"].to_numpy(dtype=float),
+                    z["end_m"].to_numpy(dtype=float),
+                    self.workers,
+                )
+                self.table = _zones_table(z, self.curb_ids, lines, self.crs)
+        return self.table
 
 
 def _zones_table(zones: pd.DataFrame, curb_ids: np.ndarray, lines: np.ndarray, crs: CRS) -> gpd.GeoDataFrame:
