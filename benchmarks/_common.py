@@ -15,6 +15,7 @@ import re
 import statistics
 import subprocess
 import sys
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,7 @@ def publish(section: str, args: argparse.Namespace, start: str, end: str, raw: d
         args.json.write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
 
 
-def summary_record(summary: dict[str, Any]) -> dict[str, Any]:
+def summary_record(summary: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of a plan summary both benchmarks record."""
     s = summary
     return {

@@ -7,6 +7,9 @@ Run from the repository root::
 
 Data: © OpenStreetMap contributors, ODbL 1.0 (see examples/data/helsinki/SOURCE.md). The extract uses the
 old ``parking:lane:*`` scheme; only kerb sides whose tags allow parking get bays (untagged sides none).
+The plan is the command line's ``parkplan plan Helsinki.osm.pbf --mode existing``
+(:func:`parkplan.osm.existing.plan_osm`): the tagged capacity caps the bays of each way side, and separately
+mapped street-side parking is counted as bays.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from pathlib import Path
 
 import parkplan
 from parkplan.check.core import run_check
-from parkplan.osm.streets import capacity_summary, enforce_capacity, osm_extent
+from parkplan.osm.existing import plan_osm
+from parkplan.osm.streets import osm_extent
 
 DATA = Path(__file__).resolve().parent / "data" / "helsinki" / "Helsinki.osm.pbf"
 
@@ -29,10 +33,11 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
+    # What the tags say (for the figures below); plan_osm reads the file again for the plan.
     osm = parkplan.from_osm(DATA, mode="existing")
-    areas, hazards, ways, parking = osm.kerbs, osm.hazards, osm.ways, osm.parking
+    hazards, ways, parking = osm.hazards, osm.ways, osm.parking
     t1 = time.perf_counter()
-    plan = parkplan.plan(areas, hazards, rules=args.rules, ways=ways, extent=osm_extent(DATA))
+    plan = plan_osm(DATA, rules=args.rules, mode="existing")
     t2 = time.perf_counter()
 
     sides = {"left": ways["parking_left"], "right": ways["parking_right"]}
@@ -54,7 +59,9 @@ def main() -> None:
         .str.replace(r"parking:(lane:)?(left|right|both)", r"parking:\1<side>", regex=True)
     )
     print("forbidden sides by reason:", {k: int(v) for k, v in reasons.value_counts().head(8).items()})
-    print(f"separately mapped street-side parking: {len(parking)} ways")
+    print(
+        f"separately mapped street-side parking: {len(parking)} ways, {plan.summary.bays.separate or 0} bays"
+    )
     print(
         f"{len(plan.bays)} bays; by orientation:",
         {k: int(v) for k, v in plan.bays["orientation"].value_counts().items()},
@@ -64,22 +71,17 @@ def main() -> None:
         "obstacles and school gates read:",
         {k: int(v) for k, v in hazards["kind"].value_counts().items() if k in ("obstacle", "school")},
     )
-    # Tagged parking:<side>:capacity is a count on the street: no way side keeps more bays than it.
-    capped, report = enforce_capacity(plan.bays, ways, rules=plan.rules)
-    plan.keep_bays(plan.bays["bay_id"].isin(capped["bay_id"]), reason="capped_by_capacity")
-    t3 = time.perf_counter()
-    counts = capacity_summary(report)
-    spaces = int(report["capacity"].sum())  # NaN (untagged) is skipped
+    # Tagged parking:<side>:capacity is a count on the street: no way side kept more bays than it.
+    counts = plan.summary.capacity
+    assert counts is not None  # existing mode
+    spaces = int(ways["capacity_left"].sum() + ways["capacity_right"].sum())  # NaN (untagged) is skipped
     print(
-        f"tagged capacity on {counts['way_sides_tagged']} way sides ({spaces} spaces): "
-        f"{counts['bays_dropped']} bays capped, {counts['disagree']} sides disagree with the geometry "
-        f"({counts['capped']} capped, {counts['capped_partly']} capped partly, "
-        f"{counts['geometry_fits_fewer']} fit fewer), {counts['agrees']} agree; {len(plan.bays)} bays left"
+        f"tagged capacity on {counts.way_sides_tagged} way sides ({spaces} spaces): "
+        f"{counts.bays_dropped} bays capped, {counts.disagree} sides disagree with the geometry "
+        f"({counts.capped} capped, {counts.capped_partly} capped partly, "
+        f"{counts.geometry_fits_fewer} fit fewer), {counts.agrees} agree; {len(plan.bays)} bays left"
     )
-    print(
-        f"read {t1 - t0:.2f} s, plan {t2 - t1:.2f} s ({plan.summary['solver']['status']}), "
-        f"capacity {t3 - t2:.2f} s"
-    )
+    print(f"read the tags {t1 - t0:.2f} s, read and plan {t2 - t1:.2f} s ({plan.summary.solver.status})")
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

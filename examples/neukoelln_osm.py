@@ -5,7 +5,9 @@ Run from the repository root::
     python examples/neukoelln_osm.py          # writes out/neukoelln_osm_{plan,existing}_bays.geojson
 
 ``plan`` ignores parking tags (the rules decide); ``existing`` puts bays only where the tags
-(``parking:left|right|both``) allow parking today. Data: © OpenStreetMap contributors, ODbL 1.0
+(``parking:left|right|both``) allow parking today, at most the tagged capacity per way side, and counts
+separately mapped parking as bays. Each is the command line's ``parkplan plan FILE --mode MODE``
+(:func:`parkplan.osm.existing.plan_osm`). Data: © OpenStreetMap contributors, ODbL 1.0
 (tests/data/osm/SOURCE.md).
 """
 
@@ -17,7 +19,7 @@ from pathlib import Path
 
 import parkplan
 from parkplan.check.core import run_check
-from parkplan.osm.streets import capacity_summary, enforce_capacity
+from parkplan.osm.existing import plan_osm
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "osm" / "neukoelln-2024.osm"
 
@@ -32,14 +34,11 @@ def main() -> None:
 
     for mode in ("plan", "existing"):
         t0 = time.perf_counter()
-        osm = parkplan.from_osm(DATA, mode=mode)
-        areas, hazards, ways, parking = osm.kerbs, osm.hazards, osm.ways, osm.parking
-        plan = parkplan.plan(areas, hazards, rules=args.rules, ways=ways)
-        report = None
-        if mode == "existing":  # no way side keeps more bays than its tagged parking:<side>:capacity
-            capped, report = enforce_capacity(plan.bays, ways, rules=plan.rules)
-            plan.keep_bays(plan.bays["bay_id"].isin(capped["bay_id"]), reason="capped_by_capacity")
+        plan = plan_osm(DATA, rules=args.rules, mode=mode)
         dt = time.perf_counter() - t0
+        # What the tags say, for the figures below.
+        osm = parkplan.from_osm(DATA, mode=mode)
+        hazards, ways, parking = osm.hazards, osm.ways, osm.parking
         by_orientation = {k: int(v) for k, v in plan.bays["orientation"].value_counts().items()}
         print(f"{mode:8s} {len(plan.bays):4d} bays {by_orientation} in {dt:.2f} s")
         counts = hazards["kind"].value_counts()
@@ -50,13 +49,14 @@ def main() -> None:
             print(f"         {allowed} of {2 * len(ways)} way sides allowed; tagged capacity {capacity:.0f}")
             print(
                 f"         {len(parking)} separately mapped street-side parking ways "
-                f"(tagged capacity {parking['capacity'].sum():.0f}), kept free of kerb bays"
+                f"(tagged capacity {parking['capacity'].sum():.0f}): their kerb kept free, "
+                f"{plan.summary.bays.separate or 0} bays of their own"
             )
-            assert report is not None
-            counts = capacity_summary(report)
+            capped = plan.summary.capacity  # no way side keeps more bays than its tagged capacity
+            assert capped is not None
             print(
-                f"         tagged capacity on {counts['way_sides_tagged']} way sides: "
-                f"{counts['bays_dropped']} bays capped, {counts['disagree']} sides disagree with the geometry"
+                f"         tagged capacity on {capped.way_sides_tagged} way sides: "
+                f"{capped.bays_dropped} bays capped, {capped.disagree} sides disagree with the geometry"
             )
         path = out / f"neukoelln_osm_{mode}_bays.geojson"
         plan.write(path)

@@ -133,16 +133,17 @@ CASES: list[tuple[str, str, Callable[[], object]]] = [
     ("HazardSource(kind=4)", "kind", lambda: parkplan.HazardSource("h.geojson", kind=4)),
     ("HazardSource(kind='')", "kind", lambda: parkplan.HazardSource("h.geojson", kind="")),
     ("HazardSource.parse(3)", "text", lambda: parkplan.HazardSource.parse(3)),
-    ("Plan.keep_bays('x')", "keep", lambda: a_plan().keep_bays("x")),
-    ("Plan.keep_bays([True])", "keep", lambda: a_plan().keep_bays([True])),
-    ("Plan.keep_bays(ints)", "keep", lambda: a_plan().keep_bays([1] * 6)),
-    ("Plan.keep_bays(reason=3)", "reason", lambda: a_plan().keep_bays([True] * 6, reason=3)),
-    ("Plan.add_separate(3)", "bays", lambda: a_plan().add_separate(3)),
+    ("Plan.keeping('x')", "keep", lambda: a_plan().keeping("x")),
+    ("Plan.keeping([True])", "keep", lambda: a_plan().keeping([True])),
+    ("Plan.keeping(ints)", "keep", lambda: a_plan().keeping([1] * 6)),
+    ("Plan.keeping(reason=3)", "reason", lambda: a_plan().keeping([True] * 6, reason=3)),
+    ("Plan.with_separate(3)", "bays", lambda: a_plan().with_separate(3)),
     (
-        "Plan.add_separate(no CRS)",
+        "Plan.with_separate(no CRS)",
         "bays",
-        lambda: a_plan().add_separate(gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)])),
+        lambda: a_plan().with_separate(gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)])),
     ),
+    ("Plan.with_capacity({})", "capacity", lambda: a_plan().with_capacity({})),
     ("Plan.to_geojson(3)", "path", lambda: a_plan().to_geojson(3)),
 ]
 
@@ -252,7 +253,9 @@ def test_good_arguments_of_other_types_still_work() -> None:
         extent=gpd.GeoSeries([box(-1, -5, 41, 5)], crs=CRS),
     )
     assert len(p.bays) > 0
-    assert p.keep_bays(pd.Series([True] * len(p.bays))) == 0
+    same = p.keeping(pd.Series([True] * len(p.bays)))
+    assert len(same.bays) == len(p.bays)
+    assert same.summary["bays"]["removed"] == 0
 
 
 # --- workers: negative as joblib ------------------------------------------------------------------

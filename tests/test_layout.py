@@ -448,7 +448,7 @@ def test_kerb_account_counts_runs_in_any_row_order():
     metres per kerb, by hand; the same when the bays come in another order."""
     import pandas as pd
 
-    from parkplan.pipeline import _kerb_account
+    from parkplan.accounting import kerb_account
 
     rules = parkplan.load_rules("cn")  # runs of bays apart by a gap
     assert rules.grouping is not None
@@ -468,7 +468,7 @@ def test_kerb_account_counts_runs_in_any_row_order():
     # Kerb 0: run 0 spans 0-11 (a metre between its bays counts), run 1 13-18, one gap between them.
     expected = {"bays": [3, 1], "bay_m": [16.0, 6.0], "gap_m": [gap, 0.0]}
     for order in ([0, 1, 2, 3], [3, 2, 0, 1], [0, 2, 1, 3], [2, 3, 1, 0]):
-        got = _kerb_account(zone_account, placed.iloc[order].reset_index(drop=True), rules)
+        got = kerb_account(zone_account, placed.iloc[order].reset_index(drop=True), rules)
         for column, values in expected.items():
             assert got[column].tolist() == pytest.approx(values), (order, column)
         assert got["leftover_m"].tolist() == pytest.approx([20.0 - 16.0 - gap, 30.0 - 6.0])

@@ -16,7 +16,8 @@ from shapely.strtree import STRtree
 import parkplan
 from parkplan.cli import main
 from parkplan.geometry.kerbs import side_of
-from parkplan.osm.streets import bays_by_way_side, from_osm, osm_extent
+from parkplan.osm.existing import bays_by_way_side
+from parkplan.osm.streets import from_osm, osm_extent
 from parkplan.osm.tags import DEFAULT_WIDTHS_M, parking_side, parse_width
 
 KINDS = {

@@ -13,7 +13,8 @@ import shapely
 
 import parkplan
 from parkplan.geometry.kerbs import side_of
-from parkplan.osm.streets import bays_by_way_side, capacity_summary, enforce_capacity, from_osm
+from parkplan.osm.existing import bays_by_way_side, capacity_summary, enforce_capacity
+from parkplan.osm.streets import from_osm
 
 NEUKOELLN = Path(__file__).parent / "data" / "osm" / "neukoelln-2024.osm"
 
@@ -181,7 +182,7 @@ def test_multipolygon_relations(read):
     assert parking["capacity"].iloc[0] == 2.0
     assert by_id.loc["relation/902", "reason"] == "separate"
     assert hazards["hazard_id"].is_unique
-    bays = parkplan.osm.streets.separate_bays(parking, RULES)
+    bays = parkplan.osm.existing.separate_bays(parking, RULES)
     assert len(bays) == 2
 
 
@@ -328,7 +329,7 @@ def test_capacity_leaves_separate_bays_and_untagged_sides_alone(capacity_plan):
     same, report = enforce_capacity(plan.bays, untagged)
     assert len(same) == len(plan.bays)
     assert set(report["status"]) == {"untagged"}
-    with pytest.raises(ValueError, match="existing"):
+    with pytest.raises(parkplan.ArgumentError, match="existing"):
         enforce_capacity(plan.bays, ways.drop(columns=["capacity_left", "capacity_right"]))
 
 

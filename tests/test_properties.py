@@ -421,13 +421,13 @@ def _lost_reference(zones: pd.DataFrame, n_kerbs: int, order: list[str]) -> dict
 @settings(max_examples=150, deadline=None)
 @given(zone_rows())
 def test_lost_by_kind_matches_a_plain_reference(zones):
-    from parkplan.pipeline import _kind_rank, _lost_by_kind
+    from parkplan.accounting import kind_rank, lost_by_kind
     from parkplan.rules.loading import load_rules
 
     rules = load_rules("cn")
-    rank = _kind_rank(rules)
+    rank = kind_rank(rules)
     order = sorted(ZONE_KINDS, key=lambda k: rank.get(k, len(rank)))
-    got = _lost_by_kind(zones, 4, rules)
+    got = lost_by_kind(zones, 4, rules)
     want = _lost_reference(zones, 4, order)
     for k in range(4):
         for kind in ZONE_KINDS:

@@ -20,7 +20,8 @@ import parkplan
 from cli_run import run
 from parkplan.errors import RulesError
 from parkplan.hazards import applicable_hazards
-from parkplan.osm.streets import bays_by_way_side, from_osm
+from parkplan.osm.existing import bays_by_way_side
+from parkplan.osm.streets import from_osm
 from parkplan.osm.tags import may_have_road_class, tag_road_classes
 from parkplan.rules.loading import ROAD_CLASSES, list_presets, load_rules
 from parkplan.rules.table import rule_rows

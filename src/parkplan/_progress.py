@@ -7,6 +7,8 @@ output files) and the seconds elapsed. Off by default for library use; nothing i
 With the environment variable ``PARKPLAN_PROGRESS=1`` every stage is also announced as a plain line
 ``parkplan: stage NAME`` when it begins, whether the status line is on or not and whatever standard
 error is (a pipe, a log file): for scripts and tests that wait for a stage (the signal tests).
+
+:class:`Stages` times the stages of a run as it shows them: ``with stages.stage("kerbs"): ...``.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from parkplan import _interrupt as interrupt
 
-__all__ = ["PLAIN_ENV", "Progress", "end_line"]
+__all__ = ["PLAIN_ENV", "Progress", "Stages", "end_line"]
 
 PLAIN_ENV = "PARKPLAN_PROGRESS"
 """Environment variable: ``1`` prints a plain ``parkplan: stage NAME`` line as each stage begins."""
@@ -82,3 +86,54 @@ class Progress:
         self.stream.write("\r" + " " * self._width + "\r")
         self.stream.flush()
         self._width = 0
+
+
+class Stages:
+    """The stages of a run: each shown on a :class:`Progress` line as it begins, and timed.
+
+    >>> stages = Stages(Progress(enabled=False))
+    >>> with stages.stage("reading", "read"):
+    ...     pass
+    >>> list(stages.timings_s)
+    ['read']
+
+    Parameters
+    ----------
+    progress
+        The status line to show the stages on (its sub-steps too: :attr:`progress`).
+
+    Attributes
+    ----------
+    timings_s
+        Seconds per timing name, in the order the stages first ended.
+    """
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.timings_s: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str, timing: str | None = None) -> Iterator[Progress]:
+        """Show stage ``name`` and add the seconds the block takes to ``timings_s[timing]``.
+
+        ``timing`` defaults to ``name``; a stage entered again adds to its time. A block left by an
+        exception is not timed. Yields the status line, for the steps within the stage.
+        """
+        self.progress.stage(name)
+        start = time.perf_counter()
+        yield self.progress
+        key = name if timing is None else timing
+        self.timings_s[key] = self.timings_s.get(key, 0.0) + time.perf_counter() - start
+
+    def split(self, timing: str, **parts_s: float) -> None:
+        """Move ``parts_s`` out of ``timing`` into timings of their own.
+
+        ``parts_s``: seconds spent inside the stage timed as ``timing``, measured by the work itself. They
+        come after ``timing``, in the order given.
+        """
+        self.timings_s[timing] -= sum(parts_s.values())
+        self.timings_s.update(parts_s)
+
+    def done(self) -> None:
+        """End the status line."""
+        self.progress.done()

@@ -20,7 +20,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from parkplan import __version__
 from parkplan import _interrupt as interrupt
@@ -32,6 +32,7 @@ from parkplan.io.paths import LayerPath
 if TYPE_CHECKING:
     from pyproj import CRS
 
+    from parkplan.accounting import Summary
     from parkplan.io.read import HazardSource
     from parkplan.io.targets import OutputPlan
 
@@ -343,7 +344,6 @@ def _run_plan(args: argparse.Namespace) -> int:
 
 def _plan_with(args: argparse.Namespace, client: object) -> int:
     from parkplan.pipeline import plan
-    from parkplan.rules.loading import load_rules
 
     outputs = _check_outputs(args)
     crs = _working_crs(args)
@@ -356,62 +356,28 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         from parkplan.io.read import read_extent
 
         extent = read_extent(_input(args, args.extent, "extent"))
-    ways = parking = None
-    mode = args.mode
+    if args.keep == "" and not (is_osm and args.mode == "existing"):
+        raise InputError("--keep without a file needs OSM input and --mode existing (today's bays)")
+    options: dict[str, Any] = {
+        "time_limit_s": args.time_limit,
+        "presolve": not args.no_presolve,
+        "extent": extent,
+        "strategy": args.strategy,
+        "progress": not args.quiet and sys.stderr.isatty(),
+        "workers": args.workers,
+        "client": client,
+        "crs": crs,
+    }
     if is_osm:
-        from parkplan.osm.streets import from_osm, osm_extent
+        from parkplan.osm.existing import plan_osm
 
-        traffic = load_rules(args.rules).traffic
-    if args.keep == "":
-        if not (is_osm and args.mode == "existing"):
-            raise InputError("--keep without a file needs OSM input and --mode existing (today's bays)")
-        # Today's layout from the parking tags, then the optimal plan that keeps most of it.
-        e = from_osm(args.kerbs, mode="existing", traffic=traffic)
-        e_kerbs, e_hazards, e_ways = e.kerbs, e.hazards, e.ways
-        today = plan(
-            e_kerbs,
-            [e_hazards, *hazards],
-            rules=args.rules,
-            extent=extent if extent is not None else osm_extent(args.kerbs),
-            ways=e_ways,
-            crs=crs,
-        )
-        keep = today.bays
-        mode = "plan"
-    if is_osm:
-        # The ways give street-area kerbs their street, width, side and one-way flow.
-        osm = from_osm(args.kerbs, mode=mode, traffic=traffic)
-        kerbs, osm_hazards, ways, parking = osm.kerbs, osm.hazards, osm.ways, osm.parking
-        hazards.insert(0, osm_hazards)
-        if extent is None:
-            extent = osm_extent(args.kerbs)
-    elif args.mode == "existing":
-        log.warning("--mode existing reads OpenStreetMap parking tags; %s is not an OSM file", args.kerbs)
-    result = plan(
-        kerbs,
-        hazards,
-        rules=args.rules,
-        time_limit_s=args.time_limit,
-        presolve=not args.no_presolve,
-        extent=extent,
-        ways=ways,
-        strategy=args.strategy,
-        keep=keep,
-        progress=not args.quiet and sys.stderr.isatty(),
-        workers=args.workers,
-        client=client,
-        crs=crs,
-    )
-    if mode == "existing" and ways is not None:
-        from parkplan.osm.streets import capacity_summary, enforce_capacity
-
-        capped, report = enforce_capacity(result.bays, ways, rules=result.rules)
-        result.keep_bays(result.bays["bay_id"].isin(capped["bay_id"]), reason="capped_by_capacity")
-        result.summary["capacity"] = capacity_summary(report)
-    if mode == "existing" and parking is not None and len(parking):
-        from parkplan.osm.streets import separate_bays
-
-        result.add_separate(separate_bays(parking, result.rules))
+        # --keep without a file: today's bays from the parking tags, then the optimum that keeps most.
+        today = True if args.keep == "" else keep
+        result = plan_osm(args.kerbs, hazards, args.rules, mode=args.mode, keep=today, **options)
+    else:
+        if args.mode == "existing":
+            log.warning("--mode existing reads OpenStreetMap parking tags; %s is not an OSM file", args.kerbs)
+        result = plan(kerbs, hazards, rules=args.rules, keep=keep, **options)
     if result.summary["kerbs"]["count"] == 0:
         log.warning(
             "%s: no kerb to plan on%s",
@@ -432,25 +398,29 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
     )
     bar.done()
     if not args.quiet:
-        s = result.summary
-        by_type = ", ".join(f"{k} {v}" for k, v in s["bays"]["by_type"].items())
-        if s["bays"].get("separate"):
-            by_type += f", separately mapped {s['bays']['separate']}"
-        solver = s["solver"]
-        print(
-            f"{s['bays']['total']} bays ({by_type}) on {s['kerbs']['count']} kerbs, "
-            f"{s['kerbs']['length_m'] / 1000:.1f} km; solver {solver['status']}, "
-            f"objective {solver['objective']:g}, bound {solver['best_bound']:g}, gap {solver['gap']:.2%}; "
-            f"hazards matched {s['hazards']['matched']} of {s['hazards']['total']}; "
-            f"subtractive method {s['baseline']['subtractive_bays']} bays; wrote {args.output}"
-        )
-        if "keep" in s:
-            k = s["keep"]
-            print(
-                f"kept {k['kept']} of {k['existing_features']} existing bays in place; "
-                f"{k['restriped']} bays to mark, {k['removed']} to remove"
-            )
+        print(_plan_line(result.summary, args.output))
     return 0
+
+
+def _plan_line(s: Summary, output: str) -> str:
+    """Say what ``parkplan plan`` made: the bays, the kerbs, the proof, the hazards (and ``--keep``)."""
+    by_type = ", ".join(f"{k} {v}" for k, v in s.bays.by_type.items())
+    if s.bays.separate:
+        by_type += f", separately mapped {s.bays.separate}"
+    solver = s.solver
+    text = (
+        f"{s.bays.total} bays ({by_type}) on {s.kerbs.count} kerbs, {s.kerbs.length_m / 1000:.1f} km; "
+        f"solver {solver.status}, objective {solver.objective:g}, bound {solver.best_bound:g}, "
+        f"gap {solver.gap:.2%}; hazards matched {s.hazards.matched} of {s.hazards.total}; "
+        f"subtractive method {s.baseline.subtractive_bays} bays; wrote {output}"
+    )
+    if s.keep is not None:
+        k = s.keep
+        text += (
+            f"\nkept {k.kept} of {k.existing_features} existing bays in place; "
+            f"{k.restriped} bays to mark, {k.removed} to remove"
+        )
+    return text
 
 
 def _run_check(args: argparse.Namespace) -> int:

@@ -1,7 +1,13 @@
-"""The whole job: inputs -> kerbs -> forbidden intervals -> model -> layout -> result tables."""
+"""The whole job: inputs -> kerbs -> forbidden zones -> sides and depths -> bays -> accounting -> Plan.
+
+:func:`plan` is the recipe, one named step per stage (:func:`_read`, :func:`_kerbs`, :func:`_zones`,
+:func:`_sides`, :func:`_quotas`, :func:`_place`, then :func:`parkplan.accounting.summarize`); each stage is
+shown and timed by :class:`parkplan._progress.Stages`. :class:`Plan` is its frozen result.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import operator
 import os
@@ -9,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -18,8 +24,17 @@ import shapely
 from pyproj import CRS
 
 from parkplan import _parallel as parallel
-from parkplan._progress import Progress
-from parkplan.arguments import check_crs_frame, check_mask, check_path, check_plan_arguments, check_text
+from parkplan import accounting
+from parkplan._progress import Progress, Stages
+from parkplan.accounting import CapacityReport, HazardReport, KeepReport, Summary, WrittenReport
+from parkplan.arguments import (
+    check_crs_frame,
+    check_mask,
+    check_path,
+    check_plan_arguments,
+    check_text,
+    shown,
+)
 from parkplan.errors import ArgumentError
 from parkplan.geometry.kerbs import CornerSettings, KerbIndex, attach_ways, build_kerbs
 from parkplan.hazards import applicable_hazards, match_hazards, zones_from_matches
@@ -45,19 +60,23 @@ from parkplan.io.targets import (
 )
 from parkplan.keep import existing_spans, keep_layout
 from parkplan.layout import bay_polygons, kerb_lines, place_bays
-from parkplan.optimize.solve import to_mm
 from parkplan.quotas import apply_quotas, fill_fragments, main_types
 from parkplan.rules.loading import Rules, load_rules
-from parkplan.sides import decide
+from parkplan.sides import Decision, decide
 
-__all__ = ["Plan", "plan"]
+__all__ = ["Plan", "hazard_sources", "plan"]
 
 log = logging.getLogger("parkplan")
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Plan:
-    """The result of :func:`plan`.
+    """The result of :func:`plan`: frozen, so a plan never changes once made.
+
+    The methods that change a plan (:meth:`keeping`, :meth:`with_separate`, :meth:`with_capacity`)
+    return a new one, with the tables and the summary redone; the plan they are called on stays as it
+    was, and the two share their zones (built once for both). The tables are GeoDataFrames: copy one
+    before changing it in place.
 
     Attributes
     ----------
@@ -74,8 +93,10 @@ class Plan:
         One LineString per kerb with its accounting: ``length_m`` = ``bay_m`` + ``gap_m`` +
         ``lost_m`` + ``leftover_m``, ``lost_m`` split into ``lost_<kind>_m`` columns.
     summary
-        Counts by bay type, solver status, objective, bound, gap, hazards matched and unmatched,
-        warnings and timings per stage.
+        A :class:`parkplan.accounting.Summary`: counts by bay type, solver status, objective, bound, gap,
+        hazards matched and unmatched, warnings and timings per stage. Read it as the mapping of its JSON
+        form (``plan.summary["bays"]["total"]``, a fresh plain value each time) or typed
+        (``plan.summary.bays.total``).
     crs
         The metric working CRS the plan was computed in. The tables are in this CRS.
     inputs
@@ -86,20 +107,57 @@ class Plan:
     bays: gpd.GeoDataFrame
     _zones: gpd.GeoDataFrame | Callable[[], gpd.GeoDataFrame] = field(repr=False)
     kerbs: gpd.GeoDataFrame
-    summary: dict[str, Any]
+    summary: Summary
     crs: CRS
     rules: Rules = field(repr=False)
     inputs: tuple[InputFile, ...] = field(default=(), repr=False)
 
     @property
     def zones(self) -> gpd.GeoDataFrame:
-        """The forbidden stretches (see the class' attributes), built the first time they are asked for."""
-        if callable(self._zones):
-            self._zones = self._zones()
-        return self._zones
+        """The forbidden stretches (see the class' attributes), built the first time they are asked for.
 
-    def add_separate(self, bays: gpd.GeoDataFrame) -> None:
-        """Add bays mapped separately (e.g. :func:`parkplan.osm.streets.separate_bays`) to ``bays``.
+        The table is kept in place of its builder then (``object.__setattr__``: the one thing that ever
+        changes in a plan, and it changes no value, only when the work is done).
+        """
+        zones = self._zones
+        if callable(zones):
+            zones = zones()
+            object.__setattr__(self, "_zones", zones)
+        return zones
+
+    def keeping(self, keep: pd.Series | np.ndarray, reason: str = "removed") -> Plan:
+        """Return the plan with only the bays ``keep`` marks.
+
+        E.g. the bays :func:`parkplan.osm.existing.enforce_capacity` leaves.
+
+        Removing bays never breaks a rule. The kerbs table moves the kerb length of each removed kerb bay
+        from ``bay_m`` to ``leftover_m`` and lowers ``bays`` (:func:`parkplan.accounting.without_bays`);
+        the summary's counts are redone and ``bays.<reason>`` says how many went (added to any earlier
+        removal for the same reason).
+
+        Raises
+        ------
+        parkplan.errors.ArgumentError
+            If ``keep`` is not one boolean per bay, or ``reason`` not a non-empty string.
+        """
+        check_mask(keep, len(self.bays), "keep", "Plan.keeping")
+        check_text(reason, "reason", "Plan.keeping")
+        mask = np.asarray(keep, dtype=bool)
+        bays = self.bays[mask].reset_index(drop=True)
+        old = self.summary.bays
+        removed = {**old.removed, reason: old.removed.get(reason, 0) + int((~mask).sum())}
+        counts = accounting.bay_report(
+            bays, self.rules, fragments=old.fragments, removed=removed, separate=old.separate
+        )
+        return dataclasses.replace(
+            self,
+            bays=bays,
+            kerbs=accounting.without_bays(self.kerbs, self.bays[~mask]),
+            summary=dataclasses.replace(self.summary, bays=counts),
+        )
+
+    def with_separate(self, bays: gpd.GeoDataFrame) -> Plan:
+        """Return the plan with bays mapped separately added (:func:`parkplan.osm.existing.separate_bays`).
 
         They keep their own ids and get ``source = "separate"``; the planned kerb bays get ``source =
         "kerb"``. The summary counts them apart (``bays.separate``) and in ``bays.total``. The kerb beside
@@ -111,55 +169,31 @@ class Plan:
         parkplan.errors.ArgumentError
             If ``bays`` is not a GeoDataFrame with a CRS.
         """
-        check_crs_frame(bays, "bays", "Plan.add_separate")
-        if "source" not in self.bays.columns:
-            self.bays["source"] = "kerb"
-        extra = bays.to_crs(self.bays.crs).assign(source="separate")
-        merged = pd.concat([self.bays, extra], ignore_index=True)
-        self.bays = gpd.GeoDataFrame(merged, geometry="geometry", crs=self.bays.crs)
-        self.summary["bays"]["separate"] = len(extra)
-        self.summary["bays"]["total"] = len(self.bays)
+        check_crs_frame(bays, "bays", "Plan.with_separate")
+        own = self.bays if "source" in self.bays.columns else self.bays.assign(source="kerb")
+        extra = bays.to_crs(own.crs).assign(source="separate")
+        merged = pd.concat([own, extra], ignore_index=True)
+        table = gpd.GeoDataFrame(merged, geometry="geometry", crs=own.crs)
+        counts = dataclasses.replace(self.summary.bays, separate=len(extra), total=len(table))
+        return dataclasses.replace(
+            self,
+            bays=table,
+            summary=dataclasses.replace(self.summary, bays=counts),
+        )
 
-    def keep_bays(self, keep: pd.Series | np.ndarray, reason: str = "removed") -> int:
-        """Keep only the bays ``keep`` marks (e.g. after :func:`parkplan.osm.streets.enforce_capacity`).
+    def with_capacity(self, capacity: CapacityReport) -> Plan:
+        """Return the plan with the tagged capacity's report in its summary (``capacity``).
 
-        Removing bays never breaks a rule. The kerbs table moves the kerb length of each removed kerb bay
-        from ``bay_m`` to ``leftover_m`` and lowers ``bays``; the summary's counts are redone and
-        ``bays.<reason>`` says how many went. Returns that number.
-
-        Raises
-        ------
-        parkplan.errors.ArgumentError
-            If ``keep`` is not one boolean per bay, or ``reason`` not a non-empty string.
+        ``capacity`` is :func:`parkplan.osm.existing.capacity_summary` of the report of
+        :func:`parkplan.osm.existing.enforce_capacity`; the bays it dropped go with :meth:`keeping`.
         """
-        check_mask(keep, len(self.bays), "keep", "Plan.keep_bays")
-        check_text(reason, "reason", "Plan.keep_bays")
-        mask = np.asarray(keep, dtype=bool)
-        gone = self.bays[~mask]
-        if "source" in gone.columns:
-            gone = gone[gone["source"].fillna("kerb") == "kerb"]
-        if len(gone):
-            per = (
-                gone.assign(len_m=gone["end_m"] - gone["start_m"])
-                .groupby("curb_id")
-                .agg(n=("bay_id", "size"), m=("len_m", "sum"))
+        if not isinstance(capacity, CapacityReport):
+            raise ArgumentError(
+                "Plan.with_capacity: capacity must be a CapacityReport (capacity_summary), "
+                f"not {shown(capacity)}",
+                argument="capacity",
             )
-            row = self.kerbs["curb_id"].map(per["n"]).fillna(0).to_numpy()
-            metres = self.kerbs["curb_id"].map(per["m"]).fillna(0.0).to_numpy()
-            self.kerbs["bays"] = self.kerbs["bays"].to_numpy() - row.astype(np.int64)
-            self.kerbs["bay_m"] = np.round(self.kerbs["bay_m"].to_numpy() - metres, 3)
-            self.kerbs["leftover_m"] = np.round(self.kerbs["leftover_m"].to_numpy() + metres, 3)
-        removed = int((~mask).sum())
-        self.bays = self.bays[mask].reset_index(drop=True)
-        counts = self.summary["bays"]
-        counts["total"] = len(self.bays)
-        counts["by_type"] = {b.name: int((self.bays["bay_type"] == b.name).sum()) for b in self.rules.bays}
-        counts["by_orientation"] = {
-            o: int((self.bays["orientation"] == o).sum())
-            for o in sorted({b.orientation for b in self.rules.bays})
-        }
-        counts[reason] = counts.get(reason, 0) + removed
-        return removed
+        return dataclasses.replace(self, summary=dataclasses.replace(self.summary, capacity=capacity))
 
     def to_geojson(self, path: str | os.PathLike[str] | LayerPath, *, overwrite: bool = False) -> Path:
         """Write the bays (RFC 7946 GeoJSON, or the format the extension names) atomically; see :meth:`write`.
@@ -181,7 +215,7 @@ class Plan:
         overwrite: bool = False,
         workers: int | None = None,
         client: Any | None = None,
-    ) -> None:
+    ) -> Summary:
         """Write any of the outputs, all or nothing; formats follow the extensions.
 
         Every output is checked before anything is written (:class:`parkplan.io.targets.OutputPlan`): a
@@ -205,6 +239,13 @@ class Plan:
         client
             A ``dask.distributed.Client`` to write them on instead.
 
+        Returns
+        -------
+        Summary
+            The summary as written (whether or not to a file): this plan's, with the seconds the
+            writing took (``timings_s.write``) and what the writer repaired or left out in each layer
+            (``written``). The plan's own summary does not change.
+
         Raises
         ------
         parkplan.errors.ArgumentError
@@ -221,7 +262,7 @@ class Plan:
         }
         with plan.writing() as temps:
             t0 = time.perf_counter()
-            written: dict[str, dict[str, int]] = {}
+            written: dict[str, WrittenReport] = {}
             # A layer is only touched when asked for: the zones are built on first use (counted as writing).
             with parallel.using(client):
                 for target, tmp in zip(plan.targets, temps, strict=True):
@@ -230,17 +271,15 @@ class Plan:
                     report = output.dump_layer(
                         frames[target.what](), tmp, target.path, workers, layer=target.layer
                     )
-                    written[target.what] = {
-                        "features": report.written,
-                        "repaired": len(report.repaired),
-                        "left_out": len(report.dropped),
-                    }
-            self.summary["timings_s"]["write"] = round(time.perf_counter() - t0, 4)
+                    written[target.what] = WrittenReport(
+                        features=report.written, repaired=len(report.repaired), left_out=len(report.dropped)
+                    )
             # What the output grid made the writer repair or leave out, per layer (logged by name too).
-            self.summary["written"] = written
+            as_written = self.summary.after_writing(round(time.perf_counter() - t0, 4), written)
             for target, tmp in zip(plan.targets, temps, strict=True):
                 if target.document:
-                    output.dump_json(self.summary, tmp)
+                    output.dump_json(as_written.to_json(), tmp)
+        return as_written
 
     def _output_plan(self, *, overwrite: bool, **paths: Any) -> OutputPlan:
         """Check :meth:`write`'s arguments and make its output plan (layers first, the summary last)."""
@@ -294,98 +333,6 @@ def _kerb_types(kerbs: gpd.GeoDataFrame, rules: Rules) -> tuple[np.ndarray, int]
     return mask, unmatched
 
 
-def _subtractive(stretches: pd.DataFrame, rules: Rules) -> dict[str, Any]:
-    """Count the subtractive method's bays: each free stretch of the plan over the first bay's length."""
-    first = next((b for b in rules.bays if b.role == "standard"), rules.bays[0])
-    free = to_mm(stretches["length_m"].to_numpy(dtype=float))
-    pitch = int(np.ceil(first.pitch_m * 1000.0 - 1e-6))
-    return {
-        "subtractive_bays": int((free // pitch).sum()),
-        "bay_type": first.name,
-        "pitch_m": first.pitch_m,
-        "method": "each free stretch of this plan divided by the bay's kerb length, no grouping",
-    }
-
-
-def _kind_rank(rules: Rules) -> dict[str, int]:
-    return {k: i for i, k in enumerate(rules.kinds)}
-
-
-def _lost_by_kind(zones: pd.DataFrame, n_kerbs: int, rules: Rules) -> pd.DataFrame:
-    """Metres of each kerb lost to each kind of hazard; overlaps go to one reason only.
-
-    Where zones overlap, a hazard's own extent wins over a clearance, then kinds in the order of
-    ``parkplan/rules/kinds.toml`` (rules' own kinds after them). The kerb is cut at every zone end into
-    elementary pieces; each piece goes to the winning zone that covers it.
-    """
-    if len(zones) == 0:
-        return pd.DataFrame(index=pd.RangeIndex(n_kerbs))
-    rank = _kind_rank(rules)
-    codes, uniq = pd.factorize(zones["kind"], sort=False)
-    kinds = sorted(uniq, key=lambda k: rank.get(k, len(rank)))
-    kind_code = {k: i for i, k in enumerate(kinds)}
-    code = np.array([kind_code[k] for k in uniq], dtype=np.int64)[codes]
-    kerb = zones["kerb"].to_numpy(dtype=np.int64)
-    start = zones["start_m"].to_numpy(dtype=float)
-    end = zones["end_m"].to_numpy(dtype=float)
-    # A zone that overlaps no other zone of its kerb loses its whole length to its own kind (most zones;
-    # found in one pass when the zones are in kerb and start order, as the plan keeps them).
-    alone = np.zeros(len(zones), dtype=bool)
-    if len(zones) > 1:
-        nxt = (kerb[1:] > kerb[:-1]) | ((kerb[1:] == kerb[:-1]) & (start[1:] >= start[:-1]))
-        if nxt.all():
-            offset = (kerb - kerb.min()).astype(float) * (float(end.max() - start.min()) + 1.0) * 4.0
-            run_end = np.maximum.accumulate(end + offset) - offset  # furthest end so far on the kerb
-            clear_before = np.ones(len(zones), dtype=bool)
-            clear_before[1:] = (kerb[1:] != kerb[:-1]) | (start[1:] >= run_end[:-1])
-            clear_after = np.ones(len(zones), dtype=bool)
-            clear_after[:-1] = clear_before[1:]
-            alone = clear_before & clear_after
-    n_kinds = len(kinds)
-    # Metres per (kerb, kind) cell, summed in one pass at the end (the lone zones first, then the pieces).
-    cells = [kerb[alone] * n_kinds + code[alone]]
-    metres = [end[alone] - start[alone]]
-    rest = ~alone
-    # Sub-intervals: own extent (priority = kind) and the whole zone (priority = kind + kinds); lower wins.
-    sk = np.concatenate([kerb[rest], kerb[rest]])
-    s0 = np.concatenate([zones["hazard_start_m"].to_numpy(dtype=float)[rest], start[rest]])
-    s1 = np.concatenate([zones["hazard_end_m"].to_numpy(dtype=float)[rest], end[rest]])
-    prio = np.concatenate([code[rest], code[rest] + n_kinds])
-    ok = s1 > s0
-    sk, s0, s1, prio = sk[ok], s0[ok], s1[ok], prio[ok]
-    if len(sk):
-        # Elementary pieces: between consecutive distinct cut points of a kerb (keys kerb * stride + x,
-        # the same arithmetic for both ends, so equal cut points give equal keys; each kerb's keys lie
-        # apart from the next kerb's). One sort numbers the cuts; piece i runs from cut i to cut i + 1.
-        stride = float(max(s1.max(), 0.0)) + 1.0
-        keys = np.concatenate([sk * stride + s0, sk * stride + s1])
-        order = np.argsort(keys, kind="stable")
-        ordered = keys[order]
-        new = np.ones(len(keys), dtype=bool)
-        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-        cut_of = np.empty(len(keys), dtype=np.int64)
-        cut_of[order] = np.cumsum(new) - 1
-        cuts = ordered[new]
-        cut_kerb = np.concatenate([sk, sk])[order][new]
-        first, stop = cut_of[: len(sk)], cut_of[len(sk) :]  # pieces first .. stop - 1
-        n_pieces = stop - first
-        # Every (interval, piece) pair, in 32-bit integers where they fit (a city has tens of millions).
-        small = np.int32 if int(n_pieces.sum()) < 2**31 and len(cuts) < 2**31 else np.int64
-        owner = np.repeat(np.arange(len(sk), dtype=small), n_pieces)
-        piece = np.arange(len(owner), dtype=small) - np.repeat(
-            (np.cumsum(n_pieces) - n_pieces - first).astype(small), n_pieces
-        )
-        none = np.iinfo(np.int16).max
-        best = np.full(len(cuts), none, dtype=np.int16)
-        np.minimum.at(best, piece, prio.astype(np.int16)[owner])
-        covered = np.flatnonzero(best != none)
-        cells.append(cut_kerb[covered] * n_kinds + best[covered].astype(np.int64) % n_kinds)
-        metres.append(cuts[covered + 1] - cuts[covered])
-    total = np.bincount(np.concatenate(cells), weights=np.concatenate(metres), minlength=n_kerbs * n_kinds)
-    out = total.reshape(n_kerbs, n_kinds)
-    return pd.DataFrame(out, columns=[f"lost_{k}_m" for k in kinds])
-
-
 @parallel.without_gc
 def plan(
     kerbs: PathOrFrame,
@@ -430,7 +377,7 @@ def plan(
     corners
         Corner detection settings for street-area polygons.
     ways
-        Street centrelines (e.g. the third frame of :func:`parkplan.from_osm` with ``return_ways=True``):
+        Street centrelines (e.g. ``OsmData.ways`` of :func:`parkplan.from_osm`):
         each kerb takes the nearest way's id, width, one-way-ness and which side of it the kerb is on
         (:func:`parkplan.geometry.kerbs.attach_ways`), so street-area kerbs get what the cross-section rule
         needs.
@@ -483,170 +430,326 @@ def plan(
         progress=progress, workers=workers, client=client,
     )  # fmt: skip
     working_crs = None if crs is None else metric_crs(crs)
-    timings: dict[str, float] = {}
-    bar = Progress(progress)
-    bar.stage("reading")
-    t0 = time.perf_counter()
+    stages = Stages(Progress(progress))
+    with stages.stage("reading", "read"):
+        read = _read(kerbs, hazards, rules)
+    with stages.stage("kerbs"):
+        street = _kerbs(read, working_crs, extent, corners, ways, room)
+    with stages.stage("hazards and clearances", "intervals") as bar, parallel.using(client):
+        zoned = _zones(read, street, workers)
+        chosen = _sides(street, zoned, read.rules, bar, room, presolve, time_limit_s, strategy, workers)
+    stages.split("intervals", model_build=chosen.solution.build_s, solve=chosen.solution.solve_s)
+    # Each kerb's losses to each kind of zone (numpy work, final once the zones are) are counted in a
+    # thread beside the quotas and the layout, whose geometries are built by threads too.
+    with (
+        parallel.using(client),
+        parallel.submit(
+            lambda: accounting.zone_account(street.table, chosen.zones, chosen.stretches, read.rules),
+            workers,
+            rows=len(chosen.zones),
+        ) as losses,
+    ):
+        with stages.stage("quotas"):
+            filled = _quotas(street, chosen, read.rules)
+        with stages.stage("layout"):
+            laid = _place(street, chosen, filled, read.rules, keep, workers)
+            kerbs_table = _account(street, laid, losses.result(), read.rules)
+    summary = _report(read, street, zoned, chosen, filled, laid, stages.timings_s)
+    for w in summary.warnings:
+        log.warning(w)
+    stages.done()
+    curb_ids = street.table["curb_id"].to_numpy(dtype=object)
+    zones = _ZoneLayer(chosen.zones, curb_ids, laid.index, street.crs, workers)
+    inputs = _inputs(kerbs, read.sources, keep, ways, rules)
+    return Plan(laid.bays, zones, kerbs_table, summary, street.crs, read.rules, inputs)
+
+
+def hazard_sources(
+    hazards: Sequence[HazardSource | PathOrFrame] | PathOrFrame | None,
+) -> list[HazardSource | PathOrFrame]:
+    """Return the hazard inputs of :func:`plan` as a list: none for ``None``, one input as a list of one."""
+    if hazards is None:
+        return []
+    if isinstance(hazards, (str, os.PathLike, LayerPath, gpd.GeoDataFrame, HazardSource)):
+        return [hazards]
+    return list(hazards)
+
+
+# --- the steps of plan(), in order --------------------------------------------------------------------
+
+
+@dataclass
+class _Read:
+    """What the reading stage read.
+
+    The kerb and hazard layers are handed on once (:meth:`take_kerbs`, :meth:`take_hazards`), so the
+    large input layers are freed as soon as the stage that reprojects them is done.
+    """
+
+    rules: Rules
+    sources: list[HazardSource | PathOrFrame]
+    warnings: list[str]
+    kerbs: gpd.GeoDataFrame | None
+    hazards: list[gpd.GeoDataFrame]
+
+    def take_kerbs(self) -> gpd.GeoDataFrame:
+        """Hand the kerb layer on; it is no longer held here."""
+        frame, self.kerbs = self.kerbs, None
+        assert frame is not None, "the kerbs were handed on already"
+        return frame
+
+    def take_hazards(self) -> list[gpd.GeoDataFrame]:
+        """Hand the hazard layers on; they are no longer held here."""
+        frames, self.hazards = self.hazards, []
+        return frames
+
+
+def _read(
+    kerbs: PathOrFrame,
+    hazards: Sequence[HazardSource | PathOrFrame] | PathOrFrame | None,
+    rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None,
+) -> _Read:
+    """Load the rules and read the kerb and hazard inputs (:mod:`parkplan.io.read`)."""
     rule_set = load_rules(rules)
     kerb_in, warnings = read_kerbs(kerbs)
-    if hazards is None:
-        sources: list[HazardSource | PathOrFrame] = []
-    elif isinstance(hazards, (str, os.PathLike, LayerPath, gpd.GeoDataFrame, HazardSource)):
-        sources = [hazards]
-    else:
-        sources = list(hazards)
-    hazard_frames, warn = read_hazards(sources)
-    warnings += warn
-    timings["read"] = time.perf_counter() - t0
+    sources = hazard_sources(hazards)
+    frames, more = read_hazards(sources)
+    return _Read(rule_set, sources, [*warnings, *more], kerb_in, frames)
 
-    bar.stage("kerbs")
-    t = time.perf_counter()
-    input_crs = kerb_in.crs
+
+@dataclass(frozen=True)
+class _Street:
+    """The kerbs stage's result.
+
+    Attributes
+    ----------
+    table
+        The kerb table (:func:`parkplan.geometry.kerbs.build_kerbs`, with the ways' columns).
+    crs
+        The working CRS.
+    input_features, drawn_m
+        Features of the kerb input, and all their length as drawn (what the extent left out too).
+    area
+        Union of the street-area polygons for the room check (``None``: kerb lines, or ``room=False``).
+    types, unmatched_orientation
+        :func:`_kerb_types` of the kerbs.
+    """
+
+    table: gpd.GeoDataFrame
+    crs: CRS
+    input_features: int
+    drawn_m: float
+    area: object | None
+    types: np.ndarray
+    unmatched_orientation: int
+
+
+def _kerbs(
+    read: _Read,
+    working_crs: CRS | None,
+    extent: Any | None,
+    corners: CornerSettings | None,
+    ways: PathOrFrame | None,
+    room: bool,
+) -> _Street:
+    """Reproject the kerb input, cut it to the extent and build the kerb table (the ways lend columns)."""
+    kerb_in = read.take_kerbs()
     kerb_m, crs = to_metric(kerb_in, working_crs)
     if extent is not None:
-        series = extent if isinstance(extent, gpd.GeoSeries) else gpd.GeoSeries([extent], crs=input_crs)
+        series = extent if isinstance(extent, gpd.GeoSeries) else gpd.GeoSeries([extent], crs=kerb_in.crs)
         extent = shapely.union_all(np.asarray(series.to_crs(crs).values, dtype=object))
-    kerb_table = build_kerbs(kerb_m, rule_set, corners=corners, extent=extent)
+    table = build_kerbs(kerb_m, read.rules, corners=corners, extent=extent)
     if ways is not None:
         way_frame = read_vector(ways, what="ways")
-        kerb_table = attach_ways(kerb_table, to_metric(way_frame, crs)[0], rule_set)
+        table = attach_ways(table, to_metric(way_frame, crs)[0], read.rules)
     # Everything drawn as kerb in the input, so what the extent left out is accounted for.
     geoms = np.asarray(kerb_m.geometry.values, dtype=object)
     is_line = np.isin(shapely.get_type_id(geoms), (1, 5))
     drawn_m = float(np.where(is_line, shapely.length(geoms), shapely.length(shapely.boundary(geoms))).sum())
-    timings["kerbs"] = time.perf_counter() - t
+    area = shapely.union_all(geoms[~is_line]) if room and (~is_line).any() else None
+    types, unmatched = _kerb_types(table, read.rules)
+    return _Street(table, crs, len(kerb_m), drawn_m, area, types, unmatched)
 
-    bar.stage("hazards and clearances")
-    t = time.perf_counter()
-    n_input = len(kerb_m)
-    del kerb_in, kerb_m  # large layers: keep memory for the later stages
-    if hazard_frames:
-        haz = pd.concat([to_metric(f, crs)[0] for f in hazard_frames], ignore_index=True)
+
+@dataclass(frozen=True)
+class _Zoned:
+    """The hazards' zones on the kerbs, the ``hazards`` block and the warning about hazards without zone."""
+
+    zones: pd.DataFrame
+    hazards: HazardReport
+    warnings: tuple[str, ...]
+
+
+def _zones(read: _Read, street: _Street, workers: int | None) -> _Zoned:
+    """Match the hazards to the kerbs and make their zones of forbidden chainage (:mod:`parkplan.hazards`)."""
+    rules, crs = read.rules, street.crs
+    frames = read.take_hazards()
+    if frames:
+        haz = pd.concat([to_metric(f, crs)[0] for f in frames], ignore_index=True)
         haz = gpd.GeoDataFrame(haz, geometry="geometry", crs=crs)
-        hazard_frames.clear()
+        frames.clear()
     else:
         haz = gpd.GeoDataFrame(
             {"kind": [], "hazard_id": [], "width_m": [], "source": [], "feature": [], "match": []},
             geometry=[],
             crs=crs,
         )
-    haz = applicable_hazards(haz, rule_set)  # road-class lines only for the classes the rules forbid
+    haz = applicable_hazards(haz, rules)  # road-class lines only for the classes the rules forbid
     kinds_in = haz["kind"].astype(str)
-    haz["kind"] = kinds_in.map({k: rule_set.canonical_kind(k) for k in pd.unique(kinds_in)}).to_numpy(
+    haz["kind"] = kinds_in.map({k: rules.canonical_kind(k) for k in pd.unique(kinds_in)}).to_numpy(
         dtype=object
     )
     # A MultiPoint is several hazards under one id: each part finds its own kerbs.
     if (shapely.get_type_id(np.asarray(haz.geometry.values, dtype=object)) == 4).any():
         haz = haz.explode(index_parts=False).reset_index(drop=True)
-    with parallel.using(client):
-        matches = match_hazards(haz, kerb_table, rule_set, workers)
-        zones = zones_from_matches(matches, haz, kerb_table, rule_set, workers)
-    all_types, unmatched_orientation = _kerb_types(kerb_table, rule_set)
-    # Accessible and motorcycle bays are placed by the quotas after the main choice, not by it.
-    kerb_types = all_types & main_types(rule_set)[None, :]
+    matches = match_hazards(haz, street.table, rules, workers)
+    zones = zones_from_matches(matches, haz, street.table, rules, workers)
     without_zone = zones.attrs.get("hazards_without_zone", np.zeros(0, dtype=np.int64))
-    hazard_summary = _hazard_summary(haz, matches, without_zone)
-    if len(without_zone):
-        warnings.append(_without_zone_warning(haz, without_zone))
-    del matches, haz
-    area = shapely.union_all(geoms[~is_line]) if room and (~is_line).any() else None
-    del geoms
-    with parallel.using(client):
-        decision = decide(
-            kerb_table,
-            zones,
-            kerb_types,
-            rule_set,
-            street_area=area,
-            room=room,
-            presolve=presolve,
-            time_limit_s=time_limit_s,
-            demand_weight=kerb_table["demand_weight"].to_numpy(dtype=float),
-            strategy=strategy,
-            progress=bar,
-            workers=workers,
-        )
-    zones, stretches, solution = decision.zones, decision.stretches, decision.solution
+    matched = (
+        matches.table["hazard"].to_numpy(dtype=np.int64) if len(matches.table) else np.zeros(0, np.int64)
+    )
+    report = accounting.hazard_report(haz, matched, without_zone)
+    warnings = (accounting.without_zone_warning(haz, without_zone),) if len(without_zone) else ()
+    return _Zoned(zones, report, warnings)
+
+
+def _sides(
+    street: _Street,
+    zoned: _Zoned,
+    rules: Rules,
+    bar: Progress,
+    room: bool,
+    presolve: bool,
+    time_limit_s: float | None,
+    strategy: str,
+    workers: int | None,
+) -> Decision:
+    """Choose every kerb's side and depth and solve its free stretches (:func:`parkplan.sides.decide`)."""
+    decision = decide(
+        street.table,
+        zoned.zones,
+        # Accessible and motorcycle bays are placed by the quotas after the main choice, not by it.
+        street.types & main_types(rules)[None, :],
+        rules,
+        street_area=street.area,
+        room=room,
+        presolve=presolve,
+        time_limit_s=time_limit_s,
+        demand_weight=street.table["demand_weight"].to_numpy(dtype=float),
+        strategy=strategy,
+        progress=bar,
+        workers=workers,
+    )
     # A zero-length zone cut a stretch in two (a change of depth): it forbids no kerb and is no zone.
+    zones = decision.zones
     zones = zones[(zones["end_m"] > zones["start_m"]).to_numpy()].reset_index(drop=True)
-    timings["intervals"] = time.perf_counter() - t - solution.build_s - solution.solve_s
-    timings["model_build"] = solution.build_s
-    timings["solve"] = solution.solve_s
+    return dataclasses.replace(decision, zones=zones)
 
-    # With several workers each kerb's losses to each kind of zone (numpy work, final once the zones
-    # are) are counted in a thread beside the quotas and the layout, whose geometries are built by
-    # threads too (GEOS and numpy work without Python's lock).
-    with (
-        parallel.using(client),
-        parallel.submit(
-            lambda: _zone_account(kerb_table, zones, stretches, rule_set),
-            workers,
-            rows=len(zones),
-        ) as side,
-    ):
-        bar.stage("quotas")
-        t = time.perf_counter()
-        quota = apply_quotas(
-            solution.blocks, stretches, zones, rule_set, kerb_table["loading_demand"].to_numpy(dtype=float)
-        )
-        blocks, fragments = fill_fragments(quota.blocks, stretches, rule_set, all_types)
-        timings["quotas"] = time.perf_counter() - t
 
-        bar.stage("layout")
-        t = time.perf_counter()
-        backward = kerb_table["flow"].to_numpy(dtype=object) == "backward"
-        placed = place_bays(blocks, stretches, rule_set, backward)
-        kept_summary: dict[str, Any] | None = None
-        kept = None
-        if keep is not None:
-            existing = to_metric(read_vector(keep, what="existing bays"), crs)[0]
-            kept_result = keep_layout(placed, stretches, existing_spans(existing, kerb_table), rule_set)
-            placed, kept = kept_result.placed, kept_result.kept
-            kept_summary = {"existing_features": len(existing), **kept_result.summary}
-        index = KerbIndex(np.asarray(kerb_table.geometry.values, dtype=object))
-        polys = bay_polygons(placed, kerb_table, rule_set, index, workers=workers)
-        bays_gdf = gpd.GeoDataFrame(_bay_columns(placed, kerb_table, rule_set), geometry=polys, crs=crs)
-        account = _kerb_account(side.result(), placed, rule_set)
+@dataclass(frozen=True)
+class _Filled:
+    """The bays per stretch after the quotas and the motorcycle fragments (:mod:`parkplan.quotas`)."""
+
+    blocks: pd.DataFrame
+    fragments: int
+    quotas: Mapping[str, object]
+
+
+def _quotas(street: _Street, chosen: Decision, rules: Rules) -> _Filled:
+    """Put in the accessible and loading bays the quotas ask for, and motorcycle bays in the fragments."""
+    loading = street.table["loading_demand"].to_numpy(dtype=float)
+    quota = apply_quotas(chosen.solution.blocks, chosen.stretches, chosen.zones, rules, loading)
+    blocks, fragments = fill_fragments(quota.blocks, chosen.stretches, rules, street.types)
+    return _Filled(blocks, fragments, quota.summary)
+
+
+@dataclass(frozen=True)
+class _Laid:
+    """The bays placed: their rows along the kerbs, their table, the kerb index and the ``keep`` block."""
+
+    placed: pd.DataFrame
+    bays: gpd.GeoDataFrame
+    index: KerbIndex
+    keep: KeepReport | None
+
+
+def _place(
+    street: _Street,
+    chosen: Decision,
+    filled: _Filled,
+    rules: Rules,
+    keep: PathOrFrame | None,
+    workers: int | None,
+) -> _Laid:
+    """Place the bays along the kerbs (as many existing bays kept as the optimum allows) and draw them."""
+    table = street.table
+    backward = table["flow"].to_numpy(dtype=object) == "backward"
+    placed = place_bays(filled.blocks, chosen.stretches, rules, backward)
+    kept, report = None, None
+    if keep is not None:
+        existing = to_metric(read_vector(keep, what="existing bays"), street.crs)[0]
+        result = keep_layout(placed, chosen.stretches, existing_spans(existing, table), rules)
+        placed, kept = result.placed, result.kept
+        report = KeepReport(len(existing), **cast("dict[str, int]", result.summary))
+    index = KerbIndex(np.asarray(table.geometry.values, dtype=object))
+    polys = bay_polygons(placed, table, rules, index, workers=workers)
+    bays = gpd.GeoDataFrame(_bay_columns(placed, table, rules), geometry=polys, crs=street.crs)
     if kept is not None:
-        bays_gdf["kept"] = kept
-    kerbs_gdf = _kerbs_table(kerb_table, account)
-    timings["layout"] = time.perf_counter() - t
+        bays["kept"] = kept
+    return _Laid(placed, bays, index, report)
 
-    summary = _summary(
-        rule_set, crs, kerb_table, hazard_summary, bays_gdf, solution, warnings, timings, zones
+
+def _account(street: _Street, laid: _Laid, zone_account: pd.DataFrame, rules: Rules) -> gpd.GeoDataFrame:
+    """Build the kerbs table: where each metre of each kerb went (:mod:`parkplan.accounting`)."""
+    return accounting.kerbs_table(street.table, accounting.kerb_account(zone_account, laid.placed, rules))
+
+
+def _report(
+    read: _Read,
+    street: _Street,
+    zoned: _Zoned,
+    chosen: Decision,
+    filled: _Filled,
+    laid: _Laid,
+    timings_s: Mapping[str, float],
+) -> Summary:
+    """Put the plan's summary together (:func:`parkplan.accounting.summarize`)."""
+    return accounting.summarize(
+        rules=read.rules,
+        crs=street.crs,
+        kerbs=street.table,
+        input_features=street.input_features,
+        drawn_m=street.drawn_m,
+        orientation_without_bay_type=street.unmatched_orientation,
+        zones=chosen.zones,
+        stretches=chosen.stretches,
+        bays=laid.bays,
+        solution=chosen.solution,
+        hazards=zoned.hazards,
+        cross_section=chosen.summary,
+        warnings=[*read.warnings, *zoned.warnings],
+        timings_s=timings_s,
+        fragments=filled.fragments,
+        keep=laid.keep,
+        quotas=filled.quotas,
     )
-    summary["kerbs"]["input_features"] = n_input
-    if kerb_table["orientation"].notna().any():
-        summary["kerbs"]["orientation_given"] = int(kerb_table["orientation"].notna().sum())
-        summary["kerbs"]["orientation_without_bay_type"] = unmatched_orientation
-    summary["cross_section"] = decision.summary
-    summary["baseline"] = _subtractive(stretches, rule_set)
-    if kept_summary is not None:
-        summary["keep"] = kept_summary
-    if quota.summary:
-        summary["quotas"] = quota.summary
-    if any(b.role == "motorcycle" for b in rule_set.bays):
-        summary["bays"]["fragments"] = fragments
-    summary["kerbs"]["drawn_m"] = round(drawn_m, 3)
-    if "width_source" in kerb_table.columns:
-        summary["kerbs"]["width_source"] = _width_sources(kerb_table)
-    summary["kerbs"]["outside_extent_m"] = round(max(drawn_m - float(kerb_table["length_m"].sum()), 0.0), 3)
-    for w in warnings:
-        log.warning(w)
-    bar.done()
-    zone_layer = _ZoneLayer(zones, kerb_table["curb_id"].to_numpy(dtype=object), index, crs, workers)
-    inputs = (
-        *input_files(
-            [
-                ("the kerbs", kerbs),
-                *(("a hazards file", h) for h in sources),
-                ("the keep bays", keep),
-                ("the ways", ways),
-            ]
-        ),
-        *rules_inputs(rules),
-    )
-    return Plan(bays_gdf, zone_layer, kerbs_gdf, summary, crs, rule_set, inputs)
+
+
+def _inputs(
+    kerbs: PathOrFrame,
+    sources: list[HazardSource | PathOrFrame],
+    keep: PathOrFrame | None,
+    ways: PathOrFrame | None,
+    rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None,
+) -> tuple[InputFile, ...]:
+    """List the files a plan was read from (:attr:`Plan.inputs`)."""
+    named = [
+        ("the kerbs", kerbs),
+        *(("a hazards file", h) for h in sources),
+        ("the keep bays", keep),
+        ("the ways", ways),
+    ]
+    return (*input_files(named), *rules_inputs(rules))
 
 
 def _bay_ids(curb_ids: np.ndarray, kerb: np.ndarray, ordinal: np.ndarray) -> list[str]:
@@ -695,25 +798,31 @@ def _bay_columns(placed: pd.DataFrame, kerbs: gpd.GeoDataFrame, rules: Rules) ->
 
 @dataclass
 class _ZoneLayer:
-    """What the zones' table is built from, when it is first asked for (:attr:`Plan.zones`)."""
+    """What the zones' table is built from, when it is first asked for (:attr:`Plan.zones`).
+
+    The table is built once: the plans made from one plan (:meth:`Plan.keeping`...) share their builder.
+    """
 
     zones: pd.DataFrame
     curb_ids: np.ndarray
     index: KerbIndex
     crs: CRS
     workers: int | None
+    table: gpd.GeoDataFrame | None = field(default=None, init=False, repr=False)
 
     def __call__(self) -> gpd.GeoDataFrame:
-        with parallel.paused_gc():
-            z = self.zones
-            lines = kerb_lines(
-                self.index,
-                z["kerb"].to_numpy(dtype=np.int64),
-                z["start_m"].to_numpy(dtype=float),
-                z["end_m"].to_numpy(dtype=float),
-                self.workers,
-            )
-            return _zones_table(z, self.curb_ids, lines, self.crs)
+        if self.table is None:
+            with parallel.paused_gc():
+                z = self.zones
+                lines = kerb_lines(
+                    self.index,
+                    z["kerb"].to_numpy(dtype=np.int64),
+                    z["start_m"].to_numpy(dtype=float),
+                    z["end_m"].to_numpy(dtype=float),
+                    self.workers,
+                )
+                self.table = _zones_table(z, self.curb_ids, lines, self.crs)
+        return self.table
 
 
 def _zones_table(zones: pd.DataFrame, curb_ids: np.ndarray, lines: np.ndarray, crs: CRS) -> gpd.GeoDataFrame:
@@ -732,194 +841,3 @@ def _zones_table(zones: pd.DataFrame, curb_ids: np.ndarray, lines: np.ndarray, c
         geometry=lines,
         crs=crs,
     )
-
-
-def _zone_account(
-    kerbs: gpd.GeoDataFrame, zones: pd.DataFrame, stretches: pd.DataFrame, rules: Rules
-) -> pd.DataFrame:
-    """Each kerb's length, free length and losses: ``length_m``, ``free_m``, ``lost_m``, ``lost_<kind>_m``."""
-    lengths = kerbs["length_m"].to_numpy(dtype=float)
-    free = np.zeros(len(kerbs))
-    np.add.at(free, stretches["kerb"].to_numpy(dtype=np.int64), stretches["length_m"].to_numpy(dtype=float))
-    account = pd.DataFrame({"length_m": lengths, "free_m": free, "lost_m": np.round(lengths - free, 3)})
-    return pd.concat([account, _lost_by_kind(zones, len(kerbs), rules).round(3)], axis=1)
-
-
-def _kerb_account(zone_account: pd.DataFrame, placed: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    """Each kerb's account: ``bays``, ``bay_m``, ``gap_m``, ``lost_m``, ``leftover_m``, ``lost_<kind>_m``.
-
-    ``zone_account`` is :func:`_zone_account` of the same kerbs.
-    """
-    n = len(zone_account)
-    free = zone_account["free_m"].to_numpy(dtype=float)
-    bays = np.zeros(n, dtype=np.int64)
-    bay_m = np.zeros(n)
-    gap_m = np.zeros(n)
-    if len(placed):
-        k = placed["kerb"].to_numpy(dtype=np.int64)
-        st = placed["stretch"].to_numpy(dtype=np.int64)
-        run = placed["run"].to_numpy(dtype=np.int64)
-        lo = np.minimum(placed["start_m"].to_numpy(dtype=float), placed["far_start_m"].to_numpy(dtype=float))
-        hi = np.maximum(placed["end_m"].to_numpy(dtype=float), placed["far_end_m"].to_numpy(dtype=float))
-        step = np.diff(st)
-        if ((step < 0) | ((step == 0) & (np.diff(run) < 0))).any():
-            order = np.lexsort((run, st))
-            k, st, run, lo, hi = k[order], st[order], run[order], lo[order], hi[order]
-        bays = np.bincount(k, minlength=n)
-        # Each run (bays of one stretch and run number, now consecutive) spans its lowest to highest
-        # chainage; each stretch's runs are apart by the grouping gap.
-        new_run = np.ones(len(k), dtype=bool)
-        new_run[1:] = (st[1:] != st[:-1]) | (run[1:] != run[:-1])
-        first = np.flatnonzero(new_run)
-        span = np.maximum.reduceat(hi, first) - np.minimum.reduceat(lo, first)
-        bay_m = np.bincount(k[first], weights=span, minlength=n).astype(float, copy=False)
-        run_st = st[first]
-        new_st = np.ones(len(first), dtype=bool)
-        new_st[1:] = run_st[1:] != run_st[:-1]
-        st_first = np.flatnonzero(new_st)
-        n_runs = np.diff(np.append(st_first, len(first)))
-        gap = 0.0 if rules.grouping is None else rules.grouping.gap_m
-        gap_m = np.bincount(k[first][st_first], weights=(n_runs - 1) * gap, minlength=n).astype(
-            float, copy=False
-        )
-    leftover = np.maximum(free - bay_m - gap_m, 0.0)
-    account = pd.DataFrame(
-        {
-            "length_m": np.round(zone_account["length_m"].to_numpy(dtype=float), 3),
-            "bays": bays,
-            "bay_m": np.round(bay_m, 3),
-            "gap_m": np.round(gap_m, 3),
-            "lost_m": zone_account["lost_m"].to_numpy(dtype=float),
-            "leftover_m": np.round(leftover, 3),
-        }
-    )
-    by_kind = zone_account.drop(columns=["length_m", "free_m", "lost_m"])
-    return pd.concat([account, by_kind], axis=1)
-
-
-def _kerbs_table(kerbs: gpd.GeoDataFrame, account: pd.DataFrame) -> gpd.GeoDataFrame:
-    n = len(kerbs)
-    table = pd.DataFrame(
-        {
-            "curb_id": text_column(kerbs["curb_id"].to_numpy(dtype=object), n),
-            "input_index": kerbs["input_index"].to_numpy(dtype=np.int64),
-            "source_id": text_column(kerbs["source_id"].to_numpy(dtype=object), n),
-            "street_id": text_column(kerbs["street_id"].to_numpy(dtype=object), n),
-            "carriageway": text_column(kerbs["carriageway"].to_numpy(dtype=object), n),
-            "flow": text_column(kerbs["flow"].to_numpy(dtype=object), n),
-            "width_m": kerbs["width_m"].to_numpy(dtype=float),
-            "oneway": kerbs["oneway"].to_numpy(dtype=object),
-        }
-    )
-    main = account[["length_m", "bays", "bay_m", "gap_m", "lost_m", "leftover_m"]]
-    table = pd.concat([table, main], axis=1)
-    for col in ("side", "name", "highway"):
-        if col in kerbs.columns and kerbs[col].notna().any():
-            table[col] = kerbs[col].to_numpy(dtype=object)
-    table = pd.concat([table, account.drop(columns=main.columns)], axis=1)
-    return gpd.GeoDataFrame(table, geometry=kerbs.geometry.values, crs=kerbs.crs)
-
-
-def _hazard_summary(
-    hazards: gpd.GeoDataFrame, matches: Any, without_zone: np.ndarray | None = None
-) -> dict[str, Any]:
-    """Count the hazards matched and unmatched, by kind, and list the unmatched features.
-
-    ``without_zone``: rows of hazards matched to a kerb that forbid no kerb there (no width and no
-    clearance in these rules); counted as ``matched_without_zone`` and listed.
-    """
-    matched = np.zeros(len(hazards), dtype=bool)
-    if len(matches.table):
-        matched[matches.table["hazard"].to_numpy(dtype=np.int64)] = True
-    silent = np.zeros(len(hazards), dtype=bool)
-    if without_zone is not None and len(without_zone):
-        silent[np.asarray(without_zone, dtype=np.int64)] = True
-    by_kind: dict[str, dict[str, int]] = {}
-    frame = pd.DataFrame({"kind": hazards["kind"], "m": matched, "z": silent})
-    for kind, grp in frame.groupby("kind", sort=True):
-        by_kind[str(kind)] = {
-            "total": len(grp),
-            "matched": int(grp["m"].sum()),
-            "unmatched": int((~grp["m"]).sum()),
-        }
-        if grp["z"].any():
-            by_kind[str(kind)]["matched_without_zone"] = int(grp["z"].sum())
-    return {
-        "total": len(hazards),
-        "matched": int(matched.sum()),
-        "unmatched": int((~matched).sum()),
-        "matched_without_zone": int(silent.sum()),
-        "by_kind": by_kind,
-        "unmatched_features": _features(hazards.loc[~matched]),
-        "without_zone_features": _features(hazards.loc[silent]),
-    }
-
-
-def _features(hazards: pd.DataFrame) -> list[dict[str, str]]:
-    """``hazard_id``, ``kind`` and ``source`` of each hazard, for the summary's lists."""
-    rows = hazards[["hazard_id", "kind", "source"]].itertuples(index=False)
-    return [{"hazard_id": str(r.hazard_id), "kind": str(r.kind), "source": str(r.source)} for r in rows]
-
-
-def _without_zone_warning(hazards: gpd.GeoDataFrame, rows: np.ndarray) -> str:
-    """One line naming the matched hazards that forbid no kerb, by kind, with a few ids each."""
-    picked = hazards.iloc[np.asarray(rows, dtype=np.int64)]
-    parts = []
-    for kind, grp in picked.groupby("kind", sort=True):
-        ids = ", ".join(str(v) for v in grp["hazard_id"].head(5))
-        more = f" and {len(grp) - 5} more" if len(grp) > 5 else ""
-        parts.append(f"{kind} ({len(grp)}: {ids}{more})")
-    return (
-        f"{len(picked)} hazards matched a kerb but forbid none of it: the rules give their kind no "
-        f"clearance and neither the feature nor the kind a width: {'; '.join(parts)}; add a width_m "
-        "column or a [clearances.KIND] table to forbid kerb there"
-    )
-
-
-def _width_sources(kerbs: gpd.GeoDataFrame) -> dict[str, int]:
-    """Count the kerbs by where their width came from (``width_source``; ``"none"``: no way lent one)."""
-    counts = kerbs["width_source"].astype(object).where(kerbs["width_source"].notna(), "none").value_counts()
-    return {str(k): int(v) for k, v in sorted(counts.items())}
-
-
-def _summary(
-    rules: Rules,
-    crs: CRS,
-    kerbs: gpd.GeoDataFrame,
-    hazards: dict[str, Any],
-    bays: gpd.GeoDataFrame,
-    solution: Any,
-    warnings: list[str],
-    timings: dict[str, float],
-    zones: pd.DataFrame,
-) -> dict[str, Any]:
-    corner_zones = int(zones["hazard_id"].astype(str).str.startswith("corner:").sum()) if len(zones) else 0
-    return {
-        "rules": rules.name,
-        "traffic": rules.traffic,
-        "crs": crs.to_string(),
-        "kerbs": {
-            "count": len(kerbs),
-            "length_m": round(float(kerbs["length_m"].sum()), 3),
-            "corners": corner_zones,
-        },
-        "bays": {
-            "total": len(bays),
-            "by_type": {b.name: int((bays["bay_type"] == b.name).sum()) for b in rules.bays},
-            "by_orientation": {
-                o: int((bays["orientation"] == o).sum()) for o in sorted({b.orientation for b in rules.bays})
-            },
-        },
-        "solver": {
-            "status": solution.status,
-            "objective": solution.objective,
-            "best_bound": solution.bound,
-            "gap": solution.gap,
-            "presolved_stretches": solution.n_presolved,
-            "models": solution.n_models,
-            "not_optimal": solution.model_statuses,
-        },
-        "hazards": hazards,
-        "warnings": list(warnings),
-        "timings_s": {k: round(v, 4) for k, v in timings.items()},
-    }

@@ -54,6 +54,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from parkplan._progress import Progress
+from parkplan.accounting import CrossSectionReport, FrozenMap
 from parkplan.geometry.carriageway import room_zones
 from parkplan.geometry.kerbs import KerbSegments
 from parkplan.hazards import (
@@ -462,7 +463,7 @@ class Decision:
     depth_m
         Depth of each level, ascending.
     summary
-        Counts for the plan's summary (``cross_section`` block).
+        The plan summary's ``cross_section`` block.
     """
 
     zones: pd.DataFrame
@@ -470,7 +471,7 @@ class Decision:
     solution: Solution
     level: NDArray[np.int64]
     depth_m: NDArray[np.float64]
-    summary: dict[str, object]
+    summary: CrossSectionReport
 
 
 def _narrow_places(
@@ -796,14 +797,16 @@ def decide(
         build_s=build_s,
         solve_s=solve_s + choice.solve_s,
     )
-    summary: dict[str, object] = {
-        "strategy": strategy,
-        "facing_pairs": len(facing.a),
-        "kerbs_closed": len(closed),
-        "kerbs_without_width": without_width,
-        "choice_models": choice.models,
-        "kerbs_by_depth_m": {f"{d:g}": int((choice.level == j + 1).sum()) for j, d in enumerate(levels)},
-    }
+    summary = CrossSectionReport(
+        strategy=strategy,
+        facing_pairs=len(facing.a),
+        kerbs_closed=len(closed),
+        kerbs_without_width=without_width,
+        choice_models=choice.models,
+        kerbs_by_depth_m=FrozenMap(
+            (f"{d:g}", int((choice.level == j + 1).sum())) for j, d in enumerate(levels)
+        ),
+    )
     return Decision(
         sort_zones(pd.concat(zone_parts, ignore_index=True)),
         final,

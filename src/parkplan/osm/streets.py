@@ -30,7 +30,6 @@ OpenStreetMap says parking is allowed today.
 from __future__ import annotations
 
 import logging
-import math
 import os
 from collections import Counter
 from collections.abc import Mapping
@@ -46,7 +45,6 @@ from shapely.ops import substring
 
 from parkplan.arguments import check_osm_arguments
 from parkplan.errors import InputError
-from parkplan.geometry.kerbs import side_of
 from parkplan.io.read import utm_zone_crs
 from parkplan.osm import read as osm_read
 from parkplan.osm.tags import (
@@ -76,7 +74,6 @@ from parkplan.osm.tags import (
     way_kind,
     way_width,
 )
-from parkplan.rules.loading import Rules, load_rules
 
 if TYPE_CHECKING:
     from parkplan.rules.loading import Traffic
@@ -87,12 +84,8 @@ __all__ = [
     "MODES",
     "Mode",
     "OsmData",
-    "bays_by_way_side",
-    "capacity_summary",
-    "enforce_capacity",
     "from_osm",
     "osm_extent",
-    "separate_bays",
 ]
 
 #: Gaps between buffered ways narrower than twice this (metres) are closed.
@@ -956,7 +949,7 @@ def from_osm(
     is none). Each separately mapped street-side parking way or multipolygon is a ``no_parking`` hazard
     ``way/<id>`` / ``relation/<id>`` too (reason ``"separate"``; polygon for a closed way), so the kerb
     beside it gets no bay of its own. The tagged ``parking:<side>:capacity`` caps the planned bays with
-    :func:`enforce_capacity`.
+    :func:`parkplan.osm.existing.enforce_capacity`.
 
     Road classes: every way in a road class (:data:`parkplan.rules.loading.ROAD_CLASSES`: ``motorway``,
     ``motorway_link``, ``trunk``, ``trunk_link``, ``motorroad=yes``, the expressway class, a ``trunk`` /
@@ -993,334 +986,3 @@ def from_osm(
     hazards = _hazards(data, areas, extra, moved)
     hazards = _with_road_classes(hazards, data.carriageway, widths, areas)
     return OsmData(areas, hazards, _ways_frame(data.carriageway, found, sides), parking)
-
-
-def _way_sides(
-    bays: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, reach_m: float
-) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.object_]]]:
-    """Find the way (row of ``ways``; -1: none within ``reach_m``) and its side of each bay's centre."""
-    crs = utm_zone_crs(ways.to_crs(4326))
-    w = ways.to_crs(crs)
-    wg = np.asarray(w.geometry.values, dtype=object)
-    centre = shapely.centroid(np.asarray(bays.to_crs(crs).geometry.values, dtype=object))
-    way = np.full(len(bays), -1, dtype=np.int64)
-    side = np.full(len(bays), None, dtype=object)
-    if len(bays) == 0 or len(wg) == 0:
-        return way, side
-    bi, wi = shapely.STRtree(wg).query_nearest(centre, max_distance=reach_m, all_matches=False)
-    way[bi] = wi
-    side[bi], _ = side_of(wg[wi], centre[bi])
-    return way, side
-
-
-def bays_by_way_side(
-    bays: gpd.GeoDataFrame, ways: gpd.GeoDataFrame, *, reach_m: float = 40.0
-) -> pd.DataFrame:
-    """Count the bays beside each side of each way.
-
-    A bay belongs to the way nearest its centre (within ``reach_m``) and to the side of it its centre is on.
-
-    Parameters
-    ----------
-    bays
-        ``plan.bays`` (any CRS).
-    ways
-        Ways frame of :func:`from_osm` with ``return_ways=True``.
-    reach_m
-        Farthest a bay's centre may be from its way (metres).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``osm_id``, ``side``, ``bays``; with existing-mode ways also ``parking`` (allowed by the tags),
-        ``capacity`` (tagged, NaN when not tagged) and ``difference`` (bays minus tagged capacity).
-    """
-    way, side = _way_sides(bays, ways, reach_m)
-    counts = pd.DataFrame({"way": way, "side": side})[way >= 0].value_counts()
-    rows = []
-    for i, osm_id in enumerate(ways["osm_id"].to_numpy(dtype=object)):
-        for s in ("left", "right"):
-            row: dict[str, object] = {"osm_id": osm_id, "side": s, "bays": int(counts.get((i, s), 0))}
-            if f"parking_{s}" in ways.columns:
-                row["parking"] = bool(ways[f"parking_{s}"].iloc[i])
-                cap = float(ways[f"capacity_{s}"].iloc[i])
-                row["capacity"] = cap
-                row["difference"] = row["bays"] - cap if math.isfinite(cap) else float("nan")  # type: ignore[operator]
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-#: ``status`` values of :func:`enforce_capacity`'s report.
-CAPACITY_STATUSES = ("capped", "capped_partly", "geometry_fits_fewer", "agrees", "not_allowed", "untagged")
-
-
-def _runs(
-    start: np.ndarray[Any, Any], end: np.ndarray[Any, Any], kerb: np.ndarray[Any, Any], rows: Any
-) -> list[list[int]]:
-    """Group bays ``rows`` into runs of touching bays on one kerb (in kerb and chainage order)."""
-    order = sorted((int(i) for i in rows), key=lambda i: (str(kerb[i]), float(start[i]), i))
-    runs: list[list[int]] = []
-    for i in order:
-        last = runs[-1][-1] if runs else None
-        if last is not None and kerb[last] == kerb[i] and float(start[i]) <= float(end[last]) + 1e-3:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    return runs
-
-
-def _surplus(
-    runs: list[list[int]], mine: set[int], n: int, length: np.ndarray[Any, Any], gap_m: float | None
-) -> list[int]:
-    """Pick up to ``n`` bays of ``mine`` (the droppable bays of one way side) to drop; ``runs`` change.
-
-    Each comes from an end of the run with the most bays left that ends in one of ``mine`` (ties: the first
-    in kerb and chainage order); where both ends are, the far and the near end in turn, so what is left
-    stays centred on its stretch. Dropping the end bay of a run only shortens the run and widens the gap to
-    the next: no clearance or grouping rule can break. When no run ends in one of ``mine`` (its bays lie
-    inside runs that go on beside the next way, or behind an accessible bay), a bay inside a run is dropped
-    only if ``gap_m`` is given and the gap it leaves (its length) is at least ``gap_m``.
-    """
-    out: list[int] = []
-    while len(out) < n:
-        ends = [j for j, run in enumerate(runs) if run and (run[0] in mine or run[-1] in mine)]
-        if ends:
-            run = runs[max(ends, key=lambda j: (len(runs[j]), -j))]
-            far = run[-1] in mine and (len(run) % 2 == 0 or run[0] not in mine)
-            out.append(run.pop() if far else run.pop(0))
-            continue
-        if gap_m is None:
-            break
-        inner = [
-            (len(run), -j, j, k)
-            for j, run in enumerate(runs)
-            for k in run[1:-1]
-            if k in mine and float(length[k]) + 1e-3 >= gap_m
-        ]
-        if not inner:
-            break
-        _, _, j, k = max(inner)  # in the longest run, the last such bay
-        i = runs[j].index(k)
-        runs[j : j + 1] = [runs[j][:i], runs[j][i + 1 :]]
-        out.append(k)
-    return out
-
-
-def enforce_capacity(
-    bays: gpd.GeoDataFrame,
-    ways: gpd.GeoDataFrame,
-    *,
-    rules: Rules | str | os.PathLike[str] | Mapping[str, Any] | None = None,
-    reach_m: float = 40.0,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Hold the planned kerb bays beside each way side to its tagged ``parking:<side>:capacity``.
-
-    In existing mode the kerb geometry can fit more bays than the mappers counted on the street (the
-    carriageway is an estimate, the tag a count). Each kerb bay belongs to the way side its centre is
-    nearest (as in :func:`bays_by_way_side`); where a way side has more bays than its tagged capacity, the
-    surplus is dropped, one bay at a time from an end of the run (touching bays on one kerb) with the most
-    bays left, so no clearance or grouping rule can break. The other bays keep their places and ids.
-    Where the geometry fits fewer bays than tagged nothing is added: the side is reported.
-
-    Parameters
-    ----------
-    bays
-        ``plan.bays`` (any CRS). Bays with ``source = "separate"`` (separately mapped parking) are kept and
-        not counted: their own tagged capacity applies.
-    ways
-        Ways frame of :func:`from_osm` with ``mode="existing"`` and ``return_ways=True``.
-    rules
-        The rules the bays were planned with (``plan.rules``; pass them). With them, bays of an
-        ``accessible`` bay type are counted but never dropped (dropping a standard bay never raises what
-        a quota asks for), ``motorcycle`` bays are neither counted nor dropped, and where a way side's
-        bays lie inside runs that go on beside the next way, a bay inside a run is dropped when the rules
-        have no ``[grouping]`` or when the gap it leaves is at least its ``gap_m``. Without them every bay
-        counts and may go, and only run ends are dropped; a surplus left inside runs is reported
-        (``capped_partly``).
-    reach_m
-        Farthest a bay's centre may be from its way (metres).
-
-    Returns
-    -------
-    bays : geopandas.GeoDataFrame
-        ``bays`` without the dropped bays (same columns and CRS, index reset).
-    report : pandas.DataFrame
-        One row per way side: ``osm_id``, ``side``, ``parking`` (allowed by the tags), ``capacity``
-        (tagged, NaN when not), ``bays_geometry`` (kerb bays placed before capping), ``bays_kept``,
-        ``dropped`` and ``status``: ``capped`` (more bays than tagged: dropped down to the capacity),
-        ``capped_partly`` (more bays than tagged, and not all of the surplus could be dropped without
-        leaving a gap inside a run or dropping an accessible bay), ``geometry_fits_fewer`` (fewer bays
-        than tagged), ``agrees``, ``not_allowed`` (a capacity tagged on a side the tags do not allow
-        parking on, with no bays) or ``untagged``.
-
-    Raises
-    ------
-    ValueError
-        ``ways`` has no ``capacity_left`` / ``capacity_right`` columns (not read in existing mode).
-
-    Examples
-    --------
-    >>> areas, hazards, ways = parkplan.from_osm(path, mode="existing", return_ways=True)  # doctest: +SKIP
-    >>> plan = parkplan.plan(areas, hazards, ways=ways)  # doctest: +SKIP
-    >>> plan.bays, report = enforce_capacity(plan.bays, ways, rules=plan.rules)  # doctest: +SKIP
-    """
-    if not {"capacity_left", "capacity_right"} <= set(ways.columns):
-        raise ValueError(
-            "enforce_capacity needs the ways of from_osm(..., mode='existing', return_ways=True)"
-        )
-    gap_m: float | None = None
-    role = np.full(len(bays), "standard", dtype=object)
-    if rules is not None:
-        rule_set = load_rules(rules)
-        gap_m = rule_set.grouping.gap_m if rule_set.grouping is not None else 0.0
-        if "bay_type" in bays.columns:
-            roles = {b.name: b.role for b in rule_set.bays}
-            role = np.array([roles.get(t, "standard") for t in bays["bay_type"]], dtype=object)
-    kerb_bay = np.ones(len(bays), dtype=bool)
-    if "source" in bays.columns:
-        kerb_bay = bays["source"].fillna("kerb").to_numpy(dtype=object) == "kerb"
-    way, side = _way_sides(bays, ways, reach_m)
-    way = np.where(kerb_bay & (role != "motorcycle"), way, -1)
-    curb = bays["curb_id"].to_numpy(dtype=object) if "curb_id" in bays.columns else np.zeros(len(bays))
-    start = bays["start_m"].to_numpy(dtype=float)
-    end = bays["end_m"].to_numpy(dtype=float)
-    runs = _runs(start, end, curb, np.flatnonzero(kerb_bay))
-    drop = np.zeros(len(bays), dtype=bool)
-    rows: list[dict[str, object]] = []
-    for i, osm_id in enumerate(ways["osm_id"].to_numpy(dtype=object)):
-        for s in ("left", "right"):
-            mine = np.flatnonzero((way == i) & (side == s))
-            cap = float(ways[f"capacity_{s}"].iloc[i])
-            allowed = bool(ways[f"parking_{s}"].iloc[i]) if f"parking_{s}" in ways.columns else True
-            limit = math.floor(cap + 1e-9) if math.isfinite(cap) else None
-            n = len(mine)
-            dropped = 0
-            if limit is None:
-                status = "untagged"
-            elif n > limit:
-                droppable = set(mine[role[mine] != "accessible"].tolist())
-                gone = _surplus(runs, droppable, n - limit, end - start, gap_m)
-                drop[gone] = True
-                dropped = len(gone)
-                status = "capped" if n - dropped == limit else "capped_partly"
-            elif not allowed and n == 0:
-                status = "not_allowed"
-            else:
-                status = "agrees" if n == limit else "geometry_fits_fewer"
-            rows.append(
-                {
-                    "osm_id": osm_id,
-                    "side": s,
-                    "parking": allowed,
-                    "capacity": cap,
-                    "bays_geometry": n,
-                    "bays_kept": n - dropped,
-                    "dropped": dropped,
-                    "status": status,
-                }
-            )
-    kept = bays.loc[~drop].reset_index(drop=True)
-    return gpd.GeoDataFrame(kept, geometry=bays.geometry.name, crs=bays.crs), pd.DataFrame(rows)
-
-
-def capacity_summary(report: pd.DataFrame) -> dict[str, int]:
-    """Sum up :func:`enforce_capacity`'s report for a plan summary or a printout.
-
-    Parameters
-    ----------
-    report
-        The report frame of :func:`enforce_capacity`.
-
-    Returns
-    -------
-    dict
-        ``way_sides_tagged`` (sides with a tagged capacity), one count per status other than ``untagged``
-        (:data:`CAPACITY_STATUSES`), ``disagree`` (``capped`` + ``capped_partly`` +
-        ``geometry_fits_fewer``: the geometry and the tag give different numbers) and ``bays_dropped``.
-    """
-    status = report["status"].value_counts()
-    out = {"way_sides_tagged": int((report["status"] != "untagged").sum())}
-    out.update({s: int(status.get(s, 0)) for s in CAPACITY_STATUSES if s != "untagged"})
-    out["disagree"] = out["capped"] + out["capped_partly"] + out["geometry_fits_fewer"]
-    out["bays_dropped"] = int(report["dropped"].sum())
-    return out
-
-
-FALLBACK_PITCH_M = {"parallel": 5.2, "angled": 3.1, "perpendicular": 2.5}
-"""Kerb length per car by orientation when the rules have no such bay type: the constants of the Berlin
-street-parking analyses (field-survey.md: 4.4 m car + 0.8 m gap parallel; about 54 degrees diagonal)."""
-
-FALLBACK_DEPTH_M = {"parallel": 2.0, "angled": 4.5, "perpendicular": 5.0}
-"""Bay depth by orientation for parking mapped as a line, when the rules have no such bay type (RASt/RAR)."""
-
-
-def separate_bays(parking: gpd.GeoDataFrame, rules: Rules | str | None = None) -> gpd.GeoDataFrame:
-    """Build the bays of separately mapped street-side parking (the ``parking`` frame of :func:`from_osm`).
-
-    Each area's minimum rotated rectangle gives its long side (along the kerb) and its depth. It holds its
-    tagged ``capacity``, else as many bays as the long side fits at the pitch of the rules' first bay type
-    of the tagged orientation (``parallel`` when not tagged; when the rules have no bay type of that
-    orientation, the Berlin street-parking analyses' pitches in :data:`FALLBACK_PITCH_M`). The bays divide
-    the rectangle evenly along its long side. Lines (parking mapped as a line) are treated as a rectangle
-    one bay deep on their left. Every bay has ``source = "separate"``;
-    these are mapped facts, so the optimiser does not move them, and the kerb beside them is kept free.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Bay polygons in EPSG:4326 with ``bay_id`` (``<osm_id>#<n>``), ``osm_id``, ``orientation``,
-        ``bay_type``, ``source``, ``capacity_tagged``.
-    """
-    rule_set = load_rules(rules)
-    if len(parking) == 0:
-        return gpd.GeoDataFrame(
-            {
-                "bay_id": [],
-                "osm_id": [],
-                "orientation": [],
-                "bay_type": [],
-                "source": [],
-                "capacity_tagged": [],
-            },
-            geometry=[],
-            crs="EPSG:4326",
-        )
-    crs = utm_zone_crs(parking.to_crs(4326))
-    frame = parking.to_crs(crs)
-    rows: list[dict[str, object]] = []
-    polys: list[object] = []
-    for r in frame.itertuples(index=False):
-        orientation = {"diagonal": "angled"}.get(str(r.orientation), str(r.orientation))
-        if orientation not in FALLBACK_PITCH_M:
-            orientation = "parallel"
-        bay = next((b for b in rule_set.bays if b.orientation == orientation), None)
-        pitch = bay.pitch_m if bay is not None else FALLBACK_PITCH_M[orientation]
-        depth = bay.depth_m if bay is not None else FALLBACK_DEPTH_M[orientation]
-        name = bay.name if bay is not None else orientation
-        geom = r.geometry
-        if shapely.get_type_id(geom) in (1, 5):  # a line: one bay deep on its left
-            geom = shapely.buffer(geom, depth, single_sided=True, cap_style="flat")
-        rect = shapely.oriented_envelope(geom)
-        c = shapely.get_coordinates(rect)[:4]
-        e1, e2 = c[1] - c[0], c[2] - c[1]
-        along, across = (e1, e2) if np.hypot(*e1) >= np.hypot(*e2) else (e2, e1)
-        origin = c[0] if np.hypot(*e1) >= np.hypot(*e2) else c[1]
-        length = float(np.hypot(*along))
-        tagged = float(r.capacity)
-        n = int(tagged) if math.isfinite(tagged) and tagged > 0 else int((length + 1e-3) // pitch)
-        for i in range(n):
-            p0 = origin + along * (i / n)
-            p1 = origin + along * ((i + 1) / n)
-            polys.append(shapely.Polygon([p0, p1, p1 + across, p0 + across]))
-            rows.append(
-                {
-                    "bay_id": f"{r.osm_id}#{i}",
-                    "osm_id": r.osm_id,
-                    "orientation": orientation,
-                    "bay_type": name,
-                    "source": "separate",
-                    "capacity_tagged": tagged,
-                }
-            )
-    out = gpd.GeoDataFrame(rows, geometry=polys, crs=crs)
-    return out.to_crs(4326)
