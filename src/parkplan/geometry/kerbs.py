@@ -831,8 +831,8 @@ class KerbSegments:
         """Chainage on ``kerb`` of each point's nearest place on it, and the distance (NaN beyond reach).
 
         :meth:`nearest_on`: like ``shapely.line_locate_point`` for points within ``reach_m`` of their
-        kerb, O(1) per nearby segment. ``signed``: the distance is negative for
-        points right of the kerb's digitised direction.
+        kerb, O(1) per nearby segment. ``signed``: the distance is negative for points right of the
+        kerb's digitised direction.
         """
         s, dist, seg = self.nearest_on(xy, reach_m, np.asarray(kerb, dtype=np.int64))
         found = seg >= 0
