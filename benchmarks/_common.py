@@ -169,13 +169,13 @@ def summary_record(summary: Mapping[str, Any]) -> dict[str, Any]:
 def stretches_from_plan(plan: Any) -> Any:
     """Free stretches rebuilt from a plan's zones and kerbs (zone ends rounded to 1 mm, as written).
 
-    Returns the stretch table of :func:`parkplan.hazards.free_stretches`.
+    Returns the stretch table of :func:`parkplan.intervals.free_stretches`.
     """
     import numpy as np
     import pandas as pd
     import shapely
 
-    from parkplan.hazards import free_stretches
+    from parkplan.intervals import free_stretches
 
     row = {c: i for i, c in enumerate(plan.kerbs["curb_id"])}
     zones = pd.DataFrame(

@@ -574,7 +574,7 @@ def test_numeric_oneway_values_are_read():
 def test_kerb_order_is_the_lexsort(rows: list[tuple[int, int, int]], presorted: int, with_end: bool) -> None:
     """kerb_order gives np.lexsort's permutation exactly (ties in input order), whether the rows come
     sorted, as sorted parts one after the other, or in any order; with NaN keys too."""
-    from parkplan.hazards import kerb_order
+    from parkplan.intervals import kerb_order
 
     data = np.array(rows, dtype=float).reshape(-1, 3)
     kerb, start, end = data[:, 0].astype(np.int64), data[:, 1] / 2.0, data[:, 2] / 2.0
@@ -747,14 +747,14 @@ def test_grouping_gap_holds_across_a_short_zone():
     n=st.integers(2, 60),
 )
 def test_segment_locate_equals_line_locate_point(x, y, n):
-    from parkplan.hazards import _Segments
+    from parkplan.geometry.rays import RaySegments
 
     xs = np.linspace(0.0, 100.0, n)
     kerb = LineString(np.column_stack([xs, 3.0 * np.sin(xs / 7.0)]))
     table = parkplan.geometry.kerbs.build_kerbs(
         kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
     )
-    seg = _Segments(table)
+    seg = RaySegments(table)
     s, d = seg.locate_on(np.array([[x, y]]), np.array([0]), 50.0)
     assert s[0] == pytest.approx(shapely.line_locate_point(kerb, Point(x, y)), abs=1e-6) or d[
         0
@@ -767,10 +767,11 @@ def test_segment_locate_equals_line_locate_point(x, y, n):
 # --------------------------------------------------------------------------------------------------
 
 from parkplan import hazards as hz  # noqa: E402
+from parkplan.geometry.rays import RaySegments  # noqa: E402
 
 
 def _reference_line_places(
-    line: object, kerb: object, k: int, snap_m: float, seg: hz._Segments
+    line: object, kerb: object, k: int, snap_m: float, seg: RaySegments
 ) -> list[tuple[float, float, bool]]:
     """Reference for :func:`parkplan.hazards._line_places_all`: one (line, kerb) pair, step by step."""
     xmin, ymin, xmax, ymax = shapely.bounds(line)
@@ -843,7 +844,7 @@ def _reference_along_runs(s: np.ndarray, off: np.ndarray) -> list[tuple[float, f
 
 
 def _reference_nearest_place(
-    geom: object, kerb: object, k: int, reach: float, seg: hz._Segments
+    geom: object, kerb: object, k: int, reach: float, seg: RaySegments
 ) -> list[tuple[float, float, bool]]:
     """Return the projection of the point of ``geom`` nearest the kerb, as a point-like place."""
     nearest = shapely.get_coordinates(shapely.get_point(shapely.shortest_line(geom, kerb), 1))
@@ -872,7 +873,7 @@ def test_vectorised_line_places_equal_pair_by_pair(bend, lines):
     table = parkplan.geometry.kerbs.build_kerbs(
         kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
     )
-    seg = hz._Segments(table)
+    seg = RaySegments(table)
     geoms = []
     for x, y, angle, length, n in lines:
         a = np.radians(angle)
@@ -916,7 +917,7 @@ def test_plain_crossings_are_what_the_pieces_give(lines, snap):
     table = parkplan.geometry.kerbs.build_kerbs(
         kerbs_frame([kerb]).assign(width_m=np.nan), parkplan.load_rules(make_rules())
     )
-    seg = hz._Segments(table)
+    seg = RaySegments(table)
     geoms = []
     for x, angle, length, before in lines:
         a = np.radians(angle)

@@ -427,7 +427,7 @@ def test_overlap_check_looks_at_every_bay_that_overlaps_another(seed: int) -> No
 @pytest.mark.parametrize("seed", range(4))
 def test_row_helpers_equal_fancy_indexing(seed):
     """The fast gathers, scatters and row scaling give exactly numpy's fancy indexing and broadcasting."""
-    from parkplan.geometry.kerbs import rows, scaled, set_rows
+    from parkplan._arrays import rows, scaled, set_rows
 
     rng = np.random.default_rng(seed)
     points = rng.normal(size=(50, 2)) * 1e5

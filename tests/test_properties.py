@@ -440,7 +440,7 @@ def test_lost_by_kind_matches_a_plain_reference(zones):
 @given(zone_rows(), st.integers(0, 3))
 def test_sort_zones_equals_the_three_key_sort(zones, pieces):
     """Sorted parts put together (as the choice of sides does), or any order: the same as a lexsort."""
-    from parkplan.hazards import sort_zones
+    from parkplan.intervals import sort_zones
 
     if pieces and len(zones):
         ordered = zones.iloc[np.lexsort((zones["end_m"], zones["start_m"], zones["kerb"]))]

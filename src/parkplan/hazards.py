@@ -1,24 +1,27 @@
-"""Hazards to forbidden intervals of chainage, and the free stretches between them.
+"""Hazards to forbidden intervals of chainage: the kerbs each hazard applies to, and its zones there.
 
 How a hazard finds its kerbs (the snap distance ``snap_m`` and mode ``match`` per kind come from
-``parkplan/rules/kinds.toml``, overridable in the rules):
+``parkplan/rules/kinds.toml``, overridable in the rules), one function per kind of geometry:
 
-* **Points** apply at every *pass* of every kerb within ``snap_m``: each local minimum of the distance
-  along the kerb (a kerb that jogs, steps round a kerb extension or wraps round the point passes it more
-  than once). With ``match = "nearest"`` (hydrants, signs, driveway points) only passes within 1 m of
-  the nearest; with ``match = "all"`` (crossings, intersections, signals: nodes on a street centreline)
-  every pass within ``snap_m``. Each place covers the hazard's width (the feature's ``width_m``, the
-  rule's ``default_width_m`` or the kind's built-in ``width_m``), and the kerb within the rule's reach
-  of the point in a straight line is forbidden too.
-* **Lines** are cut to their pieces within ``snap_m``; a piece that runs along the kerb covers what it
-  projects onto, however it crosses; crossings apply as points with the line's width; a line that does
-  not cross applies where it comes nearest (:func:`_line_places_all`).
-* **Polygons** cover the stretch of kerb inside them, or, when no kerb enters them, the stretch their
-  vertices within ``snap_m`` project onto.
+* **Points** (:func:`_match_points`) apply at every *pass* of every kerb within ``snap_m``: each local
+  minimum of the distance along the kerb (a kerb that jogs, steps round a kerb extension or wraps round
+  the point passes it more than once). With ``match = "nearest"`` (hydrants, signs, driveway points)
+  only passes within 1 m of the nearest; with ``match = "all"`` (crossings, intersections, signals:
+  nodes on a street centreline) every pass within ``snap_m``. Each place covers the hazard's width (the
+  feature's ``width_m``, the rule's ``default_width_m`` or the kind's built-in ``width_m``), and the
+  kerb within the rule's reach of the point in a straight line is forbidden too.
+* **Lines** (:func:`_match_lines`) are cut to their pieces within ``snap_m``; a piece that runs along
+  the kerb covers what it projects onto, however it crosses; crossings apply as points with the line's
+  width; a line that does not cross applies where it comes nearest (:func:`_line_places_all`).
+* **Polygons** (:func:`_match_polygons`) cover the stretch of kerb inside them, or, when no kerb enters
+  them, the stretch their vertices within ``snap_m`` project onto.
 
-Positions are measured on the kerbs' straight segments (:class:`_Segments`), O(1) per nearby segment.
-The hazard's own extent ``[a, b]`` is forbidden, and the clearance extends it: ``before_m`` upstream and
-``after_m`` downstream in the direction of traffic on that kerb. Intervals are clipped to the kerb.
+Positions are measured on the kerbs' straight segments
+(:class:`~parkplan.geometry.kerbs.KerbSegments`), O(1) per nearby segment. The hazard's own extent
+``[a, b]`` is forbidden, and the clearance extends it: ``before_m`` upstream and ``after_m`` downstream
+in the direction of traffic on that kerb (:func:`zones_from_matches`). Intervals are clipped to the
+kerb; the interval arithmetic itself is :mod:`parkplan.intervals`, the rays to the kerb opposite
+:mod:`parkplan.geometry.rays`.
 """
 
 from __future__ import annotations
@@ -31,24 +34,15 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from parkplan._parallel import chunk_bounds, fork_map, geos_map
+from parkplan._arrays import rows
+from parkplan._parallel import chunk_bounds, geos_map
 from parkplan.errors import InputError
-from parkplan.geometry.kerbs import KerbSegments, rows, scaled
-from parkplan.io.read import text_column
+from parkplan.geometry.kerbs import KerbSegments
+from parkplan.geometry.rays import RaySegments, opposite_places
+from parkplan.intervals import merge_intervals, zone_table
 from parkplan.rules.loading import Clearance, Rules
 
-__all__ = [
-    "HazardMatch",
-    "applicable_hazards",
-    "free_stretches",
-    "grouping_zones",
-    "kerb_order",
-    "match_hazards",
-    "merge_intervals",
-    "opposite_places",
-    "sort_zones",
-    "zones_from_matches",
-]
+__all__ = ["HazardMatch", "applicable_hazards", "match_hazards", "zones_from_matches"]
 
 NEAREST_SLACK_M = 1.0
 """With ``match = "nearest"``, kerbs up to this much farther than the nearest one also get the hazard."""
@@ -91,7 +85,7 @@ class HazardMatch:
     """
 
     table: pd.DataFrame
-    segments: _Segments | None = None
+    segments: RaySegments | None = None
 
 
 def _check_kinds(hazards: gpd.GeoDataFrame, rules: Rules) -> None:
@@ -170,7 +164,7 @@ def match_hazards(
         The matches; hazards with no row matched no kerb.
     """
     _check_kinds(hazards, rules)
-    segments = _Segments(kerbs)
+    segments = RaySegments(kerbs)
     segments.tree()  # built once here, shared by the chunks
     bounds = chunk_bounds(len(hazards), workers)
     if len(bounds) > 1:
@@ -211,10 +205,10 @@ def _match_frame(
 
 
 def _match(
-    hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules, segments: _Segments | None = None
+    hazards: gpd.GeoDataFrame, kerbs: gpd.GeoDataFrame, rules: Rules, segments: RaySegments | None = None
 ) -> HazardMatch:
     """Match the hazards in this process (see :func:`match_hazards`)."""
-    seg = segments if segments is not None else _Segments(kerbs)
+    seg = segments if segments is not None else RaySegments(kerbs)
     kgeom = np.asarray(kerbs.geometry.values, dtype=object)
     hgeom = np.asarray(hazards.geometry.values, dtype=object)
     code, kinds = pd.factorize(hazards["kind"], sort=False)
@@ -230,65 +224,132 @@ def _match(
         return HazardMatch(empty, seg)
     gtype = shapely.get_type_id(hgeom)
     parts: list[pd.DataFrame] = []
-
-    # Points (MultiPoints: each part): a place at every pass of every kerb within reach.
-    pi = np.flatnonzero(np.isin(gtype, (0, 4)))
-    if len(pi):
-        pts, which = shapely.get_parts(hgeom[pi], return_index=True)
-        owner = pi[which]
-        xy = shapely.get_coordinates(pts)
-        parts.append(_point_places(seg, xy, owner, snap[owner], nearest_mode[owner]))
-
-    li = np.flatnonzero(np.isin(gtype, (1, 5)) | np.isin(gtype, (3, 6)))
-    if len(li):
-        h_idx, k_idx = shapely.STRtree(kgeom).query(hgeom[li], predicate="dwithin", distance=snap[li])
-        h_idx = li[h_idx]
-        order = np.lexsort((k_idx, h_idx))
-        h_idx, k_idx = h_idx[order], k_idx[order]
-        dist = shapely.distance(hgeom[h_idx], kgeom[k_idx])
-        is_line = np.isin(gtype[h_idx], (1, 5))
-        crosses = np.zeros(len(h_idx), dtype=bool)
-        crosses[is_line] = shapely.intersects(hgeom[h_idx[is_line]], kgeom[k_idx[is_line]])
-        # "nearest" mode: the kerbs a line crosses, and those within NEAREST_SLACK_M of its nearest kerb
-        # (a platform line crossing two kerb pieces and lying along a third 0.5 m away applies to all
-        # three; a driveway crossing one kerb and ending 2 m short of the far one, only to the first).
-        keep = np.ones(len(h_idx), dtype=bool)
-        sel = nearest_mode[h_idx] & ~crosses
-        if sel.any():
-            dmin = np.full(len(hgeom), np.inf)
-            np.minimum.at(dmin, h_idx, dist)
-            keep[sel] = dist[sel] <= dmin[h_idx[sel]] + NEAREST_SLACK_M
-        lj = np.flatnonzero(keep & is_line)
-        if len(lj):
-            # Straight lines crossing a straight stretch of kerb steeply, once: the crossing point.
-            fast, s_fast = _plain_crossings(
-                hgeom[h_idx[lj]], kgeom[k_idx[lj]], k_idx[lj], snap[h_idx[lj]], seg
-            )
-            if fast.any():
-                lf = lj[fast]
-                parts.append(_match_frame(h_idx[lf], k_idx[lf], s_fast[fast], s_fast[fast], True, dist[lf]))
-            lj = lj[~fast]
-        if len(lj):
-            pair, s0, s1, like = _line_places_all(
-                hgeom[h_idx[lj]], kgeom[k_idx[lj]], k_idx[lj], snap[h_idx[lj]], seg
-            )
-            parts.append(_match_frame(h_idx[lj][pair], k_idx[lj][pair], s0, s1, like, dist[lj][pair]))
-        rows_: list[tuple[int, int, float, float, bool, float]] = []
-        for j in np.flatnonzero(keep & ~is_line).tolist():
-            h, k = int(h_idx[j]), int(k_idx[j])
-            found = _polygon_places(hgeom[h], kgeom[k], k, float(snap[h]), seg)
-            rows_ += [(h, k, lo, hi, like, float(dist[j])) for lo, hi, like in found]
-        if rows_:
-            hh, kk, lo, hi, like, dd = (np.array(v) for v in zip(*rows_, strict=True))
-            parts.append(_match_frame(hh, kk, lo, hi, like.astype(bool), dd))
-
+    points = np.flatnonzero(np.isin(gtype, (0, 4)))
+    if len(points):
+        parts += _match_points(hgeom, points, snap, nearest_mode, seg)
+    lines = np.flatnonzero(np.isin(gtype, (1, 5)))
+    polygons = np.flatnonzero(np.isin(gtype, (3, 6)))
+    if len(lines) or len(polygons):
+        tree = shapely.STRtree(kgeom)
+        if len(lines):
+            parts += _match_lines(hgeom, kgeom, tree, lines, snap, nearest_mode, seg)
+        if len(polygons):
+            parts += _match_polygons(hgeom, kgeom, tree, polygons, snap, nearest_mode, seg)
     if not parts:
         return HazardMatch(empty, seg)
     return HazardMatch(_by_kerb(pd.concat(parts, ignore_index=True)), seg)
 
 
+def _match_points(
+    hgeom: NDArray[np.object_],
+    which: NDArray[np.int64],
+    snap: NDArray[np.float64],
+    nearest: NDArray[np.bool_],
+    seg: KerbSegments,
+) -> list[pd.DataFrame]:
+    """Match the point hazards ``which`` (MultiPoints: each part): every pass of every kerb within reach.
+
+    ``snap`` and ``nearest`` (the ``"nearest"`` match mode) are per hazard; see :func:`_point_places`.
+    """
+    pts, part = shapely.get_parts(hgeom[which], return_index=True)
+    owner = which[part]
+    xy = shapely.get_coordinates(pts)
+    return [_point_places(seg, xy, owner, snap[owner], nearest[owner])]
+
+
+def _near_pairs(
+    hgeom: NDArray[np.object_],
+    kgeom: NDArray[np.object_],
+    tree: shapely.STRtree,
+    which: NDArray[np.int64],
+    snap: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Every (hazard, kerb) pair of the hazards ``which`` within their ``snap``, with its distance.
+
+    ``tree`` indexes ``kgeom``. Pairs come sorted by hazard, then kerb.
+    """
+    h_idx, k_idx = tree.query(hgeom[which], predicate="dwithin", distance=snap[which])
+    h_idx = which[h_idx]
+    order = np.lexsort((k_idx, h_idx))
+    h_idx, k_idx = h_idx[order], k_idx[order]
+    return h_idx, k_idx, shapely.distance(hgeom[h_idx], kgeom[k_idx])
+
+
+def _near_enough(
+    h_idx: NDArray[np.int64], dist: NDArray[np.float64], loose: NDArray[np.bool_], n_hazards: int
+) -> NDArray[np.bool_]:
+    """Flag the pairs to keep: ``loose`` ones only within :data:`NEAREST_SLACK_M` of the hazard's nearest."""
+    keep = np.ones(len(h_idx), dtype=bool)
+    if loose.any():
+        dmin = np.full(n_hazards, np.inf)
+        np.minimum.at(dmin, h_idx, dist)
+        keep[loose] = dist[loose] <= dmin[h_idx[loose]] + NEAREST_SLACK_M
+    return keep
+
+
+def _match_lines(
+    hgeom: NDArray[np.object_],
+    kgeom: NDArray[np.object_],
+    tree: shapely.STRtree,
+    which: NDArray[np.int64],
+    snap: NDArray[np.float64],
+    nearest: NDArray[np.bool_],
+    seg: KerbSegments,
+) -> list[pd.DataFrame]:
+    """Match the line hazards ``which``: :func:`_plain_crossings`, else :func:`_line_places_all`.
+
+    In ``"nearest"`` mode a line applies to the kerbs it crosses and to those within
+    :data:`NEAREST_SLACK_M` of its nearest kerb (a platform line crossing two kerb pieces and lying along
+    a third 0.5 m away applies to all three; a driveway crossing one kerb and ending 2 m short of the far
+    one, only to the first).
+    """
+    h_idx, k_idx, dist = _near_pairs(hgeom, kgeom, tree, which, snap)
+    crosses = shapely.intersects(hgeom[h_idx], kgeom[k_idx])
+    lj = np.flatnonzero(_near_enough(h_idx, dist, nearest[h_idx] & ~crosses, len(hgeom)))
+    parts: list[pd.DataFrame] = []
+    if len(lj):
+        # Straight lines crossing a straight stretch of kerb steeply, once: the crossing point.
+        fast, s_fast = _plain_crossings(hgeom[h_idx[lj]], kgeom[k_idx[lj]], k_idx[lj], snap[h_idx[lj]], seg)
+        if fast.any():
+            lf = lj[fast]
+            parts.append(_match_frame(h_idx[lf], k_idx[lf], s_fast[fast], s_fast[fast], True, dist[lf]))
+        lj = lj[~fast]
+    if len(lj):
+        pair, s0, s1, like = _line_places_all(
+            hgeom[h_idx[lj]], kgeom[k_idx[lj]], k_idx[lj], snap[h_idx[lj]], seg
+        )
+        parts.append(_match_frame(h_idx[lj][pair], k_idx[lj][pair], s0, s1, like, dist[lj][pair]))
+    return parts
+
+
+def _match_polygons(
+    hgeom: NDArray[np.object_],
+    kgeom: NDArray[np.object_],
+    tree: shapely.STRtree,
+    which: NDArray[np.int64],
+    snap: NDArray[np.float64],
+    nearest: NDArray[np.bool_],
+    seg: KerbSegments,
+) -> list[pd.DataFrame]:
+    """Match the polygon hazards ``which``, pair by pair (:func:`_polygon_places`).
+
+    In ``"nearest"`` mode a polygon applies to the kerbs within :data:`NEAREST_SLACK_M` of its nearest.
+    """
+    h_idx, k_idx, dist = _near_pairs(hgeom, kgeom, tree, which, snap)
+    keep = _near_enough(h_idx, dist, nearest[h_idx], len(hgeom))
+    rows_: list[tuple[int, int, float, float, bool, float]] = []
+    for j in np.flatnonzero(keep).tolist():
+        h, k = int(h_idx[j]), int(k_idx[j])
+        found = _polygon_places(hgeom[h], kgeom[k], k, float(snap[h]), seg)
+        rows_ += [(h, k, lo, hi, like, float(dist[j])) for lo, hi, like in found]
+    if not rows_:
+        return []
+    hh, kk, lo, hi, like, dd = (np.array(v) for v in zip(*rows_, strict=True))
+    return [_match_frame(hh, kk, lo, hi, like.astype(bool), dd)]
+
+
 def _point_places(
-    seg: _Segments,
+    seg: KerbSegments,
     xy: NDArray[np.float64],
     owner: NDArray[np.int64],
     snap: NDArray[np.float64],
@@ -344,7 +405,7 @@ def _plain_crossings(
     kerb_geoms: NDArray[np.object_],
     k: NDArray[np.int64],
     snap_m: NDArray[np.float64],
-    seg: _Segments,
+    seg: KerbSegments,
 ) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
     """Pick the pairs whose places are one crossing point, without cutting the line to pieces.
 
@@ -384,21 +445,21 @@ def _plain_crossings(
 
 
 def _locate_in_boxes(
-    seg: _Segments,
+    seg: KerbSegments,
     xy: NDArray[np.float64],
     owner: NDArray[np.int64],
     k: NDArray[np.int64],
     boxes: NDArray[np.object_],
     reach_m: NDArray[np.float64],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """:meth:`_Segments.locate_on` (signed) for points that each lie in their owner pair's box.
+    """:meth:`~parkplan.geometry.kerbs.KerbSegments.locate_on` (signed) for points in their pair's box.
 
-    A pair's box holds its line padded by twice its reach, so the nearest place of kerb ``k`` to any point
-    of the line within reach lies on a segment of ``k`` that meets the box: one index query per pair
-    finds those few segments, and each point is measured against its pair's segments only, in closed
-    form. (Querying every point with its reach of 20 m, as ``locate_on`` does, took 3.0 of the 7.4 s the
-    line places of a 400,000-bay city took, and most of their memory.) Ties as in
-    :meth:`KerbSegments.closest`.
+    Each point lies in its owner pair's box, which holds the pair's line padded by twice its reach, so the
+    nearest place of kerb ``k`` to any point of the line within reach lies on a segment of ``k`` that
+    meets the box: one index query per pair finds those few segments, and each point is measured against
+    its pair's segments only, in closed form. (Querying every point with its reach of 20 m, as
+    ``locate_on`` does, took 3.0 of the 7.4 s the line places of a 400,000-bay city took, and most of
+    their memory.) Ties as in :meth:`~parkplan.geometry.kerbs.KerbSegments.closest`.
     """
     n = len(xy)
     s_out = np.full(n, np.nan)
@@ -431,7 +492,7 @@ def _line_places_all(
     kerb_geoms: NDArray[np.object_],
     k: NDArray[np.int64],
     snap_m: NDArray[np.float64],
-    seg: _Segments,
+    seg: KerbSegments,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
     """Places of line hazards on kerbs, for many (line, kerb) pairs at once: ``(pair, s0, s1, point_like)``.
 
@@ -558,7 +619,7 @@ def _line_places_all(
 
 
 def _polygon_places(
-    poly: object, kerb: object, k: int, snap_m: float, seg: _Segments
+    poly: object, kerb: object, k: int, snap_m: float, seg: KerbSegments
 ) -> list[tuple[float, float, bool]]:
     """Return the kerb inside a polygon hazard, else the stretch its vertices within reach project onto."""
     coords = shapely.get_coordinates(shapely.intersection(kerb, poly))
@@ -590,42 +651,6 @@ def _by_kerb(table: pd.DataFrame) -> pd.DataFrame:
     return table.iloc[order].reset_index(drop=True)
 
 
-def zone_table(
-    kerb: NDArray[np.int64],
-    start_m: NDArray[np.float64] | float,
-    end_m: NDArray[np.float64] | float,
-    kind: object,
-    hazard_id: object,
-    rule: object,
-    hazard_start_m: NDArray[np.float64] | None = None,
-    hazard_end_m: NDArray[np.float64] | None = None,
-) -> pd.DataFrame:
-    """Build a zones table; ``kind``, ``hazard_id``, ``rule`` are one string or one per zone.
-
-    The hazard's own extent defaults to the whole zone.
-    """
-    n = len(kerb)
-    start = np.broadcast_to(np.asarray(start_m, dtype=float), (n,))
-    end = np.broadcast_to(np.asarray(end_m, dtype=float), (n,))
-    return pd.DataFrame(
-        {
-            "kerb": np.asarray(kerb, dtype=np.int64),
-            "start_m": start,
-            "end_m": end,
-            "hazard_start_m": start if hazard_start_m is None else np.asarray(hazard_start_m, dtype=float),
-            "hazard_end_m": end if hazard_end_m is None else np.asarray(hazard_end_m, dtype=float),
-            "kind": text_column(kind, n),
-            "hazard_id": text_column(hazard_id, n),
-            "rule": text_column(rule, n),
-        }
-    )
-
-
-def no_zones() -> pd.DataFrame:
-    """Return an empty zones table."""
-    return zone_table(np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), "", "", "")
-
-
 def zones_from_matches(
     matches: HazardMatch,
     hazards: gpd.GeoDataFrame,
@@ -637,8 +662,9 @@ def zones_from_matches(
 
     Kerb corners of street-area kerbs become ``intersection`` zones whose own extent is the corner arc
     (``corner_start_m`` from chainage 0, ``corner_end_m`` up to ``length_m``). ``workers`` cast the rays
-    that carry rules to the kerb opposite (:func:`opposite_places`). Point hazards also forbid the kerb
-    within their rule's straight-line reach (:func:`_disc_zones`), where that adds kerb.
+    that carry rules to the kerb opposite (:func:`parkplan.geometry.rays.opposite_places`). Point hazards
+    also forbid the kerb within their rule's straight-line reach (:func:`_disc_zones`), where that adds
+    kerb.
 
     Returns
     -------
@@ -922,42 +948,6 @@ def _disc_zones(
     return zones, h[src]
 
 
-def kerb_order(
-    kerb: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64] | None = None
-) -> NDArray[np.int64]:
-    """Return the order of ``np.lexsort((end, start, kerb))`` (no ``end``: of ``np.lexsort((start, kerb))``).
-
-    Made for rows that mostly come in that order already (concatenations of parts that are each sorted):
-    a stable sort by kerb alone (timsort, quick on sorted runs) puts most kerbs in order, and only the
-    kerbs whose rows then still disagree with (start, end) are sorted on all keys. Ties keep their input
-    order, so the result is that of the full sort. Keys with NaN go to the full sort.
-    """
-    keys = (start,) if end is None else (end, start)
-    if any(np.isnan(x).any() for x in keys):
-        return np.lexsort((*keys, kerb))
-    order = np.argsort(kerb, kind="stable")
-    ks, ss = kerb[order], start[order]
-    back = ss[1:] < ss[:-1]
-    if end is not None:
-        es = end[order]
-        back |= (ss[1:] == ss[:-1]) & (es[1:] < es[:-1])
-    back &= ks[1:] == ks[:-1]
-    if back.any():
-        rows = np.flatnonzero(np.isin(ks, np.unique(ks[1:][back])))
-        order[rows] = order[rows[np.lexsort(tuple(x[order[rows]] for x in (*keys, kerb)))]]
-    return order
-
-
-def sort_zones(zones: pd.DataFrame) -> pd.DataFrame:
-    """Sort zones by kerb, start and end; ties keep their input order (numeric keys; :func:`kerb_order`)."""
-    order = kerb_order(
-        zones["kerb"].to_numpy(dtype=np.int64),
-        zones["start_m"].to_numpy(dtype=float),
-        zones["end_m"].to_numpy(dtype=float),
-    )
-    return zones.iloc[order].reset_index(drop=True)
-
-
 def _rule_text(name: str, c: Clearance) -> str:
     text = f"{name}: {c.kind} before {c.before_m:g} m, after {c.after_m:g} m"
     if c.anchor != "edge":
@@ -965,265 +955,3 @@ def _rule_text(name: str, c: Clearance) -> str:
     if c.applies_to != "same":
         text += f", {c.applies_to} side" if c.applies_to == "opposite" else ", both sides"
     return text
-
-
-OPPOSITE_REACH_M = 60.0
-"""How far across the carriageway the kerb opposite a place is looked for (metres)."""
-
-
-def opposite_places(
-    kerbs: gpd.GeoDataFrame,
-    kerb: NDArray[np.int64],
-    s: NDArray[np.float64],
-    workers: int | None = 1,
-    segments: _Segments | None = None,
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Find the kerb across the carriageway from each place, and the chainage there.
-
-    A ray leaves the place at right angles to its kerb, towards the carriageway, for
-    :data:`OPPOSITE_REACH_M`; the first other kerb it meets is the kerb opposite, and the place there is
-    where the ray meets it. ``-1`` where no kerb is met. See :func:`opposite_hits`.
-    """
-    k, at, _ = opposite_hits(kerbs, kerb, s, workers, segments)
-    return k, at
-
-
-def opposite_hits(
-    kerbs: gpd.GeoDataFrame,
-    kerb: NDArray[np.int64],
-    s: NDArray[np.float64],
-    workers: int | None = 1,
-    segments: _Segments | None = None,
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Cast the rays of :func:`opposite_places`; also return how far each ray went (metres, ``inf``: no hit).
-
-    Everything is closed-form numpy on the kerbs' straight segments: the place and its direction from the
-    segment that holds it, the hits after a bounding-box query. Many places are split among ``workers``
-    processes (:mod:`parkplan._parallel`); each ray is independent, so the result is the same.
-    ``segments``: the kerbs' segment index when the caller has one (the hazard matching's).
-    """
-    if segments is None:
-        segments = _Segments(kerbs)
-    bounds = chunk_bounds(len(kerb), workers)
-    if len(bounds) > 1:
-        segments.tree()  # built once here, before the workers fork
-        places = [(kerb[lo:hi], s[lo:hi]) for lo, hi in bounds]
-        parts = fork_map(lambda p: segments.cast(*p), places, workers)
-        return (
-            np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]),
-            np.concatenate([p[2] for p in parts]),
-        )
-    return segments.cast(kerb, s)
-
-
-class _Segments(KerbSegments):
-    """The kerbs' segments (:class:`~parkplan.geometry.kerbs.KerbSegments`) with what places and rays need.
-
-    Built once per :func:`match_hazards` / :func:`opposite_hits` call and shared by its chunks (inherited
-    by forked workers; the index is rebuilt where the segments are unpickled, e.g. on a Dask worker).
-    """
-
-    def __init__(self, kerbs: gpd.GeoDataFrame) -> None:
-        super().__init__(np.asarray(kerbs.geometry.values, dtype=object))
-        self.lengths = kerbs["length_m"].to_numpy(dtype=float)
-        self.left = kerbs["carriageway"].to_numpy(dtype=object) == "left"
-
-    def locate_on(
-        self,
-        xy: NDArray[np.float64],
-        kerb: NDArray[np.int64],
-        reach_m: float | NDArray[np.float64],
-        *,
-        signed: bool = False,
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Chainage on ``kerb`` of each point's nearest place on it, and the distance (NaN beyond reach).
-
-        :meth:`KerbSegments.nearest_on`: like ``shapely.line_locate_point`` for points within
-        ``reach_m`` of their kerb, O(1) per nearby segment. ``signed``: the distance is negative for
-        points right of the kerb's digitised direction.
-        """
-        s, dist, seg = self.nearest_on(xy, reach_m, np.asarray(kerb, dtype=np.int64))
-        found = seg >= 0
-        dist = np.where(found, dist, np.nan)
-        if signed and found.any():
-            left = self.left_of(xy[found], seg[found])
-            dist[found] = np.where(left, dist[found], -dist[found])
-        return s, dist
-
-    def cast(
-        self, kerb: NDArray[np.int64], s: NDArray[np.float64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-        """Cast the rays of :func:`opposite_hits` from these places, in this process."""
-        lengths, seg_k, chain0, seg_len = self.lengths, self.kerb, self.start_m, self.length_m
-        out_k = np.full(len(kerb), -1, dtype=np.int64)
-        out_s = np.zeros(len(kerb))
-        out_d = np.full(len(kerb), np.inf)
-        if len(kerb) == 0 or len(lengths) == 0 or len(seg_k) == 0:
-            return out_k, out_s, out_d
-        side = np.where(self.left, 1.0, -1.0)[kerb]
-        # Each place on the segment that holds it (segments of positive length, in kerb and chainage order).
-        s = np.clip(s, 0.0, lengths[kerb])
-        stride = float(lengths.max()) + 1.0
-        q = np.searchsorted(seg_k * stride + chain0, kerb * stride + s, side="right") - 1
-        lo = np.searchsorted(seg_k, kerb, side="left")
-        hi = np.searchsorted(seg_k, kerb, side="right") - 1
-        has = hi >= lo  # a kerb of no length casts no ray
-        q = np.minimum(np.clip(q, lo, np.maximum(hi, lo)), len(seg_k) - 1)
-        a_q = rows(self.p0, q)
-        e_q = rows(self.d, q)
-        len_q = seg_len[q]
-        t_q = np.clip((s - chain0[q]) / len_q, 0.0, 1.0)
-        p = a_q + scaled(e_q, t_q)
-        n = scaled(np.column_stack([-(e_q[:, 1] / len_q), e_q[:, 0] / len_q]), side)
-        start = p + n * 0.05
-        ray = n * (OPPOSITE_REACH_M - 0.05)
-
-        ends = start + ray
-        ray_boxes = shapely.box(
-            np.minimum(start[:, 0], ends[:, 0]),
-            np.minimum(start[:, 1], ends[:, 1]),
-            np.maximum(start[:, 0], ends[:, 0]),
-            np.maximum(start[:, 1], ends[:, 1]),
-        )
-        ri, si = self.tree().query(ray_boxes)
-        other = (seg_k[si] != kerb[ri]) & has[ri]
-        ri, si = ri[other], si[other]
-        if len(ri) == 0:
-            return out_k, out_s, out_d
-        # Ray: start + t * ray, 0 <= t <= 1; segment: a + u * (b - a), 0 <= u <= 1.
-        r = rows(ray, ri)
-        e = rows(self.d, si)
-        w = rows(self.p0, si) - rows(start, ri)
-        den = r[:, 0] * e[:, 1] - r[:, 1] * e[:, 0]
-        ok = np.abs(den) > 1e-12
-        den = np.where(ok, den, 1.0)
-        t = (w[:, 0] * e[:, 1] - w[:, 1] * e[:, 0]) / den
-        u = (w[:, 0] * r[:, 1] - w[:, 1] * r[:, 0]) / den
-        hit = ok & (t >= 0.0) & (t <= 1.0) & (u >= -1e-9) & (u <= 1.0 + 1e-9)
-        ri, si, t, u = ri[hit], si[hit], t[hit], u[hit]
-        if len(ri) == 0:
-            return out_k, out_s, out_d
-        order = np.lexsort((t, ri))
-        best = order[np.concatenate([[True], ri[order][1:] != ri[order][:-1]])]
-        r_best, s_best = ri[best], si[best]
-        out_k[r_best] = seg_k[s_best]
-        out_s[r_best] = chain0[s_best] + np.clip(u[best], 0.0, 1.0) * seg_len[s_best]
-        out_d[r_best] = 0.05 + t[best] * (OPPOSITE_REACH_M - 0.05)
-        return out_k, out_s, out_d
-
-
-def merge_intervals(
-    group: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64], touch_m: float = 0.0
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Merge overlapping or touching intervals within each group (vectorised).
-
-    Parameters
-    ----------
-    group, start, end
-        Interval group (kerb) and bounds; any order.
-    touch_m
-        Intervals this close also merge (for ends computed on two segments, a rounding apart).
-
-    Returns
-    -------
-    tuple
-        Group, start and end of the merged intervals, sorted by group then start.
-    """
-    if len(group) == 0:
-        return group.astype(np.int64), start.astype(float), end.astype(float)
-    order = kerb_order(group, start)
-    g, s, e = group[order], start[order], end[order]
-    # The furthest end so far within each group, exactly: complex numbers compare by real part (the
-    # group, ascending) and then by imaginary part (the end), so one running maximum restarts at every
-    # group. (Adding a float offset per group, as before, lost the last bits of the ends: touching
-    # intervals of far-apart kerbs stayed apart.)
-    run_end = np.maximum.accumulate(g.astype(float) + 1j * e).imag
-    new = np.ones(len(g), dtype=bool)
-    new[1:] = (g[1:] != g[:-1]) | (s[1:] > run_end[:-1] + touch_m)
-    ids = np.cumsum(new) - 1
-    out_g = g[new]
-    out_s = s[new]
-    out_e = np.zeros(len(out_g))
-    np.maximum.at(out_e, ids, run_end)
-    return out_g.astype(np.int64), out_s, out_e
-
-
-def grouping_zones(
-    zones: pd.DataFrame,
-    lengths: NDArray[np.float64],
-    gap_m: float,
-    curb_ids: NDArray[np.object_],
-    rule: str,
-    shortest_bay_m: float = 0.0,
-) -> pd.DataFrame:
-    """Zones that keep the groups of bays either side of a short zone the grouping gap apart.
-
-    The bays either side of a zone are in different free stretches, planned apart: a merged zone inside a
-    kerb shorter than ``gap_m`` (a 1 mm bend, a 3 m driveway under a 4 m gap, a zero-length cut) would
-    leave two groups closer than the rules' ``[grouping] gap_m``. Each such place gets a ``grouping``
-    zone ``gap_m`` long about its middle (clipped to the kerb), its own extent the merged zone. A zone
-    with less free kerb than ``shortest_bay_m`` on one side separates no groups and gets none (a zone
-    ending a millimetre short of the kerb's end, as rounding leaves one).
-    """
-    if gap_m <= 0 or len(zones) == 0:
-        return no_zones()
-    g, s, e = merge_intervals(
-        zones["kerb"].to_numpy(dtype=np.int64),
-        zones["start_m"].to_numpy(dtype=float),
-        zones["end_m"].to_numpy(dtype=float),
-    )
-    # Free kerb before and after each merged zone (to the zone before / after it, or the kerb's ends).
-    first = np.ones(len(g), dtype=bool)
-    first[1:] = g[1:] != g[:-1]
-    last = np.ones(len(g), dtype=bool)
-    last[:-1] = g[1:] != g[:-1]
-    prev_end = np.where(first, 0.0, np.roll(e, 1))
-    next_start = np.where(last, lengths[g], np.roll(s, -1))
-    room = np.minimum(s - prev_end, next_start - e)
-    short = (e - s < gap_m - 1e-9) & (room >= max(shortest_bay_m, 1e-9))
-    g, s, e = g[short], s[short], e[short]
-    mid = (s + e) / 2.0
-    return zone_table(
-        g,
-        np.maximum(mid - gap_m / 2.0, 0.0),
-        np.minimum(mid + gap_m / 2.0, lengths[g]),
-        "grouping",
-        [f"kerb:{c}@{x:.2f}" for c, x in zip(curb_ids[g], mid, strict=True)],
-        rule,
-        hazard_start_m=s,
-        hazard_end_m=e,
-    )
-
-
-def free_stretches(zones: pd.DataFrame, lengths: NDArray[np.float64]) -> pd.DataFrame:
-    """Return the free stretches of every kerb: the complement of its merged zones.
-
-    Zero-length zones cut a stretch in two.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``kerb``, ``start_m``, ``end_m``, ``length_m`` for every stretch longer than 0.
-    """
-    n = len(lengths)
-    g, s, e = merge_intervals(
-        zones["kerb"].to_numpy(dtype=np.int64),
-        zones["start_m"].to_numpy(dtype=float),
-        zones["end_m"].to_numpy(dtype=float),
-    )
-    # Candidate gaps: from each kerb start / merged-zone end to the next merged-zone start / kerb end.
-    gap_kerb = np.concatenate([np.arange(n), g])
-    gap_start = np.concatenate([np.zeros(n), e])
-    order = kerb_order(gap_kerb, gap_start)
-    gap_kerb, gap_start = gap_kerb[order], gap_start[order]
-    nxt_kerb = np.concatenate([g, np.arange(n)])
-    nxt_start = np.concatenate([s, lengths])
-    order2 = kerb_order(nxt_kerb, nxt_start)
-    nxt_kerb, nxt_start = nxt_kerb[order2], nxt_start[order2]
-    # Each kerb has (zones + 1) gap starts and (zones + 1) gap ends, in the same order.
-    assert np.array_equal(gap_kerb, nxt_kerb)
-    out = pd.DataFrame({"kerb": gap_kerb, "start_m": gap_start, "end_m": nxt_start})
-    out["length_m"] = out["end_m"] - out["start_m"]
-    out = out[out["length_m"] > 0].reset_index(drop=True)
-    return out

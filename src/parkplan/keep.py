@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from parkplan.geometry.chainage import ChainageIndex
 from parkplan.geometry.kerbs import KerbSegments
 from parkplan.optimize.keep import keep_stretch
 from parkplan.optimize.solve import bay_arrays
@@ -159,16 +160,13 @@ def _mark_standing(out: pd.DataFrame, kept: NDArray[np.bool_], spans: pd.DataFra
     b0 = np.round(out["start_m"].to_numpy(dtype=float) * 1000.0).astype(np.int64)
     b1 = np.round(out["end_m"].to_numpy(dtype=float) * 1000.0).astype(np.int64)
     stride = int(max(e1.max(), b1.max(), 0)) + 4 * tol + 1  # each kerb's keys apart from the next's
-    keys = ek * stride + e0
-    order = np.argsort(keys, kind="stable")
-    keys, e1 = keys[order], e1[order]
-    want = k * stride + b0
-    first = np.searchsorted(keys, want - tol, side="left")
-    stop = np.searchsorted(keys, want + tol, side="right")
+    index, order = ChainageIndex.sorting(ek, e0, stride)
+    e1 = e1[order]
+    first, stop = index.around(k, b0, tol)
     for step in range(int((stop - first).max(initial=0))):
         at = first + step
         has = at < stop
-        at = np.minimum(at, len(keys) - 1)
+        at = np.minimum(at, len(index) - 1)
         kept |= has & (np.abs(e1[at] - b1) <= tol)
 
 

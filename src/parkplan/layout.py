@@ -22,8 +22,9 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from parkplan._arrays import rows, scaled, set_rows
 from parkplan._parallel import thread_map
-from parkplan.geometry.kerbs import KerbIndex, lines_from_points, polygons_from_rings, rows, scaled, set_rows
+from parkplan.geometry.kerbs import KerbIndex, lines_from_points, polygons_from_rings
 from parkplan.optimize.solve import bay_arrays
 from parkplan.rules.loading import Rules
 
@@ -412,8 +413,7 @@ def kerb_edge(
     """
     pa, sa = idx.point(k, a)
     pb, sb = idx.point(k, b)
-    lo = np.searchsorted(idx.key, k * idx.stride + a + end_m, side="right")
-    hi = np.searchsorted(idx.key, k * idx.stride + b - end_m, side="left")
+    lo, hi = idx.vertices.inside(k, a, b, margin=end_m)
     lo = np.maximum(lo, idx.first_vertex[k])
     hi = np.minimum(hi, idx.last_vertex[k] + 1)
     c = np.maximum(hi - lo, 0) + 2

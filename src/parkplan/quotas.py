@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from parkplan.geometry.chainage import ChainageIndex
 from parkplan.optimize.solve import bay_arrays, closed_form, to_mm
 from parkplan.rules.loading import Quotas, Rules
 
@@ -114,9 +115,8 @@ def _ramp_end(stretches: pd.DataFrame, zones: pd.DataFrame) -> tuple[NDArray[np.
     stride = float(max(np.abs(s1).max(), np.abs(z1).max(), np.abs(z0).max())) * 2.0 + 1.0
     best = []
     for mine, theirs in ((s0, z1), (s1, z0)):
-        key = sk * stride + mine
-        order = np.argsort(key, kind="stable")
-        pos = np.searchsorted(key[order], zk * stride + theirs)
+        index, order = ChainageIndex.sorting(sk, mine, stride)
+        pos = index.search(zk, theirs)
         found = np.full(n, 2, dtype=np.int64)
         for p in (pos, pos + 1):
             i = order[np.minimum(p, n - 1)]

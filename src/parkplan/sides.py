@@ -56,13 +56,14 @@ from numpy.typing import NDArray
 from parkplan._progress import Progress
 from parkplan.accounting import CrossSectionReport, FrozenMap
 from parkplan.geometry.carriageway import room_zones
+from parkplan.geometry.chainage import ChainageIndex
 from parkplan.geometry.kerbs import KerbSegments
-from parkplan.hazards import (
+from parkplan.geometry.rays import opposite_hits
+from parkplan.intervals import (
     free_stretches,
     grouping_zones,
     kerb_order,
     merge_intervals,
-    opposite_hits,
     sort_zones,
     zone_table,
 )
@@ -183,11 +184,8 @@ def _in_stretch(
     if len(sk) == 0:
         return np.zeros(len(kerb), dtype=bool)
     span = float(max(s1.max(), float(np.max(s, initial=0.0)))) + 1.0
-    key = sk.astype(float) * span + s0
-    i = np.searchsorted(key, kerb.astype(float) * span + s, side="right") - 1
-    ok = i >= 0
-    i = np.maximum(i, 0)
-    inside: NDArray[np.bool_] = ok & (sk[i] == kerb) & (s <= s1[i] + 1e-9)
+    i, ok = ChainageIndex.of(sk, s0, span).holding(kerb, s)
+    inside: NDArray[np.bool_] = ok & (s <= s1[i] + 1e-9)
     return inside
 
 
@@ -208,7 +206,7 @@ def facing_kerbs(
     spacing_m
         Distance between samples along each stretch (every stretch gets at least one, at its middle).
     workers
-        Processes for the rays (:func:`parkplan.hazards.opposite_places`).
+        Processes for the rays (:func:`parkplan.geometry.rays.opposite_places`).
 
     Returns
     -------
@@ -550,10 +548,8 @@ def _lookup(
     if len(kerb) == 0 or len(at_kerb) == 0:
         return out
     span = float(max(hi.max(), at_s.max())) + 1.0
-    i = np.searchsorted(kerb * span + lo, at_kerb * span + at_s, side="right") - 1
-    ok = i >= 0
-    i = np.maximum(i, 0)
-    inside = ok & (kerb[i] == at_kerb) & (at_s <= hi[i])
+    i, ok = ChainageIndex.of(kerb, lo, span).holding(at_kerb, at_s)
+    inside = ok & (at_s <= hi[i])
     out[inside] = value[i[inside]]
     return out
 

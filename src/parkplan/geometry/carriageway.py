@@ -33,8 +33,9 @@ import shapely
 from numpy.typing import NDArray
 
 from parkplan._parallel import thread_map
+from parkplan.geometry.chainage import ChainageIndex
 from parkplan.geometry.kerbs import KerbSegments, polygons_from_rings
-from parkplan.hazards import merge_intervals, no_zones, zone_table
+from parkplan.intervals import merge_intervals, no_zones, zone_table
 
 __all__ = ["MAX_STRADDLE_TURN_DEG", "SLIVER_M", "room_zones"]
 
@@ -174,11 +175,8 @@ def _within(
     if len(ck) == 0 or len(kerb) == 0:
         return out
     stride = float(max(np.nanmax(np.abs(ce)), np.nanmax(np.abs(hi)), 0.0)) * 2.0 + 10.0
-    key = ck * stride + cs
-    i = np.searchsorted(key, kerb * stride + lo, side="right") - 1
-    ok = i >= 0
-    i = np.maximum(i, 0)
-    out[:] = ok & (ck[i] == kerb) & (cs[i] <= lo) & (ce[i] >= hi)
+    i, ok = ChainageIndex.of(ck, cs, stride).holding(kerb, lo)
+    out[:] = ok & (cs[i] <= lo) & (ce[i] >= hi)
     return out
 
 
@@ -244,21 +242,6 @@ def _crossings(
     lo_m = start + np.clip(np.minimum(ua, ub), 0.0, length)
     hi_m = start + np.clip(np.maximum(ua, ub), 0.0, length)
     return hit, lo_m, hi_m
-
-
-def _union(
-    kerb: NDArray[np.int64], start: NDArray[np.float64], end: NDArray[np.float64], bridge_m: float = 0.0
-) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """Merge intervals per kerb that overlap or lie at most ``bridge_m`` apart, keeping their ends exactly."""
-    if len(kerb) == 0:
-        return kerb, start, end
-    order = np.lexsort((start, kerb))
-    k, s, e = kerb[order], start[order], end[order]
-    reach = pd.Series(e).groupby(k).cummax().to_numpy()  # furthest end so far on the kerb
-    new = np.ones(len(k), dtype=bool)
-    new[1:] = (k[1:] != k[:-1]) | (s[1:] > reach[:-1] + bridge_m)
-    first = np.flatnonzero(new)
-    return k[first], s[first], np.maximum.reduceat(e, first)
 
 
 def _stands_on(
@@ -349,8 +332,8 @@ def _wrap_zones(
         return no_zones()
     before = np.cumsum(turn) - turn  # net turning before each vertex (running over all kerbs)
     stride = float(s_m.max() if n else 0.0) + bay_length_m + 1.0
-    key = kerb * stride + s_m
-    end = np.searchsorted(key, key + bay_length_m, side="left")  # first vertex beyond the window
+    # The first vertex beyond each vertex's window.
+    end = ChainageIndex.of(kerb, s_m, stride).search(kerb, s_m, "left", shift=bay_length_m)
     width = end - np.arange(n)  # vertices in each window (>= 1: the vertex itself)
     # Candidates: the window's largest net turning either way, from the running sums (reduceat).
     after = before + turn
@@ -410,7 +393,7 @@ def room_zones(
     Returns
     -------
     pandas.DataFrame
-        Zones in the format of :func:`parkplan.hazards.zones_from_matches`.
+        Zones in the format of :func:`parkplan.intervals.zone_table`.
     """
     n = len(kerbs)
     depth = np.broadcast_to(np.asarray(depth_m, dtype=float), (n,)).copy()
@@ -459,7 +442,7 @@ def room_zones(
         # One zone per stretch of kerb: the pieces of several edges in one strip overlap, and the strips
         # of neighbouring segments leave windows of at most SLIVER_M between them (their insets), which
         # hold no bay.
-        mk, m_lo, m_hi = _union(out_k, out_lo, out_hi, SLIVER_M + 1e-9)
+        mk, m_lo, m_hi = merge_intervals(out_k, out_lo, out_hi, touch_m=SLIVER_M + 1e-9)
         frames.append(zone_table(mk, m_lo, m_hi, "outside", labels[mk], rule))
     # Kerb these zones close, with windows too short for any bay (< SLIVER_M) closed too: no bay stands
     # there, so what the strips there meet is no conflict for the other kerb.

@@ -29,6 +29,8 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
+from parkplan._arrays import rows, scaled, set_rows
+from parkplan.geometry.chainage import ChainageIndex
 from parkplan.io.read import text_column
 from parkplan.rules.loading import Rules
 
@@ -327,29 +329,6 @@ def _source_ids(gdf: pd.DataFrame) -> list[str]:
     return [str(i) for i in range(len(gdf))]
 
 
-def rows(points: NDArray[np.float64], which: NDArray[np.int64]) -> NDArray[np.float64]:
-    """``points[which]`` for an (n, 2) array: ``numpy.take`` gathers whole rows several times faster."""
-    return np.take(points, which, axis=0)
-
-
-def scaled(points: NDArray[np.float64], factor: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``points * factor[:, None]`` (C order), without numpy's slow inner loop two items wide."""
-    out = np.empty(points.shape)
-    np.multiply(points[:, 0], factor, out=out[:, 0])
-    np.multiply(points[:, 1], factor, out=out[:, 1])
-    return out
-
-
-def set_rows(target: NDArray[np.float64], which: NDArray[np.int64], points: NDArray[np.float64]) -> None:
-    """``target[which] = points`` for (n, 2) arrays, each row moved as one 16-byte item.
-
-    ``target`` must be C-contiguous (its rows are viewed as complex numbers, a fast one-dimensional
-    scatter); ``points`` is copied to C order if needed. The values are moved, never computed on.
-    """
-    flat = target.view(np.complex128).reshape(-1)
-    flat[which] = np.ascontiguousarray(points, dtype=np.float64).view(np.complex128).reshape(-1)
-
-
 class KerbIndex:
     """Vertex arrays of all kerbs, for vectorised interpolation and offsets along them.
 
@@ -375,8 +354,8 @@ class KerbIndex:
         self.first_vertex = np.flatnonzero(first)
         self.last_vertex = np.append(self.first_vertex[1:] - 1, len(owner) - 1)[: len(self.first_vertex)]
         span = float(self.chain.max()) + 10.0 if len(self.chain) else 10.0
-        self.stride = span
-        self.key = self.chain + owner * span
+        self.vertices = ChainageIndex.of(owner, self.chain, span)
+        """The vertices by kerb and chainage (:class:`parkplan.geometry.chainage.ChainageIndex`)."""
         # Unit left normal of each segment (segment v -> v+1); zero-length segments copy a neighbour.
         with np.errstate(invalid="ignore", divide="ignore"):
             nx = -seg[:, 1] / seg_len
@@ -403,7 +382,7 @@ class KerbIndex:
 
     def segment(self, kerb: NDArray[np.int64], s: NDArray[np.float64]) -> NDArray[np.int64]:
         """Index of the segment holding chainage ``s`` on ``kerb`` (its last segment at the very end)."""
-        seg = np.searchsorted(self.key, kerb * self.stride + s, side="right") - 1
+        seg = self.vertices.before(kerb, s)
         return np.clip(seg, self.first_vertex[kerb], self.last_vertex[kerb] - 1)
 
     def point(
@@ -840,6 +819,28 @@ class KerbSegments:
         who, cs, cd, cg = self.closest(xy, qi[order], qs[order])
         s[who], dist[who], seg[who] = cs, cd, cg
         return s, dist, seg
+
+    def locate_on(
+        self,
+        xy: NDArray[np.float64],
+        kerb: NDArray[np.int64],
+        reach_m: float | NDArray[np.float64],
+        *,
+        signed: bool = False,
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Chainage on ``kerb`` of each point's nearest place on it, and the distance (NaN beyond reach).
+
+        :meth:`nearest_on`: like ``shapely.line_locate_point`` for points within ``reach_m`` of their
+        kerb, O(1) per nearby segment. ``signed``: the distance is negative for points right of the
+        kerb's digitised direction.
+        """
+        s, dist, seg = self.nearest_on(xy, reach_m, np.asarray(kerb, dtype=np.int64))
+        found = seg >= 0
+        dist = np.where(found, dist, np.nan)
+        if signed and found.any():
+            left = self.left_of(xy[found], seg[found])
+            dist[found] = np.where(left, dist[found], -dist[found])
+        return s, dist
 
     def closest(
         self, xy: NDArray[np.float64], point: NDArray[np.int64], seg: NDArray[np.int64]
@@ -1296,9 +1297,7 @@ def _cut_lines(
     index = KerbIndex(geoms)
     p0, _ = index.point(kerb, start_m)
     p1, _ = index.point(kerb, end_m)
-    base = kerb * index.stride
-    lo = np.searchsorted(index.key, base + start_m, side="right")
-    hi = np.searchsorted(index.key, base + end_m, side="left")
+    lo, hi = index.vertices.inside(kerb, start_m, end_m)
     inner = np.maximum(hi - lo, 0)
     size = inner + 2
     offset = np.cumsum(size) - size
