@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from numpy.typing import NDArray
 
 from parkplan._progress import Progress
@@ -141,6 +142,10 @@ class Facing:
     self_width_m: NDArray[np.float64]
     self_oneway: NDArray[np.bool_]
     samples: pd.DataFrame = field(default_factory=pd.DataFrame)
+    edges: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Pieces opposite a sample that only partly meet a free stretch of a kerb the sample's ray did not
+    meet inside one (:func:`_edges`): ``kerb``, ``s``, ``other``, ``lo_other``, ``hi_other``, ``width_m``,
+    ``oneway``."""
 
     def pairs(self) -> NDArray[np.int64]:
         """Facing pairs as an ``(n, 2)`` array."""
@@ -166,6 +171,35 @@ class Facing:
             self.self_width_m,
             self.self_oneway,
             smp,
+            self.edges,
+        )
+
+    def with_edge_pairs(self, use: NDArray[np.bool_]) -> Facing:
+        """Return a copy with the pairs of the edges ``use`` marks added (each with its smallest width)."""
+        if not use.any():
+            return self
+        e = self.edges
+        kerb = e["kerb"].to_numpy(dtype=np.int64)[use]
+        other = e["other"].to_numpy(dtype=np.int64)[use]
+        frame = pd.DataFrame(
+            {
+                "a": np.concatenate([self.a, np.minimum(kerb, other)]),
+                "b": np.concatenate([self.b, np.maximum(kerb, other)]),
+                "w": np.concatenate([self.width_m, e["width_m"].to_numpy(dtype=float)[use]]),
+            }
+        )
+        width = frame.groupby(["a", "b"], sort=True)["w"].min()
+        pa = width.index.get_level_values(0).to_numpy(dtype=np.int64)
+        pb = width.index.get_level_values(1).to_numpy(dtype=np.int64)
+        return Facing(
+            pa,
+            pb,
+            width.to_numpy(dtype=float),
+            self.self_oneway[pa] | self.self_oneway[pb],
+            self.self_width_m,
+            self.self_oneway,
+            self.samples,
+            self.edges,
         )
 
 
@@ -175,9 +209,16 @@ def _oneway(kerbs: gpd.GeoDataFrame) -> NDArray[np.bool_]:
 
 
 def _in_stretch(
-    stretches: pd.DataFrame, kerb: NDArray[np.int64], s: NDArray[np.float64]
+    stretches: pd.DataFrame,
+    kerb: NDArray[np.int64],
+    s: NDArray[np.float64],
+    lo: NDArray[np.float64] | None = None,
 ) -> NDArray[np.bool_]:
-    """Whether chainage ``s`` on ``kerb`` lies inside one of the free stretches (sorted by kerb, start)."""
+    """Whether chainage ``s`` on ``kerb`` lies inside one of the free stretches (sorted by kerb, start).
+
+    With ``lo``: whether ``[lo, s]`` meets one (a kerb's stretches are disjoint and sorted, so the last
+    one starting at or before ``s`` is the one reaching furthest).
+    """
     sk = stretches["kerb"].to_numpy(dtype=np.int64)
     s0 = stretches["start_m"].to_numpy(dtype=float)
     s1 = stretches["end_m"].to_numpy(dtype=float)
@@ -185,7 +226,7 @@ def _in_stretch(
         return np.zeros(len(kerb), dtype=bool)
     span = float(max(s1.max(), float(np.max(s, initial=0.0)))) + 1.0
     i, ok = ChainageIndex.of(sk, s0, span).holding(kerb, s)
-    inside: NDArray[np.bool_] = ok & (s <= s1[i] + 1e-9)
+    inside: NDArray[np.bool_] = ok & ((s if lo is None else lo) <= s1[i] + 1e-9)
     return inside
 
 
@@ -262,8 +303,87 @@ def facing_kerbs(
     self_width = np.full(n, np.inf)
     np.minimum.at(self_width, kerb, width)
     empty = np.zeros(0, dtype=np.int64)
-    facing = Facing(empty, empty, np.zeros(0), np.zeros(0, dtype=bool), self_width, oneway, samples)
+    edges = _edges(kerbs, st, samples, other, s_other, hit, facing_free)
+    facing = Facing(empty, empty, np.zeros(0), np.zeros(0, dtype=bool), self_width, oneway, samples, edges)
     return facing.with_pairs(np.ones(len(samples), dtype=bool))
+
+
+def _kerb_neighbours(kerbs: gpd.GeoDataFrame) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Per kerb: the kerb whose end is its start (``-1``: none), and the kerb whose start is its end.
+
+    Kerbs cut into parts (a ring at its corners, a kerb where the way beside it changes) meet end to
+    start; the ends are matched to the millimetre.
+    """
+    n = len(kerbs)
+    pred = np.full(n, -1, dtype=np.int64)
+    succ = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return pred, succ
+    geoms = np.asarray(kerbs.geometry.values, dtype=object)
+    start = np.round(shapely.get_coordinates(shapely.get_point(geoms, 0)) * 1000.0).astype(np.int64)
+    end = np.round(shapely.get_coordinates(shapely.get_point(geoms, -1)) * 1000.0).astype(np.int64)
+    starts = pd.DataFrame({"x": start[:, 0], "y": start[:, 1], "kerb": np.arange(n)})
+    ends = pd.DataFrame({"x": end[:, 0], "y": end[:, 1], "prev": np.arange(n)})
+    met = ends.drop_duplicates(["x", "y"], keep=False).merge(
+        starts.drop_duplicates(["x", "y"], keep=False), on=["x", "y"]
+    )
+    met = met[met["kerb"] != met["prev"]]  # a closed ring meets itself
+    pred[met["kerb"].to_numpy(dtype=np.int64)] = met["prev"].to_numpy(dtype=np.int64)
+    succ[met["prev"].to_numpy(dtype=np.int64)] = met["kerb"].to_numpy(dtype=np.int64)
+    return pred, succ
+
+
+def _edges(
+    kerbs: gpd.GeoDataFrame,
+    stretches: pd.DataFrame,
+    samples: pd.DataFrame,
+    other: NDArray[np.int64],
+    s_other: NDArray[np.float64],
+    hit: NDArray[np.bool_],
+    point_free: NDArray[np.bool_],
+) -> pd.DataFrame:
+    """Free kerb opposite a sample's piece that the sample's ray itself did not land in.
+
+    A sample stands for its kerb half a spacing either side of it, and so for the piece opposite,
+    ``[s_other - half, s_other + half]``. That piece can meet a free stretch of the kerb the ray met only
+    in part (the ray's end lies in a zone), or run over that kerb's end onto the part that continues
+    it: a street's two kerbs are cut where the way beside each changes, at different places on each side
+    (Helsinki, Unioninkatu under ``jp``: bays 2 m apart across a 6 m street, at the ends of two parts that
+    the rays, 10 m apart, never met). Each such piece of free kerb is an edge: the sample's kerb faces it.
+    """
+    pred, succ = _kerb_neighbours(kerbs)
+    lengths = kerbs["length_m"].to_numpy(dtype=float)
+    half = samples["half"].to_numpy(dtype=float)
+    o = np.maximum(other, 0)
+    lo, hi = s_other - half, s_other + half
+    zero = np.zeros(len(o))
+    cases = (
+        # the kerb met, where the ray's own end is not free
+        (o, hit & ~point_free, np.maximum(lo, 0.0), np.minimum(hi, lengths[o])),
+        # the part before it (the piece runs over its start) and the part after it (over its end)
+        (pred[o], hit & (pred[o] >= 0) & (lo < 0.0), lengths[pred[o]] + lo, lengths[pred[o]] + zero),
+        (succ[o], hit & (succ[o] >= 0) & (hi > lengths[o]), zero, hi - lengths[o]),
+    )
+    columns = ["kerb", "s", "width_m", "oneway"]
+    rows = []
+    for neighbour, may, a, b in cases:
+        may = may & (b > a)
+        if not may.any():
+            continue
+        meets = np.zeros(len(o), dtype=bool)
+        meets[may] = _in_stretch(stretches, neighbour[may], b[may], a[may])
+        if not meets.any():
+            continue
+        rows.append(
+            samples.loc[meets, columns].assign(
+                other=neighbour[meets],
+                lo_other=np.clip(a[meets], 0.0, lengths[neighbour[meets]]),
+                hi_other=np.clip(b[meets], 0.0, lengths[neighbour[meets]]),
+            )
+        )
+    if not rows:
+        return pd.DataFrame(columns=[*columns, "other", "lo_other", "hi_other"])
+    return pd.concat(rows, ignore_index=True)
 
 
 def _allowed(
@@ -472,6 +592,45 @@ class Decision:
     summary: CrossSectionReport
 
 
+def _edge_pairs(facing: Facing, rules: Rules, depth_m: float) -> tuple[Facing, pd.DataFrame | None]:
+    """Add what the edges (:func:`_edges`) of kerbs not yet paired ask for: a pair, or a closed piece.
+
+    An edge between kerbs that face each other elsewhere needs nothing: the pair's levels hold all along
+    them. Otherwise, where even the shallowest bays may not stand on both sides at the edge's width, the
+    piece of the other kerb is closed (a ``cross_section`` zone of at most a spacing): that costs less
+    than making the two whole kerbs a pair, one level each (Helsinki under ``jp``: 53 bays). Where they
+    may, but deeper ones might not, the two kerbs become a pair.
+    """
+    e = facing.edges
+    if len(e) == 0:
+        return facing, None
+    kerb = e["kerb"].to_numpy(dtype=np.int64)
+    other = e["other"].to_numpy(dtype=np.int64)
+    width = e["width_m"].to_numpy(dtype=float)
+    oneway = e["oneway"].to_numpy(dtype=bool)
+    n = int(max(kerb.max(), other.max(), facing.a.max(initial=0), facing.b.max(initial=0))) + 1
+    known = np.isin(np.minimum(kerb, other) * n + np.maximum(kerb, other), facing.a * n + facing.b)
+    depth = np.full(len(e), depth_m)
+    one = _allowed(rules, depth, np.zeros(len(e)), width, oneway)  # else closed as a narrow place
+    both = _allowed(rules, depth, depth, width, oneway)
+    close = ~known & one & ~both
+    facing = facing.with_edge_pairs(~known & one & both)
+    if not close.any():
+        return facing, None
+    g, a, b = merge_intervals(
+        other[close], e["lo_other"].to_numpy(dtype=float)[close], e["hi_other"].to_numpy(dtype=float)[close]
+    )
+    zones = zone_table(
+        g,
+        a,
+        b,
+        "cross_section",
+        [f"width@{x:.1f}" for x in a],
+        f"{rules.name}: carriageway too narrow for bays {depth_m:g} m deep on both sides",
+    )
+    return facing, zones
+
+
 def _narrow_places(
     samples: pd.DataFrame, depth_m: float, rules: Rules, lengths: NDArray[np.float64]
 ) -> pd.DataFrame:
@@ -624,9 +783,11 @@ def decide(
     without_width = int((sampled_kerbs & ~np.isfinite(facing.self_width_m)).sum())
     # Where even the shallowest bays on one side do not fit (or the table allows no side), the place is
     # closed locally; the pairs are judged where both sides could park.
+    edge_zones = None
     if len(levels):
         ok1 = _allowed(rules, np.full(len(smp), levels[0]), np.zeros(len(smp)), s_width, s_oneway)
         facing = facing.with_pairs(ok1)
+        facing, edge_zones = _edge_pairs(facing, rules, float(levels[0]))
     facing.self_width_m = np.full(n, np.inf)
     pairs = facing.pairs()
     per_level: list[tuple[pd.DataFrame, pd.DataFrame, Solution]] = []
@@ -637,6 +798,8 @@ def decide(
     for depth in levels:
         fits_level += _allowed(rules, np.full(len(smp), depth), np.zeros(len(smp)), s_width, s_oneway)
     closed_places = _narrow_places(smp, float(levels[0]), rules, lengths) if len(levels) else None
+    if edge_zones is not None and len(edge_zones):
+        closed_places = pd.concat([closed_places, edge_zones], ignore_index=True)
     # The deepest level each kerb reaches anywhere (kerbs never sampled: every level).
     kerb_reach = np.full(n, len(levels), dtype=np.int64)
     sampled = np.zeros(n, dtype=bool)

@@ -8,7 +8,9 @@ that holds one bay type (no end triangle, no end-of-run bays) here as integer mi
 
     x[i]      integer mm     start of bay i (x[0] >= S, x[n-1] + p <= E)
     b[i]      boolean        a gap (a new run) after bay i         (with grouping only)
-    x[i+1] >= x[i] + p + g * b[i]                                   (bays in order, gaps between runs)
+    x[i+1] == x[i] + p        if not b[i]                           (a run's bays end to end)
+    x[i+1] >= x[i] + p + g    if b[i]                               (runs at least the gap apart)
+    x[i+1] >= x[i] + p                                              (without grouping)
     sum of b over any k consecutive bays >= 1                       (no run longer than k bays)
     y[i, j]   boolean        bay i stands on existing bay j        (y => |x[i] - a[j]| <= t)
     maximise  sum y        (then each x as near its existing start as the others allow)
@@ -147,9 +149,12 @@ def cpsat_stretch(
 
     The model finds the most bays on a start (each within ``tol``, one enforced range per pair: as fast
     as the exact ``x == a``; an objective term for the deviations made it up to 50 times slower). Its
-    positions are then settled in closed form, with its runs and kept pairs fixed: offsets from the
-    tightest layout of those runs, ``x[i] - lo - i * pitch - gap * (breaks before i)``, do not fall
-    along the stretch, so each kept bay takes its start as near as they allow (:func:`_settle`).
+    positions are then settled in closed form, with its runs and kept pairs fixed: each run moves as one
+    (its bays stay end to end, as the grouping rule wants: a gap inside a run shorter than the gap
+    between runs is what ``parkplan check`` reports as ``grouping``), and the offsets of the runs from
+    the tightest layout, ``x[i] - lo - i * pitch - gap * (breaks before i)``, do not fall along the
+    stretch, so each run takes the start of its first kept bay as near as the others allow
+    (:func:`_settle`).
     """
     model = cp_model.CpModel()
     x = [model.new_int_var(lo + i * pitch, hi - (n - i) * pitch, "") for i in range(n)]
@@ -157,7 +162,10 @@ def cpsat_stretch(
     if run_bays is not None:
         brk = [model.new_bool_var("") for _ in range(n - 1)]
         for i in range(n - 1):
-            model.add(x[i + 1] >= x[i] + pitch + gap * brk[i])
+            # A run's bays stand end to end; runs are at least ``gap`` apart (a shorter gap would
+            # split a run without being a gap between runs: the checker's grouping violation).
+            model.add(x[i + 1] == x[i] + pitch).only_enforce_if(~brk[i])
+            model.add(x[i + 1] >= x[i] + pitch + gap).only_enforce_if(brk[i])
         for i in range(0, n - 1 - run_bays + 1):
             model.add(sum(brk[i : i + run_bays]) >= 1)
     else:
@@ -190,15 +198,20 @@ def cpsat_stretch(
         before[i + 1] = before[i] + int(r)
     tight = [lo + i * pitch + gap * before[i] for i in range(n)]
     slack = hi - pitch - tight[-1]
-    chosen = []
+    # Each run moves as one (its bays stay end to end): a run's offset must meet the window of every
+    # kept bay in it, and takes the wanted offset of its first kept bay as near as the others allow.
+    in_run: dict[int, list[tuple[int, int, int, int]]] = {}
+    on = [False] * n
     for y, i, a in kept:
         if solver.boolean_value(y):
+            on[i] = True
             base = a - tight[i]
             low, high = max(base - tol, 0), min(base + tol, slack)
-            chosen.append((i, low, high, min(max(base, low), high)))
-    chosen.sort()
-    d = _settle(n, chosen)
-    on = [False] * n
-    for i, *_ in chosen:
-        on[i] = True
-    return [tight[i] + d[i] for i in range(n)], runs, on, status
+            in_run.setdefault(before[i], []).append((i, low, high, min(max(base, low), high)))
+    chosen = []
+    for run, bays in sorted(in_run.items()):
+        low, high = max(b[1] for b in bays), min(b[2] for b in bays)
+        want = min(bays)[3]
+        chosen.append((run, low, high, min(max(want, low), high)))
+    d = _settle(before[-1] + 1, chosen)
+    return [tight[i] + d[before[i]] for i in range(n)], runs, on, status
