@@ -21,9 +21,9 @@ kerb half a spacing either side of it:
 Where the ray meets kerb ``b`` inside one of *its* free stretches, ``a`` and ``b`` **face** each other; a
 pair's width ``w`` is the smallest over its samples where one side could park. Where the piece opposite
 a sample meets free kerb only in part, or runs onto the next part of the kerb met (:func:`_edges`), and
-the kerbs face nowhere else, that bit is closed or the kerbs paired as well (:func:`_edge_pairs`). Opposite stretches
-interact only where they overlap: kerbs that never face each other are independent. A pair of levels
-``(i, j)`` is allowed on a facing pair when
+the kerbs face nowhere else, that bit is closed or the kerbs paired as well (:func:`_edge_pairs`).
+Opposite stretches interact only where they overlap: kerbs that never face each other are independent.
+A pair of levels ``(i, j)`` is allowed on a facing pair when
 
 * the rules' cross-section table lets a carriageway ``w`` wide (one-way if either kerb is) park on at
   least as many sides as the levels use (China, GA/T 850), and
