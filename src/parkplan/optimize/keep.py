@@ -198,8 +198,10 @@ def cpsat_stretch(
         before[i + 1] = before[i] + int(r)
     tight = [lo + i * pitch + gap * before[i] for i in range(n)]
     slack = hi - pitch - tight[-1]
-    # Each run moves as one (its bays stay end to end): a run's offset must meet the window of every
-    # kept bay in it, and takes the wanted offset of its first kept bay as near as the others allow.
+    # With grouping each run moves as one (its bays stay end to end): a run's offset must meet the window
+    # of every kept bay in it, and takes the wanted offset of its first kept bay as near as the others
+    # allow. Without grouping each bay moves on its own (a unit of one).
+    unit = before if run_bays is not None else list(range(n))
     in_run: dict[int, list[tuple[int, int, int, int]]] = {}
     on = [False] * n
     for y, i, a in kept:
@@ -207,11 +209,11 @@ def cpsat_stretch(
             on[i] = True
             base = a - tight[i]
             low, high = max(base - tol, 0), min(base + tol, slack)
-            in_run.setdefault(before[i], []).append((i, low, high, min(max(base, low), high)))
+            in_run.setdefault(unit[i], []).append((i, low, high, min(max(base, low), high)))
     chosen = []
     for run, bays in sorted(in_run.items()):
         low, high = max(b[1] for b in bays), min(b[2] for b in bays)
         want = min(bays)[3]
         chosen.append((run, low, high, min(max(want, low), high)))
-    d = _settle(before[-1] + 1, chosen)
-    return [tight[i] + d[before[i]] for i in range(n)], runs, on, status
+    d = _settle(unit[-1] + 1, chosen)
+    return [tight[i] + d[unit[i]] for i in range(n)], runs, on, status
