@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "parkplan.pipeline": 7,
     "parkplan.osm": 7,
     "parkplan.synthetic": 7,
+    "parkplan.review": 7,
     "parkplan.check": 8,
     "parkplan.cli": 9,
     "parkplan": 9,
