@@ -177,6 +177,7 @@ def _parser() -> argparse.ArgumentParser:
         default="optimal",
         help="'habit': a baseline for comparisons (parallel bays, both sides if wide enough, else right)",
     )
+    _add_review_options(p, "the plan: kerbs, zones by reason, bays by type")
 
     c = sub.add_parser(
         "check",
@@ -196,6 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--summary", help="write the counts by check as JSON")
     _add_layer_options(c, "the violations")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_review_options(c, "the violations over the bays and kerbs")
 
     r = sub.add_parser("rules", help="list or show rule presets")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -218,6 +220,16 @@ def _add_hazards_and_rules(parser: argparse.ArgumentParser) -> None:
         help="hazard file; each feature needs a 'kind' unless given as KIND=PATH (repeatable)",
     )
     parser.add_argument("--rules", default=None, help="preset name or rules TOML file (default: cn)")
+
+
+def _add_review_options(parser: argparse.ArgumentParser, shows: str) -> None:
+    """Add the review outputs of ``plan`` and ``check``: ``--png`` (docs/map.md)."""
+    parser.add_argument(
+        "--png",
+        metavar="PATH",
+        default=None,
+        help=f"also write a PNG overview for a report (A4 landscape, 200 dpi) of {shows}",
+    )
 
 
 def _add_layer_options(parser: argparse.ArgumentParser, output: str) -> None:
@@ -269,6 +281,8 @@ def _check_outputs(args: argparse.Namespace) -> OutputPlan:
         targets += [layer_target(what, path) for what, path in extra if path is not None]
     if args.summary is not None:
         targets.append(document_target("summary", args.summary))
+    if args.png is not None:
+        targets.append(document_target("png", args.png))
     reads = [
         *([] if planning else [("the bays to check", args.bays)]),
         ("the kerbs", args.kerbs),
@@ -391,7 +405,8 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         named.get("bays"),
         zones=named.get("zones"),
         kerbs=named.get("kerbs"),
-        summary=next((t.path for t in outputs.targets if t.document), None),
+        summary=next((t.path for t in outputs.targets if t.what == "summary"), None),
+        png=next((t.path for t in outputs.targets if t.what == "png"), None),
         overwrite=args.overwrite,
         workers=args.workers,
         client=client,
@@ -443,13 +458,31 @@ def _run_check(args: argparse.Namespace) -> int:
     if outputs.targets:
         with outputs.writing() as temps:
             for target, tmp in zip(outputs.targets, temps, strict=True):
-                if target.document:
+                if target.what == "png":
+                    _check_png(result, tmp, args)
+                elif target.document:
                     dump_json(result.summary, tmp)
                 else:
                     dump_layer(result.violations, tmp, target.path, layer=target.layer)
     if not args.quiet:
         print(result.line())
     return 1 if result.summary["violations"] else 0
+
+
+def _check_png(result: Any, path: os.PathLike[str], args: argparse.Namespace) -> None:
+    """Write ``check``'s PNG overview: the violations over the bays and kerbs checked."""
+    from parkplan.review.png import write_png
+
+    count = result.summary["violations"]
+    write_png(
+        path,
+        result.bays,
+        None,
+        result.kerbs,
+        violations=result.violations,
+        title=f"check of {os.path.basename(args.bays)} under {args.rules or 'cn'}: {count:,} violations",
+        subtitle=result.line(),
+    )
 
 
 def _run_rules(args: argparse.Namespace) -> int:

@@ -204,6 +204,17 @@ class Plan:
         self.write(path, overwrite=overwrite)
         return LayerPath.parse(path).path
 
+    def to_png(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the PNG overview (:mod:`parkplan.review.png`: A4 landscape, 200 dpi) atomically.
+
+        The kerbs, the zones by kind, the bays by type, a legend with the km lost per kind, a title, a
+        scale bar and a north arrow; through the output plan as :meth:`write` (never over an input; the
+        file is replaced whole, and only once complete). Returns the path written.
+        """
+        check_path(path, "path", "Plan.to_png")
+        self.write(png=path, overwrite=overwrite)
+        return Path(path)
+
     @parallel.without_gc
     def write(
         self,
@@ -212,6 +223,7 @@ class Plan:
         zones: str | os.PathLike[str] | LayerPath | None = None,
         kerbs: str | os.PathLike[str] | LayerPath | None = None,
         summary: str | os.PathLike[str] | None = None,
+        png: str | os.PathLike[str] | None = None,
         overwrite: bool = False,
         workers: int | None = None,
         client: Any | None = None,
@@ -232,6 +244,8 @@ class Plan:
             layers; the other formats hold one layer and are replaced whole. ``None``: not written.
         summary
             The summary's JSON file; ``None``: not written.
+        png
+            The PNG overview's file (:meth:`to_png`); ``None``: not written.
         overwrite
             Replace a GeoPackage layer of the same name (otherwise an :class:`~parkplan.errors.OutputError`).
         workers
@@ -254,7 +268,9 @@ class Plan:
             If an output is unusable, is one of the plan's input files or another output, a GeoPackage
             layer exists without ``overwrite``, or a file cannot be written.
         """
-        plan = self._output_plan(bays=bays, zones=zones, kerbs=kerbs, summary=summary, overwrite=overwrite)
+        plan = self._output_plan(
+            bays=bays, zones=zones, kerbs=kerbs, summary=summary, png=png, overwrite=overwrite
+        )
         frames: dict[str, Callable[[], gpd.GeoDataFrame]] = {
             "bays": lambda: self.bays,
             "zones": lambda: self.zones,
@@ -277,7 +293,11 @@ class Plan:
             # What the output grid made the writer repair or leave out, per layer (logged by name too).
             as_written = self.summary.after_writing(round(time.perf_counter() - t0, 4), written)
             for target, tmp in zip(plan.targets, temps, strict=True):
-                if target.document:
+                if target.what == "png":
+                    from parkplan.review.png import write_png
+
+                    write_png(tmp, self.bays, self.zones, self.kerbs, self.summary, self.rules)
+                elif target.document:
                     output.dump_json(as_written.to_json(), tmp)
         return as_written
 
@@ -286,12 +306,12 @@ class Plan:
         for name, value in paths.items():
             if value is not None:
                 check_path(value, name, "Plan.write")
-        if isinstance(paths["summary"], LayerPath):
-            raise ArgumentError(
-                "Plan.write: summary must be a file path (a JSON document has no layers), "
-                f"not {paths['summary']}",
-                argument="summary",
-            )
+        for name in ("summary", "png"):
+            if isinstance(paths[name], LayerPath):
+                raise ArgumentError(
+                    f"Plan.write: {name} must be a file path (a document has no layers), not {paths[name]}",
+                    argument=name,
+                )
         if not isinstance(overwrite, bool):
             raise ArgumentError(
                 f"Plan.write: overwrite must be True or False, not {overwrite!r}", argument="overwrite"
@@ -299,10 +319,11 @@ class Plan:
         targets = [
             layer_target(name, value)
             for name, value in paths.items()
-            if value is not None and name != "summary"
+            if value is not None and name not in ("summary", "png")
         ]
-        if paths["summary"] is not None:
-            targets.append(document_target("summary", paths["summary"]))
+        targets += [
+            document_target(name, paths[name]) for name in ("summary", "png") if paths[name] is not None
+        ]
         return OutputPlan(targets, self.inputs, overwrite=overwrite)
 
 

@@ -102,10 +102,15 @@ class CheckResult:
     summary
         ``bays`` checked, ``violations`` in all, ``by_check`` counts (every check, 0 included),
         ``skipped`` checks, ``bays_without_kerb``, ``inputs`` and ``crs``.
+    bays, kerbs
+        The bays checked and the kerb table, in the working CRS (for the review outputs: the check's
+        PNG draws the violations over them); ``None`` when not kept.
     """
 
     violations: gpd.GeoDataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    bays: gpd.GeoDataFrame | None = field(default=None, repr=False)
+    kerbs: gpd.GeoDataFrame | None = field(default=None, repr=False)
 
     def line(self) -> str:
         """Return the one-line report, e.g. ``check: 0 violations in 67,546 bays (overlap 0, ...)``."""
@@ -994,7 +999,9 @@ def run_check(
         "crs": src.crs.to_string(),
         "warnings": [*src.notes, *src.bays.notes],
     }
-    return CheckResult(violations, summary)
+    shown = [c for c in ("bay_id", "bay_type") if c in frame.columns]
+    checked = gpd.GeoDataFrame(frame[shown].reset_index(drop=True), geometry=src.bays_m, crs=src.crs)
+    return CheckResult(violations, summary, bays=checked, kerbs=kerb_table)
 
 
 def _assemble(

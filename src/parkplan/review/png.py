@@ -253,6 +253,7 @@ def overview_figure(
     ----------
     bays, zones, kerbs
         The layers, all in one projected CRS in metres (a plan's are); any may be ``None`` or empty.
+        ``violations`` in another CRS are projected to theirs.
         ``bays`` are coloured by ``bay_type`` and ``zones`` by ``kind`` where they have those columns;
         the zones' km lost per kind are the kerbs' ``lost_<kind>_m`` sums where present.
     title, subtitle
@@ -284,6 +285,9 @@ def overview_figure(
     if subtitle:
         fig.text(0.02, 0.925, subtitle, fontsize=9, va="top", color="#333333")
 
+    crs = next((f.crs for f in (kerbs, bays, zones) if f is not None and f.crs is not None), None)
+    if violations is not None and crs is not None and violations.crs is not None and violations.crs != crs:
+        violations = violations.to_crs(crs)  # a check reports them in the bays' own CRS
     kerb_g, zone_g, bay_g, bad_g = (_geometries(f) for f in (kerbs, zones, bays, violations))
     legend: list[tuple[str, str]] = []
     handles: list[Any] = []
