@@ -208,3 +208,26 @@ def test_png_module_is_loaded_only_when_asked() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_write_is_all_or_nothing_with_the_png(
+    small_plan: parkplan.Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PNG that fails leaves no output written, and no temporary file."""
+    import parkplan.review.png as png
+
+    def fail(*_: object, **__: object) -> None:
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(png, "write_png", fail)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        small_plan.write(tmp_path / "bays.geojson", summary=tmp_path / "s.json", png=tmp_path / "p.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_png_never_replaces_a_geopackage(small_plan: parkplan.Plan, tmp_path: Path) -> None:
+    small_plan.write(f"{tmp_path / 'project.gpkg'}:bays")
+    before = (tmp_path / "project.gpkg").read_bytes()
+    with pytest.raises(OutputError, match="GeoPackage"):
+        small_plan.to_png(tmp_path / "project.gpkg")
+    assert (tmp_path / "project.gpkg").read_bytes() == before

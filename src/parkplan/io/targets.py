@@ -310,8 +310,8 @@ class OutputPlan:
                 layers[n] = _geopackage_layers(target.path, str(target.path))
             elif target.document and _is_sqlite(target.path):
                 raise OutputError(
-                    f"is a GeoPackage (or another SQLite database); the {target.what} is a JSON document "
-                    "and would replace it whole: give it a file of its own (.json)",
+                    f"is a GeoPackage (or another SQLite database); the {target.what} is a document of its "
+                    "own (JSON, PNG, HTML) and would replace it whole: give it a file of its own",
                     source=str(target),
                 )
             for other in self.targets[:n]:
