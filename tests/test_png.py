@@ -231,3 +231,16 @@ def test_png_never_replaces_a_geopackage(small_plan: parkplan.Plan, tmp_path: Pa
     with pytest.raises(OutputError, match="GeoPackage"):
         small_plan.to_png(tmp_path / "project.gpkg")
     assert (tmp_path / "project.gpkg").read_bytes() == before
+
+
+def test_png_needs_matplotlib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "matplotlib" else real(n, *a))
+    args = _plan_args(tmp_path, "--png", tmp_path / "plan.png")
+    assert main(args) == 2  # before any work: nothing written
+    assert "pip install 'parkplan[map]'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

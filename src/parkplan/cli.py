@@ -282,7 +282,9 @@ def _check_outputs(args: argparse.Namespace) -> OutputPlan:
     if args.summary is not None:
         targets.append(document_target("summary", args.summary))
     if args.png is not None:
-        targets.append(document_target("png", args.png))
+        from parkplan.review.png import png_target
+
+        targets.append(png_target(args.png))
     reads = [
         *([] if planning else [("the bays to check", args.bays)]),
         ("the kerbs", args.kerbs),

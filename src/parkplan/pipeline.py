@@ -321,9 +321,12 @@ class Plan:
             for name, value in paths.items()
             if value is not None and name not in ("summary", "png")
         ]
-        targets += [
-            document_target(name, paths[name]) for name in ("summary", "png") if paths[name] is not None
-        ]
+        if paths["summary"] is not None:
+            targets.append(document_target("summary", paths["summary"]))
+        if paths["png"] is not None:
+            from parkplan.review.png import png_target
+
+            targets.append(png_target(paths["png"]))
         return OutputPlan(targets, self.inputs, overwrite=overwrite)
 
 

@@ -16,6 +16,7 @@ the command line's start stay light.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import shapely
 
+from parkplan.errors import OutputError
+from parkplan.io.targets import Target, document_target
 from parkplan.review.style import VIOLATION_COLOUR, bay_colour, zone_colour
 
 if TYPE_CHECKING:
@@ -39,6 +42,7 @@ __all__ = [
     "Overview",
     "overview_figure",
     "plan_titles",
+    "png_target",
     "scale_length",
     "write_png",
 ]
@@ -81,6 +85,23 @@ class Overview:
     legend: tuple[tuple[str, str], ...]
     scale_m: float
     scale_label: str
+
+
+def png_target(value: str | os.PathLike[str]) -> Target:
+    """Return the output plan's target of a PNG overview (``--png``), checked before any work.
+
+    Raises
+    ------
+    OutputError
+        If the path is unusable or matplotlib is not installed (the file is a PNG whatever its name).
+    """
+    target = document_target("png", value)
+    if importlib.util.find_spec("matplotlib") is None:
+        raise OutputError(
+            "the PNG overview needs matplotlib, which is not installed: pip install 'parkplan[map]'",
+            source=str(target),
+        )
+    return target
 
 
 def scale_length(width_m: float) -> float:
