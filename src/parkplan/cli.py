@@ -177,6 +177,7 @@ def _parser() -> argparse.ArgumentParser:
         default="optimal",
         help="'habit': a baseline for comparisons (parallel bays, both sides if wide enough, else right)",
     )
+    _add_map_options(p)
 
     c = sub.add_parser(
         "check",
@@ -196,6 +197,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--summary", help="write the counts by check as JSON")
     _add_layer_options(c, "the violations")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    _add_map_options(c)
 
     r = sub.add_parser("rules", help="list or show rule presets")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -205,6 +207,17 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the resolved rules as JSON")
     rsub.add_parser("doc", help="print the Markdown reference of every preset (docs/rules.md)")
     return parser
+
+
+def _add_map_options(parser: argparse.ArgumentParser) -> None:
+    """``--map F.html [--lang en|zh-CN] [--tiles URL]``: the review map (:mod:`parkplan.review.html`)."""
+    parser.add_argument(
+        "--map", metavar="F.html", help="also write the review map: one HTML file, opens offline"
+    )
+    parser.add_argument("--lang", choices=("en", "zh-CN"), default="en", help="the map's first language")
+    parser.add_argument(
+        "--tiles", metavar="URL", help="the map's base map: an XYZ template (https://host/{z}/{x}/{y}.png)"
+    )
 
 
 def _add_hazards_and_rules(parser: argparse.ArgumentParser) -> None:
@@ -269,6 +282,8 @@ def _check_outputs(args: argparse.Namespace) -> OutputPlan:
         targets += [layer_target(what, path) for what, path in extra if path is not None]
     if args.summary is not None:
         targets.append(document_target("summary", args.summary))
+    if getattr(args, "map", None) is not None:
+        targets.append(document_target("map", args.map))
     reads = [
         *([] if planning else [("the bays to check", args.bays)]),
         ("the kerbs", args.kerbs),
@@ -391,8 +406,11 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         named.get("bays"),
         zones=named.get("zones"),
         kerbs=named.get("kerbs"),
-        summary=next((t.path for t in outputs.targets if t.document), None),
+        summary=next((t.path for t in outputs.targets if t.what == "summary"), None),
         overwrite=args.overwrite,
+        map=next((t.path for t in outputs.targets if t.what == "map"), None),
+        lang=args.lang,
+        tiles=args.tiles,
         workers=args.workers,
         client=client,
     )
@@ -441,9 +459,17 @@ def _run_check(args: argparse.Namespace) -> int:
         extent = read_extent(_input(args, args.extent, "extent"))
     result = run_check(bays, kerbs, hazards, args.rules, extent=extent, mode=args.mode, crs=crs)
     if outputs.targets:
+        page = None
+        if args.map is not None:
+            from parkplan.review.html import check_html
+
+            page = check_html(result, rules=args.rules, lang=args.lang, tiles=args.tiles)
         with outputs.writing() as temps:
             for target, tmp in zip(outputs.targets, temps, strict=True):
-                if target.document:
+                if target.what == "map" and page is not None:
+                    with open(tmp, "w", encoding="utf-8") as fh:
+                        fh.write(page)
+                elif target.document:
                     dump_json(result.summary, tmp)
                 else:
                     dump_layer(result.violations, tmp, target.path, layer=target.layer)

@@ -204,6 +204,24 @@ class Plan:
         self.write(path, overwrite=overwrite)
         return LayerPath.parse(path).path
 
+    def to_html(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lang: str = "en",
+        tiles: str | None = None,
+        overwrite: bool = False,
+    ) -> Path:
+        """Write the review map: one self-contained HTML file that opens offline (:mod:`.review.html`).
+
+        ``lang``: ``"en"`` or ``"zh-CN"`` (the page switches); ``tiles``: an XYZ URL template for a base
+        map (none by default: then the page makes no request to any host). Written as :meth:`write` writes
+        (checked first, never over an input). Returns the path written.
+        """
+        check_path(path, "path", "Plan.to_html")
+        self.write(map=path, lang=lang, tiles=tiles, overwrite=overwrite)
+        return Path(path)
+
     @parallel.without_gc
     def write(
         self,
@@ -215,6 +233,9 @@ class Plan:
         overwrite: bool = False,
         workers: int | None = None,
         client: Any | None = None,
+        map: str | os.PathLike[str] | None = None,
+        lang: str = "en",
+        tiles: str | None = None,
     ) -> Summary:
         """Write any of the outputs, all or nothing; formats follow the extensions.
 
@@ -238,6 +259,8 @@ class Plan:
             Processes writing GeoJSON (default: all CPUs; the same bytes for any number).
         client
             A ``dask.distributed.Client`` to write them on instead.
+        map, lang, tiles
+            The review map's HTML file (:meth:`to_html`), its first language and base-map tiles.
 
         Returns
         -------
@@ -254,7 +277,14 @@ class Plan:
             If an output is unusable, is one of the plan's input files or another output, a GeoPackage
             layer exists without ``overwrite``, or a file cannot be written.
         """
-        plan = self._output_plan(bays=bays, zones=zones, kerbs=kerbs, summary=summary, overwrite=overwrite)
+        plan = self._output_plan(
+            bays=bays, zones=zones, kerbs=kerbs, summary=summary, map=map, overwrite=overwrite
+        )
+        page = None
+        if map is not None:  # made before any file is moved into place
+            from parkplan.review.html import plan_html
+
+            page = plan_html(self, lang=lang, tiles=tiles)
         frames: dict[str, Callable[[], gpd.GeoDataFrame]] = {
             "bays": lambda: self.bays,
             "zones": lambda: self.zones,
@@ -277,8 +307,10 @@ class Plan:
             # What the output grid made the writer repair or leave out, per layer (logged by name too).
             as_written = self.summary.after_writing(round(time.perf_counter() - t0, 4), written)
             for target, tmp in zip(plan.targets, temps, strict=True):
-                if target.document:
+                if target.what == "summary":
                     output.dump_json(as_written.to_json(), tmp)
+                elif target.what == "map" and page is not None:
+                    Path(tmp).write_text(page, encoding="utf-8")
         return as_written
 
     def _output_plan(self, *, overwrite: bool, **paths: Any) -> OutputPlan:
@@ -299,10 +331,12 @@ class Plan:
         targets = [
             layer_target(name, value)
             for name, value in paths.items()
-            if value is not None and name != "summary"
+            if value is not None and name not in ("summary", "map")
         ]
         if paths["summary"] is not None:
             targets.append(document_target("summary", paths["summary"]))
+        if paths.get("map") is not None:
+            targets.append(document_target("map", paths["map"]))
         return OutputPlan(targets, self.inputs, overwrite=overwrite)
 
 

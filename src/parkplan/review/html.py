@@ -31,7 +31,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["LANGUAGES", "MAX_FEATURES", "catalogue", "map_html", "plan_html", "write_map"]
+__all__ = ["LANGUAGES", "MAX_FEATURES", "catalogue", "check_html", "map_html", "plan_html", "write_map"]
 
 LANGUAGES = ("en", "zh-CN")
 MAX_FEATURES = 250_000
@@ -151,7 +151,7 @@ def _summary(summary: Any, kerbs: Any, rules: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if summary is not None:
         s = summary.to_json() if hasattr(summary, "to_json") else dict(summary)
-        bays = s.get("bays", {})
+        bays: Mapping[str, Any] = s["bays"] if isinstance(s.get("bays"), Mapping) else {}
         out["by_type"] = {k: v for k, v in bays.get("by_type", {}).items() if v}
         out["total"] = bays.get("total")
         solver = s.get("solver") or {}
@@ -293,4 +293,20 @@ def plan_html(plan: Any, *, lang: str = "en", tiles: str | None = None, **option
         lang=lang,
         tiles=tiles,
         **options,
+    )
+
+
+def check_html(
+    result: Any, *, rules: Any = None, lang: str = "en", tiles: str | None = None, **options: Any
+) -> str:
+    """Return the review map of a ``parkplan check`` (:class:`parkplan.check.core.CheckResult`).
+
+    ``rules``: the :class:`~parkplan.rules.loading.Rules`, or a preset name or file (loaded), or ``None``.
+    """
+    if rules is not None and not hasattr(rules, "sources"):
+        from parkplan.rules.loading import load_rules
+
+        rules = load_rules(rules)
+    return map_html(
+        violations=result.violations, summary=result.summary, rules=rules, lang=lang, tiles=tiles, **options
     )
