@@ -268,7 +268,11 @@ def map_html(
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<title>parkplan</title>\n<style>\n" + _asset("leaflet.css") + "\n" + _asset("map.css") + "</style>\n"
+        "<title>parkplan</title>\n<style>\n"
+        + _asset("leaflet.css").replace("://", ":\\/\\/")
+        + "\n"
+        + _asset("map.css")
+        + "</style>\n"
         '</head><body><div id="map"></div>\n<script>\n' + _leaflet_js() + "\n</script>\n"
         '<script id="parkplan-data" type="application/json">' + payload + "</script>\n"
         "<script>\n" + _asset("map.js") + "</script>\n</body></html>\n"

@@ -234,6 +234,7 @@ window.parkplanMap = {
   bays: G.bays ? G.bays.n : 0, zones: G.zones ? G.zones.n : 0, kerbs: G.kerbs ? G.kerbs.n : 0,
   violations: G.violations ? G.violations.n : 0, counts: D.counts, lang: lang, setLang: setLang,
   open: function (k, i) { open(k, i); var el = document.querySelector(".leaflet-popup-content"); return el ? el.textContent : null; },
+  zoomTo: function (lat, lng, z) { map.setView([lat, lng], z, {animate: false}); },
   drawn_ms: performance.now(), build_ms: performance.now() - t0
 };
 })();
