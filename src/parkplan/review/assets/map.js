@@ -37,8 +37,10 @@ function decode(name) {
   start[n.length] = part; pstart[m.length] = q;
   return {n: n.length, xy: xy, start: start, pstart: pstart, bbox: bbox};
 }
+var TM = {parse_ms: performance.now() - t0};
 var G = {}, name;
 for (name in D.layers) G[name] = decode(name);
+TM.decode_ms = performance.now() - t0;
 // Colour of each feature, grouped so that each colour is one path.
 function groups(name, colourOf) {
   var out = {}, i;
@@ -82,6 +84,9 @@ else map.setView([0, 0], 2);
 
 var pane = map.createPane("parkplan"); pane.style.zIndex = 450; pane.style.pointerEvents = "none";
 var canvas = L.DomUtil.create("canvas", "", pane), ctx = canvas.getContext("2d");
+function flush(st) {
+  if (st.line) ctx.stroke(); else { ctx.fill(); if (st.width) ctx.stroke(); }
+}
 function draw() {
   var size = map.getSize(), r = window.devicePixelRatio || 1, z = map.getZoom(), sc = Math.pow(2, z);
   canvas.width = size.x * r; canvas.height = size.y * r;
@@ -95,21 +100,29 @@ function draw() {
     if (!shown[k]) return;
     var g = G[k], st = STYLE[k], xy = g.xy, b = g.bbox;
     ctx.globalAlpha = st.alpha || 1;
+    // Paths are flushed every CHUNK features (one huge path is very slow to stroke or fill), and
+    // points closer than ~0.7 px to the last one drawn are skipped (a far zoom draws few vertices).
+    var CHUNK = 400;
     for (var colour in GROUPS[k]) {
-      var list = GROUPS[k][colour]; ctx.beginPath();
+      var list = GROUPS[k][colour], n = 0;
+      ctx.strokeStyle = colour; ctx.fillStyle = colour; ctx.lineWidth = st.width || 1;
+      ctx.beginPath();
       for (var a = 0; a < list.length; a++) {
         var f = list[a];
         if (b[4 * f] > vx1 + pad || b[4 * f + 2] < vx0 - pad || b[4 * f + 1] > vy1 + pad || b[4 * f + 3] < vy0 - pad) continue;
         for (var p = g.start[f]; p < g.start[f + 1]; p++) {
-          for (var q = g.pstart[p]; q < g.pstart[p + 1]; q++) {
+          var s0 = g.pstart[p], e0 = g.pstart[p + 1], lx = 0, ly = 0, drawn = 0;
+          for (var q = s0; q < e0; q++) {
             var x = xy[2 * q] * sc - o.x, y = xy[2 * q + 1] * sc - o.y;
-            if (q === g.pstart[p]) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+            if (q === s0) { ctx.moveTo(x, y); lx = x; ly = y; drawn = 1; continue; }
+            if (q < e0 - 1 && Math.abs(x - lx) < 0.7 && Math.abs(y - ly) < 0.7) continue;
+            ctx.lineTo(x, y); lx = x; ly = y; drawn++;
           }
-          if (!st.line) ctx.closePath();
+          if (!st.line) { if (drawn < 3) ctx.rect(lx - 0.5, ly - 0.5, 1, 1); else ctx.closePath(); }
         }
+        if (++n % CHUNK === 0) { flush(st); ctx.beginPath(); }
       }
-      if (st.line) { ctx.strokeStyle = colour; ctx.lineWidth = st.width; ctx.stroke(); }
-      else { ctx.fillStyle = colour; ctx.fill(); if (st.width) { ctx.strokeStyle = colour; ctx.lineWidth = st.width; ctx.stroke(); } }
+      flush(st);
     }
   });
   ctx.globalAlpha = 1;
@@ -228,13 +241,16 @@ function render() {
   if (current && map.hasLayer && map._popup && map._popup.isOpen()) open(current[0], current[1], current[2]);
 }
 function setLang(l) { if (CAT[l]) { lang = l; render(); window.parkplanMap.lang = l; } }
+TM.setup_ms = performance.now() - t0;
 render();
+TM.panel_ms = performance.now() - t0;
 draw();
+TM.draw_ms = performance.now() - t0;
 window.parkplanMap = {
   bays: G.bays ? G.bays.n : 0, zones: G.zones ? G.zones.n : 0, kerbs: G.kerbs ? G.kerbs.n : 0,
   violations: G.violations ? G.violations.n : 0, counts: D.counts, lang: lang, setLang: setLang,
   open: function (k, i) { open(k, i); var el = document.querySelector(".leaflet-popup-content"); return el ? el.textContent : null; },
   zoomTo: function (lat, lng, z) { map.setView([lat, lng], z, {animate: false}); },
-  drawn_ms: performance.now(), build_ms: performance.now() - t0
+  timings: TM, drawn_ms: performance.now(), build_ms: performance.now() - t0
 };
 })();
