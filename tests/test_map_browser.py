@@ -19,7 +19,7 @@ import pytest
 import parkplan
 from parkplan.cli import main
 from parkplan.errors import ArgumentError, OutputError
-from parkplan.review.html import catalogue, map_html, plan_html
+from parkplan.review.html import catalogue, map_html, plan_html, write_map
 
 DATA = Path(__file__).parent / "data" / "neukoelln_small"
 STREETS = DATA / "street_areas.geojson"
@@ -191,6 +191,8 @@ def test_plan_map_in_chromium(browser: Any, small_plan: parkplan.Plan, tmp_path:
     panel = browser.find_element("css selector", ".pp-panel").text
     assert "停车位" in panel
     assert browser.execute_script("return window.parkplanMap.lang") == "zh-CN"
+    # The open popup (the bay's) follows the switch, and a new one is in Chinese.
+    assert "里程" in browser.find_element("css selector", ".leaflet-popup-content").text
     text = browser.execute_script(f"return window.parkplanMap.open('zones', {i})")
     assert "人行横道" in text
 
@@ -234,3 +236,36 @@ def test_check_map_in_chromium(browser: Any, tmp_path: Path) -> None:
     assert result.violations["check"].iloc[0] in text
     _not_blank(browser)
     _no_errors_no_requests(browser)
+
+
+@needs_browser
+def test_left_out_notice(browser: Any, small_plan: parkplan.Plan, tmp_path: Path) -> None:
+    path = tmp_path / "capped.html"
+    write_map(path, bays=small_plan.bays, zones=small_plan.zones, kerbs=small_plan.kerbs, max_features=500)
+    _open(browser, path)
+    info = browser.execute_script("return window.parkplanMap")
+    assert info["bays"] == 500
+    assert info["zones"] == 0
+    notice = browser.find_element("id", "pp-left-out").text
+    assert f"{len(small_plan.bays) - 500} Bays" in notice
+    assert f"{len(small_plan.zones)} No-bay zones" in notice
+    _no_errors_no_requests(browser)
+
+
+def test_cli_tiles_and_lang(tmp_path: Path) -> None:
+    html = tmp_path / "m.html"
+    args = [
+        "plan",
+        str(STREETS),
+        "-f",
+        f"crossing={CROSSINGS}",
+        "--rules",
+        "cn",
+        "-o",
+        str(tmp_path / "b.geojson"),
+    ]
+    assert main([*args, "--map", str(html), "--lang", "zh-CN", "--tiles", TILES, "-q"]) == 0
+    text = html.read_text(encoding="utf-8")
+    assert TILES in text
+    assert '"lang":"zh-CN"' in text
+    assert "GA/T 850" in text  # the cn rules' clearance sources

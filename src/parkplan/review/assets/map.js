@@ -191,11 +191,12 @@ function popupHtml(k, i) {
   }
   return '<div class="pp-popup" data-layer="' + k + '" data-index="' + i + '">' + h + "</div>";
 }
-var current = null;
+var current = null, popup = null;
 function open(k, i, latlng) {
   if (!latlng) { var g = G[k], q = g.pstart[g.start[i]]; latlng = unproject(g.xy[2 * q], g.xy[2 * q + 1]); }
   current = [k, i, latlng];
-  return L.popup({maxWidth: 420}).setLatLng(latlng).setContent(popupHtml(k, i)).openOn(map);
+  popup = L.popup({maxWidth: 420}).setLatLng(latlng).setContent(popupHtml(k, i)).openOn(map);
+  return popup;
 }
 map.on("click", function (e) { var f = find(e.latlng); if (f) open(f[0], f[1], e.latlng); });
 
@@ -238,7 +239,7 @@ function render() {
   Array.prototype.forEach.call(div.querySelectorAll("input[data-layer]"), function (el) {
     el.onchange = function () { shown[el.getAttribute("data-layer")] = el.checked; draw(); };
   });
-  if (current && map.hasLayer && map._popup && map._popup.isOpen()) open(current[0], current[1], current[2]);
+  if (current && popup && popup.isOpen()) open(current[0], current[1], current[2]);
 }
 function setLang(l) { if (CAT[l]) { lang = l; render(); window.parkplanMap.lang = l; } }
 TM.setup_ms = performance.now() - t0;
