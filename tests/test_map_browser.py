@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -269,3 +270,50 @@ def test_cli_tiles_and_lang(tmp_path: Path) -> None:
     assert TILES in text
     assert '"lang":"zh-CN"' in text
     assert "GA/T 850" in text  # the cn rules' clearance sources
+
+
+# -- the bundled examples (slow) --------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _example_plan(name: str) -> parkplan.Plan:
+    from parkplan.osm.existing import plan_osm
+
+    if name == "neukoelln_osm":
+        return plan_osm(DATA.parent / "osm" / "neukoelln-2024.osm", rules="de-parkraum", mode="existing")
+    if name == "helsinki":
+        return plan_osm(ROOT / "examples" / "data" / "helsinki" / "Helsinki.osm.pbf", mode="existing")
+    import geopandas as gpd
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    from neukoelln_kerbs import data_extent
+
+    kerbs = ROOT / "examples" / "data" / "neukoelln-kerbs"
+    areas = gpd.read_file(kerbs / "kerb_street_areas.geojson")
+    hazards = [
+        parkplan.HazardSource(kerbs / "crossing.geojson", "crossing"),
+        parkplan.HazardSource(kerbs / "service_driveways.geojson", "driveway"),
+    ]
+    return parkplan.plan(areas, hazards, rules="de-parkraum", extent=data_extent(areas))
+
+
+@pytest.mark.slow
+@needs_browser
+@pytest.mark.parametrize("name", ["neukoelln_kerbs", "neukoelln_osm", "helsinki"])
+def test_example_maps_open_offline(browser: Any, name: str, tmp_path: Path) -> None:
+    plan = _example_plan(name)
+    path = plan.to_html(tmp_path / f"{name}.html")
+    assert path.stat().st_size < 30e6
+    _open(browser, path)
+    info = browser.execute_script("return window.parkplanMap")
+    assert info["bays"] == len(plan.bays)
+    assert info["zones"] == len(plan.zones)
+    assert info["drawn_ms"] < 10_000
+    zones = list(plan.zones["kind"])
+    for kind in ("crossing", "intersection"):
+        if kind in zones:
+            text = browser.execute_script(f"return window.parkplanMap.open('zones', {zones.index(kind)})")
+            assert plan.zones["rule"].iloc[zones.index(kind)] in text
+    _not_blank(browser)
+    _no_errors_no_requests(browser)
