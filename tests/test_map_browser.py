@@ -51,6 +51,7 @@ def test_no_url_without_tiles(small_plan: parkplan.Plan) -> None:
 def test_tiles_url_with_tiles(small_plan: parkplan.Plan) -> None:
     html = plan_html(small_plan, tiles=TILES)
     assert TILES in html
+    assert '"attribution":"tiles.example.org"' in html
 
 
 def test_catalogue_languages_have_the_same_keys() -> None:
@@ -270,6 +271,8 @@ def test_cli_tiles_and_lang(tmp_path: Path) -> None:
     assert TILES in text
     assert '"lang":"zh-CN"' in text
     assert "GA/T 850" in text  # the cn rules' clearance sources
+    assert main([*args, "--map", str(html), "--tiles", TILES, "--attribution", "© Tiles Example", "-q"]) == 0
+    assert "© Tiles Example" in html.read_text(encoding="utf-8")
 
 
 # -- the bundled examples (slow) --------------------------------------------------------------------

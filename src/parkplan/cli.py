@@ -218,6 +218,9 @@ def _add_map_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tiles", metavar="URL", help="the map's base map: an XYZ template (https://host/{z}/{x}/{y}.png)"
     )
+    parser.add_argument(
+        "--attribution", metavar="TEXT", help="the base map's credit (default: its host name)"
+    )
 
 
 def _add_hazards_and_rules(parser: argparse.ArgumentParser) -> None:
@@ -411,6 +414,7 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         map=next((t.path for t in outputs.targets if t.what == "map"), None),
         lang=args.lang,
         tiles=args.tiles,
+        attribution=args.attribution,
         workers=args.workers,
         client=client,
     )
@@ -463,7 +467,9 @@ def _run_check(args: argparse.Namespace) -> int:
         if args.map is not None:
             from parkplan.review.html import check_html
 
-            page = check_html(result, rules=args.rules, lang=args.lang, tiles=args.tiles)
+            page = check_html(
+                result, rules=args.rules, lang=args.lang, tiles=args.tiles, attribution=args.attribution
+            )
         with outputs.writing() as temps:
             for target, tmp in zip(outputs.targets, temps, strict=True):
                 if target.what == "map" and page is not None:

@@ -210,16 +210,18 @@ class Plan:
         *,
         lang: str = "en",
         tiles: str | None = None,
+        attribution: str | None = None,
         overwrite: bool = False,
     ) -> Path:
         """Write the review map: one self-contained HTML file that opens offline (:mod:`.review.html`).
 
         ``lang``: ``"en"`` or ``"zh-CN"`` (the page switches); ``tiles``: an XYZ URL template for a base
-        map (none by default: then the page makes no request to any host). Written as :meth:`write` writes
+        map (none by default: then the page makes no request to any host), ``attribution`` its credit
+        (default: the tile server's host name). Written as :meth:`write` writes
         (checked first, never over an input). Returns the path written.
         """
         check_path(path, "path", "Plan.to_html")
-        self.write(map=path, lang=lang, tiles=tiles, overwrite=overwrite)
+        self.write(map=path, lang=lang, tiles=tiles, attribution=attribution, overwrite=overwrite)
         return Path(path)
 
     @parallel.without_gc
@@ -236,6 +238,7 @@ class Plan:
         map: str | os.PathLike[str] | None = None,
         lang: str = "en",
         tiles: str | None = None,
+        attribution: str | None = None,
     ) -> Summary:
         """Write any of the outputs, all or nothing; formats follow the extensions.
 
@@ -259,8 +262,9 @@ class Plan:
             Processes writing GeoJSON (default: all CPUs; the same bytes for any number).
         client
             A ``dask.distributed.Client`` to write them on instead.
-        map, lang, tiles
-            The review map's HTML file (:meth:`to_html`), its first language and base-map tiles.
+        map, lang, tiles, attribution
+            The review map's HTML file (:meth:`to_html`), its first language, base-map tiles and their
+            attribution.
 
         Returns
         -------
@@ -284,7 +288,7 @@ class Plan:
         if map is not None:  # made before any file is moved into place
             from parkplan.review.html import plan_html
 
-            page = plan_html(self, lang=lang, tiles=tiles)
+            page = plan_html(self, lang=lang, tiles=tiles, attribution=attribution)
         frames: dict[str, Callable[[], gpd.GeoDataFrame]] = {
             "bays": lambda: self.bays,
             "zones": lambda: self.zones,

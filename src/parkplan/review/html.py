@@ -59,6 +59,15 @@ def _leaflet_js() -> str:
     return _asset("leaflet.js").replace("://", ":\\/\\/")
 
 
+def _host(tiles: str | None) -> str:
+    """Return the host of a tile URL template (the default attribution), ``""`` without one."""
+    if not tiles:
+        return ""
+    from urllib.parse import urlsplit
+
+    return urlsplit(tiles.replace("{s}", "a")).netloc or tiles
+
+
 def _parts(geom: Any) -> list[np.ndarray]:
     """Return the coordinate arrays of a geometry's lines or polygon exteriors (no closing point)."""
     import shapely
@@ -205,7 +214,7 @@ def map_html(
         An XYZ tile URL template (``https://tiles.example/{z}/{x}/{y}.png``) for a base map; ``None``: none,
         and the page makes no request to any host.
     attribution
-        The base map's attribution (shown with ``tiles``).
+        The base map's attribution (shown with ``tiles``; default: the tile server's host name).
     max_features
         Features drawn at most; the rest are left out, and the page says how many of which layer.
     """
@@ -261,7 +270,7 @@ def map_html(
         "catalogue": catalogue(),
         "lang": lang,
         "tiles": tiles,
-        "attribution": attribution or "",
+        "attribution": attribution if attribution is not None else _host(tiles),
     }
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     payload = payload.replace("</", "<\\/")
