@@ -320,3 +320,19 @@ def test_example_maps_open_offline(browser: Any, name: str, tmp_path: Path) -> N
             assert plan.zones["rule"].iloc[zones.index(kind)] in text
     _not_blank(browser)
     _no_errors_no_requests(browser)
+
+
+def test_leaflet_licence_and_safe_text() -> None:
+    import geopandas as gpd
+    import shapely
+
+    html = map_html(
+        bays=gpd.GeoDataFrame(
+            {"bay_id": ["</script><!--x"], "bay_type": ["car"], "curb_id": ["k"]},
+            geometry=[shapely.box(13.4, 52.4, 13.40001, 52.40001)],
+            crs=4326,
+        )
+    )
+    assert "Copyright (c) 2010-2023, Volodymyr Agafonkin" in html
+    assert html.count("</script>") == 3
+    assert "\\u003c/script>\\u003c!--x" in html

@@ -273,11 +273,13 @@ def map_html(
         "attribution": attribution if attribution is not None else _host(tiles),
     }
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    payload = payload.replace("</", "<\\/")
+    payload = payload.replace("<", "\\u003c")  # no "</script>" nor "<!--" in the script element
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<title>parkplan</title>\n<style>\n"
+        "<title>parkplan</title>\n<!-- Leaflet 1.9.4 is inlined below under its licence:\n"
+        + _asset("LICENSE")
+        + "-->\n<style>\n"
         + _asset("leaflet.css").replace("://", ":\\/\\/")
         + "\n"
         + _asset("map.css")
