@@ -6,6 +6,7 @@ they are skipped where either is missing.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import shutil
@@ -94,16 +95,19 @@ def test_cli_map_is_checked_before_work(tmp_path: Path) -> None:
 
 # -- the page in Chromium ---------------------------------------------------------------------------
 
-webdriver = pytest.importorskip("selenium.webdriver")
-needs_browser = pytest.mark.skipif(
-    not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()), reason="chromium / chromedriver missing"
+HAVE_BROWSER = (
+    importlib.util.find_spec("selenium") is not None
+    and Path(CHROMIUM).exists()
+    and Path(CHROMEDRIVER).exists()
 )
+needs_browser = pytest.mark.skipif(not HAVE_BROWSER, reason="selenium, chromium or chromedriver missing")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("chromium / chromedriver missing")
+    if not HAVE_BROWSER:
+        pytest.skip("selenium, chromium or chromedriver missing")
+    from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="parkplan-chromium-")
