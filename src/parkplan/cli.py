@@ -178,6 +178,7 @@ def _parser() -> argparse.ArgumentParser:
         help="'habit': a baseline for comparisons (parallel bays, both sides if wide enough, else right)",
     )
     _add_review_options(p, "the plan: kerbs, zones by reason, bays by type")
+    _add_map_options(p)
 
     c = sub.add_parser(
         "check",
@@ -198,6 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_layer_options(c, "the violations")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     _add_review_options(c, "the violations over the bays and kerbs")
+    _add_map_options(c)
 
     r = sub.add_parser("rules", help="list or show rule presets")
     rsub = r.add_subparsers(dest="rules_command", required=True)
@@ -207,6 +209,20 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the resolved rules as JSON")
     rsub.add_parser("doc", help="print the Markdown reference of every preset (docs/rules.md)")
     return parser
+
+
+def _add_map_options(parser: argparse.ArgumentParser) -> None:
+    """``--map F.html [--lang en|zh-CN] [--tiles URL]``: the review map (:mod:`parkplan.review.html`)."""
+    parser.add_argument(
+        "--map", metavar="F.html", help="also write the review map: one HTML file, opens offline"
+    )
+    parser.add_argument("--lang", choices=("en", "zh-CN"), default="en", help="the map's first language")
+    parser.add_argument(
+        "--tiles", metavar="URL", help="the map's base map: an XYZ template (https://host/{z}/{x}/{y}.png)"
+    )
+    parser.add_argument(
+        "--attribution", metavar="TEXT", help="the base map's credit (default: its host name)"
+    )
 
 
 def _add_hazards_and_rules(parser: argparse.ArgumentParser) -> None:
@@ -285,6 +301,8 @@ def _check_outputs(args: argparse.Namespace) -> OutputPlan:
         from parkplan.review.png import png_target
 
         targets.append(png_target(args.png))
+    if getattr(args, "map", None) is not None:
+        targets.append(document_target("map", args.map))
     reads = [
         *([] if planning else [("the bays to check", args.bays)]),
         ("the kerbs", args.kerbs),
@@ -410,6 +428,10 @@ def _plan_with(args: argparse.Namespace, client: object) -> int:
         summary=next((t.path for t in outputs.targets if t.what == "summary"), None),
         png=next((t.path for t in outputs.targets if t.what == "png"), None),
         overwrite=args.overwrite,
+        map=next((t.path for t in outputs.targets if t.what == "map"), None),
+        lang=args.lang,
+        tiles=args.tiles,
+        attribution=args.attribution,
         workers=args.workers,
         client=client,
     )
@@ -458,11 +480,21 @@ def _run_check(args: argparse.Namespace) -> int:
         extent = read_extent(_input(args, args.extent, "extent"))
     result = run_check(bays, kerbs, hazards, args.rules, extent=extent, mode=args.mode, crs=crs)
     if outputs.targets:
+        page = None
+        if args.map is not None:
+            from parkplan.review.html import check_html
+
+            page = check_html(
+                result, rules=args.rules, lang=args.lang, tiles=args.tiles, attribution=args.attribution
+            )
         with outputs.writing() as temps:
             for target, tmp in zip(outputs.targets, temps, strict=True):
                 if target.what == "png":
                     _check_png(result, tmp, args)
-                elif target.document:
+                elif target.what == "map" and page is not None:
+                    with open(tmp, "w", encoding="utf-8") as fh:
+                        fh.write(page)
+                elif target.what == "summary":
                     dump_json(result.summary, tmp)
                 else:
                     dump_layer(result.violations, tmp, target.path, layer=target.layer)

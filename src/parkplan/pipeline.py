@@ -215,6 +215,26 @@ class Plan:
         self.write(png=path, overwrite=overwrite)
         return Path(path)
 
+    def to_html(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        lang: str = "en",
+        tiles: str | None = None,
+        attribution: str | None = None,
+        overwrite: bool = False,
+    ) -> Path:
+        """Write the review map: one self-contained HTML file that opens offline (:mod:`.review.html`).
+
+        ``lang``: ``"en"`` or ``"zh-CN"`` (the page switches); ``tiles``: an XYZ URL template for a base
+        map (none by default: then the page makes no request to any host), ``attribution`` its credit
+        (default: the tile server's host name). Written as :meth:`write` writes
+        (checked first, never over an input). Returns the path written.
+        """
+        check_path(path, "path", "Plan.to_html")
+        self.write(map=path, lang=lang, tiles=tiles, attribution=attribution, overwrite=overwrite)
+        return Path(path)
+
     @parallel.without_gc
     def write(
         self,
@@ -227,6 +247,10 @@ class Plan:
         overwrite: bool = False,
         workers: int | None = None,
         client: Any | None = None,
+        map: str | os.PathLike[str] | None = None,
+        lang: str = "en",
+        tiles: str | None = None,
+        attribution: str | None = None,
     ) -> Summary:
         """Write any of the outputs, all or nothing; formats follow the extensions.
 
@@ -252,6 +276,9 @@ class Plan:
             Processes writing GeoJSON (default: all CPUs; the same bytes for any number).
         client
             A ``dask.distributed.Client`` to write them on instead.
+        map, lang, tiles, attribution
+            The review map's HTML file (:meth:`to_html`), its first language, base-map tiles and their
+            attribution.
 
         Returns
         -------
@@ -269,8 +296,13 @@ class Plan:
             layer exists without ``overwrite``, or a file cannot be written.
         """
         plan = self._output_plan(
-            bays=bays, zones=zones, kerbs=kerbs, summary=summary, png=png, overwrite=overwrite
+            bays=bays, zones=zones, kerbs=kerbs, summary=summary, png=png, map=map, overwrite=overwrite
         )
+        page = None
+        if map is not None:  # made before any file is moved into place
+            from parkplan.review.html import plan_html
+
+            page = plan_html(self, lang=lang, tiles=tiles, attribution=attribution)
         frames: dict[str, Callable[[], gpd.GeoDataFrame]] = {
             "bays": lambda: self.bays,
             "zones": lambda: self.zones,
@@ -297,8 +329,10 @@ class Plan:
                     from parkplan.review.png import write_png
 
                     write_png(tmp, self.bays, self.zones, self.kerbs, self.summary, self.rules)
-                elif target.document:
+                elif target.what == "summary":
                     output.dump_json(as_written.to_json(), tmp)
+                elif target.what == "map" and page is not None:
+                    Path(tmp).write_text(page, encoding="utf-8")
         return as_written
 
     def _output_plan(self, *, overwrite: bool, **paths: Any) -> OutputPlan:
@@ -306,7 +340,7 @@ class Plan:
         for name, value in paths.items():
             if value is not None:
                 check_path(value, name, "Plan.write")
-        for name in ("summary", "png"):
+        for name in ("summary", "png", "map"):
             if isinstance(paths[name], LayerPath):
                 raise ArgumentError(
                     f"Plan.write: {name} must be a file path (a document has no layers), not {paths[name]}",
@@ -319,7 +353,7 @@ class Plan:
         targets = [
             layer_target(name, value)
             for name, value in paths.items()
-            if value is not None and name not in ("summary", "png")
+            if value is not None and name not in ("summary", "png", "map")
         ]
         if paths["summary"] is not None:
             targets.append(document_target("summary", paths["summary"]))
@@ -327,6 +361,8 @@ class Plan:
             from parkplan.review.png import png_target
 
             targets.append(png_target(paths["png"]))
+        if paths.get("map") is not None:
+            targets.append(document_target("map", paths["map"]))
         return OutputPlan(targets, self.inputs, overwrite=overwrite)
 
 
