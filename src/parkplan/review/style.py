@@ -2,7 +2,8 @@
 
 The HTML map (:mod:`parkplan.review.html`) and the PNG overview (:mod:`parkplan.review.png`) take their
 colours from here, so the two tell a reason by the same colour. The palette is Okabe-Ito based (readable
-with the common colour-vision deficiencies) for the frequent kinds; kinds not listed get a colour from
+with the common colour-vision deficiencies) for the frequent kinds; no zone kind is blue, the colour of
+the common bays (crossings are teal); kinds not listed get a colour from
 :data:`OTHER_COLOURS` by a stable hash of their name.
 """
 
@@ -23,9 +24,9 @@ __all__ = [
 ZONE_COLOURS: dict[str, str] = {
     "intersection": "#d55e00",
     "driveway": "#e69f00",
-    "crossing": "#0072b2",
-    "crossing_marked": "#005a8c",
-    "crossing_kerb_extension": "#56b4e9",
+    "crossing": "#35978f",
+    "crossing_marked": "#01665e",
+    "crossing_kerb_extension": "#80cdc1",
     "hydrant": "#cc79a7",
     "bus_stop": "#009e73",
     "traffic_signal": "#f0e442",
@@ -40,7 +41,7 @@ ZONE_COLOURS: dict[str, str] = {
     "cross_section": "#9e0142",
     "narrow": "#5e4fa2",
     "room": "#5e4fa2",
-    "bend": "#66c2a5",
+    "bend": "#bf812d",
     "grouping": "#abdda4",
     "outside": "#bdbdbd",
 }
