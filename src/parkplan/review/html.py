@@ -161,15 +161,21 @@ def _summary(summary: Any, kerbs: Any, rules: Any) -> dict[str, Any]:
     if summary is not None:
         s = summary.to_json() if hasattr(summary, "to_json") else dict(summary)
         bays: Mapping[str, Any] = s["bays"] if isinstance(s.get("bays"), Mapping) else {}
-        out["by_type"] = {k: v for k, v in bays.get("by_type", {}).items() if v}
-        out["total"] = bays.get("total")
+        by_type = {k: v for k, v in bays.get("by_type", {}).items() if v}
+        if by_type:
+            out["by_type"] = by_type
+            out["total"] = bays.get("total")
         solver = s.get("solver") or {}
         out["status"] = solver.get("status")
         out["gap"] = solver.get("gap")
         out["subtractive"] = (s.get("baseline") or {}).get("subtractive_bays")
         out["rules"] = s.get("rules")
-        if "violations" in s and "by_check" in s:
-            out["by_check"] = {k: v for k, v in s["by_check"].items() if v}
+        if "violations" in s and "by_check" in s:  # a check's summary: bays checked, violations by check
+            out["checked"] = s["bays"]
+            out["violations"] = s["violations"]
+            by_check = {k: v for k, v in s["by_check"].items() if v}
+            if by_check:
+                out["by_check"] = by_check
     if kerbs is not None:
         lost = {
             c[len("lost_") : -len("_m")]: round(float(kerbs[c].sum()) / 1000, 3)
@@ -254,7 +260,8 @@ def map_html(
             set(kinds)
             | {c[5:-2] for c in kerbs.columns if c.startswith("lost_") and c.endswith("_m") and c != "lost_m"}
         )
-    types = sorted(set(bays["bay_type"].astype(str))) if bays is not None and len(bays) else []
+    has_types = bays is not None and len(bays) and "bay_type" in bays.columns
+    types = sorted(set(bays["bay_type"].astype(str))) if has_types else []
     data = {
         "layers": layers,
         "counts": counts,
@@ -322,6 +329,16 @@ def check_html(
         from parkplan.rules.loading import load_rules
 
         rules = load_rules(rules)
+    # The bays checked, under the violations: any polygon layer, so a type is given where it has none.
+    bays = getattr(result, "bays", None)
+    if bays is not None and "bay_type" not in bays.columns:
+        bays = bays.assign(bay_type="bay")
     return map_html(
-        violations=result.violations, summary=result.summary, rules=rules, lang=lang, tiles=tiles, **options
+        bays=bays,
+        violations=result.violations,
+        summary=result.summary,
+        rules=rules,
+        lang=lang,
+        tiles=tiles,
+        **options,
     )

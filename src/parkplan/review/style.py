@@ -51,6 +51,7 @@ OTHER_COLOURS: tuple[str, ...] = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#
 """Colours of kinds not in :data:`ZONE_COLOURS` and of bay types, picked by a stable hash of the name."""
 
 BAY_COLOURS: dict[str, str] = {
+    "bay": "#2b83ba",
     "standard": "#2b83ba",
     "car": "#2b83ba",
     "small": "#2b83ba",

@@ -227,6 +227,7 @@ function render() {
   h += "<h3>" + esc(T("summary")) + "</h3>";
   if (S.by_type) h += "<b>" + esc(T("bays_by_type")) + "</b>" + bars(S.by_type) + esc(T("total")) + ": " + fmt(S.total) + "<br>";
   if (S.lost_km && Object.keys(S.lost_km).length) h += "<b>" + esc(T("km_lost")) + "</b>" + bars(S.lost_km, "km");
+  if (S.violations != null) h += esc(T("layer_violations")) + ": " + fmt(S.violations) + " · " + esc(T("layer_bays")) + ": " + fmt(S.checked) + "<br>";
   if (S.by_check) h += "<b>" + esc(T("violations_by_check")) + "</b>" + bars(S.by_check);
   if (S.status) h += "<b>" + esc(T("solver")) + "</b>: " + esc(S.status) + ", " + esc(T("gap")) + " " + fmt(100 * (S.gap || 0)) + " %<br>";
   if (S.subtractive != null) h += esc(T("optimum")) + " " + fmt(S.total) + " · " + esc(T("subtractive")) + " " + fmt(S.subtractive) + "<br>";
