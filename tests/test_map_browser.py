@@ -236,7 +236,7 @@ def test_check_map_in_chromium(browser: Any, tmp_path: Path) -> None:
     _open(browser, html)
     info = browser.execute_script("return window.parkplanMap")
     assert info["violations"] == len(result.violations)
-    assert info["bays"] == 0
+    assert info["bays"] == len(result.bays)  # the bays checked, under the violations
     assert browser.title.startswith("Parking check")
     text = browser.execute_script("return window.parkplanMap.open('violations', 0)")
     assert result.violations["check"].iloc[0] in text
