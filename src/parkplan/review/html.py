@@ -298,9 +298,20 @@ def map_html(
 
 
 def write_map(path: str | os.PathLike[str], **frames: Any) -> Path:
-    """Write :func:`map_html` of ``frames`` to ``path`` (UTF-8) and return the path."""
+    """Write :func:`map_html` of ``frames`` to ``path`` (UTF-8) and return the path.
+
+    The page is made first and written to a temporary file beside ``path``, which then replaces it: an
+    existing file is never left half-written. (``Plan.to_html`` and ``--map`` go through the output plan,
+    which also refuses to write over an input.)
+    """
     target = Path(path)
-    target.write_text(map_html(**frames), encoding="utf-8")
+    page = map_html(**frames)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 
