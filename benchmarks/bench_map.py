@@ -56,32 +56,12 @@ def make_plan() -> Any:
 
 
 def browser(profile: str) -> Any:
-    """Headless Debian Chromium, offline."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    """Headless Debian Chromium, offline (``tests/offline_browser.py``, shared with the map's tests)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from offline_browser import offline_chromium
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = offline_chromium(profile, window="1280,900")
     driver.set_page_load_timeout(120)
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd(
-        "Network.emulateNetworkConditions",
-        {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
-    )
     return driver
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import parkplan
+from offline_browser import CHROMEDRIVER, CHROMIUM, offline_chromium
 from parkplan.cli import main
 from parkplan.errors import ArgumentError, OutputError
 from parkplan.review.html import catalogue, map_html, plan_html, write_map
@@ -28,8 +29,6 @@ STREETS = DATA / "street_areas.geojson"
 CROSSINGS = DATA / "crossings.geojson"
 DRIVEWAYS = DATA / "driveways.geojson"
 HAZARDS = [parkplan.HazardSource(CROSSINGS, "crossing"), parkplan.HazardSource(DRIVEWAYS, "driveway")]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 TILES = "https://tiles.example.org/{z}/{x}/{y}.png"
 
 
@@ -107,32 +106,9 @@ needs_browser = pytest.mark.skipif(not HAVE_BROWSER, reason="selenium, chromium 
 def browser() -> Iterator[Any]:
     if not HAVE_BROWSER:
         pytest.skip("selenium, chromium or chromedriver missing")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     profile = tempfile.mkdtemp(prefix="parkplan-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1200,900",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = offline_chromium(profile, performance_log=True)
     try:
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd(
-            "Network.emulateNetworkConditions",
-            {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0},
-        )
         yield driver
     finally:
         driver.quit()

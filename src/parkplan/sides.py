@@ -159,37 +159,24 @@ class Facing:
         other = smp["other"].to_numpy(dtype=np.int64)
         sel = use & (other >= 0)
         kerb = smp["kerb"].to_numpy(dtype=np.int64)
-        a = np.minimum(kerb[sel], other[sel])
-        b = np.maximum(kerb[sel], other[sel])
-        frame = pd.DataFrame({"a": a, "b": b, "w": smp["width_m"].to_numpy(dtype=float)[sel]})
-        width = frame.groupby(["a", "b"], sort=True)["w"].min()
-        pa = width.index.get_level_values(0).to_numpy(dtype=np.int64)
-        pb = width.index.get_level_values(1).to_numpy(dtype=np.int64)
-        return Facing(
-            pa,
-            pb,
-            width.to_numpy(dtype=float),
-            self.self_oneway[pa] | self.self_oneway[pb],
-            self.self_width_m,
-            self.self_oneway,
-            smp,
-            self.edges,
-        )
+        return self._paired(kerb[sel], other[sel], smp["width_m"].to_numpy(dtype=float)[sel])
 
     def with_edge_pairs(self, use: NDArray[np.bool_]) -> Facing:
         """Return a copy with the pairs of the edges ``use`` marks added (each with its smallest width)."""
         if not use.any():
             return self
         e = self.edges
-        kerb = e["kerb"].to_numpy(dtype=np.int64)[use]
-        other = e["other"].to_numpy(dtype=np.int64)[use]
-        frame = pd.DataFrame(
-            {
-                "a": np.concatenate([self.a, np.minimum(kerb, other)]),
-                "b": np.concatenate([self.b, np.maximum(kerb, other)]),
-                "w": np.concatenate([self.width_m, e["width_m"].to_numpy(dtype=float)[use]]),
-            }
+        return self._paired(
+            np.concatenate([self.a, e["kerb"].to_numpy(dtype=np.int64)[use]]),
+            np.concatenate([self.b, e["other"].to_numpy(dtype=np.int64)[use]]),
+            np.concatenate([self.width_m, e["width_m"].to_numpy(dtype=float)[use]]),
         )
+
+    def _paired(
+        self, kerb: NDArray[np.int64], other: NDArray[np.int64], width_m: NDArray[np.float64]
+    ) -> Facing:
+        """Return a copy whose pairs are ``kerb``-``other`` (``a < b``), each with its smallest width."""
+        frame = pd.DataFrame({"a": np.minimum(kerb, other), "b": np.maximum(kerb, other), "w": width_m})
         width = frame.groupby(["a", "b"], sort=True)["w"].min()
         pa = width.index.get_level_values(0).to_numpy(dtype=np.int64)
         pb = width.index.get_level_values(1).to_numpy(dtype=np.int64)
